@@ -1,0 +1,34 @@
+//! portbot: a guided number-porting assistant for a telephone provider's support chat.
+//!
+//! A customer talks to the bot (in the terminal with `portbot chat`, later in Discord); the bot
+//! walks them through the porting checklist, checks every answer against the porting rules, and
+//! creates port tickets, each with a signed Letter of Authorization (LOA) PDF.
+//!
+//! # Layout
+//!
+//! Data flows down the list, never back up.
+//!
+//! - [`cli`]: the `portbot` command line (clap): chat, tickets, loa.
+//! - [`console`]: the terminal adapter: stdin/stdout, plain, interactive or `--json`.
+//! - [`service`]: one entry point per use case (a customer turn, ticket look-ups); owns the
+//!   transaction around each turn and carries out the engine's effects.
+//! - [`conversation`]: the pure conversation engine: `step(state, input, now) -> (state, replies,
+//!   effects)`. It never sends or stores anything.
+//! - [`prompts`]: loads and checks the words in `prompts/*.toml` (questions, help, errors, order).
+//! - [`loa`]: renders a port request and its e-signature record into the LOA PDF.
+//! - [`porting`]: the pure porting rules: phone numbers, dates and the business-day calendar,
+//!   addresses, names, emails, and the shape of a port request.
+//! - [`store`]: sqlx over SQLite (default) or PostgreSQL, one code path; migrations per backend.
+//! - [`secrets`]: encryption at rest for PINs, account numbers and documents.
+//! - [`config`]: typed configuration from the environment.
+
+pub mod cli;
+pub mod config;
+pub mod console;
+pub mod conversation;
+pub mod loa;
+pub mod porting;
+pub mod prompts;
+pub mod secrets;
+pub mod service;
+pub mod store;

@@ -1,0 +1,1 @@
+//! The Letter of Authorization PDF.

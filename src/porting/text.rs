@@ -1,0 +1,1 @@
+//! Small answers: yes/no, names, carrier, title, account number and PIN.
