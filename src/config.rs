@@ -43,9 +43,13 @@ impl Config {
 
     /// Reads configuration through `get`, so tests can pass their own variables.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let data_dir = PathBuf::from(get("PORTBOT_DATA_DIR").unwrap_or_else(|| "./portbot-data".into()));
+        let data_dir =
+            PathBuf::from(get("PORTBOT_DATA_DIR").unwrap_or_else(|| "./portbot-data".into()));
         let database_url = get("DATABASE_URL").unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", data_dir.join("portbot.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("portbot.db").display()
+            )
         });
         let now = match get("PORTBOT_NOW") {
             None => None,
@@ -81,11 +85,12 @@ impl Config {
         let mut porting_holidays = Vec::new();
         if let Some(list) = get("PORTBOT_PORTING_HOLIDAYS") {
             for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let date = NaiveDate::parse_from_str(item, "%Y-%m-%d").map_err(|_| ConfigError {
-                    var: "PORTBOT_PORTING_HOLIDAYS",
-                    value: item.to_string(),
-                    problem: "dates must be YYYY-MM-DD, separated by commas".into(),
-                })?;
+                let date =
+                    NaiveDate::parse_from_str(item, "%Y-%m-%d").map_err(|_| ConfigError {
+                        var: "PORTBOT_PORTING_HOLIDAYS",
+                        value: item.to_string(),
+                        problem: "dates must be YYYY-MM-DD, separated by commas".into(),
+                    })?;
                 porting_holidays.push(date);
             }
         }

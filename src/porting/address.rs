@@ -22,6 +22,15 @@ impl UsAddress {
 
     /// `123 Main St, Apt 4, Springfield, IL 62704`
     pub fn one_line(&self) -> String {
-        todo!()
+        match &self.unit {
+            Some(unit) => format!(
+                "{}, {}, {}, {} {}",
+                self.street, unit, self.city, self.state, self.zip
+            ),
+            None => format!(
+                "{}, {}, {} {}",
+                self.street, self.city, self.state, self.zip
+            ),
+        }
     }
 }

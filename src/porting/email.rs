@@ -8,8 +8,14 @@ use super::Refusal;
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(_input: &str) -> Result<Self, Refusal> {
-        todo!()
+    pub fn parse(input: &str) -> Result<Self, Refusal> {
+        // Provisional; the full rules replace this.
+        let input = input.trim();
+        if input.contains('@') {
+            Ok(Email(input.to_string()))
+        } else {
+            Err(Refusal::new("email.invalid").with("input", input))
+        }
     }
 
     pub fn as_str(&self) -> &str {

@@ -28,7 +28,10 @@ pub struct Refusal {
 
 impl Refusal {
     pub fn new(code: &'static str) -> Self {
-        Refusal { code, args: Vec::new() }
+        Refusal {
+            code,
+            args: Vec::new(),
+        }
     }
 
     /// Adds a named value for the wording, e.g. `.with("suggestion", "Mon, Dec 7, 2026")`.

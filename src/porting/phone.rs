@@ -29,8 +29,15 @@ impl NumberKind {
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
-    pub fn parse(_input: &str) -> Result<Self, Refusal> {
-        todo!()
+    pub fn parse(input: &str) -> Result<Self, Refusal> {
+        // Provisional: digits only; the full NANP rules replace this.
+        let digits: String = input.chars().filter(|c| c.is_ascii_digit()).collect();
+        let digits = match digits.len() {
+            11 if digits.starts_with('1') => digits[1..].to_string(),
+            10 => digits,
+            _ => return Err(Refusal::new("phone.invalid").with("input", input)),
+        };
+        Ok(PhoneNumber(format!("+1{digits}")))
     }
 
     pub fn e164(&self) -> &str {
@@ -39,11 +46,15 @@ impl PhoneNumber {
 
     /// `(312) 448-2915`
     pub fn national(&self) -> String {
-        todo!()
+        let d = &self.0[2..];
+        format!("({}) {}-{}", &d[0..3], &d[3..6], &d[6..10])
     }
 
     pub fn kind(&self) -> NumberKind {
-        todo!()
+        match &self.0[2..5] {
+            "800" | "833" | "844" | "855" | "866" | "877" | "888" => NumberKind::TollFree,
+            _ => NumberKind::Local,
+        }
     }
 }
 
@@ -80,7 +91,11 @@ pub fn split_by_kind(numbers: &[PhoneNumber]) -> Vec<(NumberKind, Vec<PhoneNumbe
     [NumberKind::Local, NumberKind::TollFree]
         .into_iter()
         .map(|kind| {
-            let group: Vec<PhoneNumber> = numbers.iter().filter(|n| n.kind() == kind).cloned().collect();
+            let group: Vec<PhoneNumber> = numbers
+                .iter()
+                .filter(|n| n.kind() == kind)
+                .cloned()
+                .collect();
             (kind, group)
         })
         .filter(|(_, group)| !group.is_empty())

@@ -149,7 +149,8 @@ impl SignatureRecord {
             request.canonical_content(),
             self.signer_name,
             self.signer_id,
-            self.signed_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            self.signed_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             self.request_id,
             self.loa_version
         )
