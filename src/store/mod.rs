@@ -1,1 +1,294 @@
-//! Storage.
+//! Storage: conversations, transcripts, tickets, secrets and documents, in SQLite (default) or
+//! PostgreSQL through one code path.
+//!
+//! The sqlx Any driver runs the same SQL on both: `$N` placeholders, portable column types only
+//! (integers for ids, unix-millisecond times and 0/1 flags; TEXT; BLOB/BYTEA), and one migration
+//! folder per backend (`migrations/sqlite`, `migrations/postgres`) applied at connect.
+//!
+//! Correctness across processes comes from the database, never from in-process locks: each
+//! customer turn is one transaction guarded by an optimistic lock on the conversation's
+//! `version` and a unique idempotency key per incoming message ([`Store::apply_turn`]); ticket
+//! numbers come from a counter row incremented in one statement.
+//!
+//! Secrets and document bytes are sealed with [`Cipher`] before they reach SQL, with the row's
+//! identity as associated data. A sealed constant in `meta` proves at connect that the key is
+//! the one the data was written with.
+
+mod conversations;
+mod documents;
+mod sealed;
+mod tickets;
+mod types;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::AnyPool;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::Migrator;
+use sqlx::{Executor, Row};
+
+use crate::secrets::Cipher;
+
+pub use types::{
+    Conversation, ConversationStatus, Document, DocumentKind, NewConversation, NewDocument,
+    NewTicket, NewTranscriptLine, SecretKind, Speaker, Ticket, TicketFilter, TicketStatus,
+    TranscriptLine, TurnOutcome, TurnWrite,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// What the key check seals; any constant works, it only has to open.
+const KEY_CHECK_PLAINTEXT: &[u8] = b"portbot key check v1";
+const KEY_CHECK_AAD: &[u8] = b"meta:key_check";
+
+/// The database behind a [`Store`], chosen by the URL scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn of_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the secret key does not match the key this database was written with; set \
+         PORTBOT_SECRET_KEY (or restore the data folder's secret.key) to the original key"
+    )]
+    WrongKey,
+    /// A row the store wrote cannot be read back: edited by hand, or damaged.
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+    #[error("conversation {0} does not exist")]
+    ConversationNotFound(i64),
+    #[error("DATABASE_URL must start with sqlite: or postgres://")]
+    UnsupportedUrl,
+    #[error("cannot create the database file {path}: {source}")]
+    CreateFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// True when the database cannot be reached right now (refused connection, pool timeout,
+    /// server shutting down, SQLite still locked after the busy timeout): worth retrying later,
+    /// not a bug in the request.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(error) = self else {
+            return false;
+        };
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // PostgreSQL: class 08 connection exceptions, 57P0x shutdown / cannot connect now.
+                // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), with extended codes.
+                code.starts_with("08")
+                    || code.starts_with("57P")
+                    || matches!(code.parse::<i32>(), Ok(c) if c & 0xff == 5 || c & 0xff == 6)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The store: a connection pool, the backend it talks to, and the cipher for secrets.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    cipher: Arc<Cipher>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects to a `sqlite:` or `postgres://` URL, applies the migrations, and checks that
+    /// `cipher` holds the key the data was written with ([`StoreError::WrongKey`] if not).
+    ///
+    /// SQLite: the file and its folder are created when missing (owner-only on Unix); every
+    /// connection runs in WAL mode with `busy_timeout` 5 s, `foreign_keys=ON` and
+    /// `synchronous=NORMAL`.
+    pub async fn connect(url: &str, cipher: Cipher) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+        let migrator = match backend {
+            Backend::Sqlite => {
+                prepare_sqlite_file(url)?;
+                options = options.after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // WAL lets readers run beside the one writer; busy_timeout makes writers
+                        // queue instead of failing at once. Both are per connection (WAL is also
+                        // remembered by the file).
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        Ok(())
+                    })
+                });
+                &SQLITE_MIGRATIONS
+            }
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let pool = options.connect(url).await?;
+        let store = Store {
+            pool,
+            backend,
+            cipher: Arc::new(cipher),
+        };
+        let checked = async {
+            migrator.run(&store.pool).await?;
+            store.check_key().await
+        }
+        .await;
+        if let Err(e) = checked {
+            store.pool.close().await;
+            return Err(e);
+        }
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Seals the key-check constant on first connect; on every later connect, proves it opens.
+    async fn check_key(&self) -> Result<(), StoreError> {
+        let (nonce, sealed) = self.cipher.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD);
+        // Two processes connecting to a new database at once: the first insert wins, and the
+        // other process then checks its key against the winner's.
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind([nonce, sealed].concat())
+        .execute(&self.pool)
+        .await?;
+        let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'key_check'")
+            .fetch_one(&self.pool)
+            .await?;
+        let (nonce, sealed) = stored
+            .split_at_checked(crate::secrets::NONCE_LEN)
+            .ok_or_else(|| StoreError::Corrupt("meta key_check is too short".into()))?;
+        match self.cipher.open(nonce, sealed, KEY_CHECK_AAD) {
+            Ok(plain) if plain == KEY_CHECK_PLAINTEXT => Ok(()),
+            _ => Err(StoreError::WrongKey),
+        }
+    }
+}
+
+/// Creates the SQLite file (owner-only: it holds names and addresses) and its folder, so a first
+/// run works with any URL, not only `?mode=rwc`.
+fn prepare_sqlite_file(url: &str) -> Result<(), StoreError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or_default();
+    let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty()
+        || path == ":memory:"
+        || params
+            .split('&')
+            .any(|p| p == "mode=memory" || p == "mode=ro")
+        || path.contains('%')
+    {
+        // In memory, read-only, or percent-encoded: leave it to SQLite.
+        return Ok(());
+    }
+    let path = Path::new(path);
+    if path.exists() {
+        return Ok(());
+    }
+    let failed = |source| StoreError::CreateFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(failed)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    // An empty file is a valid, empty SQLite database.
+    options.open(path).map_err(failed)?;
+    Ok(())
+}
+
+fn to_millis(time: DateTime<Utc>) -> i64 {
+    time.timestamp_millis()
+}
+
+fn read_time(row: &AnyRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
+    let millis: i64 = row.try_get(column)?;
+    DateTime::from_timestamp_millis(millis)
+        .ok_or_else(|| StoreError::Corrupt(format!("{column} = {millis} is not a time")))
+}
+
+fn read_date(column: &str, text: &str) -> Result<NaiveDate, StoreError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| StoreError::Corrupt(format!("{column} = {text:?} is not a YYYY-MM-DD date")))
+}
+
+fn write_date(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// Reads a text column into one of the enums above.
+fn read_enum<T>(
+    row: &AnyRow,
+    column: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} = {text:?} is not known")))
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|db| db.is_unique_violation())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

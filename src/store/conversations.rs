@@ -1,0 +1,229 @@
+//! Conversations and their turns: state, transcript, idempotency keys, and everything a turn
+//! creates, written in one transaction.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::sealed::{self, Owner};
+use super::{
+    Conversation, ConversationStatus, NewConversation, SecretKind, Speaker, Store, StoreError,
+    TranscriptLine, TurnOutcome, TurnWrite, documents, is_unique_violation, read_enum, read_time,
+    tickets, to_millis,
+};
+
+const COLUMNS: &str = "id, platform, channel_id, customer_id, flow, step, state, status, \
+                       version, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> Result<Conversation, StoreError> {
+    Ok(Conversation {
+        id: row.try_get("id")?,
+        platform: row.try_get("platform")?,
+        channel_id: row.try_get("channel_id")?,
+        customer_id: row.try_get("customer_id")?,
+        flow: row.try_get("flow")?,
+        step: row.try_get("step")?,
+        state: row.try_get("state")?,
+        status: read_enum(row, "status", ConversationStatus::parse)?,
+        version: row.try_get("version")?,
+        created_at: read_time(row, "created_at")?,
+        updated_at: read_time(row, "updated_at")?,
+    })
+}
+
+impl Store {
+    /// The customer's newest conversation that is still open (active or paused for an agent).
+    pub async fn open_conversation(
+        &self,
+        platform: &str,
+        customer_id: &str,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM conversations \
+             WHERE platform = $1 AND customer_id = $2 AND status IN ($3, $4) \
+             ORDER BY id DESC LIMIT 1"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(platform)
+            .bind(customer_id)
+            .bind(ConversationStatus::Active.as_str())
+            .bind(ConversationStatus::PausedForAgent.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(from_row)
+            .transpose()
+    }
+
+    /// Starts a conversation: status active, version 0.
+    pub async fn create_conversation(
+        &self,
+        new: NewConversation,
+    ) -> Result<Conversation, StoreError> {
+        let now = to_millis(new.now);
+        let sql = format!(
+            "INSERT INTO conversations (platform, channel_id, customer_id, flow, step, state, \
+             status, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8) RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(new.platform)
+            .bind(new.channel_id)
+            .bind(new.customer_id)
+            .bind(new.flow)
+            .bind(new.step)
+            .bind(new.state)
+            .bind(ConversationStatus::Active.as_str())
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+        from_row(&row)
+    }
+
+    pub async fn conversation(&self, id: i64) -> Result<Option<Conversation>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM conversations WHERE id = $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(from_row)
+            .transpose()
+    }
+
+    /// Writes one customer turn, all or nothing: the idempotency key, the new state (only if
+    /// the conversation is still at `expected_version`), transcript lines, secrets, documents
+    /// and tickets.
+    ///
+    /// [`TurnOutcome::Duplicate`] and [`TurnOutcome::Conflict`] write nothing. A conversation
+    /// that does not exist is [`StoreError::ConversationNotFound`].
+    pub async fn apply_turn(&self, turn: TurnWrite) -> Result<TurnOutcome, StoreError> {
+        let now = to_millis(turn.now);
+        let mut tx = self.pool.begin().await?;
+
+        // Every statement below writes, the first one included: a SQLite transaction that read
+        // first would have to upgrade its lock and could fail with SQLITE_BUSY instead of
+        // waiting out busy_timeout.
+        if let Some(message_id) = &turn.incoming_message_id {
+            // The key goes in first, so a concurrent duplicate blocks on (PostgreSQL) or queues
+            // behind (SQLite) the first writer, then fails here having written nothing.
+            let inserted = sqlx::query(
+                "INSERT INTO processed_messages (platform, message_id, conversation_id, \
+                 processed_at) SELECT platform, $2, id, $3 FROM conversations WHERE id = $1",
+            )
+            .bind(turn.conversation_id)
+            .bind(message_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    tx.rollback().await?;
+                    return Ok(TurnOutcome::Duplicate);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+
+        let updated = sqlx::query(
+            "UPDATE conversations SET flow = $1, step = $2, state = $3, status = $4, \
+             updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7",
+        )
+        .bind(&turn.flow)
+        .bind(turn.step.as_deref())
+        .bind(&turn.state)
+        .bind(turn.status.as_str())
+        .bind(now)
+        .bind(turn.conversation_id)
+        .bind(turn.expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            tx.rollback().await?;
+            return match self.conversation(turn.conversation_id).await? {
+                Some(_) => Ok(TurnOutcome::Conflict),
+                None => Err(StoreError::ConversationNotFound(turn.conversation_id)),
+            };
+        }
+
+        for line in &turn.transcript {
+            sqlx::query(
+                "INSERT INTO transcript (conversation_id, who, text, attachment, \
+                 platform_message_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(turn.conversation_id)
+            .bind(line.who.as_str())
+            .bind(&line.text)
+            .bind(line.attachment.as_deref())
+            .bind(line.platform_message_id.as_deref())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        let owner = Owner::Conversation(turn.conversation_id);
+        for kind in &turn.clear_secrets {
+            sealed::clear_for_conversation(&mut tx, turn.conversation_id, *kind).await?;
+        }
+        for (kind, value) in &turn.secrets {
+            sealed::put(&mut tx, &self.cipher, owner, *kind, value, turn.now).await?;
+        }
+        for doc in &turn.documents {
+            documents::insert(&mut tx, &self.cipher, owner, doc, None, turn.now).await?;
+        }
+        for ticket in &turn.tickets {
+            tickets::insert(
+                &mut tx,
+                &self.cipher,
+                turn.conversation_id,
+                ticket,
+                turn.now,
+            )
+            .await?;
+        }
+
+        tx.commit().await?;
+        Ok(TurnOutcome::Applied {
+            version: turn.expected_version + 1,
+        })
+    }
+
+    /// The conversation's PIN or account number, decrypted.
+    pub async fn conversation_secret(
+        &self,
+        conversation_id: i64,
+        kind: SecretKind,
+    ) -> Result<Option<secrecy::SecretString>, StoreError> {
+        sealed::get(
+            &self.pool,
+            &self.cipher,
+            Owner::Conversation(conversation_id),
+            kind,
+        )
+        .await
+    }
+
+    /// The conversation's transcript, oldest first.
+    pub async fn transcript(
+        &self,
+        conversation_id: i64,
+    ) -> Result<Vec<TranscriptLine>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT who, text, attachment, at FROM transcript WHERE conversation_id = $1 \
+             ORDER BY id",
+        )
+        .bind(conversation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TranscriptLine {
+                    who: read_enum(row, "who", Speaker::parse)?,
+                    text: row.try_get("text")?,
+                    attachment: row.try_get("attachment")?,
+                    at: read_time(row, "at")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,150 @@
+//! The `documents` table: uploaded bills and CSRs (owned by a conversation) and LOAs (owned by a
+//! ticket, versioned). The bytes are sealed with associated data `document:<id>`.
+//!
+//! Documents live in the database so several processes share them with no shared disk; moving
+//! them to object storage later changes only this file.
+
+use sqlx::AnyPool;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::sealed::Owner;
+use super::{
+    Document, DocumentKind, NewDocument, Store, StoreError, read_enum, read_time, sha256_hex,
+    to_millis,
+};
+use crate::secrets::Cipher;
+
+fn aad(id: i64) -> String {
+    format!("document:{id}")
+}
+
+/// Stores `doc` for `owner`; returns its id.
+pub(super) async fn insert(
+    conn: &mut AnyConnection,
+    cipher: &Cipher,
+    owner: Owner<'_>,
+    doc: &NewDocument,
+    version: Option<u32>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, StoreError> {
+    let (ticket_id, conversation_id) = match owner {
+        Owner::Ticket { id, .. } => (Some(id), None),
+        Owner::Conversation(id) => (None, Some(id)),
+    };
+    // The id is part of the associated data and only known after the insert, so the row is
+    // written first with empty bytes and sealed in the same transaction.
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO documents (ticket_id, conversation_id, kind, version, file_name, \
+         content_type, size, sha256, nonce, ciphertext, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(ticket_id)
+    .bind(conversation_id)
+    .bind(doc.kind.as_str())
+    .bind(version.map(i64::from))
+    .bind(&doc.file_name)
+    .bind(&doc.content_type)
+    .bind(doc.bytes.len() as i64)
+    .bind(sha256_hex(&doc.bytes))
+    .bind(Vec::<u8>::new())
+    .bind(Vec::<u8>::new())
+    .bind(to_millis(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    let (nonce, sealed) = cipher.seal(&doc.bytes, aad(id).as_bytes());
+    sqlx::query("UPDATE documents SET nonce = $1, ciphertext = $2 WHERE id = $3")
+        .bind(nonce)
+        .bind(sealed)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+const COLUMNS: &str =
+    "id, kind, file_name, content_type, size, sha256, version, nonce, ciphertext, created_at";
+
+fn from_row(cipher: &Cipher, row: &AnyRow) -> Result<Document, StoreError> {
+    let id: i64 = row.try_get("id")?;
+    let nonce: Vec<u8> = row.try_get("nonce")?;
+    let sealed: Vec<u8> = row.try_get("ciphertext")?;
+    let bytes = cipher
+        .open(&nonce, &sealed, aad(id).as_bytes())
+        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", aad(id))))?;
+    let version = row
+        .try_get::<Option<i64>, _>("version")?
+        .map(|v| {
+            u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("document {id} version {v}")))
+        })
+        .transpose()?;
+    Ok(Document {
+        id,
+        kind: read_enum(row, "kind", DocumentKind::parse)?,
+        file_name: row.try_get("file_name")?,
+        content_type: row.try_get("content_type")?,
+        size: row.try_get("size")?,
+        sha256: row.try_get("sha256")?,
+        version,
+        bytes,
+        created_at: read_time(row, "created_at")?,
+    })
+}
+
+async fn fetch_all(
+    pool: &AnyPool,
+    cipher: &Cipher,
+    query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+) -> Result<Vec<Document>, StoreError> {
+    query
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| from_row(cipher, row))
+        .collect()
+}
+
+impl Store {
+    /// The bills and CSRs uploaded in a conversation, oldest first, decrypted.
+    pub async fn conversation_documents(
+        &self,
+        conversation_id: i64,
+    ) -> Result<Vec<Document>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM documents WHERE conversation_id = $1 ORDER BY id");
+        fetch_all(
+            &self.pool,
+            &self.cipher,
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(conversation_id),
+        )
+        .await
+    }
+
+    /// A ticket's document of `kind`: the given version, or the latest when `version` is `None`.
+    pub async fn ticket_document(
+        &self,
+        number: &str,
+        kind: DocumentKind,
+        version: Option<u32>,
+    ) -> Result<Option<Document>, StoreError> {
+        let number = super::tickets::normalize_number(number);
+        let base = format!(
+            "SELECT {COLUMNS} FROM documents \
+             WHERE ticket_id = (SELECT id FROM tickets WHERE number = $1) AND kind = $2"
+        );
+        let query = match version {
+            Some(v) => sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND version = $3")))
+                .bind(number)
+                .bind(kind.as_str())
+                .bind(i64::from(v)),
+            None => sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{base} ORDER BY COALESCE(version, 0) DESC, id DESC LIMIT 1"
+            )))
+            .bind(number)
+            .bind(kind.as_str()),
+        };
+        Ok(fetch_all(&self.pool, &self.cipher, query)
+            .await?
+            .into_iter()
+            .next())
+    }
+}
