@@ -11,6 +11,7 @@ pub mod email;
 pub mod phone;
 pub mod request;
 pub mod text;
+pub mod upload;
 
 pub use address::UsAddress;
 pub use dates::{PortCalendar, PortDateRules};
@@ -45,5 +46,34 @@ impl Refusal {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Every refusal code the porting rules can return, for the start-up check that each one has
+/// wording in `prompts/`.
+pub fn all_refusal_codes() -> impl Iterator<Item = &'static str> {
+    [
+        address::REFUSAL_CODES,
+        dates::REFUSAL_CODES,
+        email::REFUSAL_CODES,
+        phone::REFUSAL_CODES,
+        text::REFUSAL_CODES,
+        upload::REFUSAL_CODES,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}
+
+/// What the customer typed, trimmed and cut to a length that fits in a reply: refusals echo the
+/// input back, and a pasted novel must not come back with it.
+pub(crate) fn echo(input: &str) -> String {
+    const MAX: usize = 40;
+    let mut chars = input.trim().chars().filter(|c| !c.is_control());
+    let shown: String = chars.by_ref().take(MAX).collect();
+    if chars.next().is_some() {
+        format!("{}…", shown.trim_end())
+    } else {
+        shown
     }
 }
