@@ -14,10 +14,11 @@ pub mod text;
 pub mod upload;
 
 pub use address::UsAddress;
-pub use dates::{PortCalendar, PortDateRules};
+pub use dates::{ClosedReason, PortCalendar, PortDateRules, YearHint};
 pub use email::Email;
-pub use phone::{NumberKind, PhoneNumber};
+pub use phone::{NumberKind, NumberList, PhoneNumber};
 pub use request::{CustomerType, NumberType, PortRequest, ProviderInfo, SignatureRecord};
+pub use upload::ContentType;
 
 /// Why an answer was refused: a code naming the wording in `prompts/` (for example
 /// `"numbers.n11"`), and named values the wording may fill in (`{input}`, `{suggestion}`...).
