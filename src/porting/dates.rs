@@ -1,18 +1,126 @@
 //! Dates: reading what customers type, the business-day calendar, and the port date (FOC) and
 //! bill date rules.
 
-use chrono::NaiveDate;
+use std::collections::BTreeSet;
 
-use super::Refusal;
+use bdays::HolidayCalendar;
+use bdays::calendars::us::USSettlement;
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+
+use super::{Refusal, echo};
+
+/// Every code this module can return.
+pub const REFUSAL_CODES: &[&str] = &[
+    "date.unreadable",
+    "date.no_such_day",
+    "date.weekday_mismatch",
+    "port_date.past",
+    "port_date.too_soon",
+    "port_date.too_far",
+    "port_date.weekend",
+    "port_date.federal_holiday",
+    "port_date.porting_holiday",
+    "bill_date.future",
+    "bill_date.too_old",
+];
+
+/// Years the federal holiday rules are computed for. bdays builds holiday dates from the year
+/// with `expect`, which fails at the ends of chrono's range; outside these years no day is a
+/// business day.
+const SANE_YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+/// How old a bill may be, in days.
+pub const BILL_MAX_AGE_DAYS: i64 = 30;
+
+/// Why no port happens on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClosedReason {
+    Saturday,
+    Sunday,
+    /// A US federal holiday, on its observed date.
+    FederalHoliday,
+    /// A day configured as a porting holiday (for example a carrier freeze).
+    PortingHoliday,
+    /// A year the calendar does not cover (before 1900 or after 9999).
+    OutOfRange,
+}
 
 /// Business days for ports: no weekends, US federal holidays (observed dates), or configured
 /// porting holidays.
 #[derive(Debug, Clone, Default)]
-pub struct PortCalendar {}
+pub struct PortCalendar {
+    porting_holidays: BTreeSet<NaiveDate>,
+}
 
 impl PortCalendar {
-    pub fn new(_porting_holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
-        PortCalendar {}
+    pub fn new(porting_holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
+        PortCalendar {
+            porting_holidays: porting_holidays.into_iter().collect(),
+        }
+    }
+
+    /// Why no port happens on `date`, or `None` on a business day. A weekend day that is also a
+    /// holiday is reported as the weekend day.
+    pub fn closed_reason(&self, date: NaiveDate) -> Option<ClosedReason> {
+        if !SANE_YEARS.contains(&date.year()) {
+            return Some(ClosedReason::OutOfRange);
+        }
+        match date.weekday() {
+            Weekday::Sat => Some(ClosedReason::Saturday),
+            Weekday::Sun => Some(ClosedReason::Sunday),
+            _ if USSettlement.is_holiday(date) => Some(ClosedReason::FederalHoliday),
+            _ if self.porting_holidays.contains(&date) => Some(ClosedReason::PortingHoliday),
+            _ => None,
+        }
+    }
+
+    pub fn is_business_day(&self, date: NaiveDate) -> bool {
+        self.closed_reason(date).is_none()
+    }
+
+    /// The first business day on or after `date`. Outside the years the calendar covers there
+    /// is none, and `date` is returned unchanged.
+    pub fn next_business_day(&self, date: NaiveDate) -> NaiveDate {
+        self.search(date, NaiveDate::succ_opt).unwrap_or(date)
+    }
+
+    /// The last business day on or before `date`. Outside the years the calendar covers there is
+    /// none, and `date` is returned unchanged.
+    pub fn previous_business_day(&self, date: NaiveDate) -> NaiveDate {
+        self.search(date, NaiveDate::pred_opt).unwrap_or(date)
+    }
+
+    /// The `n`th business day after `date` (`date` itself need not be one); `n = 0` gives
+    /// `date`. Stops at the last business day before the end of the calendar's years.
+    pub fn add_business_days(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        let mut day = date;
+        for _ in 0..n {
+            match day
+                .succ_opt()
+                .and_then(|d| self.search(d, NaiveDate::succ_opt))
+            {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+        day
+    }
+
+    /// Steps from `date` until a business day. Terminates: porting holidays are finite, and the
+    /// walk stops when it leaves the covered years.
+    fn search(
+        &self,
+        date: NaiveDate,
+        step: fn(&NaiveDate) -> Option<NaiveDate>,
+    ) -> Option<NaiveDate> {
+        let mut day = date;
+        loop {
+            match self.closed_reason(day) {
+                None => return Some(day),
+                Some(ClosedReason::OutOfRange) => return None,
+                Some(_) => day = step(&day)?,
+            }
+        }
     }
 }
 
@@ -32,4 +140,742 @@ impl Default for PortDateRules {
     }
 }
 
-pub fn _unused(_: Refusal) {}
+impl PortDateRules {
+    /// The earliest date a port may be requested for, and the default: `min_days` after today,
+    /// moved to the next business day.
+    pub fn earliest(&self, today: NaiveDate, cal: &PortCalendar) -> NaiveDate {
+        cal.next_business_day(add_days(today, self.min_days))
+    }
+
+    /// The last business day on or before `max_days` after today.
+    pub fn latest(&self, today: NaiveDate, cal: &PortCalendar) -> NaiveDate {
+        cal.previous_business_day(add_days(today, self.max_days))
+    }
+
+    /// Accepts a requested port date, or refuses it with the nearest valid date as `suggestion`.
+    pub fn check(
+        &self,
+        requested: NaiveDate,
+        today: NaiveDate,
+        cal: &PortCalendar,
+    ) -> Result<NaiveDate, Refusal> {
+        let earliest = self.earliest(today, cal);
+        let latest = self.latest(today, cal);
+        let refuse = |code, suggestion: NaiveDate| {
+            Refusal::new(code)
+                .with("date", format_long(requested))
+                .with("suggestion", format_long(suggestion))
+                .with("earliest", format_long(earliest))
+                .with("latest", format_long(latest))
+        };
+        if requested < today {
+            return Err(refuse("port_date.past", earliest));
+        }
+        if requested < add_days(today, self.min_days) {
+            return Err(refuse("port_date.too_soon", earliest));
+        }
+        if requested > add_days(today, self.max_days) {
+            return Err(refuse("port_date.too_far", latest));
+        }
+        let code = match cal.closed_reason(requested) {
+            None => return Ok(requested),
+            Some(ClosedReason::Saturday | ClosedReason::Sunday) => "port_date.weekend",
+            Some(ClosedReason::FederalHoliday) => "port_date.federal_holiday",
+            Some(ClosedReason::PortingHoliday) => "port_date.porting_holiday",
+            Some(ClosedReason::OutOfRange) => "port_date.too_far",
+        };
+        let next = cal.next_business_day(requested);
+        let suggestion = if next <= latest {
+            next
+        } else {
+            cal.previous_business_day(requested).max(earliest)
+        };
+        Err(refuse(code, suggestion))
+    }
+}
+
+fn add_days(date: NaiveDate, days: u32) -> NaiveDate {
+    date.checked_add_days(Days::new(days.into()))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// `Thursday, December 3, 2026`
+pub fn format_long(date: NaiveDate) -> String {
+    date.format("%A, %B %-d, %Y").to_string()
+}
+
+/// `Dec 3, 2026`
+pub fn format_short(date: NaiveDate) -> String {
+    date.format("%b %-d, %Y").to_string()
+}
+
+/// Accepts the issue date of a bill: not in the future, and at most 30 days old.
+pub fn check_bill_date(issued: NaiveDate, today: NaiveDate) -> Result<NaiveDate, Refusal> {
+    if issued > today {
+        return Err(Refusal::new("bill_date.future").with("date", format_long(issued)));
+    }
+    let days = (today - issued).num_days();
+    if days > BILL_MAX_AGE_DAYS {
+        return Err(Refusal::new("bill_date.too_old")
+            .with("date", format_long(issued))
+            .with("days", days.to_string()));
+    }
+    Ok(issued)
+}
+
+/// Which year a date typed without one means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YearHint {
+    /// The next such date on or after today (a port date).
+    Upcoming,
+    /// The latest such date on or before today (a bill date).
+    Recent,
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+const WEEKDAYS: [(&str, Weekday); 7] = [
+    ("monday", Weekday::Mon),
+    ("tuesday", Weekday::Tue),
+    ("wednesday", Weekday::Wed),
+    ("thursday", Weekday::Thu),
+    ("friday", Weekday::Fri),
+    ("saturday", Weekday::Sat),
+    ("sunday", Weekday::Sun),
+];
+
+/// Longer than any way of writing a date.
+const MAX_DATE_INPUT: usize = 60;
+
+/// Reads a date as customers type it: `2026-12-03`, `12/3/2026`, `12/3/26`, `12/3`,
+/// `12-3-2026`, `Dec 3`, `dec 3rd`, `Dec. 3`, `December 3, 2026`, `3 December 2026`,
+/// `Thursday, December 3, 2026`, `today`, `tomorrow`. Numeric dates are read the US way
+/// (month first). Without a year, `hint` decides which year is meant.
+pub fn parse_date(input: &str, today: NaiveDate, hint: YearHint) -> Result<NaiveDate, Refusal> {
+    let trimmed = input.trim();
+    let unreadable = || Refusal::new("date.unreadable").with("input", echo(trimmed));
+    if trimmed.is_empty() || trimmed.chars().count() > MAX_DATE_INPUT {
+        return Err(unreadable());
+    }
+    let lower = trimmed.to_lowercase();
+    let relative = match lower.trim_end_matches(['.', '!']) {
+        "today" => Some(0),
+        "tomorrow" => Some(1),
+        "yesterday" => Some(-1),
+        _ => None,
+    };
+    if let Some(offset) = relative {
+        return today
+            .checked_add_signed(chrono::Duration::days(offset))
+            .ok_or_else(unreadable);
+    }
+    let parts = read_parts(&lower).ok_or_else(unreadable)?;
+    let no_such_day = || Refusal::new("date.no_such_day").with("input", echo(trimmed));
+    if !(1..=12).contains(&parts.month) || !(1..=31).contains(&parts.day) {
+        return Err(unreadable());
+    }
+    // Whether the month has that day at all, in a leap year.
+    if NaiveDate::from_ymd_opt(2000, parts.month, parts.day).is_none() {
+        return Err(no_such_day());
+    }
+    let date = match parts.year {
+        Some(year) => {
+            NaiveDate::from_ymd_opt(year, parts.month, parts.day).ok_or_else(no_such_day)?
+        }
+        None => year_for(parts.month, parts.day, today, hint).ok_or_else(no_such_day)?,
+    };
+    if let Some(weekday) = parts.weekday
+        && weekday != date.weekday()
+    {
+        return Err(Refusal::new("date.weekday_mismatch")
+            .with("input", echo(trimmed))
+            .with("date", format_long(date)));
+    }
+    Ok(date)
+}
+
+struct DateParts {
+    year: Option<i32>,
+    month: u32,
+    day: u32,
+    weekday: Option<Weekday>,
+}
+
+fn read_parts(lower: &str) -> Option<DateParts> {
+    let numeric = lower
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '/' | '-' | '.'));
+    if numeric {
+        read_numeric(lower)
+    } else {
+        read_words(lower)
+    }
+}
+
+/// `2026-12-03`, `2026/12/03`, `12/3/2026`, `12-3-26`, `12.3.2026`, `12/3`.
+fn read_numeric(text: &str) -> Option<DateParts> {
+    let fields: Vec<&str> = text.split(['/', '-', '.']).collect();
+    let num = |s: &str| -> Option<u32> {
+        (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (year, month, day) = match fields.as_slice() {
+        [y, m, d] if y.len() == 4 => (Some(year_of(y)?), num(m)?, num(d)?),
+        [m, d, y] if m.len() <= 2 && d.len() <= 2 => (Some(year_of(y)?), num(m)?, num(d)?),
+        [m, d] if m.len() <= 2 && d.len() <= 2 => (None, num(m)?, num(d)?),
+        _ => return None,
+    };
+    Some(DateParts {
+        year,
+        month,
+        day,
+        weekday: None,
+    })
+}
+
+/// A year as typed: four digits, or two (`26` is 2026).
+fn year_of(text: &str) -> Option<i32> {
+    let text = text.strip_prefix('\'').unwrap_or(text);
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value: i32 = text.parse().ok()?;
+    match text.len() {
+        2 => Some(2000 + value),
+        4 if SANE_YEARS.contains(&value) => Some(value),
+        _ => None,
+    }
+}
+
+/// `Dec 3`, `dec 3rd`, `Dec. 3`, `December 3, 2026`, `3 December 2026`, `the 3rd of December`,
+/// `Thursday, December 3, 2026`.
+fn read_words(text: &str) -> Option<DateParts> {
+    let mut month = None;
+    let mut day = None;
+    let mut year = None;
+    let mut weekday = None;
+    for token in text.split(|c: char| c.is_whitespace() || c == ',') {
+        let token = token.trim_end_matches('.');
+        if token.is_empty() || token == "of" || token == "the" {
+            continue;
+        }
+        if let Some(m) = month_of(token) {
+            if month.replace(m).is_some() {
+                return None;
+            }
+        } else if let Some(w) = weekday_of(token) {
+            if weekday.replace(w).is_some() {
+                return None;
+            }
+        } else if let Some(d) = day_of(token).filter(|_| day.is_none()) {
+            day = Some(d);
+        } else if let Some(y) = year_of(token).filter(|_| year.is_none() && day.is_some()) {
+            year = Some(y);
+        } else {
+            return None;
+        }
+    }
+    Some(DateParts {
+        year,
+        month: month?,
+        day: day?,
+        weekday,
+    })
+}
+
+/// `dec`, `december`, `sept`: any prefix of at least three letters of a month's name.
+fn month_of(token: &str) -> Option<u32> {
+    if token.len() < 3 {
+        return None;
+    }
+    MONTHS
+        .iter()
+        .position(|m| m.starts_with(token))
+        .map(|i| i as u32 + 1)
+}
+
+fn weekday_of(token: &str) -> Option<Weekday> {
+    if token.len() < 3 {
+        return None;
+    }
+    let alias = match token {
+        "tues" => "tue",
+        "thur" | "thurs" => "thu",
+        other => other,
+    };
+    WEEKDAYS
+        .iter()
+        .find(|(name, _)| name.starts_with(alias))
+        .map(|(_, w)| *w)
+}
+
+/// `3`, `03`, `3rd`, `21st`.
+fn day_of(token: &str) -> Option<u32> {
+    let digits = token
+        .strip_suffix("st")
+        .or_else(|| token.strip_suffix("nd"))
+        .or_else(|| token.strip_suffix("rd"))
+        .or_else(|| token.strip_suffix("th"))
+        .unwrap_or(token);
+    if digits.is_empty() || digits.len() > 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The year a month and day typed without one means. Feb 29 can be up to eight years away.
+fn year_for(month: u32, day: u32, today: NaiveDate, hint: YearHint) -> Option<NaiveDate> {
+    (0..=8).find_map(|offset| {
+        let year = match hint {
+            YearHint::Upcoming => today.year().checked_add(offset)?,
+            YearHint::Recent => today.year().checked_sub(offset)?,
+        };
+        let date = NaiveDate::from_ymd_opt(year, month, day)?;
+        let fits = match hint {
+            YearHint::Upcoming => date >= today,
+            YearHint::Recent => date <= today,
+        };
+        fits.then_some(date)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn cal() -> PortCalendar {
+        PortCalendar::default()
+    }
+
+    fn known(r: Refusal) -> Refusal {
+        assert!(REFUSAL_CODES.contains(&r.code), "{}", r.code);
+        r
+    }
+
+    fn check(requested: NaiveDate, today: NaiveDate, cal: &PortCalendar) -> Refusal {
+        known(
+            PortDateRules::default()
+                .check(requested, today, cal)
+                .expect_err("refused"),
+        )
+    }
+
+    fn parse(input: &str, today: NaiveDate, hint: YearHint) -> NaiveDate {
+        parse_date(input, today, hint).unwrap_or_else(|r| panic!("{input:?}: {r:?}"))
+    }
+
+    #[test]
+    fn federal_holidays_of_2026_are_closed_on_their_observed_dates() {
+        let c = cal();
+        for date in [
+            d(2026, 1, 1),
+            d(2026, 1, 19),
+            d(2026, 2, 16),
+            d(2026, 5, 25),
+            d(2026, 6, 19),
+            d(2026, 7, 3),
+            d(2026, 9, 7),
+            d(2026, 10, 12),
+            d(2026, 11, 11),
+            d(2026, 11, 26),
+            d(2026, 12, 25),
+        ] {
+            assert_eq!(
+                c.closed_reason(date),
+                Some(ClosedReason::FederalHoliday),
+                "{date}"
+            );
+        }
+    }
+
+    #[test]
+    fn federal_holidays_of_2027_are_closed_on_their_observed_dates() {
+        let c = cal();
+        for date in [
+            d(2027, 1, 1),
+            d(2027, 1, 18),
+            d(2027, 2, 15),
+            d(2027, 5, 31),
+            d(2027, 6, 18),
+            d(2027, 7, 5),
+            d(2027, 9, 6),
+            d(2027, 10, 11),
+            d(2027, 11, 11),
+            d(2027, 11, 25),
+            d(2027, 12, 24),
+        ] {
+            assert_eq!(
+                c.closed_reason(date),
+                Some(ClosedReason::FederalHoliday),
+                "{date}"
+            );
+        }
+    }
+
+    #[test]
+    fn july_4_2026_is_a_saturday_observed_on_friday_july_3() {
+        let c = cal();
+        assert_eq!(c.closed_reason(d(2026, 7, 4)), Some(ClosedReason::Saturday));
+        assert_eq!(
+            c.closed_reason(d(2026, 7, 3)),
+            Some(ClosedReason::FederalHoliday)
+        );
+        assert!(c.is_business_day(d(2026, 7, 6)));
+    }
+
+    #[test]
+    fn juneteenth_2027_is_observed_on_friday_june_18() {
+        assert_eq!(
+            cal().closed_reason(d(2027, 6, 18)),
+            Some(ClosedReason::FederalHoliday)
+        );
+        assert_eq!(
+            cal().closed_reason(d(2027, 6, 19)),
+            Some(ClosedReason::Saturday)
+        );
+    }
+
+    #[test]
+    fn weekends_are_closed_and_ordinary_weekdays_are_open() {
+        let c = cal();
+        assert_eq!(
+            c.closed_reason(d(2026, 12, 5)),
+            Some(ClosedReason::Saturday)
+        );
+        assert_eq!(c.closed_reason(d(2026, 12, 6)), Some(ClosedReason::Sunday));
+        assert_eq!(c.closed_reason(d(2026, 12, 3)), None);
+        assert!(c.is_business_day(d(2026, 12, 3)));
+    }
+
+    #[test]
+    fn configured_porting_holidays_are_closed() {
+        let c = PortCalendar::new([d(2026, 12, 24), d(2026, 12, 31)]);
+        assert_eq!(
+            c.closed_reason(d(2026, 12, 24)),
+            Some(ClosedReason::PortingHoliday)
+        );
+        assert_eq!(
+            c.closed_reason(d(2026, 12, 31)),
+            Some(ClosedReason::PortingHoliday)
+        );
+        assert_eq!(c.next_business_day(d(2026, 12, 24)), d(2026, 12, 28));
+    }
+
+    #[test]
+    fn next_and_previous_business_days_skip_weekends_and_holidays() {
+        let c = cal();
+        // Thanksgiving Thursday -> Friday; Christmas Friday -> Monday.
+        assert_eq!(c.next_business_day(d(2026, 11, 26)), d(2026, 11, 27));
+        assert_eq!(c.next_business_day(d(2026, 12, 25)), d(2026, 12, 28));
+        assert_eq!(c.previous_business_day(d(2026, 12, 27)), d(2026, 12, 24));
+        // New Year 2027 is a Friday: the year's first business day is Monday Jan 4.
+        assert_eq!(c.next_business_day(d(2026, 12, 31)), d(2026, 12, 31));
+        assert_eq!(c.next_business_day(d(2027, 1, 1)), d(2027, 1, 4));
+        assert_eq!(c.next_business_day(d(2026, 12, 3)), d(2026, 12, 3));
+    }
+
+    #[test]
+    fn business_days_are_added_skipping_closed_days() {
+        let c = cal();
+        assert_eq!(c.add_business_days(d(2026, 11, 25), 1), d(2026, 11, 27));
+        assert_eq!(c.add_business_days(d(2026, 12, 24), 2), d(2026, 12, 29));
+        assert_eq!(c.add_business_days(d(2026, 12, 5), 1), d(2026, 12, 7));
+        assert_eq!(c.add_business_days(d(2026, 12, 3), 0), d(2026, 12, 3));
+    }
+
+    #[test]
+    fn dates_outside_the_calendar_years_never_panic_and_are_never_business_days() {
+        let c = cal();
+        for date in [
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+            d(1899, 12, 31),
+            d(10000, 1, 1),
+        ] {
+            assert_eq!(c.closed_reason(date), Some(ClosedReason::OutOfRange));
+            assert_eq!(c.next_business_day(date), date);
+            assert_eq!(c.previous_business_day(date), date);
+        }
+        assert_eq!(c.add_business_days(NaiveDate::MAX, 3), NaiveDate::MAX);
+        assert_eq!(c.add_business_days(d(9999, 12, 30), 3), d(9999, 12, 30));
+        assert_eq!(c.add_business_days(d(1899, 12, 31), 1), d(1900, 1, 2));
+        assert_eq!(c.next_business_day(d(9999, 12, 31)), d(9999, 12, 31));
+        let rules = PortDateRules::default();
+        let _ = rules.check(NaiveDate::MAX, NaiveDate::MAX, &c);
+        let _ = rules.earliest(NaiveDate::MAX, &c);
+        let _ = rules.latest(NaiveDate::MAX, &c);
+    }
+
+    #[test]
+    fn the_default_port_date_is_a_week_out_moved_to_a_business_day() {
+        let rules = PortDateRules::default();
+        // Thu Nov 19 + 7 = Thanksgiving -> Friday Nov 27.
+        assert_eq!(rules.earliest(d(2026, 11, 19), &cal()), d(2026, 11, 27));
+        // Tue Dec 1 + 7 = Tue Dec 8.
+        assert_eq!(rules.earliest(d(2026, 12, 1), &cal()), d(2026, 12, 8));
+    }
+
+    #[test]
+    fn the_latest_port_date_is_the_last_business_day_within_30_days() {
+        // Nov 25 + 30 = Christmas -> Thursday Dec 24.
+        assert_eq!(
+            PortDateRules::default().latest(d(2026, 11, 25), &cal()),
+            d(2026, 12, 24)
+        );
+    }
+
+    #[test]
+    fn a_valid_port_date_is_accepted() {
+        let rules = PortDateRules::default();
+        assert_eq!(
+            rules.check(d(2026, 12, 10), d(2026, 12, 1), &cal()),
+            Ok(d(2026, 12, 10))
+        );
+    }
+
+    #[test]
+    fn a_date_in_the_past_is_refused_suggesting_the_earliest() {
+        let r = check(d(2026, 11, 30), d(2026, 12, 1), &cal());
+        assert_eq!(r.code, "port_date.past");
+        assert_eq!(r.arg("suggestion"), Some("Tuesday, December 8, 2026"));
+        assert_eq!(r.arg("date"), Some("Monday, November 30, 2026"));
+    }
+
+    #[test]
+    fn a_date_less_than_a_week_out_is_too_soon() {
+        let r = check(d(2026, 12, 4), d(2026, 12, 1), &cal());
+        assert_eq!(r.code, "port_date.too_soon");
+        assert_eq!(r.arg("suggestion"), Some("Tuesday, December 8, 2026"));
+        assert_eq!(r.arg("earliest"), Some("Tuesday, December 8, 2026"));
+        assert_eq!(r.arg("latest"), Some("Thursday, December 31, 2026"));
+        assert_eq!(
+            check(d(2026, 12, 1), d(2026, 12, 1), &cal()).code,
+            "port_date.too_soon"
+        );
+    }
+
+    #[test]
+    fn a_date_more_than_30_days_out_is_too_far_and_suggests_the_latest() {
+        let r = check(d(2027, 2, 1), d(2026, 12, 1), &cal());
+        assert_eq!(r.code, "port_date.too_far");
+        assert_eq!(r.arg("suggestion"), Some("Thursday, December 31, 2026"));
+    }
+
+    #[test]
+    fn a_date_on_a_weekend_suggests_the_next_business_day() {
+        let r = check(d(2026, 12, 12), d(2026, 12, 1), &cal());
+        assert_eq!(r.code, "port_date.weekend");
+        assert_eq!(r.arg("suggestion"), Some("Monday, December 14, 2026"));
+    }
+
+    #[test]
+    fn a_date_on_thanksgiving_suggests_the_next_business_day() {
+        let r = check(d(2026, 11, 26), d(2026, 11, 12), &cal());
+        assert_eq!(r.code, "port_date.federal_holiday");
+        assert_eq!(r.arg("suggestion"), Some("Friday, November 27, 2026"));
+    }
+
+    #[test]
+    fn a_date_on_christmas_2026_suggests_monday_the_28th() {
+        let r = check(d(2026, 12, 25), d(2026, 12, 10), &cal());
+        assert_eq!(r.code, "port_date.federal_holiday");
+        assert_eq!(r.arg("suggestion"), Some("Monday, December 28, 2026"));
+    }
+
+    #[test]
+    fn a_closed_day_at_the_end_of_the_window_suggests_the_business_day_before() {
+        // Today Nov 25: the window ends Christmas, so the next business day (Dec 28) is too far.
+        let r = check(d(2026, 12, 25), d(2026, 11, 25), &cal());
+        assert_eq!(r.code, "port_date.federal_holiday");
+        assert_eq!(r.arg("suggestion"), Some("Thursday, December 24, 2026"));
+    }
+
+    #[test]
+    fn new_year_2027_is_refused_as_a_federal_holiday() {
+        let r = check(d(2027, 1, 1), d(2026, 12, 15), &cal());
+        assert_eq!(r.code, "port_date.federal_holiday");
+        assert_eq!(r.arg("suggestion"), Some("Monday, January 4, 2027"));
+    }
+
+    #[test]
+    fn juneteenth_2027_is_refused_as_a_federal_holiday() {
+        let r = check(d(2027, 6, 18), d(2027, 6, 1), &cal());
+        assert_eq!(r.code, "port_date.federal_holiday");
+        assert_eq!(r.arg("suggestion"), Some("Monday, June 21, 2027"));
+    }
+
+    #[test]
+    fn a_porting_holiday_is_refused_with_its_own_code() {
+        let c = PortCalendar::new([d(2026, 12, 10)]);
+        let r = check(d(2026, 12, 10), d(2026, 12, 1), &c);
+        assert_eq!(r.code, "port_date.porting_holiday");
+        assert_eq!(r.arg("suggestion"), Some("Friday, December 11, 2026"));
+    }
+
+    #[test]
+    fn dates_are_formatted_long_and_short() {
+        assert_eq!(format_long(d(2026, 12, 3)), "Thursday, December 3, 2026");
+        assert_eq!(format_short(d(2026, 12, 3)), "Dec 3, 2026");
+    }
+
+    #[test]
+    fn every_accepted_date_format_reads_december_3_2026() {
+        let today = d(2026, 11, 20);
+        for input in [
+            "2026-12-03",
+            "2026/12/3",
+            "12/3/2026",
+            "12/03/2026",
+            "12/3/26",
+            "12/3",
+            "12-3-2026",
+            "12.3.2026",
+            "Dec 3",
+            "dec 3rd",
+            "Dec. 3",
+            "DEC 3",
+            "December 3 2026",
+            "December 3, 2026",
+            "December 3rd, 2026",
+            "3 December 2026",
+            "3rd of December",
+            "the 3rd of December 2026",
+            "Thursday, December 3, 2026",
+            "Thu Dec 3",
+            "Dec 3 '26",
+            "  december   3 ,  2026 ",
+        ] {
+            assert_eq!(
+                parse(input, today, YearHint::Upcoming),
+                d(2026, 12, 3),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_date_without_a_year_is_the_next_one_for_upcoming_and_the_last_one_for_recent() {
+        let today = d(2026, 12, 10);
+        assert_eq!(parse("Dec 3", today, YearHint::Upcoming), d(2027, 12, 3));
+        assert_eq!(parse("Dec 3", today, YearHint::Recent), d(2026, 12, 3));
+        assert_eq!(parse("Jan 5", today, YearHint::Upcoming), d(2027, 1, 5));
+        assert_eq!(parse("Dec 15", today, YearHint::Recent), d(2025, 12, 15));
+        assert_eq!(parse("Dec 10", today, YearHint::Upcoming), today);
+        assert_eq!(parse("Dec 10", today, YearHint::Recent), today);
+        assert_eq!(parse("2/29", today, YearHint::Upcoming), d(2028, 2, 29));
+    }
+
+    #[test]
+    fn today_and_tomorrow_are_understood() {
+        let today = d(2026, 12, 10);
+        assert_eq!(parse("today", today, YearHint::Recent), today);
+        assert_eq!(
+            parse("Tomorrow", today, YearHint::Upcoming),
+            d(2026, 12, 11)
+        );
+        assert_eq!(parse("yesterday", today, YearHint::Recent), d(2026, 12, 9));
+    }
+
+    #[test]
+    fn a_day_the_month_does_not_have_is_refused() {
+        let today = d(2026, 12, 10);
+        for input in ["Feb 30", "2/30/2027", "April 31", "2027-02-29"] {
+            let r = known(parse_date(input, today, YearHint::Upcoming).unwrap_err());
+            assert_eq!(r.code, "date.no_such_day", "{input}");
+            assert_eq!(r.arg("input"), Some(input));
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_a_date_is_unreadable() {
+        let today = d(2026, 12, 10);
+        for input in [
+            "",
+            "next week",
+            "13/5/2026",
+            "12/32",
+            "December",
+            "2026",
+            "Dec 3 Dec 4",
+            "3/4/5/6",
+            "Smarch 3",
+            "12/3/202",
+        ] {
+            let r = known(parse_date(input, today, YearHint::Upcoming).unwrap_err());
+            assert_eq!(r.code, "date.unreadable", "{input}");
+        }
+    }
+
+    #[test]
+    fn a_weekday_that_does_not_match_the_date_is_refused() {
+        let r = known(
+            parse_date(
+                "Friday, December 3, 2026",
+                d(2026, 11, 1),
+                YearHint::Upcoming,
+            )
+            .unwrap_err(),
+        );
+        assert_eq!(r.code, "date.weekday_mismatch");
+        assert_eq!(r.arg("date"), Some("Thursday, December 3, 2026"));
+    }
+
+    #[test]
+    fn hostile_date_input_never_panics() {
+        let today = d(2026, 12, 10);
+        for input in [
+            "1".repeat(100_000),
+            "😀".repeat(100_000),
+            "\u{0}\u{202e}12/3".to_string(),
+            "//".to_string(),
+            "-".to_string(),
+            "99999/99999/99999".to_string(),
+            "12/3/9999".to_string(),
+            "Dec 31 9999".to_string(),
+        ] {
+            let _ = parse_date(&input, today, YearHint::Upcoming);
+            let _ = parse_date(&input, NaiveDate::MAX, YearHint::Upcoming);
+            let _ = parse_date(&input, NaiveDate::MIN, YearHint::Recent);
+        }
+    }
+
+    #[test]
+    fn a_bill_from_the_last_30_days_is_accepted() {
+        let today = d(2026, 12, 10);
+        assert_eq!(check_bill_date(today, today), Ok(today));
+        assert_eq!(check_bill_date(d(2026, 11, 10), today), Ok(d(2026, 11, 10)));
+    }
+
+    #[test]
+    fn a_bill_dated_in_the_future_is_refused() {
+        let r = known(check_bill_date(d(2026, 12, 11), d(2026, 12, 10)).unwrap_err());
+        assert_eq!(r.code, "bill_date.future");
+        assert_eq!(r.arg("date"), Some("Friday, December 11, 2026"));
+    }
+
+    #[test]
+    fn a_bill_older_than_30_days_is_too_old_and_says_how_old() {
+        let r = known(check_bill_date(d(2026, 11, 9), d(2026, 12, 10)).unwrap_err());
+        assert_eq!(r.code, "bill_date.too_old");
+        assert_eq!(r.arg("days"), Some("31"));
+        assert_eq!(r.arg("date"), Some("Monday, November 9, 2026"));
+    }
+}

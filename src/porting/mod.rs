@@ -11,12 +11,14 @@ pub mod email;
 pub mod phone;
 pub mod request;
 pub mod text;
+pub mod upload;
 
 pub use address::UsAddress;
-pub use dates::{PortCalendar, PortDateRules};
+pub use dates::{ClosedReason, PortCalendar, PortDateRules, YearHint};
 pub use email::Email;
-pub use phone::{NumberKind, PhoneNumber};
+pub use phone::{NumberKind, NumberList, PhoneNumber};
 pub use request::{CustomerType, NumberType, PortRequest, ProviderInfo, SignatureRecord};
+pub use upload::ContentType;
 
 /// Why an answer was refused: a code naming the wording in `prompts/` (for example
 /// `"numbers.n11"`), and named values the wording may fill in (`{input}`, `{suggestion}`...).
@@ -45,5 +47,34 @@ impl Refusal {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Every refusal code the porting rules can return, for the start-up check that each one has
+/// wording in `prompts/`.
+pub fn all_refusal_codes() -> impl Iterator<Item = &'static str> {
+    [
+        address::REFUSAL_CODES,
+        dates::REFUSAL_CODES,
+        email::REFUSAL_CODES,
+        phone::REFUSAL_CODES,
+        text::REFUSAL_CODES,
+        upload::REFUSAL_CODES,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}
+
+/// What the customer typed, trimmed and cut to a length that fits in a reply: refusals echo the
+/// input back, and a pasted novel must not come back with it.
+pub(crate) fn echo(input: &str) -> String {
+    const MAX: usize = 40;
+    let mut chars = input.trim().chars().filter(|c| !c.is_control());
+    let shown: String = chars.by_ref().take(MAX).collect();
+    if chars.next().is_some() {
+        format!("{}…", shown.trim_end())
+    } else {
+        shown
     }
 }
