@@ -1,1 +1,437 @@
-//! TODO
+//! The bot's words, loaded from `prompts/*.toml` and checked at start-up.
+//!
+//! `common.toml` holds the greeting, menu, commands and the wording of every refusal code;
+//! `port_in.toml` holds the port-in steps (their order, question, help, examples, choices,
+//! validator and condition); `port_out.toml` and `faq.toml` the guidance and common questions;
+//! `loa.toml` the LOA document's text. The copy built into the binary is used unless
+//! `PORTBOT_PROMPTS_DIR` names a folder, so editing wording never needs a recompile.
+//!
+//! A step that names an unknown validator or condition, a refusal code without wording, or a
+//! missing text is a start-up error naming the file and the step.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::conversation::validators;
+use crate::loa::LoaWording;
+
+const BUILTIN: [(&str, &str); 5] = [
+    ("common.toml", include_str!("../prompts/common.toml")),
+    ("port_in.toml", include_str!("../prompts/port_in.toml")),
+    ("port_out.toml", include_str!("../prompts/port_out.toml")),
+    ("faq.toml", include_str!("../prompts/faq.toml")),
+    ("loa.toml", include_str!("../prompts/loa.toml")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum PromptsError {
+    #[error("prompts/{file}: cannot read it: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("prompts/{file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+fn invalid(file: &str, message: impl Into<String>) -> PromptsError {
+    PromptsError::Invalid {
+        file: file.to_string(),
+        message: message.into(),
+    }
+}
+
+/// All the words, checked.
+#[derive(Debug)]
+pub struct Prompts {
+    pub common: Common,
+    pub port_in: PortIn,
+    pub port_out: PortOut,
+    pub faq: Faq,
+    pub loa: LoaWording,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Common {
+    pub greeting: String,
+    pub menu_question: String,
+    pub menu_choices: Vec<Choice>,
+    pub menu_help: String,
+    pub messages: BTreeMap<String, String>,
+    pub commands: Commands,
+    /// Wording for every refusal code, keyed by code; `{name}` fills in the refusal's values.
+    pub errors: BTreeMap<String, String>,
+}
+
+/// The words customers type to steer the conversation, in lower case.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commands {
+    pub help: Vec<String>,
+    pub back: Vec<String>,
+    pub skip: Vec<String>,
+    pub agent: Vec<String>,
+    pub cancel: Vec<String>,
+    pub status: Vec<String>,
+    pub start_over: Vec<String>,
+    pub menu: Vec<String>,
+    pub resume: Vec<String>,
+    /// Prefixes of "change <field>", e.g. "change", "edit", "fix".
+    pub change: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub label: String,
+    pub value: String,
+    /// Other words that pick this choice.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortIn {
+    pub order: Vec<String>,
+    pub steps: BTreeMap<String, Step>,
+    /// Said when a request is split into local and toll-free parts, and the like.
+    pub messages: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// A short name for the summary and for "change <field>".
+    pub label: String,
+    pub question: String,
+    /// Why this is asked, shown on "help".
+    pub help: String,
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub choices: Vec<Choice>,
+    pub validator: String,
+    #[serde(default = "always")]
+    pub when: String,
+    #[serde(default)]
+    pub optional: bool,
+    /// Optional in general, but required when this condition holds.
+    #[serde(default)]
+    pub required_when: Option<String>,
+    /// Why "skip" is refused here.
+    #[serde(default)]
+    pub skip_refused: Option<String>,
+    /// Words that name this step in "change <field>".
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Step-specific wording that overrides `common.toml`'s errors.
+    #[serde(default)]
+    pub errors: BTreeMap<String, String>,
+    /// The customer's answer is a secret: never echoed, redacted in the transcript.
+    #[serde(default)]
+    pub secret: bool,
+}
+
+fn always() -> String {
+    "always".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortOut {
+    pub guidance: String,
+    pub follow_up: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faq {
+    /// Words a question starts with; a line that ends in '?' counts as a question too.
+    pub question_words: Vec<String>,
+    pub entries: Vec<FaqEntry>,
+    pub back_to_question: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaqEntry {
+    pub id: String,
+    /// Any one of these phrases (lower case) in a question picks this answer.
+    pub keywords: Vec<String>,
+    pub answer: String,
+}
+
+/// Messages every flow needs; checked at start-up.
+const COMMON_MESSAGES: &[&str] = &[
+    "empty",
+    "not_understood_menu",
+    "example",
+    "offer_agent",
+    "skip_refused",
+    "skipped",
+    "back_at_start",
+    "change_unknown",
+    "change_list",
+    "cancel_confirm",
+    "cancelled",
+    "cancel_kept",
+    "start_over_confirm",
+    "started_over",
+    "paused_for_agent",
+    "still_paused",
+    "resumed",
+    "status_progress",
+    "status_no_tickets",
+    "status_ticket",
+    "finished",
+    "submitted",
+    "submitted_ticket",
+    "next_steps",
+    "upload_expected",
+    "attachment_not_expected",
+    "summary_intro",
+    "summary_masked",
+    "summary_not_given",
+    "summary_skipped",
+    "store_unavailable",
+    "agent_summary",
+    "welcome_back",
+    "current_answer",
+    "attach_unreadable",
+    "internal_error",
+];
+
+const PORT_IN_MESSAGES: &[&str] = &[
+    "duplicates_merged",
+    "split_requests",
+    "numbers_kept",
+    "numbers_draft_help",
+    "received_upload",
+];
+
+impl Prompts {
+    /// The words built into the binary.
+    pub fn builtin() -> Result<Prompts, PromptsError> {
+        Prompts::from_sources(|file| {
+            BUILTIN
+                .iter()
+                .find(|(name, _)| *name == file)
+                .map(|(_, text)| text.to_string())
+                .ok_or_else(|| PromptsError::Read {
+                    file: file.into(),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                })
+        })
+    }
+
+    /// The words in `dir`, which must hold every file.
+    pub fn from_dir(dir: &Path) -> Result<Prompts, PromptsError> {
+        Prompts::from_sources(|file| {
+            std::fs::read_to_string(dir.join(file)).map_err(|source| PromptsError::Read {
+                file: file.into(),
+                source,
+            })
+        })
+    }
+
+    /// Loads `PORTBOT_PROMPTS_DIR` when given, otherwise the built-in copy.
+    pub fn load(dir: Option<&Path>) -> Result<Prompts, PromptsError> {
+        match dir {
+            Some(dir) => Prompts::from_dir(dir),
+            None => Prompts::builtin(),
+        }
+    }
+
+    fn from_sources(
+        read: impl Fn(&str) -> Result<String, PromptsError>,
+    ) -> Result<Prompts, PromptsError> {
+        fn parse<T: serde::de::DeserializeOwned>(
+            file: &str,
+            text: &str,
+        ) -> Result<T, PromptsError> {
+            toml::from_str(text).map_err(|e| invalid(file, e.to_string()))
+        }
+        let prompts = Prompts {
+            common: parse("common.toml", &read("common.toml")?)?,
+            port_in: parse("port_in.toml", &read("port_in.toml")?)?,
+            port_out: parse("port_out.toml", &read("port_out.toml")?)?,
+            faq: parse("faq.toml", &read("faq.toml")?)?,
+            loa: LoaWording::parse(&read("loa.toml")?).map_err(|e| invalid("loa.toml", e))?,
+        };
+        prompts.check()?;
+        Ok(prompts)
+    }
+
+    fn check(&self) -> Result<(), PromptsError> {
+        for key in COMMON_MESSAGES {
+            if !self.common.messages.contains_key(*key) {
+                return Err(invalid("common.toml", format!("[messages] has no `{key}`")));
+            }
+        }
+        for key in PORT_IN_MESSAGES {
+            if !self.port_in.messages.contains_key(*key) {
+                return Err(invalid(
+                    "port_in.toml",
+                    format!("[messages] has no `{key}`"),
+                ));
+            }
+        }
+        if self.common.menu_choices.len() != 4 {
+            return Err(invalid(
+                "common.toml",
+                "menu_choices must offer exactly: port in, port out, check my request, agent",
+            ));
+        }
+        for value in ["port_in", "port_out", "status", "agent"] {
+            if !self.common.menu_choices.iter().any(|c| c.value == value) {
+                return Err(invalid(
+                    "common.toml",
+                    format!("menu_choices has no value `{value}`"),
+                ));
+            }
+        }
+        let file = "port_in.toml";
+        for id in &self.port_in.order {
+            let step = self.port_in.steps.get(id).ok_or_else(|| {
+                invalid(
+                    file,
+                    format!("step `{id}` is in `order` but has no [steps.{id}]"),
+                )
+            })?;
+            let at = |message: String| invalid(file, format!("step `{id}`: {message}"));
+            let validator = validators::find(&step.validator)
+                .ok_or_else(|| at(format!("unknown validator `{}`", step.validator)))?;
+            for condition in std::iter::once(&step.when).chain(step.required_when.iter()) {
+                if !validators::is_condition(condition) {
+                    return Err(at(format!("unknown condition `{condition}`")));
+                }
+            }
+            for code in validator.codes() {
+                if self.error_text(step, code).is_none() {
+                    return Err(at(format!(
+                        "no wording for refusal code `{code}` (add it to [errors] in common.toml or to this step)"
+                    )));
+                }
+            }
+            if validator.needs_choices() && step.choices.is_empty() {
+                return Err(at(format!(
+                    "validator `{}` needs `choices`",
+                    step.validator
+                )));
+            }
+            if step.question.trim().is_empty()
+                || step.help.trim().is_empty()
+                || step.examples.is_empty()
+            {
+                return Err(at(
+                    "question, help and at least one example are required".into()
+                ));
+            }
+        }
+        for id in self.port_in.steps.keys() {
+            if !self.port_in.order.contains(id) {
+                return Err(invalid(
+                    file,
+                    format!("[steps.{id}] is not listed in `order`"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.port_in.steps.get(id)
+    }
+
+    /// The wording of a refusal code for a step: the step's own, else the common one.
+    pub fn error_text<'a>(&'a self, step: &'a Step, code: &str) -> Option<&'a str> {
+        step.errors
+            .get(code)
+            .or_else(|| self.common.errors.get(code))
+            .map(String::as_str)
+    }
+
+    /// A common message by key. Keys are checked at start-up, so a missing one is a bug in this
+    /// file's list, shown as the key rather than a panic.
+    pub fn message<'a>(&'a self, key: &'a str) -> &'a str {
+        self.common
+            .messages
+            .get(key)
+            .or_else(|| self.port_in.messages.get(key))
+            .map(String::as_str)
+            .unwrap_or(key)
+    }
+}
+
+/// Fills `{name}` placeholders with values; unknown placeholders are left as they are.
+pub fn fill(template: &str, args: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) => {
+                let name = &after[..end];
+                match args.iter().find(|(n, _)| *n == name) {
+                    Some((_, value)) => out.push_str(value),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_prompts_load_and_pass_every_check() {
+        Prompts::builtin().expect("built-in prompts are valid");
+    }
+
+    #[test]
+    fn fill_replaces_known_placeholders_and_keeps_unknown_ones() {
+        let text = fill("Hi {name}, {unknown} {name}", &[("name", "Zoë".into())]);
+        assert_eq!(text, "Hi Zoë, {unknown} Zoë");
+    }
+
+    #[test]
+    fn a_step_with_an_unknown_validator_is_a_start_up_error_naming_the_step() {
+        let broken = BUILTIN[1]
+            .1
+            .replace("validator = \"carrier\"", "validator = \"no_such\"");
+        let err = Prompts::from_sources(|file| {
+            if file == "port_in.toml" {
+                Ok(broken.clone())
+            } else {
+                Ok(BUILTIN
+                    .iter()
+                    .find(|(n, _)| *n == file)
+                    .unwrap()
+                    .1
+                    .to_string())
+            }
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("port_in.toml"), "{err}");
+        assert!(err.contains("step `carrier`"), "{err}");
+        assert!(err.contains("no_such"), "{err}");
+    }
+}

@@ -1,1 +1,531 @@
-//! TODO
+//! One entry point per use case, shared by every adapter (terminal now, Discord later).
+//!
+//! [`Service::turn`] is a customer message: load the conversation, run the engine, carry out its
+//! effects (secrets, documents, tickets with their LOA) and save it all in one transaction, with
+//! optimistic locking and the incoming message id as idempotency key. The adapters only turn
+//! platform events into [`Input`]s and print the [`Reply`]s.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::conversation::{self, Effect, Engine, Flow, Input, Reply, State};
+use crate::loa;
+use crate::porting::{PortCalendar, SignatureRecord, dates};
+use crate::prompts::{Prompts, fill};
+use crate::secrets::{Cipher, KeySource};
+use crate::store::{
+    ConversationStatus, DocumentKind, NewConversation, NewDocument, NewTicket, NewTranscriptLine,
+    SecretKind, Speaker, Store, StoreError, Ticket, TicketFilter, TicketStatus, TurnOutcome,
+    TurnWrite,
+};
+
+/// Who is talking, and where.
+#[derive(Debug, Clone)]
+pub struct Customer {
+    /// `console` or `discord`.
+    pub platform: String,
+    pub id: String,
+    pub channel_id: Option<String>,
+}
+
+impl Customer {
+    pub fn console(id: &str) -> Customer {
+        Customer {
+            platform: "console".into(),
+            id: id.into(),
+            channel_id: None,
+        }
+    }
+
+    /// The signer id recorded on an LOA, e.g. `console:alice`.
+    pub fn signer_id(&self) -> String {
+        format!("{}:{}", self.platform, self.id)
+    }
+}
+
+/// A ticket created in this turn, as adapters show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedTicket {
+    pub number: String,
+    pub kind: &'static str,
+    pub numbers: Vec<String>,
+    pub status: &'static str,
+    pub loa_path: String,
+}
+
+#[derive(Debug, Default)]
+pub struct TurnResult {
+    pub replies: Vec<Reply>,
+    pub tickets: Vec<CreatedTicket>,
+    /// The message id was seen before: nothing was done again.
+    pub duplicate: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("the saved conversation {id} cannot be read: {reason}")]
+    CorruptState { id: i64, reason: String },
+    #[error("could not render the LOA: {0}")]
+    Loa(#[from] loa::LoaError),
+    #[error("could not build the port request: {0}")]
+    Request(String),
+    #[error("could not write {path}: {source}")]
+    WriteFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the conversation kept changing under us; gave up after {0} tries")]
+    TooManyConflicts(u32),
+}
+
+pub struct Service {
+    pub config: Config,
+    pub prompts: Prompts,
+    pub store: Store,
+    calendar: PortCalendar,
+}
+
+const MAX_TRIES: u32 = 8;
+
+impl Service {
+    /// Loads the words, the key and the database, applying migrations.
+    pub async fn start(config: Config) -> anyhow::Result<Service> {
+        let prompts = Prompts::load(config.prompts_dir.as_deref())?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the data folder {}: {e}",
+                config.data_dir.display()
+            )
+        })?;
+        let (cipher, source) =
+            Cipher::load_or_create(config.secret_key.as_ref(), &config.data_dir)?;
+        if let KeySource::Generated = source {
+            tracing::warn!(
+                "generated a new encryption key in {}; keep it safe, and set PORTBOT_SECRET_KEY when running more than one process",
+                config.data_dir.join("secret.key").display()
+            );
+        }
+        if config.provider_is_placeholder {
+            tracing::warn!(
+                "PORTBOT_PROVIDER_NAME is not set; LOAs show placeholder provider details"
+            );
+        }
+        let store = Store::connect(&config.database_url, cipher).await?;
+        let calendar = config.calendar();
+        Ok(Service {
+            config,
+            prompts,
+            store,
+            calendar,
+        })
+    }
+
+    pub fn engine(&self) -> Engine<'_> {
+        Engine {
+            prompts: &self.prompts,
+            calendar: &self.calendar,
+            rules: self.config.port_date_rules,
+            max_upload_bytes: self.config.max_upload_bytes,
+            provider_name: &self.config.provider.name,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.config.now()
+    }
+
+    /// Opens the customer's conversation: resumes a saved one (repeating the pending question)
+    /// or starts a new one with the greeting.
+    pub async fn open(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
+        let engine = self.engine();
+        if let Some(conversation) = self
+            .store
+            .open_conversation(&customer.platform, &customer.id)
+            .await?
+        {
+            let state = parse_state(conversation.id, &conversation.state)?;
+            return Ok(engine.resume(&state, self.now()));
+        }
+        let (state, replies) = engine.start();
+        self.store
+            .create_conversation(new_conversation(customer, &state, self.now()))
+            .await?;
+        Ok(replies)
+    }
+
+    /// One customer message. `message_id` is the platform's id for it: a message seen before is
+    /// not handled twice.
+    pub async fn turn(
+        &self,
+        customer: &Customer,
+        message_id: Option<String>,
+        input: Input,
+    ) -> Result<TurnResult, ServiceError> {
+        let engine = self.engine();
+        for _ in 0..MAX_TRIES {
+            let now = self.now();
+            let (conversation, mut greeting) = match self
+                .store
+                .open_conversation(&customer.platform, &customer.id)
+                .await?
+            {
+                Some(c) => (c, Vec::new()),
+                None => {
+                    let (state, greeting) = engine.start();
+                    let c = self
+                        .store
+                        .create_conversation(new_conversation(customer, &state, now))
+                        .await?;
+                    (c, greeting)
+                }
+            };
+            let state = parse_state(conversation.id, &conversation.state)?;
+            let turn = engine.step(state, input.clone(), now);
+
+            let mut write = TurnWrite {
+                conversation_id: conversation.id,
+                expected_version: conversation.version,
+                flow: flow_name(turn.state.flow).into(),
+                step: turn.state.step.clone(),
+                state: turn.state.to_json(),
+                status: status_of(&turn.state),
+                incoming_message_id: message_id.clone(),
+                transcript: vec![customer_line(&input, turn.redact_input, message_id.clone())],
+                secrets: Vec::new(),
+                clear_secrets: Vec::new(),
+                documents: Vec::new(),
+                tickets: Vec::new(),
+                now,
+            };
+            let mut before = Vec::new();
+            let mut after = Vec::new();
+            let mut created = Vec::new();
+            for effect in turn.effects {
+                match effect {
+                    Effect::StoreSecret { step, value } => {
+                        write.secrets.push((secret_kind(&step), value));
+                    }
+                    Effect::ClearSecrets => {
+                        write.clear_secrets = vec![SecretKind::Pin, SecretKind::AccountNumber];
+                    }
+                    Effect::StoreDocument {
+                        step,
+                        file_name,
+                        content_type,
+                        bytes,
+                    } => write.documents.push(NewDocument {
+                        kind: if step == "csr" {
+                            DocumentKind::Csr
+                        } else {
+                            DocumentKind::Bill
+                        },
+                        file_name,
+                        content_type,
+                        bytes,
+                    }),
+                    Effect::CreateTickets { signer_name } => {
+                        let (tickets, replies) = self
+                            .tickets_from(
+                                &turn.state,
+                                &write,
+                                conversation.id,
+                                customer,
+                                &signer_name,
+                                now,
+                            )
+                            .await?;
+                        after.extend(replies);
+                        for (ticket, shown) in tickets {
+                            created.push((ticket.loa_pdf.clone(), shown));
+                            write.tickets.push(ticket);
+                        }
+                    }
+                    Effect::Handoff { summary } => {
+                        // Agents are told through the notification outbox (agent workflow);
+                        // the summary is logged without secrets (the engine masks them).
+                        tracing::info!(
+                            conversation = conversation.id,
+                            lines = summary.lines().count(),
+                            "customer asked for an agent"
+                        );
+                    }
+                    Effect::ShowStatus => {
+                        before.extend(self.status_replies(customer).await?);
+                    }
+                }
+            }
+            let mut replies = Vec::new();
+            replies.append(&mut greeting);
+            replies.extend(before);
+            replies.extend(turn.replies);
+            replies.extend(after);
+            write
+                .transcript
+                .extend(replies.iter().map(|r| NewTranscriptLine {
+                    who: Speaker::Bot,
+                    text: r.text.clone(),
+                    attachment: None,
+                    platform_message_id: None,
+                }));
+
+            match self.store.apply_turn(write).await? {
+                TurnOutcome::Applied { .. } => {
+                    let mut tickets = Vec::new();
+                    for (pdf, shown) in created {
+                        write_file(Path::new(&shown.loa_path), &pdf)?;
+                        tickets.push(shown);
+                    }
+                    return Ok(TurnResult {
+                        replies,
+                        tickets,
+                        duplicate: false,
+                    });
+                }
+                TurnOutcome::Duplicate => {
+                    return Ok(TurnResult {
+                        duplicate: true,
+                        ..TurnResult::default()
+                    });
+                }
+                TurnOutcome::Conflict => continue,
+            }
+        }
+        Err(ServiceError::TooManyConflicts(MAX_TRIES))
+    }
+
+    /// Builds, signs and renders one ticket per request kind.
+    async fn tickets_from(
+        &self,
+        state: &State,
+        write: &TurnWrite,
+        conversation_id: i64,
+        customer: &Customer,
+        signer_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<(NewTicket, CreatedTicket)>, Vec<Reply>), ServiceError> {
+        let secret = |kind: SecretKind| {
+            write
+                .secrets
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, v)| v.clone())
+        };
+        let account_number = match secret(SecretKind::AccountNumber) {
+            Some(v) => Some(v),
+            None => {
+                self.store
+                    .conversation_secret(conversation_id, SecretKind::AccountNumber)
+                    .await?
+            }
+        };
+        let pin = match secret(SecretKind::Pin) {
+            Some(v) => Some(v),
+            None => {
+                self.store
+                    .conversation_secret(conversation_id, SecretKind::Pin)
+                    .await?
+            }
+        };
+        let requests = conversation::build_requests(
+            state,
+            account_number
+                .as_ref()
+                .map(|s| s.expose_secret().to_string()),
+        )
+        .map_err(ServiceError::Request)?;
+        let loa_dir = self.config.data_dir.join("loa");
+        let mut tickets = Vec::new();
+        let mut replies = vec![Reply::say(self.prompts.message("submitted"))];
+        for request in requests {
+            let number = self.store.next_ticket_number().await?;
+            let signature = SignatureRecord::sign(
+                &request,
+                signer_name,
+                &customer.signer_id(),
+                now,
+                &number,
+                1,
+            );
+            let pdf = loa::render(
+                &request,
+                &signature,
+                &self.config.provider,
+                &self.prompts.loa,
+            )?;
+            let loa_path = loa_dir.join(format!("{number}-v1.pdf"));
+            let shown = CreatedTicket {
+                number: number.clone(),
+                kind: request.kind.as_str(),
+                numbers: request
+                    .numbers
+                    .iter()
+                    .map(|n| n.e164().to_string())
+                    .collect(),
+                status: TicketStatus::Submitted.as_str(),
+                loa_path: loa_path.display().to_string(),
+            };
+            replies.push(Reply::say(fill(
+                self.prompts.message("submitted_ticket"),
+                &[
+                    ("number", number.clone()),
+                    ("kind", kind_label(request.kind.as_str()).into()),
+                    (
+                        "numbers",
+                        conversation::validators::join_national(&request.numbers),
+                    ),
+                    ("loa_path", shown.loa_path.clone()),
+                ],
+            )));
+            tickets.push((
+                NewTicket {
+                    number,
+                    request,
+                    signature,
+                    pin: pin.clone(),
+                    loa_pdf: pdf,
+                    status: TicketStatus::Submitted,
+                },
+                shown,
+            ));
+        }
+        replies.push(Reply::say(self.engine().next_steps()));
+        Ok((tickets, replies))
+    }
+
+    /// The customer's own tickets, one line each.
+    pub async fn status_replies(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
+        let tickets = self
+            .store
+            .list_tickets(&TicketFilter {
+                customer: Some((customer.platform.clone(), customer.id.clone())),
+                ..TicketFilter::default()
+            })
+            .await?;
+        if tickets.is_empty() {
+            return Ok(vec![Reply::say(self.prompts.message("status_no_tickets"))]);
+        }
+        let lines: Vec<String> = tickets.iter().map(|t| self.ticket_line(t)).collect();
+        Ok(vec![Reply::say(lines.join("\n"))])
+    }
+
+    fn ticket_line(&self, ticket: &Ticket) -> String {
+        fill(
+            self.prompts.message("status_ticket"),
+            &[
+                ("number", ticket.number.clone()),
+                ("kind", kind_label(ticket.request.kind.as_str()).into()),
+                ("status", ticket.status.as_str().replace('_', " ")),
+                (
+                    "numbers",
+                    conversation::validators::join_national(&ticket.request.numbers),
+                ),
+                (
+                    "date",
+                    dates::format_long(
+                        ticket
+                            .confirmed_foc
+                            .unwrap_or(ticket.request.requested_port_date),
+                    ),
+                ),
+            ],
+        )
+    }
+
+    /// Renders a ticket's latest LOA from what is stored (account number decrypted for it).
+    pub async fn ticket_loa(&self, number: &str) -> Result<Option<Vec<u8>>, ServiceError> {
+        Ok(self
+            .store
+            .ticket_document(number, DocumentKind::Loa, None)
+            .await?
+            .map(|d| d.bytes))
+    }
+}
+
+fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "toll_free" => "toll-free",
+        _ => "local",
+    }
+}
+
+fn parse_state(id: i64, json: &str) -> Result<State, ServiceError> {
+    State::from_json(json).map_err(|e| ServiceError::CorruptState {
+        id,
+        reason: e.to_string(),
+    })
+}
+
+fn new_conversation(customer: &Customer, state: &State, now: DateTime<Utc>) -> NewConversation {
+    NewConversation {
+        platform: customer.platform.clone(),
+        channel_id: customer.channel_id.clone(),
+        customer_id: customer.id.clone(),
+        flow: flow_name(state.flow).into(),
+        step: state.step.clone(),
+        state: state.to_json(),
+        now,
+    }
+}
+
+fn flow_name(flow: Flow) -> &'static str {
+    match flow {
+        Flow::Menu => "menu",
+        Flow::PortIn => "port_in",
+        Flow::Done => "done",
+        Flow::Cancelled => "cancelled",
+    }
+}
+
+fn status_of(state: &State) -> ConversationStatus {
+    match state.flow {
+        Flow::Done => ConversationStatus::Finished,
+        Flow::Cancelled => ConversationStatus::Cancelled,
+        _ if state.paused => ConversationStatus::PausedForAgent,
+        _ => ConversationStatus::Active,
+    }
+}
+
+fn secret_kind(step: &str) -> SecretKind {
+    match step {
+        "account_number" => SecretKind::AccountNumber,
+        _ => SecretKind::Pin,
+    }
+}
+
+/// The customer's message as the transcript keeps it: secrets redacted, files by name.
+fn customer_line(input: &Input, redact: bool, message_id: Option<String>) -> NewTranscriptLine {
+    let (text, attachment) = match input {
+        Input::Text(_) if redact => ("[hidden: sensitive answer]".to_string(), None),
+        Input::Text(text) => (text.clone(), None),
+        Input::File { file_name, .. } => {
+            (format!("[attached {file_name}]"), Some(file_name.clone()))
+        }
+    };
+    NewTranscriptLine {
+        who: Speaker::Customer,
+        text,
+        attachment,
+        platform_message_id: message_id,
+    }
+}
+
+/// Writes a file atomically: a temporary file next to it, then a rename.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
+    let err = |source| ServiceError::WriteFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
+    let tmp = path.with_extension("pdf.tmp");
+    std::fs::write(&tmp, bytes).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}

@@ -1,1 +1,166 @@
-//! The terminal adapter.
+//! The terminal adapter: `portbot chat`. The customer types on stdin and the bot answers on
+//! stdout, so every conversation can be rehearsed and scripted.
+//!
+//! Three ways to print: interactive (a terminal on both ends: numbered choices, colour, a
+//! prompt), plain (piped: the same text, no escape codes) and `--json` (one object per bot
+//! message, the scripting interface). A line `/attach PATH` uploads that file.
+
+use std::io::Write;
+
+use serde::Serialize;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+use crate::conversation::{Input, Reply};
+use crate::prompts::fill;
+use crate::service::{CreatedTicket, Customer, Service, ServiceError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Interactive,
+    Plain,
+    Json,
+}
+
+/// One bot message in `--json` mode.
+#[derive(Serialize)]
+struct JsonMessage<'a> {
+    text: &'a str,
+    choices: &'a [String],
+    step: Option<&'a str>,
+    waiting: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tickets: Option<&'a [CreatedTicket]>,
+}
+
+/// Prints bot messages in the chosen mode.
+pub struct Printer<W: Write> {
+    pub mode: Mode,
+    pub out: W,
+}
+
+impl<W: Write> Printer<W> {
+    /// Prints one turn's messages; the last one is marked as waiting for the customer.
+    pub fn turn(&mut self, replies: &[Reply], tickets: &[CreatedTicket]) -> std::io::Result<()> {
+        for (i, reply) in replies.iter().enumerate() {
+            let last = i + 1 == replies.len();
+            match self.mode {
+                Mode::Json => {
+                    let message = JsonMessage {
+                        text: &reply.text,
+                        choices: &reply.choices,
+                        step: reply.step.as_deref(),
+                        waiting: last,
+                        tickets: (last && !tickets.is_empty()).then_some(tickets),
+                    };
+                    let line = serde_json::to_string(&message).map_err(std::io::Error::other)?;
+                    writeln!(self.out, "{line}")?;
+                }
+                Mode::Plain => {
+                    writeln!(self.out, "{}", reply.text)?;
+                    for (n, choice) in reply.choices.iter().enumerate() {
+                        writeln!(self.out, "  {}. {}", n + 1, choice)?;
+                    }
+                }
+                Mode::Interactive => {
+                    writeln!(self.out, "\x1b[1;36m{}\x1b[0m", reply.text)?;
+                    for (n, choice) in reply.choices.iter().enumerate() {
+                        writeln!(self.out, "  \x1b[33m{}.\x1b[0m {}", n + 1, choice)?;
+                    }
+                }
+            }
+        }
+        if self.mode == Mode::Interactive {
+            write!(self.out, "\x1b[2m> \x1b[0m")?;
+        } else if self.mode == Mode::Plain && !replies.is_empty() {
+            writeln!(self.out)?;
+        }
+        self.out.flush()
+    }
+}
+
+/// Reads `/attach PATH` into an upload. Files far over the limit are not read whole: the
+/// engine only needs to see that they are too large.
+async fn read_attachment(path: &str, limit: usize) -> Result<Input, std::io::Error> {
+    let path = expand_home(path.trim());
+    let file = tokio::fs::File::open(&path).await?;
+    let size = file.metadata().await?.len() as usize;
+    let mut bytes = Vec::new();
+    let cap = if size > limit.saturating_mul(4) {
+        limit + 1
+    } else {
+        size
+    };
+    file.take(cap as u64).read_to_end(&mut bytes).await?;
+    let file_name = std::path::Path::new(&path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "upload".into());
+    Ok(Input::File { file_name, bytes })
+}
+
+fn expand_home(path: &str) -> String {
+    match (path.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => path.to_string(),
+    }
+}
+
+/// Runs the chat until end of input. Every turn is saved before its replies are printed, so a
+/// kill at any moment loses nothing the bot acknowledged.
+pub async fn run(service: &Service, customer: &Customer, mode: Mode) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut printer = Printer {
+        mode,
+        out: stdout.lock(),
+    };
+    let opening = service.open(customer).await;
+    match opening {
+        Ok(replies) => printer.turn(&replies, &[])?,
+        Err(error) => printer.turn(&[failure_reply(service, &error)], &[])?,
+    }
+    let mut stdin = BufReader::new(tokio::io::stdin());
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        if stdin.read_until(b'\n', &mut raw).await? == 0 {
+            break;
+        }
+        let line = String::from_utf8_lossy(&raw);
+        let line = line.trim_end_matches(['\n', '\r']);
+        let input = match line.strip_prefix("/attach ") {
+            Some(path) => match read_attachment(path, service.config.max_upload_bytes).await {
+                Ok(input) => input,
+                Err(error) => {
+                    let text = fill(
+                        service.prompts.message("attach_unreadable"),
+                        &[
+                            ("path", path.trim().to_string()),
+                            ("reason", error.to_string()),
+                        ],
+                    );
+                    printer.turn(&[Reply::say(text)], &[])?;
+                    continue;
+                }
+            },
+            None => Input::Text(line.to_string()),
+        };
+        match service.turn(customer, None, input).await {
+            Ok(result) => printer.turn(&result.replies, &result.tickets)?,
+            Err(error) => printer.turn(&[failure_reply(service, &error)], &[])?,
+        }
+    }
+    if mode == Mode::Interactive {
+        println!();
+    }
+    Ok(())
+}
+
+/// What the customer sees when a turn fails; the operator gets the cause in the log.
+fn failure_reply(service: &Service, error: &ServiceError) -> Reply {
+    tracing::error!(%error, "turn failed");
+    let key = match error {
+        ServiceError::Store(_) => "store_unavailable",
+        _ => "internal_error",
+    };
+    Reply::say(service.prompts.message(key))
+}

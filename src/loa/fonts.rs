@@ -62,7 +62,11 @@ fn load(face: Face) -> Loaded {
     let font = ParsedFont::from_bytes(face.bytes(), 0, &mut Vec::new())
         .unwrap_or_else(|| panic!("the bundled font {} does not parse", face.postscript_name()));
     let scale = 1000.0 / f32::from(font.units_per_em.max(1));
-    let glyphs = font.glyph_widths.keys().next_back().map_or(0, |g| *g as usize + 1);
+    let glyphs = font
+        .glyph_widths
+        .keys()
+        .next_back()
+        .map_or(0, |g| *g as usize + 1);
     let mut advances = vec![0.0; glyphs];
     for (gid, width) in &font.glyph_widths {
         advances[*gid as usize] = f32::from(*width) * scale;
@@ -161,7 +165,8 @@ fn lock_subsets() -> std::sync::MutexGuard<'static, HashMap<SubsetKey, Arc<Subse
 }
 
 fn subset_program(face: Face, ids: &[u16]) -> Result<Vec<u8>, LoaError> {
-    let fail = |e: &dyn std::fmt::Display| LoaError::Font(format!("{}: {e}", face.postscript_name()));
+    let fail =
+        |e: &dyn std::fmt::Display| LoaError::Font(format!("{}: {e}", face.postscript_name()));
     let data = ReadScope::new(face.bytes())
         .read::<FontData<'_>>()
         .map_err(|e| fail(&e))?;

@@ -42,8 +42,8 @@ impl CustomerType {
 /// One port request: numbers of one kind, on one carrier account and bill.
 ///
 /// `account_number` is a secret: it is printed on the LOA (carriers need it) but stored only
-/// encrypted, never in the tickets table, logs or exports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// encrypted, never in the tickets table, logs or exports (`Debug` masks it).
+#[derive(Clone, PartialEq, Eq)]
 pub struct PortRequest {
     pub kind: NumberKind,
     /// E.164 numbers, no duplicates, all of `kind`.
@@ -63,6 +63,31 @@ pub struct PortRequest {
     pub new_btn: Option<PhoneNumber>,
     pub requested_port_date: NaiveDate,
     pub email: Email,
+}
+
+impl std::fmt::Debug for PortRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortRequest")
+            .field("kind", &self.kind)
+            .field("numbers", &self.numbers)
+            .field("carrier", &self.carrier)
+            .field("number_type", &self.number_type)
+            .field("customer_type", &self.customer_type)
+            .field("customer_name", &self.customer_name)
+            .field("service_address", &self.service_address)
+            .field("authorized_name", &self.authorized_name)
+            .field("authorized_title", &self.authorized_title)
+            .field("btn", &self.btn)
+            .field(
+                "account_number",
+                &self.account_number.as_ref().map(|_| "[redacted]"),
+            )
+            .field("partial_port", &self.partial_port)
+            .field("new_btn", &self.new_btn)
+            .field("requested_port_date", &self.requested_port_date)
+            .field("email", &self.email)
+            .finish()
+    }
 }
 
 impl PortRequest {

@@ -1,0 +1,182 @@
+//! Helpers for the tests that drive the real `portbot` binary on a fresh data folder.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use serde_json::Value;
+
+/// The fixed time every scripted conversation runs at: Monday, November 23, 2026, 10:00 Eastern.
+pub const NOW: &str = "2026-11-23T15:00:00Z";
+
+/// A fresh data folder (SQLite database, key, LOAs) that is removed afterwards.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Sandbox {
+            env: vec![
+                ("PORTBOT_NOW".into(), NOW.into()),
+                ("PORTBOT_DATA_DIR".into(), dir.path().display().to_string()),
+            ],
+            dir,
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.env.retain(|(n, _)| n != name);
+        self.env.push((name.into(), value.into()));
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_portbot"));
+        command
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("DATABASE_URL")
+            .env_remove("PORTBOT_SECRET_KEY")
+            .env_remove("PORTBOT_PROMPTS_DIR")
+            .env("RUST_LOG", "warn");
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        command
+    }
+
+    /// Runs a non-interactive command and returns its stdout; panics with stderr on failure.
+    pub fn run(&self, args: &[&str]) -> String {
+        let output = self.command(args).output().expect("run portbot");
+        assert!(
+            output.status.success(),
+            "portbot {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8 output")
+    }
+
+    /// Starts `portbot chat --json --user USER`.
+    pub fn chat(&self, user: &str) -> Chat {
+        let mut child = self
+            .command(&["chat", "--json", "--user", user])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start portbot chat");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        Chat {
+            child,
+            stdin: Some(stdin),
+            stdout,
+        }
+    }
+}
+
+/// A running `portbot chat --json`, driven one turn at a time.
+pub struct Chat {
+    pub child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Chat {
+    /// Reads bot messages up to and including the one that waits for the customer.
+    pub fn read_turn(&mut self) -> Vec<Value> {
+        let mut messages = Vec::new();
+        loop {
+            let mut line = String::new();
+            let n = self.stdout.read_line(&mut line).expect("read stdout");
+            assert!(n > 0, "portbot closed stdout mid-turn after {messages:?}");
+            let message: Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+            let waiting = message["waiting"].as_bool().expect("waiting is a bool");
+            messages.push(message);
+            if waiting {
+                return messages;
+            }
+        }
+    }
+
+    /// Sends one customer line and returns the bot's turn.
+    pub fn say(&mut self, line: &str) -> Vec<Value> {
+        let stdin = self.stdin.as_mut().expect("chat is open");
+        writeln!(stdin, "{line}").expect("write stdin");
+        stdin.flush().expect("flush stdin");
+        self.read_turn()
+    }
+
+    /// Ends input and waits for a clean exit.
+    pub fn close(mut self) {
+        drop(self.stdin.take());
+        let status = self.child.wait().expect("wait");
+        assert!(status.success(), "portbot chat exited with {status}");
+    }
+
+    /// SIGKILL, as a crash would.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill");
+        let _ = self.child.wait();
+    }
+}
+
+/// Renders bot messages as the readable transcript lines.
+pub fn render_turn(messages: &[Value], data_dir: &Path) -> Vec<String> {
+    let mut lines = Vec::new();
+    for message in messages {
+        let step = message["step"]
+            .as_str()
+            .map(|s| format!("[{s}]"))
+            .unwrap_or_default();
+        let text = message["text"].as_str().unwrap_or_default();
+        let text = text.replace(&data_dir.display().to_string(), "$DATA");
+        for (i, line) in text.lines().enumerate() {
+            if i == 0 {
+                lines.push(format!("bot{step}: {line}"));
+            } else {
+                lines.push(format!("     {line}"));
+            }
+        }
+        let choices: Vec<&str> = message["choices"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if !choices.is_empty() {
+            lines.push(format!("     choices: {}", choices.join(" | ")));
+        }
+        if let Some(tickets) = message["tickets"].as_array() {
+            for t in tickets {
+                let numbers: Vec<&str> = t["numbers"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                lines.push(format!(
+                    "     ticket: {} {} {} [{}] {}",
+                    t["number"].as_str().unwrap_or_default(),
+                    t["kind"].as_str().unwrap_or_default(),
+                    t["status"].as_str().unwrap_or_default(),
+                    numbers.join(", "),
+                    t["loa_path"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .replace(&data_dir.display().to_string(), "$DATA"),
+                ));
+            }
+        }
+    }
+    lines
+}
+
+pub fn manifest_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
