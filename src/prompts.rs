@@ -91,6 +91,9 @@ pub struct Choice {
     /// Other words that pick this choice.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Said when this choice is picked.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,6 +136,9 @@ pub struct Step {
     /// The customer's answer is a secret: never echoed, redacted in the transcript.
     #[serde(default)]
     pub secret: bool,
+    /// Steps whose answers depend on this one, asked again when this answer changes.
+    #[serde(default)]
+    pub resets: Vec<String>,
 }
 
 fn always() -> String {
@@ -315,6 +321,13 @@ impl Prompts {
                         "no wording for refusal code `{code}` (add it to [errors] in common.toml or to this step)"
                     )));
                 }
+            }
+            if let Some(unknown) = step
+                .resets
+                .iter()
+                .find(|r| !self.port_in.steps.contains_key(*r))
+            {
+                return Err(at(format!("`resets` names an unknown step `{unknown}`")));
             }
             if validator.needs_choices() && step.choices.is_empty() {
                 return Err(at(format!(

@@ -177,7 +177,9 @@ impl Service {
             {
                 Some(c) => (c, Vec::new()),
                 None => {
-                    let (state, greeting) = engine.start();
+                    let (state, mut greeting) = engine.start();
+                    // The engine answers with the menu itself; only the hello goes first.
+                    greeting.truncate(1);
                     let c = self
                         .store
                         .create_conversation(new_conversation(customer, &state, now))
@@ -260,10 +262,14 @@ impl Service {
                     }
                 }
             }
+            // Ticket status goes right before the question the customer should answer next.
             let mut replies = Vec::new();
             replies.append(&mut greeting);
+            let mut engine_replies = turn.replies;
+            let pending = engine_replies.pop();
+            replies.extend(engine_replies);
             replies.extend(before);
-            replies.extend(turn.replies);
+            replies.extend(pending);
             replies.extend(after);
             write
                 .transcript

@@ -188,8 +188,8 @@ impl<'a> Engine<'a> {
             state.pending = None;
             match text.as_deref().and_then(parse_yes_no) {
                 Some(true) if pending == Pending::ConfirmCancel => {
+                    state = State::new();
                     state.flow = Flow::Cancelled;
-                    state.step = None;
                     turn_effects.push(Effect::ClearSecrets);
                     replies.push(Reply::say(self.prompts.message("cancelled")));
                     return self.finish(state, replies, turn_effects, false);
@@ -323,7 +323,7 @@ impl<'a> Engine<'a> {
                         let args = self.question_args(&state, today);
                         let mut text = fill(&step.help, &args);
                         text.push_str("\n\n");
-                        text.push_str(&self.examples(step));
+                        text.push_str(&self.examples(&state, step, today));
                         replies.push(Reply::say(text));
                         replies.push(self.question(&state, id, step, today));
                     }
@@ -611,6 +611,16 @@ impl<'a> Engine<'a> {
                 for (key, args) in notes {
                     replies.push(Reply::say(fill(self.prompts.message(key), &args)));
                 }
+                if let Answer::Choice(value) = &answer {
+                    if let Some(note) = step
+                        .choices
+                        .iter()
+                        .find(|c| &c.value == value)
+                        .and_then(|c| c.note.as_deref())
+                    {
+                        replies.push(Reply::say(note));
+                    }
+                }
                 state.pending = None;
                 if id == "signature" {
                     let signer_name = match &answer {
@@ -641,17 +651,21 @@ impl<'a> Engine<'a> {
                         r
                     })
                     .collect();
-                let mut out = self.refusal_replies(&mut state, &id, step, &refusals, today);
-                if !kept.is_empty() {
-                    let kept_text = fill(
+                let kept_text = (!kept.is_empty()).then(|| {
+                    fill(
                         self.prompts.message("numbers_kept"),
                         &[("numbers", validators::join_national(&kept))],
-                    );
+                    )
+                });
+                if !kept.is_empty() {
+                    state.pending = Some(Pending::NumbersDraft { kept });
+                }
+                let mut out = self.refusal_replies(&mut state, &id, step, &refusals, today);
+                if let Some(kept_text) = kept_text {
                     // Say what was kept right before the question is asked again.
                     let question = out.pop();
                     out.push(Reply::say(kept_text));
                     out.extend(question);
-                    state.pending = Some(Pending::NumbersDraft { kept });
                 }
                 replies.extend(out);
             }
@@ -704,6 +718,14 @@ impl<'a> Engine<'a> {
         if !FINAL_STEPS.contains(&id) {
             for final_step in FINAL_STEPS {
                 state.answers.remove(final_step);
+            }
+        }
+        // Answers that were given about the old value must be given again.
+        if state.answers.get(id) != Some(&answer) {
+            if let Some(step) = self.prompts.step(id) {
+                for dependent in &step.resets {
+                    state.answers.remove(dependent);
+                }
             }
         }
         state.answers.insert(id.to_string(), answer);
@@ -805,7 +827,7 @@ impl<'a> Engine<'a> {
         }
         let mut text = lines.join("\n");
         text.push('\n');
-        text.push_str(&self.examples(step));
+        text.push_str(&self.examples(state, step, today));
         if state.failures >= 3 {
             text.push_str("\n\n");
             text.push_str(self.prompts.message("offer_agent"));
@@ -813,10 +835,12 @@ impl<'a> Engine<'a> {
         vec![Reply::say(text), self.question(state, id, step, today)]
     }
 
-    fn examples(&self, step: &Step) -> String {
+    fn examples(&self, state: &State, step: &Step, today: NaiveDate) -> String {
+        let args = self.question_args(state, today);
+        let examples: Vec<String> = step.examples.iter().map(|e| fill(e, &args)).collect();
         fill(
             self.prompts.message("example"),
-            &[("examples", step.examples.join(" · "))],
+            &[("examples", examples.join(" · "))],
         )
     }
 

@@ -90,7 +90,7 @@ impl Validator {
             Validator::Consent => vec!["answer.yes_no", "consent.no"],
             Validator::Upload => {
                 let mut codes = upload::REFUSAL_CODES.to_vec();
-                codes.push("upload.text_instead");
+                codes.extend(["upload.text_instead", "upload.unrecognized"]);
                 codes
             }
             Validator::BillDate => {
@@ -106,10 +106,10 @@ impl Validator {
             Validator::Choice => vec!["answer.choice"],
             Validator::Pin => with_prefix(text::REFUSAL_CODES, "pin."),
             Validator::AccountNumber => with_prefix(text::REFUSAL_CODES, "account_number."),
-            Validator::Carrier => with_prefix(text::REFUSAL_CODES, "carrier."),
+            Validator::Carrier => named(with_prefix(text::REFUSAL_CODES, "carrier.")),
             Validator::Title => with_prefix(text::REFUSAL_CODES, "title."),
-            Validator::PersonName => with_prefix(text::REFUSAL_CODES, "name."),
-            Validator::BusinessName => with_prefix(text::REFUSAL_CODES, "business_name."),
+            Validator::PersonName => named(with_prefix(text::REFUSAL_CODES, "name.")),
+            Validator::BusinessName => named(with_prefix(text::REFUSAL_CODES, "business_name.")),
             Validator::Signature => {
                 let mut codes = with_prefix(text::REFUSAL_CODES, "name.");
                 codes.push("signature.mismatch");
@@ -139,6 +139,19 @@ impl Validator {
     pub fn expects_upload(self) -> bool {
         matches!(self, Validator::Upload)
     }
+}
+
+/// Name-like answers also refuse a bare "yes" or "no" (a customer answering the wrong question).
+fn named(mut codes: Vec<&'static str>) -> Vec<&'static str> {
+    codes.push("answer.not_a_name");
+    codes
+}
+
+/// A bare yes or no where a name is expected.
+fn yes_no_word(input: &str) -> Option<Refusal> {
+    let words = input.split_whitespace().count();
+    (words <= 2 && parse_yes_no(input).is_some())
+        .then(|| Refusal::new("answer.not_a_name").with("input", short(input)))
 }
 
 const CONDITIONS: &[&str] = &[
@@ -260,11 +273,22 @@ pub fn validate(
                     content_type: content_type.mime().to_string(),
                     size: bytes.len(),
                 })),
+                Err(refusal) if refusal.arg("detected") == Some("unknown") => {
+                    Outcome::Refuse(Refusal::new("upload.unrecognized"))
+                }
                 Err(refusal) => Outcome::Refuse(refusal),
             };
         }
         Given::Text(text) => *text,
     };
+    if matches!(
+        validator,
+        Validator::Carrier | Validator::PersonName | Validator::BusinessName
+    ) {
+        if let Some(refusal) = yes_no_word(input) {
+            return Outcome::Refuse(refusal);
+        }
+    }
     match validator {
         Validator::YesNo => yes_no(input, None),
         Validator::KeepActive => yes_no(input, Some("keep_active.no")),

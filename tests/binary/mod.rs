@@ -46,7 +46,7 @@ impl Sandbox {
             .env_remove("DATABASE_URL")
             .env_remove("PORTBOT_SECRET_KEY")
             .env_remove("PORTBOT_PROMPTS_DIR")
-            .env("RUST_LOG", "warn");
+            .env("RUST_LOG", "error");
         for (name, value) in &self.env {
             command.env(name, value);
         }
