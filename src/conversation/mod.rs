@@ -378,23 +378,23 @@ impl<'a> Engine<'a> {
             }
             Command::Status => {
                 effects.push(Effect::ShowStatus);
-                if in_port_in {
-                    if let Some(step) = state.step.as_deref().and_then(|id| self.prompts.step(id)) {
-                        let applicable = self.applicable_steps(&state);
-                        let position = applicable
-                            .iter()
-                            .position(|id| Some(*id) == state.step.as_deref())
-                            .map(|i| i + 1)
-                            .unwrap_or(applicable.len());
-                        replies.push(Reply::say(fill(
-                            self.prompts.message("status_progress"),
-                            &[
-                                ("position", position.to_string()),
-                                ("total", applicable.len().to_string()),
-                                ("label", step.label.clone()),
-                            ],
-                        )));
-                    }
+                if in_port_in
+                    && let Some(step) = state.step.as_deref().and_then(|id| self.prompts.step(id))
+                {
+                    let applicable = self.applicable_steps(&state);
+                    let position = applicable
+                        .iter()
+                        .position(|id| Some(*id) == state.step.as_deref())
+                        .map(|i| i + 1)
+                        .unwrap_or(applicable.len());
+                    replies.push(Reply::say(fill(
+                        self.prompts.message("status_progress"),
+                        &[
+                            ("position", position.to_string()),
+                            ("total", applicable.len().to_string()),
+                            ("label", step.label.clone()),
+                        ],
+                    )));
                 }
                 replies.extend(self.pending_question(&state, today));
             }
@@ -611,15 +611,14 @@ impl<'a> Engine<'a> {
                 for (key, args) in notes {
                     replies.push(Reply::say(fill(self.prompts.message(key), &args)));
                 }
-                if let Answer::Choice(value) = &answer {
-                    if let Some(note) = step
+                if let Answer::Choice(value) = &answer
+                    && let Some(note) = step
                         .choices
                         .iter()
                         .find(|c| &c.value == value)
                         .and_then(|c| c.note.as_deref())
-                    {
-                        replies.push(Reply::say(note));
-                    }
+                {
+                    replies.push(Reply::say(note));
                 }
                 state.pending = None;
                 if id == "signature" {
@@ -721,11 +720,11 @@ impl<'a> Engine<'a> {
             }
         }
         // Answers that were given about the old value must be given again.
-        if state.answers.get(id) != Some(&answer) {
-            if let Some(step) = self.prompts.step(id) {
-                for dependent in &step.resets {
-                    state.answers.remove(dependent);
-                }
+        if state.answers.get(id) != Some(&answer)
+            && let Some(step) = self.prompts.step(id)
+        {
+            for dependent in &step.resets {
+                state.answers.remove(dependent);
             }
         }
         state.answers.insert(id.to_string(), answer);
@@ -922,20 +921,21 @@ impl<'a> Engine<'a> {
             text.push_str("\n\n");
         }
         text.push_str(&fill(&step.question, &args));
-        if let Some(Pending::NumbersDraft { kept }) = &state.pending {
-            if id == "numbers" && !kept.is_empty() {
-                text.push('\n');
-                text.push_str(self.prompts.message("numbers_draft_help"));
-            }
+        if let Some(Pending::NumbersDraft { kept }) = &state.pending
+            && id == "numbers"
+            && !kept.is_empty()
+        {
+            text.push('\n');
+            text.push_str(self.prompts.message("numbers_draft_help"));
         }
-        if !FINAL_STEPS.contains(&id) {
-            if let Some(answer) = state.answer(id) {
-                text.push('\n');
-                text.push_str(&fill(
-                    self.prompts.message("current_answer"),
-                    &[("answer", self.display(id, answer))],
-                ));
-            }
+        if !FINAL_STEPS.contains(&id)
+            && let Some(answer) = state.answer(id)
+        {
+            text.push('\n');
+            text.push_str(&fill(
+                self.prompts.message("current_answer"),
+                &[("answer", self.display(id, answer))],
+            ));
         }
         Reply {
             text,

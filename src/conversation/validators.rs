@@ -284,10 +284,9 @@ pub fn validate(
     if matches!(
         validator,
         Validator::Carrier | Validator::PersonName | Validator::BusinessName
-    ) {
-        if let Some(refusal) = yes_no_word(input) {
-            return Outcome::Refuse(refusal);
-        }
+    ) && let Some(refusal) = yes_no_word(input)
+    {
+        return Outcome::Refuse(refusal);
     }
     match validator {
         Validator::YesNo => yes_no(input, None),
