@@ -217,3 +217,28 @@ fn piped_output_is_plain_text_with_numbered_choices_and_no_escape_codes() {
     assert!(text.contains("keep it active"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text}");
 }
+
+#[test]
+fn an_upload_over_the_size_limit_is_refused_with_the_sizes_and_nothing_is_kept() {
+    let mut sandbox = Sandbox::new();
+    sandbox.set("PORTBOT_MAX_UPLOAD_BYTES", "2048");
+    let big = sandbox.data_dir().join("big-bill.pdf");
+    let mut bytes = b"%PDF-1.4\n".to_vec();
+    bytes.resize(50_000, b' ');
+    std::fs::write(&big, &bytes).unwrap();
+    let mut chat = sandbox.chat("big");
+    chat.read_turn();
+    chat.say("1");
+    chat.say("yes");
+    let turn = chat.say(&format!("/attach {}", big.display()));
+    let text = turn[0]["text"].as_str().unwrap();
+    assert!(text.contains("48.8 KB") && text.contains("2 KB"), "{text}");
+    assert_eq!(
+        turn.last().unwrap()["step"],
+        "bill_copy",
+        "the same question again"
+    );
+    let turn = chat.say("skip");
+    assert_eq!(turn.last().unwrap()["step"], "pin_required");
+    chat.close();
+}

@@ -95,7 +95,11 @@ async fn read_attachment(path: &str, limit: usize) -> Result<Input, std::io::Err
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "upload".into());
-    Ok(Input::File { file_name, bytes })
+    Ok(Input::File {
+        file_name,
+        bytes,
+        size,
+    })
 }
 
 fn expand_home(path: &str) -> String {

@@ -31,7 +31,13 @@ use validators::{Context, Given, Outcome};
 #[derive(Debug, Clone)]
 pub enum Input {
     Text(String),
-    File { file_name: String, bytes: Vec<u8> },
+    /// An upload; `size` is the whole file's size, which may exceed `bytes` for a file too large
+    /// to read in full.
+    File {
+        file_name: String,
+        bytes: Vec<u8>,
+        size: usize,
+    },
 }
 
 /// One message from the bot.
@@ -571,7 +577,19 @@ impl<'a> Engine<'a> {
             return self.summary_answer(state, chosen.as_deref(), &said, today);
         }
         let given = match (&input, &chosen, &text) {
-            (Input::File { file_name, bytes }, _, _) => Given::File { file_name, bytes },
+            (
+                Input::File {
+                    file_name,
+                    bytes,
+                    size,
+                },
+                _,
+                _,
+            ) => Given::File {
+                file_name,
+                bytes,
+                size: *size,
+            },
             (_, Some(value), _) => Given::Text(value),
             (_, None, Some(text)) => Given::Text(text),
             (_, None, None) => Given::Text(""),
@@ -1308,6 +1326,7 @@ mod tests {
             let file = Input::File {
                 file_name: "x.pdf".into(),
                 bytes: vec![0; 2048],
+                size: 2048,
             };
             let turn = engine.step(state, file, now());
             assert!(!turn.replies.is_empty());

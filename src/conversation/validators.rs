@@ -189,7 +189,11 @@ pub fn condition(name: &str, state: &State) -> bool {
 /// What the customer gave for a step.
 pub enum Given<'a> {
     Text(&'a str),
-    File { file_name: &'a str, bytes: &'a [u8] },
+    File {
+        file_name: &'a str,
+        bytes: &'a [u8],
+        size: usize,
+    },
 }
 
 /// What validation needs besides the input.
@@ -263,15 +267,19 @@ pub fn validate(
     ctx: &Context,
 ) -> Outcome {
     let input = match given {
-        Given::File { file_name, bytes } => {
+        Given::File {
+            file_name,
+            bytes,
+            size,
+        } => {
             if !validator.expects_upload() {
                 return Outcome::Refuse(Refusal::new("attachment_not_expected"));
             }
-            return match upload::check_upload(bytes, ctx.max_upload_bytes) {
+            return match upload::check_upload(bytes, *size, ctx.max_upload_bytes) {
                 Ok(content_type) => accept(Answer::Upload(Upload {
                     file_name: file_name.to_string(),
                     content_type: content_type.mime().to_string(),
-                    size: bytes.len(),
+                    size: *size,
                 })),
                 Err(refusal) if refusal.arg("detected") == Some("unknown") => {
                     Outcome::Refuse(Refusal::new("upload.unrecognized"))

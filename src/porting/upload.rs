@@ -33,14 +33,16 @@ impl ContentType {
 }
 
 /// Accepts a document of at most `max_bytes` whose content is a PDF, PNG or JPEG, whatever the
-/// file was called.
-pub fn check_upload(bytes: &[u8], max_bytes: usize) -> Result<ContentType, Refusal> {
-    if bytes.is_empty() {
+/// file was called. `size` is the whole file's size: an adapter need not read (or download) more
+/// than `max_bytes + 1` of a larger file to have it refused.
+pub fn check_upload(bytes: &[u8], size: usize, max_bytes: usize) -> Result<ContentType, Refusal> {
+    let size = size.max(bytes.len());
+    if size == 0 {
         return Err(Refusal::new("upload.empty"));
     }
-    if bytes.len() > max_bytes {
+    if size > max_bytes {
         return Err(Refusal::new("upload.too_large")
-            .with("size", human_size(bytes.len()))
+            .with("size", human_size(size))
             .with("limit", human_size(max_bytes)));
     }
     let kind = infer::get(bytes);
@@ -123,16 +125,16 @@ mod tests {
     const JPEG: &[u8] = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0";
 
     fn refused(bytes: &[u8], limit: usize) -> Refusal {
-        let r = check_upload(bytes, limit).unwrap_err();
+        let r = check_upload(bytes, bytes.len(), limit).unwrap_err();
         assert!(REFUSAL_CODES.contains(&r.code), "{}", r.code);
         r
     }
 
     #[test]
     fn pdf_png_and_jpeg_are_recognised_by_content() {
-        assert_eq!(check_upload(PDF, LIMIT), Ok(ContentType::Pdf));
-        assert_eq!(check_upload(PNG, LIMIT), Ok(ContentType::Png));
-        assert_eq!(check_upload(JPEG, LIMIT), Ok(ContentType::Jpeg));
+        assert_eq!(check_upload(PDF, PDF.len(), LIMIT), Ok(ContentType::Pdf));
+        assert_eq!(check_upload(PNG, PNG.len(), LIMIT), Ok(ContentType::Png));
+        assert_eq!(check_upload(JPEG, JPEG.len(), LIMIT), Ok(ContentType::Jpeg));
     }
 
     #[test]
@@ -159,7 +161,14 @@ mod tests {
 
     #[test]
     fn a_file_exactly_at_the_limit_is_accepted() {
-        assert_eq!(check_upload(PDF, PDF.len()), Ok(ContentType::Pdf));
+        assert_eq!(check_upload(PDF, PDF.len(), PDF.len()), Ok(ContentType::Pdf));
+    }
+
+    #[test]
+    fn a_file_read_only_in_part_is_judged_by_its_whole_size() {
+        let r = check_upload(PDF, 13_002_342, LIMIT).unwrap_err();
+        assert_eq!(r.code, "upload.too_large");
+        assert_eq!(r.arg("size"), Some("12.4 MB"));
     }
 
     #[test]
