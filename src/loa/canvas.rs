@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use printpdf::{
-    Color, FontId, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point, Pt, Rect, Rgb,
-    TextItem, TextMatrix,
+    Color, FontId, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point, Pt, Rect, Rgb, TextItem,
+    TextMatrix,
 };
 
 use super::fonts::{self, Face};
@@ -118,7 +118,14 @@ impl Canvas {
     }
 
     /// Draws `text` so that it ends at `right`.
-    pub(crate) fn text_right_on(&mut self, page: usize, style: Style, right: f32, y: f32, text: &str) {
+    pub(crate) fn text_right_on(
+        &mut self,
+        page: usize,
+        style: Style,
+        right: f32,
+        y: f32,
+        text: &str,
+    ) {
         let x = right - style.width(text);
         self.text_on(page, style, x, y, text);
     }
@@ -282,7 +289,11 @@ mod tests {
         let lines = wrap(BODY, 120.0, text);
         assert_eq!(lines.concat(), text);
         assert!(lines.len() > 1);
-        assert!(lines.iter().all(|l| l.ends_with(['@', '.', '-']) || l == lines.last().unwrap()));
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.ends_with(['@', '.', '-']) || l == lines.last().unwrap())
+        );
     }
 
     #[test]

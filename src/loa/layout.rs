@@ -9,7 +9,9 @@ use super::canvas::{
 };
 use super::fonts::Face;
 use super::wording::{LoaWording, fill};
-use crate::porting::{CustomerType, NumberKind, NumberType, PortRequest, ProviderInfo, SignatureRecord};
+use crate::porting::{
+    CustomerType, NumberKind, NumberType, PortRequest, ProviderInfo, SignatureRecord,
+};
 
 const MARGIN_X: f32 = 54.0;
 const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN_X;
@@ -58,7 +60,7 @@ fn cell(label: &str, value: impl Into<String>, weight: f32) -> Cell {
 /// Everything printed, as text, before any of it is placed.
 struct Texts {
     provider: Vec<String>,
-    reference: String,
+    reference: Vec<String>,
     title: String,
     subtitle: String,
     customer: Vec<Vec<Cell>>,
@@ -100,11 +102,18 @@ pub(crate) fn lay_out(
     for page in 0..pages {
         let label = fill(
             &wording.footer.page,
-            &[("page", &(page + 1).to_string()), ("pages", &pages.to_string())],
+            &[
+                ("page", &(page + 1).to_string()),
+                ("pages", &pages.to_string()),
+            ],
         );
-        layout
-            .canvas
-            .text_right_on(page, PAGE_NUMBER, RIGHT, FOOTER_BASE + footer_height(&texts) - FOOTER_LEADING, &label);
+        layout.canvas.text_right_on(
+            page,
+            PAGE_NUMBER,
+            RIGHT,
+            FOOTER_BASE + footer_height(&texts) - FOOTER_LEADING,
+            &label,
+        );
     }
     layout.canvas
 }
@@ -143,8 +152,10 @@ fn texts(
         ("loa_version", &signature.loa_version.to_string()),
     ]
     .map(|(k, v)| (k, clean(v)));
-    let request_values: Vec<(&str, &str)> =
-        request_values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let request_values: Vec<(&str, &str)> = request_values
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
 
     let customer = vec![
         vec![
@@ -175,7 +186,10 @@ fn texts(
     if let Some(btn) = &request.btn {
         carrier_row.push(cell(&l.btn, btn.national(), 0.25));
     }
-    let port_date = fill(&v.port_date, &[("date", &date(request.requested_port_date))]);
+    let port_date = fill(
+        &v.port_date,
+        &[("date", &date(request.requested_port_date))],
+    );
     let partial = if request.partial_port {
         &v.partial_yes
     } else {
@@ -244,8 +258,12 @@ fn texts(
     }
 
     Texts {
-        provider: wrap(PROVIDER, CONTENT_WIDTH * 0.6, &clean(&provider.name)),
-        reference: fill(&w.document.reference, &request_values),
+        provider: wrap(PROVIDER, CONTENT_WIDTH * 0.58, &clean(&provider.name)),
+        reference: wrap(
+            REFERENCE,
+            CONTENT_WIDTH * 0.38,
+            &fill(&w.document.reference, &request_values),
+        ),
         title: w.document.title.clone(),
         subtitle: subtitle.clone(),
         customer,
@@ -300,17 +318,24 @@ impl Layout<'_> {
         let t = self.texts;
         let page = self.canvas.page_count() - 1;
 
-        let mut y = TOP - 8.0;
-        self.canvas
-            .text_right_on(page, REFERENCE, RIGHT, y, &t.reference);
-        for line in &t.provider {
-            self.canvas.text_on(page, PROVIDER, MARGIN_X, y, line);
+        let top = TOP - 8.0;
+        let mut y = top;
+        for line in &t.reference {
+            self.canvas
+                .text_right_on(page, REFERENCE, RIGHT, y, line.trim_end());
             y -= 11.0;
         }
+        let mut y2 = top;
+        for line in &t.provider {
+            self.canvas.text_on(page, PROVIDER, MARGIN_X, y2, line);
+            y2 -= 11.0;
+        }
+        let mut y = y.min(y2);
         y -= 14.0;
         self.canvas.text_on(page, TITLE, MARGIN_X, y, &t.title);
         y -= 14.0;
-        self.canvas.text_on(page, SUBTITLE, MARGIN_X, y, &t.subtitle);
+        self.canvas
+            .text_on(page, SUBTITLE, MARGIN_X, y, &t.subtitle);
         y -= 9.0;
         self.canvas.hline(MARGIN_X, RIGHT, y, NAVY, 1.5);
         self.y = y - 10.0;
@@ -333,8 +358,7 @@ impl Layout<'_> {
         let page = self.canvas.page_count() - 1;
         self.canvas
             .text_on(page, HEADING, MARGIN_X, self.y - 10.0, text);
-        self.canvas
-            .hline(MARGIN_X, RIGHT, self.y - 15.0, NAVY, 0.6);
+        self.canvas.hline(MARGIN_X, RIGHT, self.y - 15.0, NAVY, 0.6);
         self.y -= HEADING_HEIGHT;
     }
 
@@ -375,7 +399,8 @@ impl Layout<'_> {
                 self.canvas.text_on(page, LABEL, x + CELL_PAD, y, line);
                 y -= LABEL_LEADING;
             }
-            let mut y = top - CELL_PAD - 6.0 - (label_lines - 1) as f32 * LABEL_LEADING - VALUE_LEADING;
+            let mut y =
+                top - CELL_PAD - 6.0 - (label_lines - 1) as f32 * LABEL_LEADING - VALUE_LEADING;
             for line in &cell.value {
                 self.canvas.text_on(page, VALUE, x + CELL_PAD, y, line);
                 y -= VALUE_LEADING;
@@ -416,11 +441,13 @@ impl Layout<'_> {
             self.heading(&heading);
             let top = self.y;
             let height = rows as f32 * NUMBER_LEADING + 2.0 * pad - 3.0;
-            self.canvas.frame(MARGIN_X, top, CONTENT_WIDTH, height, RULE, 0.5);
+            self.canvas
+                .frame(MARGIN_X, top, CONTENT_WIDTH, height, RULE, 0.5);
             let used_columns = chunk.div_ceil(rows);
             for c in 1..used_columns {
                 let x = MARGIN_X + c as f32 * column_width;
-                self.canvas.vline(x, top - 3.0, top - height + 3.0, RULE, 0.4);
+                self.canvas
+                    .vline(x, top - 3.0, top - height + 3.0, RULE, 0.4);
             }
             let page = self.canvas.page_count() - 1;
             for (i, number) in rest[..chunk].iter().enumerate() {
@@ -446,7 +473,11 @@ impl Layout<'_> {
         let gap = 24.0;
         let right = CONTENT_WIDTH - left - gap;
 
-        let signature_style = if t.signer_name.chars().all(|c| super::fonts::glyph(Face::Signature, c).is_some()) {
+        let signature_style = if t
+            .signer_name
+            .chars()
+            .all(|c| super::fonts::glyph(Face::Signature, c).is_some())
+        {
             SIGNATURE
         } else {
             Style::new(Face::Regular, SIGNATURE.size, PEN)
@@ -485,12 +516,14 @@ impl Layout<'_> {
         let line_y = top - first_row + 14.0;
         let mut sy = line_y + 6.0 + (signature_lines.len() - 1) as f32 * signature_leading;
         for line in &signature_lines {
-            self.canvas.text_on(page, signature_style, MARGIN_X + 4.0, sy, line);
+            self.canvas
+                .text_on(page, signature_style, MARGIN_X + 4.0, sy, line);
             sy -= signature_leading;
         }
         let date_x = MARGIN_X + left + gap;
         self.signed_field(page, date_x, right, line_y, &date_lines, &s.date_signed);
-        self.canvas.hline(MARGIN_X, MARGIN_X + left, line_y, BLACK, 0.7);
+        self.canvas
+            .hline(MARGIN_X, MARGIN_X + left, line_y, BLACK, 0.7);
         self.canvas
             .text_on(page, LABEL, MARGIN_X, line_y - 9.0, &s.signature);
 
@@ -508,7 +541,15 @@ impl Layout<'_> {
     }
 
     /// Value lines sitting on a rule at `line_y`, with the label under the rule.
-    fn signed_field(&mut self, page: usize, x: f32, width: f32, line_y: f32, lines: &[String], label: &str) {
+    fn signed_field(
+        &mut self,
+        page: usize,
+        x: f32,
+        width: f32,
+        line_y: f32,
+        lines: &[String],
+        label: &str,
+    ) {
         let mut y = line_y + 5.0 + (lines.len() - 1) as f32 * VALUE_LEADING;
         for line in lines {
             self.canvas.text_on(page, VALUE, x + 4.0, y, line);
@@ -543,5 +584,10 @@ fn wrap_row(row: &[Cell]) -> Vec<WrappedCell> {
 fn row_height(cells: &[WrappedCell]) -> f32 {
     let labels = cells.iter().map(|c| c.label.len()).max().unwrap_or(1);
     let values = cells.iter().map(|c| c.value.len()).max().unwrap_or(1);
-    CELL_PAD + 6.0 + (labels - 1) as f32 * LABEL_LEADING + values as f32 * VALUE_LEADING + CELL_PAD + 1.5
+    CELL_PAD
+        + 6.0
+        + (labels - 1) as f32 * LABEL_LEADING
+        + values as f32 * VALUE_LEADING
+        + CELL_PAD
+        + 1.5
 }

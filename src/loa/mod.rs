@@ -130,9 +130,21 @@ fn check(
         ("customer name", Some(&request.customer_name), Face::Regular),
         ("service address", Some(&address), Face::Regular),
         ("carrier", Some(&request.carrier), Face::Regular),
-        ("authorized name", Some(&request.authorized_name), Face::Regular),
-        ("authorized title", request.authorized_title.as_deref(), Face::Regular),
-        ("account number", request.account_number.as_deref(), Face::Regular),
+        (
+            "authorized name",
+            Some(&request.authorized_name),
+            Face::Regular,
+        ),
+        (
+            "authorized title",
+            request.authorized_title.as_deref(),
+            Face::Regular,
+        ),
+        (
+            "account number",
+            request.account_number.as_deref(),
+            Face::Regular,
+        ),
         ("email", Some(request.email.as_str()), Face::Regular),
         ("signer id", Some(&signature.signer_id), Face::Regular),
         ("request id", Some(&signature.request_id), Face::Regular),
@@ -140,7 +152,11 @@ fn check(
         ("provider address", Some(&provider.address), Face::Regular),
         ("provider contact", Some(&provider.contact), Face::Regular),
     ];
-    let signer = [("signer name", Some(signature.signer_name.as_str()), Face::Regular)];
+    let signer = [(
+        "signer name",
+        Some(signature.signer_name.as_str()),
+        Face::Regular,
+    )];
     for (field, value, face) in fields.into_iter().chain(signer) {
         let Some(value) = value else { continue };
         let value = clean(value);

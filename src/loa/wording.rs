@@ -264,13 +264,16 @@ mod tests {
         let text = include_str!("../../prompts/loa.toml")
             .replace("Page {page} of {pages}", "Page {page} of {total}");
         let err = LoaWording::parse(&text).unwrap_err();
-        assert!(err.contains("footer.page") && err.contains("{total}"), "{err}");
+        assert!(
+            err.contains("footer.page") && err.contains("{total}"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_bad_date_format_is_named() {
-        let text =
-            include_str!("../../prompts/loa.toml").replace("date = \"%B %-d, %Y\"", "date = \"%Q\"");
+        let text = include_str!("../../prompts/loa.toml")
+            .replace("date = \"%B %-d, %Y\"", "date = \"%Q\"");
         let err = LoaWording::parse(&text).unwrap_err();
         assert!(err.contains("formats.date"), "{err}");
     }
