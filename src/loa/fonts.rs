@@ -52,9 +52,14 @@ impl Face {
 /// A whole face, parsed once.
 struct Loaded {
     font: ParsedFont,
-    /// Advance widths in 1/1000 em, by glyph id.
+    /// Glyph id and advance (1/1000 em) of every character below [`TABLE_END`]: Latin, Greek
+    /// and Cyrillic, the text of nearly every LOA. Glyph 0 means the face has none.
+    table: Vec<(u16, f32)>,
+    /// Advance widths in 1/1000 em, by glyph id, for the characters past the table.
     advances: Vec<f32>,
 }
+
+const TABLE_END: u32 = 0x600;
 
 static FACES: LazyLock<[Loaded; 3]> = LazyLock::new(|| Face::ALL.map(load));
 
@@ -71,51 +76,62 @@ fn load(face: Face) -> Loaded {
     for (gid, width) in &font.glyph_widths {
         advances[*gid as usize] = f32::from(*width) * scale;
     }
-    Loaded { font, advances }
+    let table = (0..TABLE_END)
+        .map(|c| match font.lookup_glyph_index(c) {
+            Some(gid) => (gid, advances.get(gid as usize).copied().unwrap_or(0.0)),
+            None => (0, 0.0),
+        })
+        .collect();
+    Loaded {
+        font,
+        table,
+        advances,
+    }
 }
 
-fn loaded(face: Face) -> &'static Loaded {
-    &FACES[face.index()]
+/// The glyph for `c` and its advance in 1/1000 em, if the face has one.
+fn metrics(face: Face, c: char) -> Option<(u16, f32)> {
+    let f = &FACES[face.index()];
+    let code = c as u32;
+    if code < TABLE_END {
+        let (gid, advance) = f.table[code as usize];
+        return (gid != 0).then_some((gid, advance));
+    }
+    let gid = f.font.lookup_glyph_index(code)?;
+    Some((gid, f.advances.get(gid as usize).copied().unwrap_or(0.0)))
 }
 
 /// The glyph for `c`, if the face has one.
 pub(crate) fn glyph(face: Face, c: char) -> Option<u16> {
-    loaded(face).font.lookup_glyph_index(c as u32)
+    metrics(face, c).map(|(gid, _)| gid)
 }
 
 /// The width of `text` set in `face` at `size` points. Characters without a glyph count as
 /// nothing: `render` refuses them before any layout.
 pub(crate) fn text_width(face: Face, size: f32, text: &str) -> f32 {
-    let f = loaded(face);
     let em: f32 = text
         .chars()
-        .filter_map(|c| f.font.lookup_glyph_index(c as u32))
-        .map(|g| f.advances.get(g as usize).copied().unwrap_or(0.0))
+        .filter_map(|c| metrics(face, c))
+        .map(|(_, advance)| advance)
         .sum();
     em * size / 1000.0
 }
 
-/// A face cut down to the characters one LOA uses.
-pub(crate) struct Subset {
-    pub(crate) font: ParsedFont,
-    /// The subset font program, deflated once; see `pdf::compress`.
-    pub(crate) deflated: Vec<u8>,
-}
-
 type SubsetKey = (Face, Vec<u16>);
 
-static SUBSETS: LazyLock<Mutex<HashMap<SubsetKey, Arc<Subset>>>> =
+/// Faces cut down to the characters one LOA uses.
+static SUBSETS: LazyLock<Mutex<HashMap<SubsetKey, Arc<ParsedFont>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Bounds the cache: distinct glyph sets are few in practice (names add a letter or two).
 const MAX_CACHED_SUBSETS: usize = 256;
 
 /// The subset of `face` holding every character in `chars`.
-pub(crate) fn subset(face: Face, chars: &BTreeSet<char>) -> Result<Arc<Subset>, LoaError> {
-    let whole = loaded(face);
+pub(crate) fn subset(face: Face, chars: &BTreeSet<char>) -> Result<Arc<ParsedFont>, LoaError> {
+    let whole = &FACES[face.index()];
     let mut by_char = BTreeMap::new();
     for &c in chars {
-        if let Some(gid) = whole.font.lookup_glyph_index(c as u32) {
+        if let Some(gid) = glyph(face, c) {
             by_char.insert(c, gid);
         }
     }
@@ -147,9 +163,8 @@ pub(crate) fn subset(face: Face, chars: &BTreeSet<char>) -> Result<Arc<Subset>, 
             font.glyph_widths.insert(new as u16, *w);
         }
     }
-    let deflated = super::pdf::deflate(&program);
     font.original_bytes = program;
-    let subset = Arc::new(Subset { font, deflated });
+    let subset = Arc::new(font);
 
     let mut cache = lock_subsets();
     if cache.len() >= MAX_CACHED_SUBSETS {
@@ -159,7 +174,7 @@ pub(crate) fn subset(face: Face, chars: &BTreeSet<char>) -> Result<Arc<Subset>, 
     Ok(subset)
 }
 
-fn lock_subsets() -> std::sync::MutexGuard<'static, HashMap<SubsetKey, Arc<Subset>>> {
+fn lock_subsets() -> std::sync::MutexGuard<'static, HashMap<SubsetKey, Arc<ParsedFont>>> {
     // A panic while holding the lock leaves only a cache behind: keep using it.
     SUBSETS.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -199,7 +214,7 @@ fn shell(font: &ParsedFont) -> ParsedFont {
         glyph_widths: BTreeMap::new(),
         units_per_em: font.units_per_em,
         font_metrics: font.font_metrics.clone(),
-        font_type: font.font_type.clone(),
+        font_type: font.font_type,
         pdf_font_metrics: font.pdf_font_metrics.clone(),
     }
 }

@@ -60,7 +60,7 @@ fn cell(label: &str, value: impl Into<String>, weight: f32) -> Cell {
 /// Everything printed, as text, before any of it is placed.
 struct Texts {
     provider: Vec<String>,
-    reference: String,
+    reference: Vec<String>,
     title: String,
     subtitle: String,
     customer: Vec<Vec<Cell>>,
@@ -258,8 +258,12 @@ fn texts(
     }
 
     Texts {
-        provider: wrap(PROVIDER, CONTENT_WIDTH * 0.6, &clean(&provider.name)),
-        reference: fill(&w.document.reference, &request_values),
+        provider: wrap(PROVIDER, CONTENT_WIDTH * 0.58, &clean(&provider.name)),
+        reference: wrap(
+            REFERENCE,
+            CONTENT_WIDTH * 0.38,
+            &fill(&w.document.reference, &request_values),
+        ),
         title: w.document.title.clone(),
         subtitle: subtitle.clone(),
         customer,
@@ -314,13 +318,19 @@ impl Layout<'_> {
         let t = self.texts;
         let page = self.canvas.page_count() - 1;
 
-        let mut y = TOP - 8.0;
-        self.canvas
-            .text_right_on(page, REFERENCE, RIGHT, y, &t.reference);
-        for line in &t.provider {
-            self.canvas.text_on(page, PROVIDER, MARGIN_X, y, line);
+        let top = TOP - 8.0;
+        let mut y = top;
+        for line in &t.reference {
+            self.canvas
+                .text_right_on(page, REFERENCE, RIGHT, y, line.trim_end());
             y -= 11.0;
         }
+        let mut y2 = top;
+        for line in &t.provider {
+            self.canvas.text_on(page, PROVIDER, MARGIN_X, y2, line);
+            y2 -= 11.0;
+        }
+        let mut y = y.min(y2);
         y -= 14.0;
         self.canvas.text_on(page, TITLE, MARGIN_X, y, &t.title);
         y -= 14.0;

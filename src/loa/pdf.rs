@@ -2,22 +2,26 @@
 //! (the version printpdf itself uses): a trailer `/ID` derived from the signed content instead
 //! of printpdf's random one, and stream compression at a level chosen for speed.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{LazyLock, Mutex};
 
 use chrono::{DateTime, Utc};
 use lopdf::{Object, StringFormat};
 use printpdf::{
-    FontId, OffsetDateTime, Op, PdfDocument, PdfFont, PdfPage, PdfParseErrorSeverity,
+    FontId, OffsetDateTime, Op, ParsedFont, PdfDocument, PdfFont, PdfPage, PdfParseErrorSeverity,
     PdfSaveOptions, Pt, Rect,
 };
 
 use super::LoaError;
 use super::canvas::{Canvas, PAGE_HEIGHT, PAGE_WIDTH};
-use super::fonts::{self, Face, Subset};
+use super::fonts::{self, Face};
 
-/// zlib level 6: within a few percent of level 9 on these streams, at a fraction of the time.
-const LEVEL: flate2::Compression = flate2::Compression::new(6);
+/// Page contents are deflated for every LOA: the fast level costs a few hundred bytes a page
+/// and saves most of the time.
+const PAGE_LEVEL: flate2::Compression = flate2::Compression::fast();
+/// Everything else is deflated once and cached. Level 9 would save about 20 bytes an LOA.
+const SHARED_LEVEL: flate2::Compression = flate2::Compression::new(6);
 
 pub(crate) struct Meta<'a> {
     pub title: &'a str,
@@ -27,13 +31,12 @@ pub(crate) struct Meta<'a> {
 }
 
 pub(crate) fn write(canvas: Canvas, meta: &Meta<'_>) -> Result<Vec<u8>, LoaError> {
-    let mut subsets: Vec<Arc<Subset>> = Vec::new();
     let mut doc = PdfDocument::new(meta.title);
     let info = &mut doc.metadata.info;
     let when = OffsetDateTime::from_unix_timestamp(meta.signed_at.timestamp())
         .map_err(|e| LoaError::Pdf(e.to_string()))?;
-    info.creation_date = when.clone();
-    info.modification_date = when.clone();
+    info.creation_date = when;
+    info.modification_date = when;
     info.metadata_date = when;
     info.creator = "portbot".into();
     info.producer = "portbot (printpdf)".into();
@@ -46,9 +49,8 @@ pub(crate) fn write(canvas: Canvas, meta: &Meta<'_>) -> Result<Vec<u8>, LoaError
         let subset = fonts::subset(face, chars)?;
         doc.resources.fonts.map.insert(
             FontId(face.resource().to_string()),
-            PdfFont::new(subset.font.clone()),
+            PdfFont::new(ParsedFont::clone(&subset)),
         );
-        subsets.push(subset);
     }
     doc.pages = canvas.into_pages().into_iter().map(letter).collect();
 
@@ -66,7 +68,7 @@ pub(crate) fn write(canvas: Canvas, meta: &Meta<'_>) -> Result<Vec<u8>, LoaError
     {
         return Err(LoaError::Pdf(error.msg.clone()));
     }
-    compress(&mut pdf, &subsets);
+    compress(&mut pdf);
     tidy_info(&mut pdf);
 
     let id: Vec<u8> = (0..16)
@@ -116,20 +118,28 @@ fn letter(ops: Vec<Op>) -> PdfPage {
     }
 }
 
-/// Deflates every stream. A font program is deflated once per subset and reused.
-fn compress(pdf: &mut lopdf::Document, subsets: &[Arc<Subset>]) {
-    for object in pdf.objects.values_mut() {
+/// Deflates every stream. Page contents differ from LOA to LOA and are deflated quickly; the
+/// rest (font programs, ToUnicode maps) repeat from one LOA to the next, so they are deflated
+/// once and reused.
+fn compress(pdf: &mut lopdf::Document) {
+    let contents: HashSet<lopdf::ObjectId> = pdf
+        .get_pages()
+        .values()
+        .filter_map(|page| pdf.get_dictionary(*page).ok())
+        .filter_map(|page| page.get(b"Contents").and_then(Object::as_reference).ok())
+        .collect();
+    for (id, object) in pdf.objects.iter_mut() {
         let Object::Stream(stream) = object else {
             continue;
         };
         if stream.dict.has(b"Filter") {
             continue;
         }
-        let cached = subsets
-            .iter()
-            .find(|s| s.font.original_bytes == stream.content)
-            .map(|s| s.deflated.clone());
-        let deflated = cached.unwrap_or_else(|| deflate(&stream.content));
+        let deflated = if contents.contains(id) {
+            deflate(&stream.content, PAGE_LEVEL)
+        } else {
+            shared_deflate(&stream.content)
+        };
         if deflated.len() < stream.content.len() {
             stream.dict.set("Filter", "FlateDecode");
             stream.set_content(deflated);
@@ -137,8 +147,29 @@ fn compress(pdf: &mut lopdf::Document, subsets: &[Arc<Subset>]) {
     }
 }
 
-pub(crate) fn deflate(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::ZlibEncoder::new(Vec::with_capacity(bytes.len() / 2), LEVEL);
+static DEFLATED: LazyLock<Mutex<HashMap<Vec<u8>, Vec<u8>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Bounds the cache; one LOA adds at most six entries (three fonts, three ToUnicode maps).
+const MAX_DEFLATED: usize = 600;
+
+fn shared_deflate(content: &[u8]) -> Vec<u8> {
+    // A panic while holding the lock leaves only a cache behind: keep using it.
+    let lock = || DEFLATED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(hit) = lock().get(content) {
+        return hit.clone();
+    }
+    let deflated = deflate(content, SHARED_LEVEL);
+    let mut cache = lock();
+    if cache.len() >= MAX_DEFLATED {
+        cache.clear();
+    }
+    cache.insert(content.to_vec(), deflated.clone());
+    deflated
+}
+
+fn deflate(bytes: &[u8], level: flate2::Compression) -> Vec<u8> {
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::with_capacity(bytes.len() / 2), level);
     // Writing to a Vec cannot fail.
     let _ = encoder.write_all(bytes);
     encoder.finish().unwrap_or_default()
