@@ -133,6 +133,7 @@ impl Service {
             rules: self.config.port_date_rules,
             max_upload_bytes: self.config.max_upload_bytes,
             provider_name: &self.config.provider.name,
+            unprintable: loa::unprintable,
         }
     }
 

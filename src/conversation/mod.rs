@@ -101,6 +101,8 @@ pub struct Engine<'a> {
     pub rules: PortDateRules,
     pub max_upload_bytes: usize,
     pub provider_name: &'a str,
+    /// The first character of a text the LOA cannot print (see [`crate::loa::unprintable`]).
+    pub unprintable: fn(&str) -> Option<char>,
 }
 
 /// The date used for date rules: ports are scheduled in US Eastern time.
@@ -601,6 +603,7 @@ impl<'a> Engine<'a> {
             calendar: self.calendar,
             rules: self.rules,
             max_upload_bytes: self.max_upload_bytes,
+            unprintable: self.unprintable,
         };
         match validators::validate(validator, &given, &choice_values, &ctx) {
             Outcome::Accept {
@@ -1152,6 +1155,7 @@ mod tests {
                 rules: PortDateRules::default(),
                 max_upload_bytes: 1024,
                 provider_name: "Example Voice Co.",
+                unprintable: crate::loa::unprintable,
             }
         }
     }
@@ -1277,6 +1281,19 @@ mod tests {
         assert_eq!(requests[0].customer_name, "Acme Plumbing LLC");
         assert_eq!(requests[1].service_address, requests[0].service_address);
         assert_eq!(requests[0].requested_port_date.to_string(), "2026-11-30");
+    }
+
+    #[test]
+    fn a_name_the_loa_cannot_print_is_refused_when_given_and_cyrillic_is_accepted() {
+        let fixture = Fixture::new();
+        let engine = fixture.engine();
+        let state = run(&engine, &TO_SUMMARY[..12]).state;
+        assert_eq!(state.step.as_deref(), Some("business_name"));
+        let turn = engine.step(state.clone(), Input::Text("王氏贸易有限公司".into()), now());
+        assert_eq!(turn.state.step.as_deref(), Some("business_name"));
+        assert!(turn.replies[0].text.contains("can't print"), "{:?}", turn.replies);
+        let turn = engine.step(state, Input::Text("ООО Дмитрий Иванов".into()), now());
+        assert_eq!(turn.state.text("business_name"), Some("ООО Дмитрий Иванов"));
     }
 
     #[test]

@@ -107,12 +107,16 @@ impl Validator {
             Validator::Pin => with_prefix(text::REFUSAL_CODES, "pin."),
             Validator::AccountNumber => with_prefix(text::REFUSAL_CODES, "account_number."),
             Validator::Carrier => named(with_prefix(text::REFUSAL_CODES, "carrier.")),
-            Validator::Title => with_prefix(text::REFUSAL_CODES, "title."),
+            Validator::Title => {
+                let mut codes = with_prefix(text::REFUSAL_CODES, "title.");
+                codes.push("text.unprintable");
+                codes
+            }
             Validator::PersonName => named(with_prefix(text::REFUSAL_CODES, "name.")),
             Validator::BusinessName => named(with_prefix(text::REFUSAL_CODES, "business_name.")),
             Validator::Signature => {
                 let mut codes = with_prefix(text::REFUSAL_CODES, "name.");
-                codes.push("signature.mismatch");
+                codes.extend(["signature.mismatch", "text.unprintable"]);
                 codes
             }
             Validator::Numbers => {
@@ -126,7 +130,11 @@ impl Validator {
                 codes.extend(["new_btn.is_ported", "new_btn.same_as_btn"]);
                 codes
             }
-            Validator::Address => address::REFUSAL_CODES.to_vec(),
+            Validator::Address => {
+                let mut codes = address::REFUSAL_CODES.to_vec();
+                codes.push("text.unprintable");
+                codes
+            }
             Validator::Email => email::REFUSAL_CODES.to_vec(),
             Validator::Summary => vec!["summary.choose"],
         }
@@ -143,7 +151,7 @@ impl Validator {
 
 /// Name-like answers also refuse a bare "yes" or "no" (a customer answering the wrong question).
 fn named(mut codes: Vec<&'static str>) -> Vec<&'static str> {
-    codes.push("answer.not_a_name");
+    codes.extend(["answer.not_a_name", "text.unprintable"]);
     codes
 }
 
@@ -203,6 +211,8 @@ pub struct Context<'a> {
     pub calendar: &'a PortCalendar,
     pub rules: PortDateRules,
     pub max_upload_bytes: usize,
+    /// The first character of a text the LOA cannot print, if any.
+    pub unprintable: fn(&str) -> Option<char>,
 }
 
 /// A message to say along with an accepted answer: a key in the prompts and its values.
@@ -260,7 +270,34 @@ pub fn short(input: &str) -> String {
 }
 
 /// Validates `given` for a step. `choice_values` are the step's choice values, for `Choice`.
+/// Every text that will be printed on the LOA must be printable by its fonts.
 pub fn validate(
+    validator: Validator,
+    given: &Given,
+    choice_values: &[&str],
+    ctx: &Context,
+) -> Outcome {
+    let outcome = validate_input(validator, given, choice_values, ctx);
+    let printed = match &outcome {
+        Outcome::Accept {
+            answer: Answer::Text(text),
+            ..
+        } => Some(text.clone()),
+        Outcome::Accept {
+            answer: Answer::Address(address),
+            ..
+        } => Some(address.one_line()),
+        _ => None,
+    };
+    match printed.as_deref().and_then(ctx.unprintable) {
+        Some(character) => Outcome::Refuse(
+            Refusal::new("text.unprintable").with("character", character.to_string()),
+        ),
+        None => outcome,
+    }
+}
+
+fn validate_input(
     validator: Validator,
     given: &Given,
     choice_values: &[&str],

@@ -58,6 +58,16 @@ pub enum LoaError {
     Pdf(String),
 }
 
+/// The first character of `text` that the LOA fonts cannot print, if any. The conversation uses
+/// it to refuse such an answer when it is given, rather than at signing.
+pub fn unprintable(text: &str) -> Option<char> {
+    text.chars().filter(|c| !c.is_whitespace()).find(|c| {
+        Face::ALL
+            .iter()
+            .any(|face| fonts::glyph(*face, *c).is_none())
+    })
+}
+
 /// Renders the LOA for `request`, signed as `signature` records, naming `provider` as the
 /// customer's agent.
 pub fn render(

@@ -161,7 +161,10 @@ mod tests {
 
     #[test]
     fn a_file_exactly_at_the_limit_is_accepted() {
-        assert_eq!(check_upload(PDF, PDF.len(), PDF.len()), Ok(ContentType::Pdf));
+        assert_eq!(
+            check_upload(PDF, PDF.len(), PDF.len()),
+            Ok(ContentType::Pdf)
+        );
     }
 
     #[test]
