@@ -1291,7 +1291,11 @@ mod tests {
         assert_eq!(state.step.as_deref(), Some("business_name"));
         let turn = engine.step(state.clone(), Input::Text("王氏贸易有限公司".into()), now());
         assert_eq!(turn.state.step.as_deref(), Some("business_name"));
-        assert!(turn.replies[0].text.contains("can't print"), "{:?}", turn.replies);
+        assert!(
+            turn.replies[0].text.contains("can't print"),
+            "{:?}",
+            turn.replies
+        );
         let turn = engine.step(state, Input::Text("ООО Дмитрий Иванов".into()), now());
         assert_eq!(turn.state.text("business_name"), Some("ООО Дмитрий Иванов"));
     }
