@@ -8,6 +8,7 @@
 pub mod address;
 pub mod dates;
 pub mod email;
+pub mod lifecycle;
 pub mod phone;
 pub mod request;
 pub mod text;
@@ -16,6 +17,7 @@ pub mod upload;
 pub use address::UsAddress;
 pub use dates::{ClosedReason, PortCalendar, PortDateRules, YearHint};
 pub use email::Email;
+pub use lifecycle::{RejectionCode, TicketStatus};
 pub use phone::{NumberKind, NumberList, PhoneNumber};
 pub use request::{CustomerType, NumberType, PortRequest, ProviderInfo, SignatureRecord};
 pub use upload::ContentType;

@@ -6,6 +6,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use secrecy::SecretString;
 
+pub use crate::porting::TicketStatus;
 use crate::porting::{PortRequest, SignatureRecord};
 
 /// Declares a fieldless enum stored as snake_case text, with `as_str`, `parse` and `ALL`.
@@ -78,20 +79,6 @@ text_enum!(
         Bill => "bill",
         Csr => "csr",
         Loa => "loa",
-    }
-);
-
-text_enum!(
-    /// A port ticket's status (porting rules, section 6).
-    TicketStatus {
-        Draft => "draft",
-        Submitted => "submitted",
-        InReview => "in_review",
-        SentToCarrier => "sent_to_carrier",
-        FocConfirmed => "foc_confirmed",
-        Completed => "completed",
-        NeedsInfo => "needs_info",
-        Cancelled => "cancelled",
     }
 );
 
