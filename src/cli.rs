@@ -10,9 +10,13 @@ use serde_json::json;
 use crate::config::Config;
 use crate::console::{self, Mode};
 use crate::loa;
+use crate::porting::RejectionCode;
 use crate::prompts::Prompts;
+use crate::service::AgentAction;
 use crate::service::{Customer, Service};
 use crate::store::{Ticket, TicketFilter, TicketStatus};
+use chrono::NaiveDate;
+use secrecy::ExposeSecret;
 
 #[derive(Debug, Parser)]
 #[command(name = "portbot", version, about = "A guided number-porting assistant")]
@@ -67,6 +71,87 @@ pub enum TicketsCommand {
         number: String,
         #[arg(long)]
         out: PathBuf,
+        /// An earlier LOA version.
+        #[arg(long)]
+        version: Option<u32>,
+    },
+    /// Claim a ticket (submitted tickets move to in_review).
+    Claim {
+        number: String,
+        #[arg(long)]
+        agent: String,
+    },
+    /// Give a claimed ticket back to the queue.
+    Unclaim {
+        number: String,
+        #[arg(long)]
+        agent: String,
+    },
+    /// Move a ticket on: sent_to_carrier, foc_confirmed (with --date), completed, cancelled
+    /// (with --reason).
+    Status {
+        number: String,
+        /// The new status.
+        status: String,
+        #[arg(long)]
+        agent: String,
+        /// The confirmed port date (FOC), YYYY-MM-DD.
+        #[arg(long)]
+        date: Option<String>,
+        /// Why it is cancelled (told to the customer).
+        #[arg(long)]
+        reason: Option<String>,
+        /// The carrier's own status text, kept beside ours.
+        #[arg(long)]
+        carrier_status: Option<String>,
+    },
+    /// Reject a ticket back to the customer with one or more carrier rejection codes.
+    Reject {
+        number: String,
+        #[arg(long)]
+        agent: String,
+        /// ACCOUNT_NUMBER_MISMATCH, ADDRESS_MISMATCH, PIN_REQUIRED, ... (repeat for several).
+        #[arg(long = "code", required = true)]
+        codes: Vec<String>,
+        /// A note for the customer.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Add an internal note (never shown to the customer).
+    Note {
+        number: String,
+        #[arg(long)]
+        agent: String,
+        text: String,
+    },
+    /// Send the customer a message (in their chat and by email).
+    Message {
+        number: String,
+        #[arg(long)]
+        agent: String,
+        text: String,
+    },
+    /// Show the ticket's PIN to you; the reveal is written to the audit log.
+    RevealPin {
+        number: String,
+        #[arg(long)]
+        agent: String,
+    },
+    /// The ticket's audit log.
+    History {
+        number: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The conversation behind the ticket (secrets redacted).
+    Transcript { number: String },
+    /// Export one ticket as JSON, or the list (optionally by status) as CSV. Never secrets.
+    Export {
+        number: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -133,12 +218,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<()> {
     match command {
         TicketsCommand::List { status, json } => {
-            let status = match status {
-                None => None,
-                Some(s) => Some(TicketStatus::parse(&s).with_context(|| {
-                    format!("unknown status {s:?}; use one of: draft, submitted, in_review, sent_to_carrier, foc_confirmed, completed, needs_info, cancelled")
-                })?),
-            };
+            let status = parse_status(status)?;
             let tickets = service
                 .store
                 .list_tickets(&TicketFilter {
@@ -183,16 +263,285 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             }
             Ok(())
         }
-        TicketsCommand::Loa { number, out } => {
-            let pdf = service
-                .ticket_loa(&number)
-                .await?
-                .with_context(|| format!("no ticket {number}"))?;
+        TicketsCommand::Loa {
+            number,
+            out,
+            version,
+        } => {
+            let pdf =
+                service
+                    .ticket_loa(&number, version)
+                    .await?
+                    .with_context(|| match version {
+                        Some(v) => format!("no LOA version {v} for ticket {number}"),
+                        None => format!("no ticket {number}"),
+                    })?;
             std::fs::write(&out, &pdf).with_context(|| format!("writing {}", out.display()))?;
             println!("Wrote {} ({} bytes).", out.display(), pdf.len());
             Ok(())
         }
+        TicketsCommand::Claim { number, agent } => {
+            report(service.act(&number, &agent, AgentAction::Claim).await?)
+        }
+        TicketsCommand::Unclaim { number, agent } => {
+            report(service.act(&number, &agent, AgentAction::Unclaim).await?)
+        }
+        TicketsCommand::Status {
+            number,
+            status,
+            agent,
+            date,
+            reason,
+            carrier_status,
+        } => {
+            let action = match TicketStatus::parse(&status) {
+                Some(TicketStatus::InReview) => AgentAction::Claim,
+                Some(TicketStatus::SentToCarrier) => AgentAction::SendToCarrier { carrier_status },
+                Some(TicketStatus::FocConfirmed) => {
+                    let date = date.context("foc_confirmed needs --date YYYY-MM-DD")?;
+                    let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+                        .with_context(|| format!("--date {date:?} is not YYYY-MM-DD"))?;
+                    AgentAction::ConfirmFoc {
+                        date,
+                        carrier_status,
+                    }
+                }
+                Some(TicketStatus::Completed) => AgentAction::Complete,
+                Some(TicketStatus::Cancelled) => AgentAction::Cancel {
+                    reason: reason.context("cancelled needs --reason")?,
+                },
+                Some(TicketStatus::NeedsInfo) => {
+                    bail!(
+                        "use `portbot tickets reject NUMBER --code CODE` to ask the customer for a fix"
+                    )
+                }
+                Some(other) => {
+                    bail!("an agent cannot set {other}; tickets get there by themselves")
+                }
+                None => bail!(
+                    "unknown status {status:?}; use sent_to_carrier, foc_confirmed, completed or cancelled"
+                ),
+            };
+            report(service.act(&number, &agent, action).await?)
+        }
+        TicketsCommand::Reject {
+            number,
+            agent,
+            codes,
+            note,
+        } => {
+            let mut parsed = Vec::new();
+            for code in &codes {
+                parsed.push(RejectionCode::parse(code).with_context(|| {
+                    let all: Vec<&str> = RejectionCode::ALL.iter().map(|c| c.as_str()).collect();
+                    format!(
+                        "unknown rejection code {code:?}; use one of: {}",
+                        all.join(", ")
+                    )
+                })?);
+            }
+            report(
+                service
+                    .act(
+                        &number,
+                        &agent,
+                        AgentAction::Reject {
+                            codes: parsed,
+                            note,
+                        },
+                    )
+                    .await?,
+            )
+        }
+        TicketsCommand::Note {
+            number,
+            agent,
+            text,
+        } => report(
+            service
+                .act(&number, &agent, AgentAction::Note { text })
+                .await?,
+        ),
+        TicketsCommand::Message {
+            number,
+            agent,
+            text,
+        } => report(
+            service
+                .act(&number, &agent, AgentAction::Message { text })
+                .await?,
+        ),
+        TicketsCommand::RevealPin { number, agent } => {
+            match service.reveal_pin(&number, &agent).await? {
+                Some(pin) => println!("{}", pin.expose_secret()),
+                None => println!("No PIN on file for {number}."),
+            }
+            Ok(())
+        }
+        TicketsCommand::History { number, json } => {
+            let events = service.store.ticket_events(&number).await?;
+            if events.is_empty() && service.store.ticket(&number).await?.is_none() {
+                bail!("no ticket {number}");
+            }
+            if json {
+                let list: Vec<_> = events
+                    .iter()
+                    .map(|e| {
+                        json!({
+                            "at": e.at.to_rfc3339(),
+                            "actor": e.actor,
+                            "action": e.action,
+                            "from": e.from_status.map(|s| s.as_str()),
+                            "to": e.to_status.map(|s| s.as_str()),
+                            "note": e.note,
+                            "visibility": e.visibility,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for e in &events {
+                    let moved = match (e.from_status, e.to_status) {
+                        (Some(a), Some(b)) if a != b => format!(" [{a} -> {b}]"),
+                        (None, Some(b)) => format!(" [-> {b}]"),
+                        _ => String::new(),
+                    };
+                    let note = e
+                        .note
+                        .as_deref()
+                        .map(|n| format!(" ({}: {n})", e.visibility.as_deref().unwrap_or("note")))
+                        .unwrap_or_default();
+                    println!(
+                        "{}  {:<22} {}{}{}",
+                        e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                        e.actor,
+                        e.action,
+                        moved,
+                        note
+                    );
+                }
+            }
+            Ok(())
+        }
+        TicketsCommand::Transcript { number } => {
+            let ticket = service
+                .store
+                .ticket(&number)
+                .await?
+                .with_context(|| format!("no ticket {number}"))?;
+            for line in service.store.transcript(ticket.conversation_id).await? {
+                println!(
+                    "{} {:<8} {}",
+                    line.at.format("%Y-%m-%d %H:%M:%S"),
+                    line.who.as_str(),
+                    line.text.replace('\n', "\n                             ")
+                );
+            }
+            Ok(())
+        }
+        TicketsCommand::Export {
+            number,
+            status,
+            out,
+        } => {
+            let text = match number {
+                Some(number) => {
+                    let ticket = service
+                        .store
+                        .ticket(&number)
+                        .await?
+                        .with_context(|| format!("no ticket {number}"))?;
+                    serde_json::to_string_pretty(&ticket_json(&ticket))? + "\n"
+                }
+                None => {
+                    let status = parse_status(status)?;
+                    let tickets = service
+                        .store
+                        .list_tickets(&TicketFilter {
+                            status,
+                            ..TicketFilter::default()
+                        })
+                        .await?;
+                    tickets_csv(&tickets)
+                }
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &text)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!("Wrote {}.", path.display());
+                }
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
     }
+}
+
+fn parse_status(status: Option<String>) -> anyhow::Result<Option<TicketStatus>> {
+    status
+        .map(|s| {
+            TicketStatus::parse(&s).with_context(|| {
+                format!("unknown status {s:?}; use one of: draft, submitted, in_review, sent_to_carrier, foc_confirmed, completed, needs_info, cancelled")
+            })
+        })
+        .transpose()
+}
+
+/// Prints a ticket after an agent's action.
+fn report(ticket: Ticket) -> anyhow::Result<()> {
+    println!(
+        "{}: {}{}",
+        ticket.number,
+        ticket.status.as_str(),
+        ticket
+            .claimed_by
+            .as_deref()
+            .map(|a| format!(", claimed by {a}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// The ticket list as CSV: one row per ticket, numbers joined with spaces, never secrets.
+fn tickets_csv(tickets: &[Ticket]) -> String {
+    fn field(value: &str) -> String {
+        if value.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", value.replace('"', "\"\""))
+        } else {
+            value.to_string()
+        }
+    }
+    let mut out = String::from(
+        "number,kind,status,numbers,requested_port_date,confirmed_foc,carrier,customer_type,customer_name,service_address,authorized_name,email,claimed_by,loa_version,created_at\n",
+    );
+    for t in tickets {
+        let r = &t.request;
+        let numbers: Vec<&str> = r.numbers.iter().map(|n| n.e164()).collect();
+        let row = [
+            t.number.clone(),
+            r.kind.as_str().to_string(),
+            t.status.as_str().to_string(),
+            numbers.join(" "),
+            r.requested_port_date.format("%Y-%m-%d").to_string(),
+            t.confirmed_foc
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            r.carrier.clone(),
+            r.customer_type.as_str().to_string(),
+            r.customer_name.clone(),
+            r.service_address.one_line(),
+            r.authorized_name.clone(),
+            r.email.as_str().to_string(),
+            t.claimed_by.clone().unwrap_or_default(),
+            t.loa_version.to_string(),
+            t.created_at.to_rfc3339(),
+        ];
+        let cells: Vec<String> = row.iter().map(|c| field(c)).collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
 }
 
 /// A ticket for export: every request field, never the PIN or account number.
@@ -219,6 +568,8 @@ pub fn ticket_json(t: &Ticket) -> serde_json::Value {
         "has_pin": t.has_pin,
         "has_account_number": t.has_account_number,
         "claimed_by": t.claimed_by,
+        "rejection_codes": t.rejection_code.as_deref().map(|c| c.split(',').collect::<Vec<_>>()),
+        "carrier_status": t.carrier_status,
         "loa_version": t.loa_version,
         "signature": {
             "signer_name": t.signature.signer_name,
@@ -280,6 +631,15 @@ fn ticket_text(t: &Ticket) -> String {
         "Requested port date: {}\n",
         r.requested_port_date.format("%Y-%m-%d")
     ));
+    if let Some(agent) = &t.claimed_by {
+        s.push_str(&format!("Claimed by: {agent}\n"));
+    }
+    if let Some(codes) = &t.rejection_code {
+        s.push_str(&format!("Rejected: {codes}\n"));
+    }
+    if let Some(status) = &t.carrier_status {
+        s.push_str(&format!("Carrier status: {status}\n"));
+    }
     if let Some(foc) = t.confirmed_foc {
         s.push_str(&format!("Confirmed FOC: {}\n", foc.format("%Y-%m-%d")));
     }

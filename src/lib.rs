@@ -10,12 +10,14 @@
 //!
 //! - [`cli`]: the `portbot` command line (clap): chat, tickets, loa.
 //! - [`console`]: the terminal adapter: stdin/stdout, plain, interactive or `--json`.
-//! - [`service`]: one entry point per use case (a customer turn, ticket look-ups); owns the
-//!   transaction around each turn and carries out the engine's effects.
+//! - [`service`]: one entry point per use case (a customer turn, an agent's action on a ticket,
+//!   look-ups); owns the transaction around each and carries out the engine's effects.
 //! - [`conversation`]: the pure conversation engine: `step(state, input, now) -> (state, replies,
 //!   effects)`. It never sends or stores anything.
 //! - [`prompts`]: loads and checks the words in `prompts/*.toml` (questions, help, errors, order).
 //! - [`loa`]: renders a port request and its e-signature record into the LOA PDF.
+//! - [`notify`]: what customers and agents are told when a ticket changes; the outbox worker
+//!   that delivers it by chat and email.
 //! - [`porting`]: the pure porting rules: phone numbers, dates and the business-day calendar,
 //!   addresses, names, emails, and the shape of a port request.
 //! - [`store`]: sqlx over SQLite (default) or PostgreSQL, one code path; migrations per backend.
@@ -27,6 +29,7 @@ pub mod config;
 pub mod console;
 pub mod conversation;
 pub mod loa;
+pub mod notify;
 pub mod porting;
 pub mod prompts;
 pub mod secrets;

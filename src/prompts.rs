@@ -16,13 +16,18 @@ use serde::Deserialize;
 
 use crate::conversation::validators;
 use crate::loa::LoaWording;
+use crate::notify::NotificationWording;
 
-const BUILTIN: [(&str, &str); 5] = [
+const BUILTIN: [(&str, &str); 6] = [
     ("common.toml", include_str!("../prompts/common.toml")),
     ("port_in.toml", include_str!("../prompts/port_in.toml")),
     ("port_out.toml", include_str!("../prompts/port_out.toml")),
     ("faq.toml", include_str!("../prompts/faq.toml")),
     ("loa.toml", include_str!("../prompts/loa.toml")),
+    (
+        "notifications.toml",
+        include_str!("../prompts/notifications.toml"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +56,7 @@ pub struct Prompts {
     pub port_out: PortOut,
     pub faq: Faq,
     pub loa: LoaWording,
+    pub notifications: NotificationWording,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +70,8 @@ pub struct Common {
     pub commands: Commands,
     /// Wording for every refusal code, keyed by code; `{name}` fills in the refusal's values.
     pub errors: BTreeMap<String, String>,
+    /// Each carrier rejection code in plain words, with what the customer should do.
+    pub rejections: BTreeMap<String, String>,
 }
 
 /// The words customers type to steer the conversation, in lower case.
@@ -207,7 +215,17 @@ const COMMON_MESSAGES: &[&str] = &[
     "welcome_back",
     "current_answer",
     "attach_unreadable",
+    "fix_resubmitted",
+    "resubmitted",
     "internal_error",
+];
+
+/// Refusals of agents' actions, beyond the lifecycle's own.
+const AGENT_CODES: &[&str] = &[
+    "ticket.claimed_by_other",
+    "foc.past",
+    "foc.closed",
+    "reject.no_codes",
 ];
 
 const PORT_IN_MESSAGES: &[&str] = &[
@@ -266,6 +284,8 @@ impl Prompts {
             port_out: parse("port_out.toml", &read("port_out.toml")?)?,
             faq: parse("faq.toml", &read("faq.toml")?)?,
             loa: LoaWording::parse(&read("loa.toml")?).map_err(|e| invalid("loa.toml", e))?,
+            notifications: NotificationWording::parse(&read("notifications.toml")?)
+                .map_err(|e| invalid("notifications.toml", e))?,
         };
         prompts.check()?;
         Ok(prompts)
@@ -283,6 +303,22 @@ impl Prompts {
                     "port_in.toml",
                     format!("[messages] has no `{key}`"),
                 ));
+            }
+        }
+        for code in crate::porting::RejectionCode::ALL {
+            if !self.common.rejections.contains_key(code.as_str()) {
+                return Err(invalid(
+                    "common.toml",
+                    format!("[rejections] has no `{}`", code.as_str()),
+                ));
+            }
+        }
+        for code in crate::porting::lifecycle::REFUSAL_CODES
+            .iter()
+            .chain(AGENT_CODES)
+        {
+            if !self.common.errors.contains_key(*code) {
+                return Err(invalid("common.toml", format!("[errors] has no `{code}`")));
             }
         }
         if self.common.menu_choices.len() != 4 {

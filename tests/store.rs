@@ -122,6 +122,9 @@ fn turn(conversation: &Conversation, state: &str) -> TurnWrite {
         clear_secrets: Vec::new(),
         documents: Vec::new(),
         tickets: Vec::new(),
+        resubmit: None,
+        outbox: Vec::new(),
+        delivered_outbox: Vec::new(),
         now: at(1),
     }
 }

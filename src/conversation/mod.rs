@@ -76,6 +76,12 @@ pub enum Effect {
     },
     /// The customer signed: create one ticket per request kind from the answers.
     CreateTickets { signer_name: String },
+    /// A rejected ticket is fixed: send it back to the porting team, with a new signature when
+    /// what the LOA shows changed.
+    Resubmit {
+        ticket: String,
+        signer_name: Option<String>,
+    },
     /// The customer asked for a person; agents should be told with a summary.
     Handoff { summary: String },
     /// Show the customer's tickets before the replies.
@@ -454,8 +460,14 @@ impl<'a> Engine<'a> {
         let required_now = step
             .required_when
             .as_deref()
-            .is_some_and(|c| validators::condition(c, &state));
+            .is_some_and(|c| validators::condition(c, &state))
+            || (matches!(id, "pin" | "account_number")
+                && state
+                    .fix
+                    .as_ref()
+                    .is_some_and(|f| f.fields.iter().any(|x| x == id)));
         let mut replies = Vec::new();
+        let mut effects = Vec::new();
         if step.optional && !required_now {
             state.pending = None;
             self.set_answer(&mut state, id, Answer::Skipped);
@@ -463,7 +475,7 @@ impl<'a> Engine<'a> {
                 self.prompts.message("skipped"),
                 &[("label", step.label.clone())],
             )));
-            replies.extend(self.advance(&mut state, today));
+            replies.extend(self.advance(&mut state, today, &mut effects));
         } else {
             let reason = step
                 .skip_refused
@@ -472,7 +484,7 @@ impl<'a> Engine<'a> {
             replies.push(Reply::say(fill(reason, &[("label", step.label.clone())])));
             replies.push(self.question(&state, id, step, today));
         }
-        self.finish(state, replies, Vec::new(), secret)
+        self.finish(state, replies, effects, secret)
     }
 
     fn menu(&self, mut state: State, said: &str, input: Input, today: NaiveDate) -> Turn {
@@ -651,11 +663,17 @@ impl<'a> Engine<'a> {
                     state.flow = Flow::Done;
                     state.step = None;
                     state.failures = 0;
-                    effects.push(Effect::CreateTickets { signer_name });
+                    effects.push(match state.fix.take() {
+                        Some(fix) => Effect::Resubmit {
+                            ticket: fix.ticket,
+                            signer_name: Some(signer_name),
+                        },
+                        None => Effect::CreateTickets { signer_name },
+                    });
                     return self.finish(state, replies, effects, secret);
                 }
                 self.set_answer(&mut state, &id, answer);
-                replies.extend(self.advance(&mut state, today));
+                replies.extend(self.advance(&mut state, today, &mut effects));
             }
             Outcome::Refuse(refusal) => {
                 replies.extend(self.refusal_replies(&mut state, &id, step, &[refusal], today));
@@ -701,11 +719,12 @@ impl<'a> Engine<'a> {
         today: NaiveDate,
     ) -> Turn {
         let mut replies = Vec::new();
+        let mut effects = Vec::new();
         let confirmed =
             chosen == Some("confirm") || (chosen.is_none() && parse_yes_no(said) == Some(true));
         if confirmed {
             self.set_answer(&mut state, "summary", Answer::Bool(true));
-            replies.extend(self.advance(&mut state, today));
+            replies.extend(self.advance(&mut state, today, &mut effects));
         } else if chosen == Some("change") || parse_yes_no(said) == Some(false) {
             replies.push(Reply::say(fill(
                 self.prompts.message("change_list"),
@@ -730,7 +749,7 @@ impl<'a> Engine<'a> {
                 self.finish(state, replies, Vec::new(), false)
             };
         }
-        self.finish(state, replies, Vec::new(), false)
+        self.finish(state, replies, effects, false)
     }
 
     /// Records an answer. Any change before the end means the summary must be confirmed again.
@@ -752,16 +771,99 @@ impl<'a> Engine<'a> {
         state.failures = 0;
     }
 
-    /// Moves to the first step that applies and has no answer yet, and asks it.
-    fn advance(&self, state: &mut State, today: NaiveDate) -> Vec<Reply> {
+    /// Moves to the first step that applies and has no answer yet, and asks it. A fix whose
+    /// answers leave the LOA as it was goes straight back to the porting team.
+    fn advance(
+        &self,
+        state: &mut State,
+        today: NaiveDate,
+        effects: &mut Vec<Effect>,
+    ) -> Vec<Reply> {
         state.step = self.next_step(state);
+        if state.step.as_deref() == Some("summary")
+            && let Some(fix) = state.fix.clone()
+            && !fix_changes_loa(state, &fix)
+        {
+            state.fix = None;
+            state.flow = Flow::Done;
+            state.step = None;
+            effects.push(Effect::Resubmit {
+                ticket: fix.ticket.clone(),
+                signer_name: None,
+            });
+            return vec![Reply::say(fill(
+                self.prompts.message("fix_resubmitted"),
+                &[("ticket", fix.ticket)],
+            ))];
+        }
         self.pending_question(state, today)
     }
 
+    /// Puts a finished conversation back to work on a rejected ticket: the fields the rejection
+    /// names are asked again (the rest is kept), then the summary and, when the LOA changes, a
+    /// new signature.
+    pub fn reopen_for_fix(
+        &self,
+        mut state: State,
+        ticket: &str,
+        codes: &[crate::porting::RejectionCode],
+    ) -> State {
+        let residential = state.choice("customer_type") == Some("residential");
+        let mut wanted: Vec<&str> = Vec::new();
+        for code in codes {
+            for field in code.fields() {
+                let field = match *field {
+                    "business_name" if residential => "account_holder",
+                    other => other,
+                };
+                if !wanted.contains(&field) {
+                    wanted.push(field);
+                }
+            }
+        }
+        // In flow order, so the customer is asked as in the first pass.
+        let fields: Vec<String> = self
+            .prompts
+            .port_in
+            .order
+            .iter()
+            .filter(|id| wanted.contains(&id.as_str()))
+            .cloned()
+            .collect();
+        let mut before = std::collections::BTreeMap::new();
+        for field in &fields {
+            if let Some(answer) = state.answers.remove(field) {
+                before.insert(field.clone(), answer);
+            }
+        }
+        for final_step in FINAL_STEPS {
+            state.answers.remove(final_step);
+        }
+        state.fix = Some(state::Fix {
+            ticket: ticket.to_string(),
+            codes: codes.iter().map(|c| c.as_str().to_string()).collect(),
+            fields,
+            before,
+            force_signature: codes.iter().any(|c| c.needs_new_signature()),
+        });
+        state.flow = Flow::PortIn;
+        state.paused = false;
+        state.pending = None;
+        state.failures = 0;
+        state.step = self.next_step(&state);
+        state
+    }
+
     fn applies(&self, state: &State, id: &str) -> bool {
-        self.prompts
-            .step(id)
-            .is_some_and(|s| validators::condition(&s.when, state))
+        let forced = state
+            .fix
+            .as_ref()
+            .is_some_and(|f| f.fields.iter().any(|x| x == id));
+        forced
+            || self
+                .prompts
+                .step(id)
+                .is_some_and(|s| validators::condition(&s.when, state))
     }
 
     fn applicable_steps(&self, state: &State) -> Vec<&str> {
@@ -1053,6 +1155,20 @@ impl<'a> Engine<'a> {
                 )
             })
     }
+}
+
+/// Whether a fix changed anything the LOA shows. Secret answers (the account number) cannot be
+/// compared, so a re-entered one counts as a change; the PIN is never on the LOA.
+fn fix_changes_loa(state: &State, fix: &state::Fix) -> bool {
+    fix.force_signature
+        || fix
+            .fields
+            .iter()
+            .filter(|f| !matches!(f.as_str(), "pin" | "mobile_pin" | "order_cleared"))
+            .any(|f| {
+                let now = state.answers.get(f);
+                now != fix.before.get(f) || matches!(now, Some(Answer::Secret { .. }))
+            })
 }
 
 fn customer_name(state: &State) -> Option<String> {

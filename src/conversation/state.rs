@@ -79,6 +79,23 @@ pub struct State {
     pub pending: Option<Pending>,
     /// Handed to an agent: the bot stops asking until the conversation is handed back.
     pub paused: bool,
+    /// A rejected ticket being fixed: only its fields are asked again.
+    #[serde(default)]
+    pub fix: Option<Fix>,
+}
+
+/// What a rejected ticket needs: the fields asked again and what they were before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    pub ticket: String,
+    /// The rejection codes, e.g. `ADDRESS_MISMATCH`.
+    pub codes: Vec<String>,
+    /// The steps asked again, in flow order.
+    pub fields: Vec<String>,
+    /// Their answers before the fix.
+    pub before: BTreeMap<String, Answer>,
+    /// The LOA must be signed again even if nothing printed on it changes.
+    pub force_signature: bool,
 }
 
 impl State {
@@ -91,6 +108,7 @@ impl State {
             failures: 0,
             pending: None,
             paused: false,
+            fix: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub enum Validator {
     YesNo,
     KeepActive,
     Ready,
+    OrderCleared,
     Upload,
     BillDate,
     Choice,
@@ -44,6 +45,7 @@ const VALIDATORS: &[(&str, Validator)] = &[
     ("yes_no", Validator::YesNo),
     ("keep_active", Validator::KeepActive),
     ("ready", Validator::Ready),
+    ("order_cleared", Validator::OrderCleared),
     ("upload", Validator::Upload),
     ("bill_date", Validator::BillDate),
     ("choice", Validator::Choice),
@@ -86,6 +88,7 @@ impl Validator {
             Validator::YesNo => yes_no,
             Validator::KeepActive => vec!["answer.yes_no", "keep_active.no"],
             Validator::Ready => vec!["answer.yes_no", "ready.no"],
+            Validator::OrderCleared => vec!["answer.yes_no", "order_cleared.no"],
             Validator::SameBill => vec!["answer.yes_no", "same_bill.no"],
             Validator::Consent => vec!["answer.yes_no", "consent.no"],
             Validator::Upload => {
@@ -171,6 +174,7 @@ const CONDITIONS: &[&str] = &[
     "is_mobile",
     "is_partial",
     "mobile_pin_missing",
+    "never",
 ];
 
 pub fn is_condition(name: &str) -> bool {
@@ -190,6 +194,7 @@ pub fn condition(name: &str, state: &State) -> bool {
         "mobile_pin_missing" => {
             state.choice("number_type") == Some("mobile") && !state.is_secret_given("pin")
         }
+        // "never" steps are asked only when a rejection names them.
         _ => false,
     }
 }
@@ -337,6 +342,7 @@ fn validate_input(
         Validator::YesNo => yes_no(input, None),
         Validator::KeepActive => yes_no(input, Some("keep_active.no")),
         Validator::Ready => yes_no(input, Some("ready.no")),
+        Validator::OrderCleared => yes_no(input, Some("order_cleared.no")),
         Validator::SameBill => yes_no(input, Some("same_bill.no")),
         Validator::Consent => yes_no(input, Some("consent.no")),
         Validator::Upload => Outcome::Refuse(Refusal::new("upload.text_instead")),

@@ -10,6 +10,7 @@ use super::{
     TranscriptLine, TurnOutcome, TurnWrite, documents, is_unique_violation, read_enum, read_time,
     tickets, to_millis,
 };
+use super::{outbox, workflow};
 
 const COLUMNS: &str = "id, platform, channel_id, customer_id, flow, step, state, status, \
                        version, created_at, updated_at";
@@ -179,6 +180,24 @@ impl Store {
                 ticket,
                 turn.now,
             )
+            .await?;
+        }
+
+        if let Some(fix) = &turn.resubmit
+            && !workflow::resubmit(&mut tx, &self.cipher, fix, turn.now).await?
+        {
+            // The ticket left needs_info meanwhile (an agent cancelled it): decide again.
+            tx.rollback().await?;
+            return Ok(TurnOutcome::Conflict);
+        }
+        outbox::enqueue(&mut tx, &turn.outbox, turn.now).await?;
+        for id in &turn.delivered_outbox {
+            sqlx::query(
+                "UPDATE outbox SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
             .await?;
         }
 

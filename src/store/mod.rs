@@ -16,9 +16,11 @@
 
 mod conversations;
 mod documents;
+mod outbox;
 mod sealed;
 mod tickets;
 mod types;
+mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,11 +34,13 @@ use sqlx::{Executor, Row};
 
 use crate::secrets::Cipher;
 
+pub use outbox::{NewOutboxItem, OutboxChannel, OutboxEntry};
 pub use types::{
     Conversation, ConversationStatus, Document, DocumentKind, NewConversation, NewDocument,
     NewTicket, NewTranscriptLine, SecretKind, Speaker, Ticket, TicketFilter, TicketStatus,
     TranscriptLine, TurnOutcome, TurnWrite,
 };
+pub use workflow::{ChangeOutcome, Reopen, Resubmission, TicketChange, TicketEvent, Visibility};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

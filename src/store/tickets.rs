@@ -134,7 +134,8 @@ const SELECT_TICKETS: &str = "SELECT t.id, t.number, t.conversation_id, c.platfo
      c.customer_id, t.kind, t.status, t.carrier, t.number_type, t.customer_type, \
      t.customer_name, t.address_street, t.address_unit, t.address_city, t.address_state, \
      t.address_zip, t.authorized_name, t.authorized_title, t.btn, t.partial_port, t.new_btn, \
-     t.requested_port_date, t.email, t.confirmed_foc, t.claimed_by, t.signer_name, \
+     t.requested_port_date, t.email, t.confirmed_foc, t.claimed_by, t.rejection_code, \
+     t.carrier_status, t.signer_name, \
      t.signer_id, t.signed_at, t.signature_request_id, t.content_sha256, t.loa_version, \
      t.created_at, t.updated_at, \
      CASE WHEN EXISTS (SELECT 1 FROM secrets s WHERE s.ticket_id = t.id AND s.kind = 'pin') \
@@ -224,6 +225,8 @@ fn from_row(row: &AnyRow, numbers: Vec<String>) -> Result<Ticket, StoreError> {
         has_pin: row.try_get::<i64, _>("has_pin")? != 0,
         has_account_number: row.try_get::<i64, _>("has_account_number")? != 0,
         claimed_by: row.try_get("claimed_by")?,
+        rejection_code: row.try_get("rejection_code")?,
+        carrier_status: row.try_get("carrier_status")?,
         confirmed_foc,
         created_at: read_time(row, "created_at")?,
         updated_at: read_time(row, "updated_at")?,

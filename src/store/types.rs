@@ -132,6 +132,12 @@ pub struct TurnWrite {
     /// Uploads owned by this conversation.
     pub documents: Vec<NewDocument>,
     pub tickets: Vec<NewTicket>,
+    /// A ticket fixed in this turn, going back to `submitted`.
+    pub resubmit: Option<super::Resubmission>,
+    /// Notifications caused by this turn.
+    pub outbox: Vec<super::NewOutboxItem>,
+    /// Chat notices shown to the customer in this turn's replies.
+    pub delivered_outbox: Vec<i64>,
     pub now: DateTime<Utc>,
 }
 
@@ -257,6 +263,10 @@ pub struct Ticket {
     pub has_pin: bool,
     pub has_account_number: bool,
     pub claimed_by: Option<String>,
+    /// Comma-separated rejection codes while `needs_info`.
+    pub rejection_code: Option<String>,
+    /// The carrier's own status text, as an agent recorded it.
+    pub carrier_status: Option<String>,
     pub confirmed_foc: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -5,6 +5,10 @@
 //! optimistic locking and the incoming message id as idempotency key. The adapters only turn
 //! platform events into [`Input`]s and print the [`Reply`]s.
 
+mod tickets;
+
+pub use tickets::{AgentAction, WorkflowError};
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -14,13 +18,14 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::conversation::{self, Effect, Engine, Flow, Input, Reply, State};
 use crate::loa;
-use crate::porting::{PortCalendar, SignatureRecord, dates};
+use crate::notify::{self, Notice, NoticeKind};
+use crate::porting::{PortCalendar, PortRequest, SignatureRecord, dates};
 use crate::prompts::{Prompts, fill};
 use crate::secrets::{Cipher, KeySource};
 use crate::store::{
-    ConversationStatus, DocumentKind, NewConversation, NewDocument, NewTicket, NewTranscriptLine,
-    SecretKind, Speaker, Store, StoreError, Ticket, TicketFilter, TicketStatus, TurnOutcome,
-    TurnWrite,
+    ConversationStatus, DocumentKind, NewConversation, NewDocument, NewOutboxItem, NewTicket,
+    NewTranscriptLine, OutboxChannel, Resubmission, SecretKind, Speaker, Store, StoreError, Ticket,
+    TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
 };
 
 /// Who is talking, and where.
@@ -82,6 +87,8 @@ pub enum ServiceError {
     },
     #[error("the conversation kept changing under us; gave up after {0} tries")]
     TooManyConflicts(u32),
+    #[error("ticket {0} cannot be resubmitted: it is no longer waiting for a fix")]
+    NotAwaitingFix(String),
 }
 
 pub struct Service {
@@ -145,19 +152,47 @@ impl Service {
     /// or starts a new one with the greeting.
     pub async fn open(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
         let engine = self.engine();
+        let mut replies = self.deliver_chat_notices(customer).await?;
         if let Some(conversation) = self
             .store
             .open_conversation(&customer.platform, &customer.id)
             .await?
         {
             let state = parse_state(conversation.id, &conversation.state)?;
-            return Ok(engine.resume(&state, self.now()));
+            replies.extend(engine.resume(&state, self.now()));
+            return Ok(replies);
         }
-        let (state, replies) = engine.start();
+        let (state, greeting) = engine.start();
         self.store
             .create_conversation(new_conversation(customer, &state, self.now()))
             .await?;
+        replies.extend(greeting);
         Ok(replies)
+    }
+
+    /// Updates for the customer that are waiting in the outbox, shown now and marked delivered.
+    async fn deliver_chat_notices(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
+        let notices = self
+            .store
+            .pending_chat_notices(&customer.platform, &customer.id)
+            .await?;
+        let mut replies = Vec::new();
+        for notice in notices {
+            self.store
+                .mark_outbox_delivered(notice.id, self.now())
+                .await?;
+            replies.push(Reply::say(notice.item.body));
+        }
+        Ok(replies)
+    }
+
+    /// The outbox items for a notice, without the chat message when the customer is told in
+    /// the chat right now anyway.
+    fn notices(&self, notice: &Notice, skip_chat: bool) -> Vec<NewOutboxItem> {
+        notify::compose(notice, &self.prompts.notifications)
+            .into_iter()
+            .filter(|item| !(skip_chat && item.channel == OutboxChannel::Chat))
+            .collect()
     }
 
     /// One customer message. `message_id` is the platform's id for it: a message seen before is
@@ -190,6 +225,10 @@ impl Service {
             };
             let state = parse_state(conversation.id, &conversation.state)?;
             let turn = engine.step(state, input.clone(), now);
+            let notices = self
+                .store
+                .pending_chat_notices(&customer.platform, &customer.id)
+                .await?;
 
             let mut write = TurnWrite {
                 conversation_id: conversation.id,
@@ -204,6 +243,9 @@ impl Service {
                 clear_secrets: Vec::new(),
                 documents: Vec::new(),
                 tickets: Vec::new(),
+                resubmit: None,
+                outbox: Vec::new(),
+                delivered_outbox: notices.iter().map(|n| n.id).collect(),
                 now,
             };
             let mut before = Vec::new();
@@ -245,18 +287,65 @@ impl Service {
                             .await?;
                         after.extend(replies);
                         for (ticket, shown) in tickets {
+                            write.outbox.extend(self.notices(
+                                &submitted_notice(
+                                    &ticket.number,
+                                    &ticket.request,
+                                    conversation.id,
+                                    customer,
+                                ),
+                                true,
+                            ));
                             created.push((ticket.loa_pdf.clone(), shown));
                             write.tickets.push(ticket);
                         }
                     }
+                    Effect::Resubmit {
+                        ticket,
+                        signer_name,
+                    } => {
+                        let (fix, shown, replies) = self
+                            .resubmission(
+                                &turn.state,
+                                &write,
+                                conversation.id,
+                                customer,
+                                &ticket,
+                                signer_name,
+                                now,
+                            )
+                            .await?;
+                        write.outbox.extend(self.notices(
+                            &submitted_notice(&fix.number, &fix.request, conversation.id, customer),
+                            true,
+                        ));
+                        after.extend(replies);
+                        if let (Some((_, pdf)), Some(shown)) = (&fix.signed, shown) {
+                            created.push((pdf.clone(), shown));
+                        }
+                        write.resubmit = Some(fix);
+                    }
                     Effect::Handoff { summary } => {
-                        // Agents are told through the notification outbox (agent workflow);
-                        // the summary is logged without secrets (the engine masks them).
+                        // Agents get the summary, so nobody asks the customer again.
                         tracing::info!(
                             conversation = conversation.id,
-                            lines = summary.lines().count(),
                             "customer asked for an agent"
                         );
+                        write.outbox.extend(self.notices(
+                            &Notice {
+                                kind: NoticeKind::Handoff,
+                                ticket_number: None,
+                                conversation_id: Some(conversation.id),
+                                customer_platform: customer.platform.clone(),
+                                customer_id: customer.id.clone(),
+                                email: None,
+                                values: vec![
+                                    ("summary", summary),
+                                    ("customer", customer.signer_id()),
+                                ],
+                            },
+                            false,
+                        ));
                     }
                     Effect::ShowStatus => {
                         before.extend(self.status_replies(customer).await?);
@@ -264,7 +353,10 @@ impl Service {
                 }
             }
             // Ticket status goes right before the question the customer should answer next.
-            let mut replies = Vec::new();
+            let mut replies: Vec<Reply> = notices
+                .into_iter()
+                .map(|n| Reply::say(n.item.body))
+                .collect();
             replies.append(&mut greeting);
             let mut engine_replies = turn.replies;
             let pending = engine_replies.pop();
@@ -316,30 +408,12 @@ impl Service {
         signer_name: &str,
         now: DateTime<Utc>,
     ) -> Result<(Vec<(NewTicket, CreatedTicket)>, Vec<Reply>), ServiceError> {
-        let secret = |kind: SecretKind| {
-            write
-                .secrets
-                .iter()
-                .rev()
-                .find(|(k, _)| *k == kind)
-                .map(|(_, v)| v.clone())
-        };
-        let account_number = match secret(SecretKind::AccountNumber) {
-            Some(v) => Some(v),
-            None => {
-                self.store
-                    .conversation_secret(conversation_id, SecretKind::AccountNumber)
-                    .await?
-            }
-        };
-        let pin = match secret(SecretKind::Pin) {
-            Some(v) => Some(v),
-            None => {
-                self.store
-                    .conversation_secret(conversation_id, SecretKind::Pin)
-                    .await?
-            }
-        };
+        let account_number = self
+            .latest_secret(write, conversation_id, SecretKind::AccountNumber)
+            .await?;
+        let pin = self
+            .latest_secret(write, conversation_id, SecretKind::Pin)
+            .await?;
         let requests = conversation::build_requests(
             state,
             account_number
@@ -406,6 +480,121 @@ impl Service {
         Ok((tickets, replies))
     }
 
+    /// The fixed request for a rejected ticket: rebuilt from the answers, and signed again (a
+    /// new LOA version) when the customer signed in this turn.
+    #[allow(clippy::too_many_arguments)]
+    async fn resubmission(
+        &self,
+        state: &State,
+        write: &TurnWrite,
+        conversation_id: i64,
+        customer: &Customer,
+        number: &str,
+        signer_name: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(Resubmission, Option<CreatedTicket>, Vec<Reply>), ServiceError> {
+        let ticket = self
+            .store
+            .ticket(number)
+            .await?
+            .filter(|t| t.status == TicketStatus::NeedsInfo)
+            .ok_or_else(|| ServiceError::NotAwaitingFix(number.to_string()))?;
+        let account_number = self
+            .latest_secret(write, conversation_id, SecretKind::AccountNumber)
+            .await?;
+        let pin = self
+            .latest_secret(write, conversation_id, SecretKind::Pin)
+            .await?;
+        let request = conversation::build_requests(
+            state,
+            account_number
+                .as_ref()
+                .map(|s| s.expose_secret().to_string()),
+        )
+        .map_err(ServiceError::Request)?
+        .into_iter()
+        .find(|r| r.kind == ticket.request.kind)
+        .ok_or_else(|| {
+            ServiceError::Request(format!(
+                "the fixed numbers hold no {} numbers for ticket {number}",
+                ticket.request.kind.as_str()
+            ))
+        })?;
+        let mut replies = Vec::new();
+        let (signed, shown) = match signer_name {
+            Some(name) => {
+                let version = ticket.loa_version + 1;
+                let signature = SignatureRecord::sign(
+                    &request,
+                    &name,
+                    &customer.signer_id(),
+                    now,
+                    &ticket.number,
+                    version,
+                );
+                let pdf = loa::render(
+                    &request,
+                    &signature,
+                    &self.config.provider,
+                    &self.prompts.loa,
+                )?;
+                let loa_path = self
+                    .config
+                    .data_dir
+                    .join("loa")
+                    .join(format!("{}-v{version}.pdf", ticket.number));
+                let shown = CreatedTicket {
+                    number: ticket.number.clone(),
+                    kind: request.kind.as_str(),
+                    numbers: request
+                        .numbers
+                        .iter()
+                        .map(|n| n.e164().to_string())
+                        .collect(),
+                    status: TicketStatus::Submitted.as_str(),
+                    loa_path: loa_path.display().to_string(),
+                };
+                replies.push(Reply::say(fill(
+                    self.prompts.message("resubmitted"),
+                    &[
+                        ("number", ticket.number.clone()),
+                        ("version", version.to_string()),
+                        ("loa_path", shown.loa_path.clone()),
+                    ],
+                )));
+                (Some((signature, pdf)), Some(shown))
+            }
+            None => (None, None),
+        };
+        Ok((
+            Resubmission {
+                number: ticket.number,
+                request,
+                signed,
+                pin,
+                actor: customer.signer_id(),
+            },
+            shown,
+            replies,
+        ))
+    }
+
+    /// A secret given in this turn, or else the one stored for the conversation.
+    async fn latest_secret(
+        &self,
+        write: &TurnWrite,
+        conversation_id: i64,
+        kind: SecretKind,
+    ) -> Result<Option<secrecy::SecretString>, ServiceError> {
+        if let Some((_, value)) = write.secrets.iter().rev().find(|(k, _)| *k == kind) {
+            return Ok(Some(value.clone()));
+        }
+        Ok(self
+            .store
+            .conversation_secret(conversation_id, kind)
+            .await?)
+    }
+
     /// The customer's own tickets, one line each.
     pub async fn status_replies(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
         let tickets = self
@@ -445,13 +634,42 @@ impl Service {
         )
     }
 
-    /// Renders a ticket's latest LOA from what is stored (account number decrypted for it).
-    pub async fn ticket_loa(&self, number: &str) -> Result<Option<Vec<u8>>, ServiceError> {
+    /// A ticket's LOA as it was given to the customer: the latest version, or `version`.
+    pub async fn ticket_loa(
+        &self,
+        number: &str,
+        version: Option<u32>,
+    ) -> Result<Option<Vec<u8>>, ServiceError> {
         Ok(self
             .store
-            .ticket_document(number, DocumentKind::Loa, None)
+            .ticket_document(number, DocumentKind::Loa, version)
             .await?
             .map(|d| d.bytes))
+    }
+}
+
+/// The "submitted" notice for a ticket (the email copy; the chat already says it).
+fn submitted_notice(
+    number: &str,
+    request: &PortRequest,
+    conversation_id: i64,
+    customer: &Customer,
+) -> Notice {
+    Notice {
+        kind: NoticeKind::Submitted,
+        ticket_number: Some(number.to_string()),
+        conversation_id: Some(conversation_id),
+        customer_platform: customer.platform.clone(),
+        customer_id: customer.id.clone(),
+        email: Some(request.email.as_str().to_string()),
+        values: vec![
+            ("number", number.to_string()),
+            (
+                "numbers",
+                conversation::validators::join_national(&request.numbers),
+            ),
+            ("date", dates::format_long(request.requested_port_date)),
+        ],
     }
 }
 

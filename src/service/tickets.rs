@@ -1,0 +1,316 @@
+//! The agents' side of a ticket: claim, move it along, reject it back to the customer for a
+//! fix, notes and messages, the audited PIN reveal. Each action is checked against the
+//! lifecycle rules and written with its audit event and notifications in one transaction.
+
+use chrono::NaiveDate;
+use secrecy::SecretString;
+
+use super::{Service, ServiceError, parse_state};
+use crate::notify::{Notice, NoticeKind};
+use crate::porting::lifecycle::check_transition;
+use crate::porting::{Refusal, RejectionCode, TicketStatus, dates};
+use crate::prompts::fill;
+use crate::store::{ChangeOutcome, Reopen, Ticket, TicketChange, Visibility};
+
+/// What an agent does to a ticket.
+#[derive(Debug, Clone)]
+pub enum AgentAction {
+    Claim,
+    Unclaim,
+    SendToCarrier {
+        carrier_status: Option<String>,
+    },
+    ConfirmFoc {
+        date: NaiveDate,
+        carrier_status: Option<String>,
+    },
+    Complete,
+    Cancel {
+        reason: String,
+    },
+    Reject {
+        codes: Vec<RejectionCode>,
+        note: Option<String>,
+    },
+    /// An internal note, never shown to the customer.
+    Note {
+        text: String,
+    },
+    /// A message to the customer, in their chat and by email.
+    Message {
+        text: String,
+    },
+}
+
+/// Why an agent's action did not happen; the wording for agents is in `prompts/common.toml`.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("no ticket {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<crate::store::StoreError> for WorkflowError {
+    fn from(e: crate::store::StoreError) -> Self {
+        WorkflowError::Service(ServiceError::Store(e))
+    }
+}
+
+/// Tries before giving up when the ticket or its conversation keeps moving under us.
+const TRIES: u32 = 5;
+
+impl Service {
+    fn refused(&self, refusal: &Refusal) -> WorkflowError {
+        let template = self
+            .prompts
+            .common
+            .errors
+            .get(refusal.code)
+            .map(String::as_str)
+            .unwrap_or(refusal.code);
+        WorkflowError::Refused(fill(template, &refusal.args))
+    }
+
+    /// Does `action` on ticket `number` as `agent`; returns the ticket as it is afterwards.
+    pub async fn act(
+        &self,
+        number: &str,
+        agent: &str,
+        action: AgentAction,
+    ) -> Result<Ticket, WorkflowError> {
+        for _ in 0..TRIES {
+            let ticket = self
+                .store
+                .ticket(number)
+                .await?
+                .ok_or_else(|| WorkflowError::NotFound(number.to_string()))?;
+            let change = self.plan(&ticket, agent, &action).await?;
+            match self.store.change_ticket(change).await? {
+                ChangeOutcome::Applied => {
+                    return self
+                        .store
+                        .ticket(number)
+                        .await?
+                        .ok_or_else(|| WorkflowError::NotFound(number.to_string()));
+                }
+                ChangeOutcome::NotFound => return Err(WorkflowError::NotFound(number.to_string())),
+                ChangeOutcome::Stale => continue,
+            }
+        }
+        Err(ServiceError::TooManyConflicts(TRIES).into())
+    }
+
+    /// Turns an action into the change to write, refusing what the rules forbid.
+    async fn plan(
+        &self,
+        ticket: &Ticket,
+        agent: &str,
+        action: &AgentAction,
+    ) -> Result<TicketChange, WorkflowError> {
+        let now = self.now();
+        let moving = |to: TicketStatus| -> Result<(), WorkflowError> {
+            check_transition(ticket.status, to).map_err(|r| self.refused(&r))
+        };
+        let mut change = TicketChange::new(&ticket.number, ticket.status, agent, "", now);
+        let notice = |kind: NoticeKind, values: Vec<(&'static str, String)>| Notice {
+            kind,
+            ticket_number: Some(ticket.number.clone()),
+            conversation_id: Some(ticket.conversation_id),
+            customer_platform: ticket.customer_platform.clone(),
+            customer_id: ticket.customer_id.clone(),
+            email: Some(ticket.request.email.as_str().to_string()),
+            values: [
+                vec![
+                    ("number", ticket.number.clone()),
+                    (
+                        "numbers",
+                        crate::conversation::validators::join_national(&ticket.request.numbers),
+                    ),
+                ],
+                values,
+            ]
+            .concat(),
+        };
+        match action {
+            AgentAction::Claim => {
+                if let Some(other) = ticket.claimed_by.as_deref().filter(|o| *o != agent) {
+                    return Err(
+                        self.refused(&Refusal::new("ticket.claimed_by_other").with("agent", other))
+                    );
+                }
+                change.action = "claimed".into();
+                change.claimed_by = Some(Some(agent.to_string()));
+                if ticket.status == TicketStatus::Submitted {
+                    change.to_status = Some(TicketStatus::InReview);
+                } else if ticket.status.is_final() {
+                    return Err(self.refused(
+                        &Refusal::new("transition.final")
+                            .with("from", ticket.status.as_str())
+                            .with("to", "in_review"),
+                    ));
+                }
+            }
+            AgentAction::Unclaim => {
+                change.action = "unclaimed".into();
+                change.claimed_by = Some(None);
+            }
+            AgentAction::SendToCarrier { carrier_status } => {
+                moving(TicketStatus::SentToCarrier)?;
+                change.action = "sent_to_carrier".into();
+                change.to_status = Some(TicketStatus::SentToCarrier);
+                change.carrier_status = carrier_status.clone();
+            }
+            AgentAction::ConfirmFoc {
+                date,
+                carrier_status,
+            } => {
+                // A confirmed date can be confirmed again when the carrier moves it.
+                if ticket.status != TicketStatus::FocConfirmed {
+                    moving(TicketStatus::FocConfirmed)?;
+                    change.to_status = Some(TicketStatus::FocConfirmed);
+                }
+                let calendar = self.config.calendar();
+                let today = crate::conversation::today(now);
+                if *date < today {
+                    return Err(self.refused(
+                        &Refusal::new("foc.past").with("date", dates::format_long(*date)),
+                    ));
+                }
+                if let Some(reason) = calendar.closed_reason(*date) {
+                    return Err(self.refused(
+                        &Refusal::new("foc.closed")
+                            .with("date", dates::format_long(*date))
+                            .with("reason", format!("{reason:?}"))
+                            .with(
+                                "suggestion",
+                                dates::format_long(calendar.next_business_day(*date)),
+                            ),
+                    ));
+                }
+                change.action = "foc_confirmed".into();
+                change.confirmed_foc = Some(*date);
+                change.carrier_status = carrier_status.clone();
+                change.outbox = self.notices(
+                    &notice(
+                        NoticeKind::FocConfirmed,
+                        vec![("date", dates::format_long(*date))],
+                    ),
+                    false,
+                );
+            }
+            AgentAction::Complete => {
+                moving(TicketStatus::Completed)?;
+                change.action = "completed".into();
+                change.to_status = Some(TicketStatus::Completed);
+                change.outbox = self.notices(&notice(NoticeKind::Completed, Vec::new()), false);
+            }
+            AgentAction::Cancel { reason } => {
+                moving(TicketStatus::Cancelled)?;
+                change.action = "cancelled".into();
+                change.to_status = Some(TicketStatus::Cancelled);
+                change.note = Some(reason.clone());
+                change.visibility = Some(Visibility::Customer);
+                change.outbox = self.notices(
+                    &notice(NoticeKind::Cancelled, vec![("reason", reason.clone())]),
+                    false,
+                );
+            }
+            AgentAction::Reject { codes, note } => {
+                if codes.is_empty() {
+                    return Err(self.refused(&Refusal::new("reject.no_codes")));
+                }
+                moving(TicketStatus::NeedsInfo)?;
+                let conversation = self
+                    .store
+                    .conversation(ticket.conversation_id)
+                    .await?
+                    .ok_or_else(|| {
+                        WorkflowError::NotFound(format!("conversation of {}", ticket.number))
+                    })?;
+                let state = parse_state(conversation.id, &conversation.state)?;
+                let reopened = self.engine().reopen_for_fix(state, &ticket.number, codes);
+                let fields = reopened
+                    .fix
+                    .as_ref()
+                    .map(|f| {
+                        f.fields
+                            .iter()
+                            .filter_map(|id| self.prompts.step(id).map(|s| s.label.clone()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                let reasons = codes
+                    .iter()
+                    .map(|c| {
+                        self.prompts
+                            .common
+                            .rejections
+                            .get(c.as_str())
+                            .cloned()
+                            .unwrap_or_else(|| c.as_str().to_string())
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let code_list = codes
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                change.action = "rejected".into();
+                change.to_status = Some(TicketStatus::NeedsInfo);
+                change.rejection_code = Some(code_list);
+                change.note = note.clone();
+                change.visibility = Some(Visibility::Customer);
+                change.outbox = self.notices(
+                    &notice(
+                        NoticeKind::NeedsInfo,
+                        vec![
+                            ("reason", reasons),
+                            ("fields", fields),
+                            ("note", note.clone().unwrap_or_default()),
+                        ],
+                    ),
+                    false,
+                );
+                change.reopen = Some(Reopen {
+                    conversation_id: conversation.id,
+                    expected_version: conversation.version,
+                    flow: "port_in".into(),
+                    step: reopened.step.clone(),
+                    state: reopened.to_json(),
+                });
+            }
+            AgentAction::Note { text } => {
+                change.action = "note".into();
+                change.note = Some(text.clone());
+                change.visibility = Some(Visibility::Internal);
+            }
+            AgentAction::Message { text } => {
+                change.action = "message".into();
+                change.note = Some(text.clone());
+                change.visibility = Some(Visibility::Customer);
+                change.outbox = self.notices(
+                    &notice(NoticeKind::AgentMessage, vec![("message", text.clone())]),
+                    false,
+                );
+            }
+        }
+        Ok(change)
+    }
+
+    /// The ticket's PIN for `agent`, written to the audit log.
+    pub async fn reveal_pin(
+        &self,
+        number: &str,
+        agent: &str,
+    ) -> Result<Option<SecretString>, WorkflowError> {
+        if self.store.ticket(number).await?.is_none() {
+            return Err(WorkflowError::NotFound(number.to_string()));
+        }
+        Ok(self.store.reveal_pin(number, agent, self.now()).await?)
+    }
+}
