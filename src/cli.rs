@@ -41,6 +41,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TicketsCommand,
     },
+    /// Hand conversations between the bot and agents.
+    Conversations {
+        #[command(subcommand)]
+        command: ConversationsCommand,
+    },
     /// Letter of Authorization tools.
     Loa {
         #[command(subcommand)]
@@ -156,6 +161,33 @@ pub enum TicketsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ConversationsCommand {
+    /// Customers waiting for an agent, each with what the bot collected so far.
+    Waiting,
+    /// Hand a paused conversation back to the bot; it asks the pending question again.
+    Resume {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "console")]
+        platform: String,
+        #[arg(long)]
+        agent: String,
+    },
+    /// Start the port-in flow for a customer, pre-filling numbers found in --text.
+    Start {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "console")]
+        platform: String,
+        #[arg(long)]
+        agent: String,
+        /// The customer's message to take phone numbers from.
+        #[arg(long)]
+        text: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum LoaCommand {
     /// Render an LOA from sample data, to check the branding.
     Preview {
@@ -211,6 +243,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tickets { command } => {
             let service = Service::start(config).await?;
             tickets(&service, command).await
+        }
+        Command::Conversations { command } => {
+            let service = Service::start(config).await?;
+            conversations(&service, command).await
         }
     }
 }
@@ -473,6 +509,59 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
                 }
                 None => print!("{text}"),
             }
+            Ok(())
+        }
+    }
+}
+
+async fn conversations(service: &Service, command: ConversationsCommand) -> anyhow::Result<()> {
+    let customer = |platform: String, user: String| Customer {
+        platform,
+        id: user,
+        channel_id: None,
+    };
+    match command {
+        ConversationsCommand::Waiting => {
+            let waiting = service.waiting_for_agent().await?;
+            if waiting.is_empty() {
+                println!("Nobody is waiting for an agent.");
+            }
+            for w in waiting {
+                println!(
+                    "{} (waiting since {})\n{}\n",
+                    w.customer.signer_id(),
+                    w.since.format("%Y-%m-%d %H:%M UTC"),
+                    w.summary
+                );
+            }
+            Ok(())
+        }
+        ConversationsCommand::Resume {
+            user,
+            platform,
+            agent,
+        } => {
+            let replies = service.hand_back(&customer(platform, user), &agent).await?;
+            println!("Handed back. The customer will see:");
+            for r in replies {
+                println!("  {}", r.text.replace('\n', "\n  "));
+            }
+            Ok(())
+        }
+        ConversationsCommand::Start {
+            user,
+            platform,
+            agent,
+            text,
+        } => {
+            let started = service
+                .start_for(&customer(platform, user), &agent, text.as_deref())
+                .await?;
+            if !started.prefilled.is_empty() {
+                let numbers: Vec<String> = started.prefilled.iter().map(|n| n.national()).collect();
+                println!("Pre-filled numbers: {}", numbers.join(", "));
+            }
+            println!("The customer will be asked: {}", started.question);
             Ok(())
         }
     }

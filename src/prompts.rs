@@ -217,6 +217,8 @@ const COMMON_MESSAGES: &[&str] = &[
     "attach_unreadable",
     "fix_resubmitted",
     "resubmitted",
+    "handed_back",
+    "agent_started",
     "internal_error",
 ];
 
@@ -226,6 +228,7 @@ const AGENT_CODES: &[&str] = &[
     "foc.past",
     "foc.closed",
     "reject.no_codes",
+    "handoff.not_paused",
 ];
 
 const PORT_IN_MESSAGES: &[&str] = &[

@@ -799,6 +799,29 @@ impl<'a> Engine<'a> {
         self.pending_question(state, today)
     }
 
+    /// Starts (or continues) the port-in flow on an agent's behalf, with numbers the agent found
+    /// in the customer's message already filled in when none were given yet.
+    pub fn start_port_in(&self, mut state: State, numbers: Vec<PhoneNumber>) -> State {
+        if matches!(state.flow, Flow::Done | Flow::Cancelled) {
+            state = State::new();
+        }
+        if !numbers.is_empty() && !state.answers.contains_key("numbers") {
+            state
+                .answers
+                .insert("numbers".into(), Answer::Numbers(numbers));
+        }
+        state.flow = Flow::PortIn;
+        state.paused = false;
+        state.pending = None;
+        state.step = self.next_step(&state);
+        state
+    }
+
+    /// The summary of what the customer told us so far, for an agent taking over.
+    pub fn handoff_summary(&self, state: &State) -> String {
+        self.agent_summary(state)
+    }
+
     /// Puts a finished conversation back to work on a rejected ticket: the fields the rejection
     /// names are asked again (the rest is kept), then the summary and, when the LOA changes, a
     /// new signature.

@@ -5,8 +5,10 @@
 //! optimistic locking and the incoming message id as idempotency key. The adapters only turn
 //! platform events into [`Input`]s and print the [`Reply`]s.
 
+mod handoff;
 mod tickets;
 
+pub use handoff::{Started, Waiting};
 pub use tickets::{AgentAction, WorkflowError};
 
 use std::path::{Path, PathBuf};

@@ -63,7 +63,7 @@ impl From<crate::store::StoreError> for WorkflowError {
 const TRIES: u32 = 5;
 
 impl Service {
-    fn refused(&self, refusal: &Refusal) -> WorkflowError {
+    pub(super) fn refused(&self, refusal: &Refusal) -> WorkflowError {
         let template = self
             .prompts
             .common

@@ -55,6 +55,21 @@ impl Store {
             .transpose()
     }
 
+    /// Conversations with this status, newest first (agents look for `paused_for_agent`).
+    pub async fn conversations_with_status(
+        &self,
+        status: ConversationStatus,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM conversations WHERE status = $1 ORDER BY id DESC");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(status.as_str())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
+    }
+
     /// Starts a conversation: status active, version 0.
     pub async fn create_conversation(
         &self,

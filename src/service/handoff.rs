@@ -1,0 +1,174 @@
+//! Handing a conversation between the bot and an agent: agents see who is waiting with a
+//! summary of what was collected, hand the conversation back (the bot asks the pending question
+//! again), or start the guided flow for a customer, with numbers pre-filled from their message.
+
+use super::{Customer, Service, ServiceError, WorkflowError, flow_name, parse_state, status_of};
+use crate::conversation::{Reply, State};
+use crate::porting::PhoneNumber;
+use crate::porting::phone::parse_number_list;
+use crate::prompts::fill;
+use crate::store::{
+    Conversation, ConversationStatus, NewOutboxItem, NewTranscriptLine, OutboxChannel, Speaker,
+    TurnOutcome, TurnWrite,
+};
+
+/// A customer waiting for an agent.
+#[derive(Debug, Clone)]
+pub struct Waiting {
+    pub customer: Customer,
+    pub since: chrono::DateTime<chrono::Utc>,
+    pub summary: String,
+}
+
+/// What starting the flow for a customer did.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub prefilled: Vec<PhoneNumber>,
+    /// What the customer will be asked first.
+    pub question: String,
+}
+
+impl Service {
+    /// Conversations paused for an agent, newest first, each with what was collected.
+    pub async fn waiting_for_agent(&self) -> Result<Vec<Waiting>, ServiceError> {
+        let engine = self.engine();
+        let mut out = Vec::new();
+        for c in self
+            .store
+            .conversations_with_status(ConversationStatus::PausedForAgent)
+            .await?
+        {
+            let state = parse_state(c.id, &c.state)?;
+            out.push(Waiting {
+                customer: Customer {
+                    platform: c.platform.clone(),
+                    id: c.customer_id.clone(),
+                    channel_id: c.channel_id.clone(),
+                },
+                since: c.updated_at,
+                summary: engine.handoff_summary(&state),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Hands a paused conversation back to the bot, which asks the pending question again.
+    pub async fn hand_back(
+        &self,
+        customer: &Customer,
+        agent: &str,
+    ) -> Result<Vec<Reply>, WorkflowError> {
+        self.agent_turn(customer, agent, "handed_back", |service, state| {
+            if !state.paused {
+                return Err(service.refused(&crate::porting::Refusal::new("handoff.not_paused")));
+            }
+            state.paused = false;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Starts the port-in flow for a customer on an agent's behalf, pre-filling the phone
+    /// numbers found in `text` (for example the message that asked about porting).
+    pub async fn start_for(
+        &self,
+        customer: &Customer,
+        agent: &str,
+        text: Option<&str>,
+    ) -> Result<Started, WorkflowError> {
+        let numbers = text
+            .map(|t| parse_number_list(t).numbers)
+            .unwrap_or_default();
+        let prefilled = numbers.clone();
+        let replies = self
+            .agent_turn(customer, agent, "agent_started", move |service, state| {
+                *state = service
+                    .engine()
+                    .start_port_in(state.clone(), numbers.clone());
+                Ok(())
+            })
+            .await?;
+        Ok(Started {
+            prefilled,
+            question: replies.last().map(|r| r.text.clone()).unwrap_or_default(),
+        })
+    }
+
+    /// Changes a customer's conversation on an agent's behalf and tells the customer in their
+    /// chat: `message` (a key in the prompts) and the question the bot now waits on.
+    async fn agent_turn(
+        &self,
+        customer: &Customer,
+        agent: &str,
+        message: &str,
+        change: impl Fn(&Service, &mut State) -> Result<(), WorkflowError>,
+    ) -> Result<Vec<Reply>, WorkflowError> {
+        let engine = self.engine();
+        for _ in 0..5 {
+            let now = self.now();
+            let conversation: Conversation = match self
+                .store
+                .open_conversation(&customer.platform, &customer.id)
+                .await?
+            {
+                Some(c) => c,
+                None => {
+                    let (state, _) = engine.start();
+                    self.store
+                        .create_conversation(super::new_conversation(customer, &state, now))
+                        .await?
+                }
+            };
+            let mut state = parse_state(conversation.id, &conversation.state)?;
+            change(self, &mut state)?;
+            let mut replies = vec![Reply::say(fill(
+                self.prompts.message(message),
+                &[("agent", agent.to_string())],
+            ))];
+            replies.extend(engine.pending_question(&state, crate::conversation::today(now)));
+            let body = replies
+                .iter()
+                .map(|r| r.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let write = TurnWrite {
+                conversation_id: conversation.id,
+                expected_version: conversation.version,
+                flow: flow_name(state.flow).into(),
+                step: state.step.clone(),
+                state: state.to_json(),
+                status: status_of(&state),
+                incoming_message_id: None,
+                transcript: vec![NewTranscriptLine {
+                    who: Speaker::Agent,
+                    text: format!("[{agent}: {message}]"),
+                    attachment: None,
+                    platform_message_id: None,
+                }],
+                secrets: Vec::new(),
+                clear_secrets: Vec::new(),
+                documents: Vec::new(),
+                tickets: Vec::new(),
+                resubmit: None,
+                outbox: vec![NewOutboxItem {
+                    channel: OutboxChannel::Chat,
+                    ticket_number: None,
+                    conversation_id: Some(conversation.id),
+                    customer_platform: customer.platform.clone(),
+                    customer_id: customer.id.clone(),
+                    recipient: None,
+                    subject: String::new(),
+                    body,
+                }],
+                delivered_outbox: Vec::new(),
+                now,
+            };
+            match self.store.apply_turn(write).await? {
+                TurnOutcome::Applied { .. } => return Ok(replies),
+                TurnOutcome::Conflict => continue,
+                TurnOutcome::Duplicate => return Ok(Vec::new()),
+            }
+        }
+        Err(ServiceError::TooManyConflicts(5).into())
+    }
+}
