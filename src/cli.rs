@@ -14,7 +14,7 @@ use crate::porting::RejectionCode;
 use crate::prompts::Prompts;
 use crate::service::AgentAction;
 use crate::service::{Customer, Service};
-use crate::store::{Ticket, TicketFilter, TicketStatus};
+use crate::store::{Draft, Ticket, TicketFilter, TicketStatus};
 use chrono::NaiveDate;
 use secrecy::ExposeSecret;
 
@@ -173,6 +173,16 @@ pub enum ConversationsCommand {
         #[arg(long)]
         agent: String,
     },
+    /// Save what a conversation collected as a draft ticket that lists what is missing; the
+    /// customer finishes it in chat and the ticket keeps the draft's number.
+    Draft {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "console")]
+        platform: String,
+        #[arg(long)]
+        agent: String,
+    },
     /// Start the port-in flow for a customer, pre-filling numbers found in --text.
     Start {
         #[arg(long)]
@@ -262,12 +272,26 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
                     ..TicketFilter::default()
                 })
                 .await?;
+            let drafts = match status {
+                None | Some(TicketStatus::Draft) => service.store.open_drafts().await?,
+                Some(_) => Vec::new(),
+            };
             if json {
-                let list: Vec<_> = tickets.iter().map(ticket_json).collect();
+                let mut list: Vec<_> = drafts.iter().map(draft_json).collect();
+                list.extend(tickets.iter().map(ticket_json));
                 println!("{}", serde_json::to_string_pretty(&list)?);
-            } else if tickets.is_empty() {
+            } else if tickets.is_empty() && drafts.is_empty() {
                 println!("No tickets.");
             } else {
+                for d in &drafts {
+                    println!(
+                        "{:<10} draft: {}:{} is missing {}",
+                        d.number,
+                        d.customer_platform,
+                        d.customer_id,
+                        d.missing.join(", ")
+                    );
+                }
                 println!(
                     "{:<10} {:<9} {:<15} {:<12} {:>7}  customer",
                     "number", "kind", "status", "port date", "numbers"
@@ -287,11 +311,28 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             Ok(())
         }
         TicketsCommand::Show { number, json } => {
-            let ticket = service
-                .store
-                .ticket(&number)
-                .await?
-                .with_context(|| format!("no ticket {number}"))?;
+            let Some(ticket) = service.store.ticket(&number).await? else {
+                let draft = service
+                    .store
+                    .draft(&number)
+                    .await?
+                    .with_context(|| format!("no ticket {number}"))?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&draft_json(&draft))?);
+                } else {
+                    println!(
+                        "Draft {} ({}) for {}:{}, saved by {}\nMissing: {}\n{}",
+                        draft.number,
+                        draft.status,
+                        draft.customer_platform,
+                        draft.customer_id,
+                        draft.created_by,
+                        draft.missing.join(", "),
+                        draft.summary
+                    );
+                }
+                return Ok(());
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&ticket_json(&ticket))?);
             } else {
@@ -548,6 +589,21 @@ async fn conversations(service: &Service, command: ConversationsCommand) -> anyh
             }
             Ok(())
         }
+        ConversationsCommand::Draft {
+            user,
+            platform,
+            agent,
+        } => {
+            let draft = service
+                .draft_ticket(&customer(platform, user), &agent)
+                .await?;
+            println!(
+                "Saved as draft {}. Missing: {}",
+                draft.number,
+                draft.missing.join(", ")
+            );
+            Ok(())
+        }
         ConversationsCommand::Start {
             user,
             platform,
@@ -631,6 +687,19 @@ fn tickets_csv(tickets: &[Ticket]) -> String {
         out.push('\n');
     }
     out
+}
+
+fn draft_json(d: &Draft) -> serde_json::Value {
+    json!({
+        "number": d.number,
+        "status": "draft",
+        "draft_status": d.status,
+        "missing": d.missing,
+        "summary": d.summary,
+        "customer": format!("{}:{}", d.customer_platform, d.customer_id),
+        "created_by": d.created_by,
+        "created_at": d.created_at.to_rfc3339(),
+    })
 }
 
 /// A ticket for export: every request field, never the PIN or account number.

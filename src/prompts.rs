@@ -219,6 +219,7 @@ const COMMON_MESSAGES: &[&str] = &[
     "resubmitted",
     "handed_back",
     "agent_started",
+    "draft_saved",
     "internal_error",
 ];
 
@@ -229,6 +230,8 @@ const AGENT_CODES: &[&str] = &[
     "foc.closed",
     "reject.no_codes",
     "handoff.not_paused",
+    "handoff.no_conversation",
+    "handoff.already_draft",
 ];
 
 const PORT_IN_MESSAGES: &[&str] = &[

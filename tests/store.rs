@@ -125,6 +125,7 @@ fn turn(conversation: &Conversation, state: &str) -> TurnWrite {
         resubmit: None,
         outbox: Vec::new(),
         delivered_outbox: Vec::new(),
+        new_draft: None,
         now: at(1),
     }
 }

@@ -817,6 +817,15 @@ impl<'a> Engine<'a> {
         state
     }
 
+    /// The steps that apply and have no answer yet (the end of the flow left out).
+    pub fn missing_fields(&self, state: &State) -> Vec<String> {
+        self.applicable_steps(state)
+            .into_iter()
+            .filter(|id| !FINAL_STEPS.contains(id) && !state.answers.contains_key(*id))
+            .map(str::to_string)
+            .collect()
+    }
+
     /// The summary of what the customer told us so far, for an agent taking over.
     pub fn handoff_summary(&self, state: &State) -> String {
         self.agent_summary(state)
@@ -1121,6 +1130,13 @@ impl<'a> Engine<'a> {
     /// Every answer that applies, one per line, for the summary and for agents.
     pub fn summary_text(&self, state: &State) -> String {
         let mut text = self.prompts.message("summary_intro").to_string();
+        text.push_str(&self.answer_lines(state));
+        text
+    }
+
+    /// One line per answer that applies, each starting with a newline.
+    fn answer_lines(&self, state: &State) -> String {
+        let mut text = String::new();
         for id in self.applicable_steps(state) {
             if FINAL_STEPS.contains(&id) {
                 continue;
@@ -1143,8 +1159,7 @@ impl<'a> Engine<'a> {
             .map(|s| s.label.clone())
             .unwrap_or_else(|| "-".into());
         let mut text = fill(self.prompts.message("agent_summary"), &[("label", step)]);
-        text.push('\n');
-        text.push_str(&self.summary_text(state));
+        text.push_str(&self.answer_lines(state));
         text
     }
 

@@ -82,6 +82,10 @@ pub struct State {
     /// A rejected ticket being fixed: only its fields are asked again.
     #[serde(default)]
     pub fix: Option<Fix>,
+    /// The draft ticket number an agent saved this conversation under; the first ticket
+    /// created from it takes this number.
+    #[serde(default)]
+    pub draft: Option<String>,
 }
 
 /// What a rejected ticket needs: the fields asked again and what they were before.
@@ -109,6 +113,7 @@ impl State {
             pending: None,
             paused: false,
             fix: None,
+            draft: None,
         }
     }
 

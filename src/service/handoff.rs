@@ -8,8 +8,8 @@ use crate::porting::PhoneNumber;
 use crate::porting::phone::parse_number_list;
 use crate::prompts::fill;
 use crate::store::{
-    Conversation, ConversationStatus, NewOutboxItem, NewTranscriptLine, OutboxChannel, Speaker,
-    TurnOutcome, TurnWrite,
+    Conversation, ConversationStatus, NewDraft, NewOutboxItem, NewTranscriptLine, OutboxChannel,
+    Speaker, TurnOutcome, TurnWrite,
 };
 
 /// A customer waiting for an agent.
@@ -58,7 +58,7 @@ impl Service {
         customer: &Customer,
         agent: &str,
     ) -> Result<Vec<Reply>, WorkflowError> {
-        self.agent_turn(customer, agent, "handed_back", |service, state| {
+        self.agent_turn(customer, agent, "handed_back", None, |service, state| {
             if !state.paused {
                 return Err(service.refused(&crate::porting::Refusal::new("handoff.not_paused")));
             }
@@ -81,17 +81,67 @@ impl Service {
             .unwrap_or_default();
         let prefilled = numbers.clone();
         let replies = self
-            .agent_turn(customer, agent, "agent_started", move |service, state| {
-                *state = service
-                    .engine()
-                    .start_port_in(state.clone(), numbers.clone());
-                Ok(())
-            })
+            .agent_turn(
+                customer,
+                agent,
+                "agent_started",
+                None,
+                move |service, state| {
+                    *state = service
+                        .engine()
+                        .start_port_in(state.clone(), numbers.clone());
+                    Ok(())
+                },
+            )
             .await?;
         Ok(Started {
             prefilled,
             question: replies.last().map(|r| r.text.clone()).unwrap_or_default(),
         })
+    }
+
+    /// Saves what a conversation collected as a draft ticket listing what is missing, and hands
+    /// the conversation back so the customer can finish it; the ticket keeps the draft's number.
+    pub async fn draft_ticket(
+        &self,
+        customer: &Customer,
+        agent: &str,
+    ) -> Result<NewDraft, WorkflowError> {
+        let conversation = self
+            .store
+            .open_conversation(&customer.platform, &customer.id)
+            .await?
+            .ok_or_else(|| {
+                self.refused(&crate::porting::Refusal::new("handoff.no_conversation"))
+            })?;
+        let state = parse_state(conversation.id, &conversation.state)?;
+        if let Some(number) = &state.draft {
+            return Err(self.refused(
+                &crate::porting::Refusal::new("handoff.already_draft")
+                    .with("number", number.clone()),
+            ));
+        }
+        let engine = self.engine();
+        let draft = NewDraft {
+            number: self.store.next_ticket_number().await?,
+            missing: engine.missing_fields(&engine.start_port_in(state.clone(), Vec::new())),
+            summary: engine.handoff_summary(&state),
+            created_by: agent.to_string(),
+        };
+        let number = draft.number.clone();
+        self.agent_turn(
+            customer,
+            agent,
+            "draft_saved",
+            Some(draft.clone()),
+            move |service, state| {
+                *state = service.engine().start_port_in(state.clone(), Vec::new());
+                state.draft = Some(number.clone());
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(draft)
     }
 
     /// Changes a customer's conversation on an agent's behalf and tells the customer in their
@@ -101,6 +151,7 @@ impl Service {
         customer: &Customer,
         agent: &str,
         message: &str,
+        draft: Option<NewDraft>,
         change: impl Fn(&Service, &mut State) -> Result<(), WorkflowError>,
     ) -> Result<Vec<Reply>, WorkflowError> {
         let engine = self.engine();
@@ -121,16 +172,14 @@ impl Service {
             };
             let mut state = parse_state(conversation.id, &conversation.state)?;
             change(self, &mut state)?;
+            let number = draft.as_ref().map(|d| d.number.clone()).unwrap_or_default();
             let mut replies = vec![Reply::say(fill(
                 self.prompts.message(message),
-                &[("agent", agent.to_string())],
+                &[("agent", agent.to_string()), ("number", number)],
             ))];
+            // The chat gets the message; the question itself is asked when the customer is back.
+            let body = replies[0].text.clone();
             replies.extend(engine.pending_question(&state, crate::conversation::today(now)));
-            let body = replies
-                .iter()
-                .map(|r| r.text.as_str())
-                .collect::<Vec<_>>()
-                .join("\n");
             let write = TurnWrite {
                 conversation_id: conversation.id,
                 expected_version: conversation.version,
@@ -161,6 +210,7 @@ impl Service {
                     body,
                 }],
                 delivered_outbox: Vec::new(),
+                new_draft: draft.clone(),
                 now,
             };
             match self.store.apply_turn(write).await? {

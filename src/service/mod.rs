@@ -161,7 +161,13 @@ impl Service {
             .await?
         {
             let state = parse_state(conversation.id, &conversation.state)?;
-            replies.extend(engine.resume(&state, self.now()));
+            if replies.is_empty() {
+                replies.extend(engine.resume(&state, self.now()));
+            } else {
+                // The notices already say what happened; just ask.
+                let today = crate::conversation::today(self.now());
+                replies.extend(engine.pending_question(&state, today));
+            }
             return Ok(replies);
         }
         let (state, greeting) = engine.start();
@@ -248,6 +254,7 @@ impl Service {
                 resubmit: None,
                 outbox: Vec::new(),
                 delivered_outbox: notices.iter().map(|n| n.id).collect(),
+                new_draft: None,
                 now,
             };
             let mut before = Vec::new();
@@ -426,8 +433,12 @@ impl Service {
         let loa_dir = self.config.data_dir.join("loa");
         let mut tickets = Vec::new();
         let mut replies = vec![Reply::say(self.prompts.message("submitted"))];
+        let mut draft_number = state.draft.clone();
         for request in requests {
-            let number = self.store.next_ticket_number().await?;
+            let number = match draft_number.take() {
+                Some(number) => number,
+                None => self.store.next_ticket_number().await?,
+            };
             let signature = SignatureRecord::sign(
                 &request,
                 signer_name,

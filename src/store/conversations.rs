@@ -10,7 +10,7 @@ use super::{
     TranscriptLine, TurnOutcome, TurnWrite, documents, is_unique_violation, read_enum, read_time,
     tickets, to_millis,
 };
-use super::{outbox, workflow};
+use super::{drafts, outbox, workflow};
 
 const COLUMNS: &str = "id, platform, channel_id, customer_id, flow, step, state, status, \
                        version, created_at, updated_at";
@@ -204,6 +204,12 @@ impl Store {
             // The ticket left needs_info meanwhile (an agent cancelled it): decide again.
             tx.rollback().await?;
             return Ok(TurnOutcome::Conflict);
+        }
+        for ticket in &turn.tickets {
+            drafts::mark_submitted(&mut tx, &ticket.number, turn.now).await?;
+        }
+        if let Some(draft) = &turn.new_draft {
+            drafts::insert(&mut tx, turn.conversation_id, draft, turn.now).await?;
         }
         outbox::enqueue(&mut tx, &turn.outbox, turn.now).await?;
         for id in &turn.delivered_outbox {

@@ -16,6 +16,7 @@
 
 mod conversations;
 mod documents;
+mod drafts;
 mod outbox;
 mod sealed;
 mod tickets;
@@ -34,6 +35,7 @@ use sqlx::{Executor, Row};
 
 use crate::secrets::Cipher;
 
+pub use drafts::{Draft, NewDraft};
 pub use outbox::{NewOutboxItem, OutboxChannel, OutboxEntry};
 pub use types::{
     Conversation, ConversationStatus, Document, DocumentKind, NewConversation, NewDocument,

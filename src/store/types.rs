@@ -138,6 +138,8 @@ pub struct TurnWrite {
     pub outbox: Vec<super::NewOutboxItem>,
     /// Chat notices shown to the customer in this turn's replies.
     pub delivered_outbox: Vec<i64>,
+    /// A draft ticket an agent saved from this conversation.
+    pub new_draft: Option<super::NewDraft>,
     pub now: DateTime<Utc>,
 }
 
