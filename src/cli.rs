@@ -53,6 +53,9 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Delete bill and CSR uploads of tickets finished more than PORTBOT_RETENTION_DAYS ago
+    /// (the worker does this too).
+    Retention,
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +230,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Mode::Plain
             };
             console::run(&service, &Customer::console(&id), mode).await
+        }
+        Command::Retention => {
+            let service = Service::start(config).await?;
+            let purged = service.apply_retention().await?;
+            if purged.is_empty() {
+                println!("Nothing to delete.");
+            }
+            for (number, files) in purged {
+                println!("{number}: {files} upload(s) deleted");
+            }
+            Ok(())
         }
         Command::Migrate => {
             Service::start(config).await?;

@@ -33,6 +33,8 @@ pub struct Config {
     pub provider: ProviderInfo,
     /// True when the provider details are the built-in placeholders.
     pub provider_is_placeholder: bool,
+    /// Days after a ticket is completed or cancelled before its bill and CSR are deleted.
+    pub retention_days: u32,
 }
 
 impl Config {
@@ -118,6 +120,7 @@ impl Config {
             max_upload_bytes,
             provider,
             provider_is_placeholder,
+            retention_days: number("PORTBOT_RETENTION_DAYS", 90)? as u32,
         })
     }
 

@@ -608,6 +608,13 @@ impl Service {
             .await?)
     }
 
+    /// Deletes bill and CSR uploads of tickets finished longer ago than the retention period.
+    pub async fn apply_retention(&self) -> Result<Vec<(String, i64)>, ServiceError> {
+        let now = self.now();
+        let cutoff = now - chrono::Duration::days(i64::from(self.config.retention_days));
+        Ok(self.store.purge_uploads(cutoff, now).await?)
+    }
+
     /// The customer's own tickets, one line each.
     pub async fn status_replies(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
         let tickets = self

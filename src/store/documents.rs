@@ -148,3 +148,62 @@ impl Store {
             .next())
     }
 }
+
+impl Store {
+    /// Deletes the bill and CSR uploads of conversations whose tickets are all completed or
+    /// cancelled since before `cutoff`; the LOAs and tickets stay. Each deletion is written to
+    /// every affected ticket's audit log in the same transaction. Returns the ticket numbers
+    /// and how many files each lost.
+    pub async fn purge_uploads(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let conversations: Vec<i64> = sqlx::query_scalar(
+            "SELECT d.conversation_id FROM documents d \
+             WHERE d.conversation_id IS NOT NULL AND d.kind IN ('bill', 'csr') \
+             AND EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = d.conversation_id) \
+             AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = d.conversation_id \
+                 AND (t.status NOT IN ('completed', 'cancelled') OR t.updated_at >= $1)) \
+             GROUP BY d.conversation_id",
+        )
+        .bind(super::to_millis(cutoff))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut purged = Vec::new();
+        for conversation in conversations {
+            let deleted = sqlx::query(
+                "DELETE FROM documents WHERE conversation_id = $1 AND kind IN ('bill', 'csr')",
+            )
+            .bind(conversation)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as i64;
+            let tickets: Vec<(i64, String, String)> = sqlx::query_as(
+                "SELECT id, number, status FROM tickets WHERE conversation_id = $1 ORDER BY id",
+            )
+            .bind(conversation)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (id, number, status) in tickets {
+                sqlx::query(
+                    "INSERT INTO ticket_events (ticket_id, actor, action, from_status, to_status, \
+                     note, visibility, at) VALUES ($1, 'retention', 'uploads_deleted', $2, $2, $3, \
+                     'internal', $4)",
+                )
+                .bind(id)
+                .bind(&status)
+                .bind(format!(
+                    "{deleted} bill/CSR file(s) deleted after the retention period"
+                ))
+                .bind(super::to_millis(now))
+                .execute(&mut *tx)
+                .await?;
+                purged.push((number, deleted));
+            }
+        }
+        tx.commit().await?;
+        Ok(purged)
+    }
+}
