@@ -7,6 +7,7 @@ use secrecy::SecretString;
 
 use super::{Service, ServiceError, parse_state};
 use crate::notify::{Notice, NoticeKind};
+use crate::porting::dates::ClosedReason;
 use crate::porting::lifecycle::check_transition;
 use crate::porting::{Refusal, RejectionCode, TicketStatus, dates};
 use crate::prompts::fill;
@@ -183,7 +184,16 @@ impl Service {
                     return Err(self.refused(
                         &Refusal::new("foc.closed")
                             .with("date", dates::format_long(*date))
-                            .with("reason", format!("{reason:?}"))
+                            .with(
+                                "reason",
+                                match reason {
+                                    ClosedReason::Saturday => "a Saturday",
+                                    ClosedReason::Sunday => "a Sunday",
+                                    ClosedReason::FederalHoliday => "a US federal holiday",
+                                    ClosedReason::PortingHoliday => "a porting holiday",
+                                    ClosedReason::OutOfRange => "out of range",
+                                },
+                            )
                             .with(
                                 "suggestion",
                                 dates::format_long(calendar.next_business_day(*date)),
@@ -191,6 +201,8 @@ impl Service {
                     ));
                 }
                 change.action = "foc_confirmed".into();
+                change.note = Some(format!("FOC {}", date.format("%Y-%m-%d")));
+                change.visibility = Some(Visibility::Customer);
                 change.confirmed_foc = Some(*date);
                 change.carrier_status = carrier_status.clone();
                 change.outbox = self.notices(
