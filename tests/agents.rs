@@ -1,0 +1,514 @@
+//! Agents work tickets through the real `portbot` binary: the lifecycle, rejections fixed by
+//! the customer in chat (four and more codes), handoff, drafts, the audit log and retention.
+
+mod binary;
+
+use binary::Sandbox;
+use serde_json::Value;
+
+/// A complete business landline request: two numbers, a PIN and an account number.
+const BUSINESS: &[&str] = &[
+    "1",
+    "yes",
+    "/attach tests/fixtures/bill.pdf",
+    "Nov 10",
+    "yes",
+    "4821",
+    "skip",
+    "yes",
+    "(312) 448-2915, 312.448.2916",
+    "yes",
+    "AT&T",
+    "landline",
+    "business",
+    "Acme Plumbing LLC",
+    "500 W Madison St, Chicago, IL 60661",
+    "Zoë Łukasiewicz",
+    "Office Manager",
+    "(312) 448-2900",
+    "8472 1193 0045",
+    "no",
+    "ok",
+    "zoe@acmeplumbing.example",
+    "confirm",
+    "yes",
+    "Zoë Łukasiewicz",
+];
+
+/// Runs a chat session: the opening turn, then each line; returns every turn's messages.
+fn chat(sandbox: &Sandbox, user: &str, lines: &[&str]) -> Vec<Vec<Value>> {
+    let mut chat = sandbox.chat(user);
+    let mut turns = vec![chat.read_turn()];
+    for line in lines {
+        turns.push(chat.say(line));
+    }
+    chat.close();
+    turns
+}
+
+fn texts(turn: &[Value]) -> String {
+    turn.iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn step(turn: &[Value]) -> Option<String> {
+    turn.last()?["step"].as_str().map(str::to_string)
+}
+
+fn show(sandbox: &Sandbox, number: &str) -> Value {
+    serde_json::from_str(&sandbox.run(&["tickets", "show", number, "--json"])).unwrap()
+}
+
+fn submitted(sandbox: &Sandbox) -> String {
+    let turns = chat(sandbox, "zoe", BUSINESS);
+    turns.last().unwrap().last().unwrap()["tickets"][0]["number"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// `portbot ARGS` that must fail; returns what it said on stderr.
+fn refused(sandbox: &Sandbox, args: &[&str]) -> String {
+    let output = sandbox.command(args).output().unwrap();
+    assert!(
+        !output.status.success(),
+        "{args:?} should have been refused"
+    );
+    String::from_utf8(output.stderr).unwrap()
+}
+
+#[test]
+fn an_address_rejection_is_fixed_in_chat_and_the_ticket_goes_on_to_completion() {
+    let sandbox = Sandbox::new();
+    let number = submitted(&sandbox);
+    sandbox.run(&["tickets", "claim", &number, "--agent", "ana"]);
+    assert_eq!(show(&sandbox, &number)["status"], "in_review");
+    sandbox.run(&[
+        "tickets",
+        "reject",
+        &number,
+        "--agent",
+        "ana",
+        "--code",
+        "ADDRESS_MISMATCH",
+        "--note",
+        "The carrier has Suite 1200",
+    ]);
+    let ticket = show(&sandbox, &number);
+    assert_eq!(ticket["status"], "needs_info");
+    assert_eq!(
+        ticket["rejection_codes"],
+        serde_json::json!(["ADDRESS_MISMATCH"])
+    );
+
+    // The customer comes back: told what is wrong, asked exactly the address, nothing else.
+    let turns = chat(
+        &sandbox,
+        "zoe",
+        &[
+            "500 W Madison St, Suite 1200, Chicago, IL 60661",
+            "confirm",
+            "yes",
+            "Zoë Łukasiewicz",
+        ],
+    );
+    assert_eq!(
+        step(&turns[0]).as_deref(),
+        Some("service_address"),
+        "{:?}",
+        turns[0]
+    );
+    assert_eq!(step(&turns[1]).as_deref(), Some("summary"));
+    assert!(texts(&turns[1]).contains("Suite 1200"));
+    let last = turns.last().unwrap();
+    assert!(texts(last).contains("version 2"), "{}", texts(last));
+    let ticket = show(&sandbox, &number);
+    assert_eq!(ticket["status"], "submitted");
+    assert_eq!(ticket["loa_version"], 2);
+    assert_eq!(ticket["service_address"]["unit"], "Suite 1200");
+    assert_eq!(ticket["has_pin"], true, "the rest is kept");
+
+    // Both LOA versions exist, and they differ.
+    let v1 = sandbox.data_dir().join("v1.pdf");
+    let v2 = sandbox.data_dir().join("v2.pdf");
+    sandbox.run(&[
+        "tickets",
+        "loa",
+        &number,
+        "--version",
+        "1",
+        "--out",
+        v1.to_str().unwrap(),
+    ]);
+    sandbox.run(&["tickets", "loa", &number, "--out", v2.to_str().unwrap()]);
+    assert_ne!(std::fs::read(&v1).unwrap(), std::fs::read(&v2).unwrap());
+
+    sandbox.run(&["tickets", "claim", &number, "--agent", "ana"]);
+    sandbox.run(&[
+        "tickets",
+        "status",
+        &number,
+        "sent_to_carrier",
+        "--agent",
+        "ana",
+    ]);
+    sandbox.run(&[
+        "tickets",
+        "status",
+        &number,
+        "foc_confirmed",
+        "--agent",
+        "ana",
+        "--date",
+        "2026-12-01",
+    ]);
+    sandbox.run(&["tickets", "status", &number, "completed", "--agent", "ana"]);
+    let ticket = show(&sandbox, &number);
+    assert_eq!(ticket["status"], "completed");
+    assert_eq!(ticket["confirmed_foc"], "2026-12-01");
+
+    let history = sandbox.run(&["tickets", "history", &number]);
+    for action in [
+        "submitted",
+        "claimed",
+        "rejected",
+        "resubmitted",
+        "sent_to_carrier",
+        "foc_confirmed",
+        "completed",
+    ] {
+        assert!(
+            history.contains(action),
+            "{action} missing from:\n{history}"
+        );
+    }
+}
+
+/// Rejects with `code`, then answers `fix` in the customer's chat; returns the ticket after.
+fn reject_and_fix(code: &str, fix: &[&str]) -> (Sandbox, String, Vec<Vec<Value>>) {
+    let sandbox = Sandbox::new();
+    let number = submitted(&sandbox);
+    sandbox.run(&["tickets", "claim", &number, "--agent", "ana"]);
+    sandbox.run(&[
+        "tickets", "reject", &number, "--agent", "ana", "--code", code,
+    ]);
+    let turns = chat(&sandbox, "zoe", fix);
+    (sandbox, number, turns)
+}
+
+#[test]
+fn a_pin_rejection_asks_only_the_pin_and_needs_no_new_signature() {
+    let (sandbox, number, turns) = reject_and_fix("PIN_MISMATCH", &["7733"]);
+    assert_eq!(step(&turns[0]).as_deref(), Some("pin"));
+    assert!(
+        texts(&turns[1]).contains("no new signature"),
+        "{}",
+        texts(&turns[1])
+    );
+    let ticket = show(&sandbox, &number);
+    assert_eq!(ticket["status"], "submitted");
+    assert_eq!(ticket["loa_version"], 1);
+    let pin = sandbox.run(&["tickets", "reveal-pin", &number, "--agent", "ana"]);
+    assert_eq!(pin.trim(), "7733");
+    assert!(
+        sandbox
+            .run(&["tickets", "history", &number])
+            .contains("pin_revealed")
+    );
+}
+
+#[test]
+fn a_pin_fix_cannot_be_skipped() {
+    let (_, _, turns) = reject_and_fix("PIN_REQUIRED", &["skip"]);
+    assert_eq!(step(&turns[1]).as_deref(), Some("pin"));
+}
+
+#[test]
+fn a_refused_date_asks_for_a_new_date_and_a_new_signature() {
+    let (sandbox, number, turns) = reject_and_fix(
+        "FOC_REJECTED",
+        &["Dec 9", "confirm", "yes", "Zoë Łukasiewicz"],
+    );
+    assert_eq!(step(&turns[0]).as_deref(), Some("port_date"));
+    let ticket = show(&sandbox, &number);
+    assert_eq!(ticket["requested_port_date"], "2026-12-09");
+    assert_eq!(ticket["loa_version"], 2);
+}
+
+#[test]
+fn an_undeclared_partial_port_asks_for_the_partial_port_and_the_new_btn() {
+    let (sandbox, number, turns) = reject_and_fix(
+        "PARTIAL_PORT_NOT_DECLARED",
+        &["yes", "312-448-2999", "confirm", "yes", "Zoë Łukasiewicz"],
+    );
+    assert_eq!(step(&turns[0]).as_deref(), Some("partial_port"));
+    assert_eq!(step(&turns[1]).as_deref(), Some("new_btn"));
+    let ticket = show(&sandbox, &number);
+    assert_eq!(ticket["partial_port"], true);
+    assert_eq!(ticket["new_btn"], "+13124482999");
+    assert_eq!(ticket["status"], "submitted");
+}
+
+#[test]
+fn an_expired_loa_goes_straight_to_a_new_signature() {
+    let (sandbox, number, turns) =
+        reject_and_fix("LOA_EXPIRED", &["confirm", "yes", "Zoë Łukasiewicz"]);
+    assert_eq!(step(&turns[0]).as_deref(), Some("summary"));
+    assert_eq!(show(&sandbox, &number)["loa_version"], 2);
+}
+
+#[test]
+fn moves_the_rules_forbid_are_refused_with_the_reason() {
+    let sandbox = Sandbox::new();
+    let number = submitted(&sandbox);
+    let said = refused(
+        &sandbox,
+        &["tickets", "status", &number, "completed", "--agent", "ana"],
+    );
+    assert!(said.contains("one step at a time"), "{said}");
+    sandbox.run(&["tickets", "claim", &number, "--agent", "ana"]);
+    let said = refused(&sandbox, &["tickets", "claim", &number, "--agent", "bo"]);
+    assert!(said.contains("ana has claimed"), "{said}");
+    sandbox.run(&[
+        "tickets",
+        "status",
+        &number,
+        "cancelled",
+        "--agent",
+        "ana",
+        "--reason",
+        "customer asked",
+    ]);
+    let said = refused(
+        &sandbox,
+        &[
+            "tickets",
+            "status",
+            &number,
+            "sent_to_carrier",
+            "--agent",
+            "ana",
+        ],
+    );
+    assert!(said.contains("final"), "{said}");
+    let said = refused(
+        &sandbox,
+        &[
+            "tickets", "reject", &number, "--agent", "ana", "--code", "NOPE",
+        ],
+    );
+    assert!(said.contains("unknown rejection code"), "{said}");
+}
+
+#[test]
+fn a_foc_on_a_holiday_is_refused_with_the_next_business_day() {
+    let sandbox = Sandbox::new();
+    let number = submitted(&sandbox);
+    sandbox.run(&["tickets", "claim", &number, "--agent", "ana"]);
+    sandbox.run(&[
+        "tickets",
+        "status",
+        &number,
+        "sent_to_carrier",
+        "--agent",
+        "ana",
+    ]);
+    let said = refused(
+        &sandbox,
+        &[
+            "tickets",
+            "status",
+            &number,
+            "foc_confirmed",
+            "--agent",
+            "ana",
+            "--date",
+            "2026-12-25",
+        ],
+    );
+    assert!(
+        said.contains("federal holiday") && said.contains("Monday, December 28, 2026"),
+        "{said}"
+    );
+}
+
+#[test]
+fn notes_stay_internal_and_exports_never_hold_secrets() {
+    let sandbox = Sandbox::new();
+    let number = submitted(&sandbox);
+    sandbox.run(&[
+        "tickets",
+        "note",
+        &number,
+        "--agent",
+        "ana",
+        "Called the carrier",
+    ]);
+    let history = sandbox.run(&["tickets", "history", &number]);
+    assert!(
+        history.contains("internal: Called the carrier"),
+        "{history}"
+    );
+    let csv = sandbox.run(&["tickets", "export"]);
+    let json = sandbox.run(&["tickets", "export", &number]);
+    assert!(csv.starts_with("number,kind,status"), "{csv}");
+    assert!(csv.contains(&number));
+    for out in [&csv, &json] {
+        assert!(
+            !out.contains("4821") && !out.contains("847211930045"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn an_agent_hands_a_paused_conversation_back_and_the_bot_asks_again() {
+    let sandbox = Sandbox::new();
+    let turns = chat(
+        &sandbox,
+        "max",
+        &[
+            "1",
+            "yes",
+            "skip",
+            "no",
+            "skip",
+            "yes",
+            "312-448-2915",
+            "agent",
+        ],
+    );
+    assert!(
+        step(turns.last().unwrap()).is_none(),
+        "the bot stops asking"
+    );
+    let waiting = sandbox.run(&["conversations", "waiting"]);
+    assert!(
+        waiting.contains("console:max") && waiting.contains("(312) 448-2915"),
+        "{waiting}"
+    );
+    sandbox.run(&["conversations", "resume", "--user", "max", "--agent", "ana"]);
+    let turns = chat(&sandbox, "max", &[]);
+    assert!(
+        texts(&turns[0]).contains("ana has handed you back"),
+        "{}",
+        texts(&turns[0])
+    );
+    assert_eq!(step(&turns[0]).as_deref(), Some("same_bill"));
+}
+
+#[test]
+fn a_draft_keeps_its_number_when_the_customer_finishes_and_signs() {
+    let sandbox = Sandbox::new();
+    chat(
+        &sandbox,
+        "max",
+        &[
+            "1",
+            "yes",
+            "skip",
+            "no",
+            "skip",
+            "yes",
+            "312-448-2915",
+            "agent",
+        ],
+    );
+    let saved = sandbox.run(&["conversations", "draft", "--user", "max", "--agent", "ana"]);
+    assert!(saved.contains("Missing: same_bill, carrier"), "{saved}");
+    let draft_number = saved
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .trim_end_matches('.')
+        .to_string();
+    let list = sandbox.run(&["tickets", "list"]);
+    assert!(
+        list.contains(&draft_number) && list.contains("draft"),
+        "{list}"
+    );
+    let turns = chat(
+        &sandbox,
+        "max",
+        &[
+            "yes",
+            "AT&T",
+            "landline",
+            "residential",
+            "Max Mustermann",
+            "12 Oak Ave, Springfield, IL 62704",
+            "Max Mustermann",
+            "skip",
+            "skip",
+            "skip",
+            "no",
+            "ok",
+            "max@example.com",
+            "confirm",
+            "yes",
+            "Max Mustermann",
+        ],
+    );
+    let tickets = &turns.last().unwrap().last().unwrap()["tickets"];
+    assert_eq!(tickets[0]["number"], draft_number.as_str());
+    assert!(
+        !sandbox
+            .run(&["tickets", "list", "--status", "draft"])
+            .contains(&draft_number)
+    );
+}
+
+#[test]
+fn an_agent_starts_the_flow_for_a_customer_with_the_numbers_from_their_message() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&[
+        "conversations",
+        "start",
+        "--user",
+        "lena",
+        "--agent",
+        "ana",
+        "--text",
+        "hi, can you move 312 448 2915 and (312) 448-2916 for me?",
+    ]);
+    assert!(out.contains("(312) 448-2915, (312) 448-2916"), "{out}");
+    let turns = chat(&sandbox, "lena", &["yes", "skip", "no", "skip", "yes"]);
+    assert!(texts(&turns[0]).contains("ana from our porting team"));
+    assert_eq!(
+        step(turns.last().unwrap()).as_deref(),
+        Some("same_bill"),
+        "numbers are pre-filled"
+    );
+}
+
+#[test]
+fn uploads_are_deleted_after_the_retention_period_and_the_loa_stays() {
+    let mut sandbox = Sandbox::new();
+    let number = submitted(&sandbox);
+    sandbox.run(&[
+        "tickets",
+        "status",
+        &number,
+        "cancelled",
+        "--agent",
+        "ana",
+        "--reason",
+        "duplicate",
+    ]);
+    assert_eq!(sandbox.run(&["retention"]).trim(), "Nothing to delete.");
+    sandbox.set("PORTBOT_NOW", "2027-03-01T15:00:00Z");
+    let out = sandbox.run(&["retention"]);
+    assert!(
+        out.contains(&format!("{number}: 1 upload(s) deleted")),
+        "{out}"
+    );
+    assert!(
+        sandbox
+            .run(&["tickets", "history", &number])
+            .contains("uploads_deleted")
+    );
+    let loa = sandbox.data_dir().join("after.pdf");
+    sandbox.run(&["tickets", "loa", &number, "--out", loa.to_str().unwrap()]);
+}
