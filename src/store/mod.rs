@@ -16,6 +16,8 @@
 
 mod conversations;
 mod documents;
+mod idle;
+mod outbox;
 mod sealed;
 mod tickets;
 mod types;
@@ -32,6 +34,8 @@ use sqlx::{Executor, Row};
 
 use crate::secrets::Cipher;
 
+pub use idle::IdleConversation;
+pub use outbox::{MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, OutboxEntry};
 pub use types::{
     Conversation, ConversationStatus, Document, DocumentKind, NewConversation, NewDocument,
     NewTicket, NewTranscriptLine, SecretKind, Speaker, Ticket, TicketFilter, TicketStatus,
