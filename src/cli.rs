@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::config::Config;
 use crate::console::{self, Mode};
 use crate::loa;
+use crate::notify;
 use crate::prompts::Prompts;
 use crate::service::{Customer, Service};
 use crate::store::{Ticket, TicketFilter, TicketStatus};
@@ -44,6 +45,13 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Deliver notification emails, remind quiet customers and close abandoned conversations,
+    /// until Ctrl-C.
+    Worker {
+        /// One pass, then exit.
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +75,17 @@ pub enum TicketsCommand {
         number: String,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Notifications not delivered yet (chat, email, agents), with their attempts and errors.
+    Outbox {
+        /// Only the deliveries given up after every retry.
+        #[arg(long)]
+        failed: bool,
+        #[arg(long)]
+        json: bool,
+        /// Try this notification again from scratch (after fixing its cause).
+        #[arg(long, value_name = "ID")]
+        retry: Option<i64>,
     },
 }
 
@@ -126,6 +145,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tickets { command } => {
             let service = Service::start(config).await?;
             tickets(&service, command).await
+        }
+        Command::Worker { once } => {
+            let service = Service::start(config).await?;
+            notify::worker::run_command(&service, once).await
         }
     }
 }
@@ -190,6 +213,21 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
                 .with_context(|| format!("no ticket {number}"))?;
             std::fs::write(&out, &pdf).with_context(|| format!("writing {}", out.display()))?;
             println!("Wrote {} ({} bytes).", out.display(), pdf.len());
+            Ok(())
+        }
+        TicketsCommand::Outbox {
+            failed,
+            json,
+            retry,
+        } => {
+            if let Some(id) = retry {
+                if !service.store.retry_outbox(id, service.now()).await? {
+                    bail!("no undelivered notification {id}");
+                }
+                println!("Notification {id} will be sent again at the next worker pass.");
+                return Ok(());
+            }
+            notify::listing::print_outbox(&service.store, failed, json).await?;
             Ok(())
         }
     }

@@ -16,6 +16,9 @@
 //!   effects)`. It never sends or stores anything.
 //! - [`prompts`]: loads and checks the words in `prompts/*.toml` (questions, help, errors, order).
 //! - [`loa`]: renders a port request and its e-signature record into the LOA PDF.
+//! - [`notify`]: notifications: composes outbox items from the words in `prompts/`, and the
+//!   worker that emails them (retries, backoff), reminds quiet customers and closes abandoned
+//!   conversations.
 //! - [`porting`]: the pure porting rules: phone numbers, dates and the business-day calendar,
 //!   addresses, names, emails, and the shape of a port request.
 //! - [`store`]: sqlx over SQLite (default) or PostgreSQL, one code path; migrations per backend.
@@ -27,6 +30,7 @@ pub mod config;
 pub mod console;
 pub mod conversation;
 pub mod loa;
+pub mod notify;
 pub mod porting;
 pub mod prompts;
 pub mod secrets;

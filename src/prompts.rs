@@ -3,7 +3,8 @@
 //! `common.toml` holds the greeting, menu, commands and the wording of every refusal code;
 //! `port_in.toml` holds the port-in steps (their order, question, help, examples, choices,
 //! validator and condition); `port_out.toml` and `faq.toml` the guidance and common questions;
-//! `loa.toml` the LOA document's text. The copy built into the binary is used unless
+//! `loa.toml` the LOA document's text; `notifications.toml` what customers and agents are told
+//! when something changes. The copy built into the binary is used unless
 //! `PORTBOT_PROMPTS_DIR` names a folder, so editing wording never needs a recompile.
 //!
 //! A step that names an unknown validator or condition, a refusal code without wording, or a
@@ -16,13 +17,18 @@ use serde::Deserialize;
 
 use crate::conversation::validators;
 use crate::loa::LoaWording;
+use crate::notify::NotificationWording;
 
-const BUILTIN: [(&str, &str); 5] = [
+const BUILTIN: [(&str, &str); 6] = [
     ("common.toml", include_str!("../prompts/common.toml")),
     ("port_in.toml", include_str!("../prompts/port_in.toml")),
     ("port_out.toml", include_str!("../prompts/port_out.toml")),
     ("faq.toml", include_str!("../prompts/faq.toml")),
     ("loa.toml", include_str!("../prompts/loa.toml")),
+    (
+        "notifications.toml",
+        include_str!("../prompts/notifications.toml"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +57,7 @@ pub struct Prompts {
     pub port_out: PortOut,
     pub faq: Faq,
     pub loa: LoaWording,
+    pub notifications: NotificationWording,
 }
 
 #[derive(Debug, Deserialize)]
@@ -266,6 +273,8 @@ impl Prompts {
             port_out: parse("port_out.toml", &read("port_out.toml")?)?,
             faq: parse("faq.toml", &read("faq.toml")?)?,
             loa: LoaWording::parse(&read("loa.toml")?).map_err(|e| invalid("loa.toml", e))?,
+            notifications: NotificationWording::parse(&read("notifications.toml")?)
+                .map_err(|e| invalid("notifications.toml", e))?,
         };
         prompts.check()?;
         Ok(prompts)
