@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::config::Config;
 use crate::console::{self, Mode};
 use crate::loa;
+use crate::notify;
 use crate::porting::RejectionCode;
 use crate::prompts::Prompts;
 use crate::service::AgentAction;
@@ -56,6 +57,13 @@ pub enum Command {
     /// Delete bill and CSR uploads of tickets finished more than PORTBOT_RETENTION_DAYS ago
     /// (the worker does this too).
     Retention,
+    /// Deliver notification emails, remind quiet customers and close abandoned conversations,
+    /// until Ctrl-C.
+    Worker {
+        /// One pass, then exit.
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +161,17 @@ pub enum TicketsCommand {
     },
     /// The conversation behind the ticket (secrets redacted).
     Transcript { number: String },
+    /// Notifications not delivered yet (chat, email, agents), with their attempts and errors.
+    Outbox {
+        /// Only the deliveries given up after every retry.
+        #[arg(long)]
+        failed: bool,
+        #[arg(long)]
+        json: bool,
+        /// Try this notification again from scratch (after fixing its cause).
+        #[arg(long, value_name = "ID")]
+        retry: Option<i64>,
+    },
     /// Export one ticket as JSON, or the list (optionally by status) as CSV. Never secrets.
     Export {
         number: Option<String>,
@@ -271,6 +290,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Conversations { command } => {
             let service = Service::start(config).await?;
             conversations(&service, command).await
+        }
+        Command::Worker { once } => {
+            let service = Service::start(config).await?;
+            notify::worker::run_command(&service, once).await
         }
     }
 }
@@ -564,6 +587,21 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
                 }
                 None => print!("{text}"),
             }
+            Ok(())
+        }
+        TicketsCommand::Outbox {
+            failed,
+            json,
+            retry,
+        } => {
+            if let Some(id) = retry {
+                if !service.store.retry_outbox(id, service.now()).await? {
+                    bail!("no undelivered notification {id}");
+                }
+                println!("Notification {id} will be sent again at the next worker pass.");
+                return Ok(());
+            }
+            notify::listing::print_outbox(&service.store, failed, json).await?;
             Ok(())
         }
     }

@@ -35,6 +35,19 @@ pub struct Config {
     pub provider_is_placeholder: bool,
     /// Days after a ticket is completed or cancelled before its bill and CSR are deleted.
     pub retention_days: u32,
+    /// Where notification email goes (`smtp://`, `smtp://...?tls=required`, `smtps://`). Unset:
+    /// emails stay queued. Secret: it may hold a password.
+    pub smtp_url: Option<SecretString>,
+    /// The From of notification email, checked.
+    pub email_from: String,
+    /// True when `email_from` is the built-in placeholder.
+    pub email_from_is_placeholder: bool,
+    /// Remind a customer whose unfinished conversation has been quiet this long; `None`: never.
+    pub reminder_after: Option<chrono::Duration>,
+    /// Close an unfinished conversation quiet this long.
+    pub expire_after: chrono::Duration,
+    /// How long the worker waits between passes.
+    pub worker_interval: std::time::Duration,
 }
 
 impl Config {
@@ -106,6 +119,52 @@ impl Config {
             contact: get("PORTBOT_PROVIDER_CONTACT")
                 .unwrap_or_else(|| "porting@example.com, (312) 448-2900".into()),
         };
+        let smtp_url = get("PORTBOT_SMTP_URL");
+        if let Some(url) = &smtp_url {
+            crate::notify::mail::check_url(url).map_err(|problem| ConfigError {
+                var: "PORTBOT_SMTP_URL",
+                // It may hold a password.
+                value: "(not shown)".into(),
+                problem: format!(
+                    "{problem}; use smtp://host:port, smtp://user:pass@host:587?tls=required \
+                     or smtps://user:pass@host:465"
+                ),
+            })?;
+        }
+        let email_from_given = get("PORTBOT_EMAIL_FROM");
+        let email_from_is_placeholder = email_from_given.is_none();
+        let email_from = email_from_given.unwrap_or_else(|| "portbot@example.com".into());
+        crate::notify::mail::parse_from(&email_from).map_err(|problem| ConfigError {
+            var: "PORTBOT_EMAIL_FROM",
+            value: email_from.clone(),
+            problem: format!("not an email address ({problem})"),
+        })?;
+        let reminder_hours = number("PORTBOT_REMINDER_HOURS", 24)?;
+        let expire_days = number("PORTBOT_EXPIRE_DAYS", 7)?;
+        if expire_days == 0 || expire_days > 365 {
+            return Err(ConfigError {
+                var: "PORTBOT_EXPIRE_DAYS",
+                value: expire_days.to_string(),
+                problem: "must be from 1 to 365".into(),
+            });
+        }
+        if reminder_hours >= expire_days * 24 {
+            return Err(ConfigError {
+                var: "PORTBOT_REMINDER_HOURS",
+                value: reminder_hours.to_string(),
+                problem: format!(
+                    "must be below PORTBOT_EXPIRE_DAYS ({expire_days}) in hours; 0 turns reminders off"
+                ),
+            });
+        }
+        let worker_interval = number("PORTBOT_WORKER_INTERVAL_SECS", 10)?;
+        if worker_interval == 0 {
+            return Err(ConfigError {
+                var: "PORTBOT_WORKER_INTERVAL_SECS",
+                value: "0".into(),
+                problem: "must be at least 1".into(),
+            });
+        }
         Ok(Config {
             data_dir,
             database_url,
@@ -121,6 +180,13 @@ impl Config {
             provider,
             provider_is_placeholder,
             retention_days: number("PORTBOT_RETENTION_DAYS", 90)? as u32,
+            smtp_url: smtp_url.map(SecretString::from),
+            email_from,
+            email_from_is_placeholder,
+            reminder_after: (reminder_hours > 0)
+                .then(|| chrono::Duration::hours(reminder_hours as i64)),
+            expire_after: chrono::Duration::days(expire_days as i64),
+            worker_interval: std::time::Duration::from_secs(worker_interval),
         })
     }
 

@@ -16,8 +16,9 @@
 //!   effects)`. It never sends or stores anything.
 //! - [`prompts`]: loads and checks the words in `prompts/*.toml` (questions, help, errors, order).
 //! - [`loa`]: renders a port request and its e-signature record into the LOA PDF.
-//! - [`notify`]: what customers and agents are told when a ticket changes; the outbox worker
-//!   that delivers it by chat and email.
+//! - [`notify`]: notifications: composes outbox items from the words in `prompts/`, and the
+//!   worker that emails them (retries, backoff), reminds quiet customers and closes abandoned
+//!   conversations.
 //! - [`porting`]: the pure porting rules: phone numbers, dates and the business-day calendar,
 //!   addresses, names, emails, and the shape of a port request.
 //! - [`store`]: sqlx over SQLite (default) or PostgreSQL, one code path; migrations per backend.

@@ -3,7 +3,8 @@
 //! `common.toml` holds the greeting, menu, commands and the wording of every refusal code;
 //! `port_in.toml` holds the port-in steps (their order, question, help, examples, choices,
 //! validator and condition); `port_out.toml` and `faq.toml` the guidance and common questions;
-//! `loa.toml` the LOA document's text. The copy built into the binary is used unless
+//! `loa.toml` the LOA document's text; `notifications.toml` what customers and agents are told
+//! when something changes. The copy built into the binary is used unless
 //! `PORTBOT_PROMPTS_DIR` names a folder, so editing wording never needs a recompile.
 //!
 //! A step that names an unknown validator or condition, a refusal code without wording, or a

@@ -116,17 +116,7 @@ fn turn(conversation: &Conversation, state: &str) -> TurnWrite {
         step: Some("carrier".into()),
         state: state.into(),
         status: ConversationStatus::Active,
-        incoming_message_id: None,
-        transcript: Vec::new(),
-        secrets: Vec::new(),
-        clear_secrets: Vec::new(),
-        documents: Vec::new(),
-        tickets: Vec::new(),
-        resubmit: None,
-        outbox: Vec::new(),
-        delivered_outbox: Vec::new(),
-        new_draft: None,
-        now: at(1),
+        ..TurnWrite::new(conversation, at(1))
     }
 }
 

@@ -187,18 +187,12 @@ impl Service {
                 step: state.step.clone(),
                 state: state.to_json(),
                 status: status_of(&state),
-                incoming_message_id: None,
                 transcript: vec![NewTranscriptLine {
                     who: Speaker::Agent,
                     text: format!("[{agent}: {message}]"),
                     attachment: None,
                     platform_message_id: None,
                 }],
-                secrets: Vec::new(),
-                clear_secrets: Vec::new(),
-                documents: Vec::new(),
-                tickets: Vec::new(),
-                resubmit: None,
                 outbox: vec![NewOutboxItem {
                     channel: OutboxChannel::Chat,
                     ticket_number: None,
@@ -209,9 +203,8 @@ impl Service {
                     subject: String::new(),
                     body,
                 }],
-                delivered_outbox: Vec::new(),
                 new_draft: draft.clone(),
-                now,
+                ..TurnWrite::new(&conversation, now)
             };
             match self.store.apply_turn(write).await? {
                 TurnOutcome::Applied { .. } => return Ok(replies),

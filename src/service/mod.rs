@@ -247,15 +247,8 @@ impl Service {
                 status: status_of(&turn.state),
                 incoming_message_id: message_id.clone(),
                 transcript: vec![customer_line(&input, turn.redact_input, message_id.clone())],
-                secrets: Vec::new(),
-                clear_secrets: Vec::new(),
-                documents: Vec::new(),
-                tickets: Vec::new(),
-                resubmit: None,
-                outbox: Vec::new(),
                 delivered_outbox: notices.iter().map(|n| n.id).collect(),
-                new_draft: None,
-                now,
+                ..TurnWrite::new(&conversation, now)
             };
             let mut before = Vec::new();
             let mut after = Vec::new();

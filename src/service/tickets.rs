@@ -265,8 +265,9 @@ impl Service {
                             .cloned()
                             .unwrap_or_else(|| c.as_str().to_string())
                     })
+                    .chain(note.clone())
                     .collect::<Vec<_>>()
-                    .join("\n");
+                    .join(" ");
                 let code_list = codes
                     .iter()
                     .map(|c| c.as_str())
@@ -280,11 +281,7 @@ impl Service {
                 change.outbox = self.notices(
                     &notice(
                         NoticeKind::NeedsInfo,
-                        vec![
-                            ("reason", reasons),
-                            ("fields", fields),
-                            ("note", note.clone().unwrap_or_default()),
-                        ],
+                        vec![("reason", reasons), ("fields", fields)],
                     ),
                     false,
                 );

@@ -17,6 +17,7 @@
 mod conversations;
 mod documents;
 mod drafts;
+mod idle;
 mod outbox;
 mod sealed;
 mod tickets;
@@ -36,7 +37,8 @@ use sqlx::{Executor, Row};
 use crate::secrets::Cipher;
 
 pub use drafts::{Draft, NewDraft};
-pub use outbox::{NewOutboxItem, OutboxChannel, OutboxEntry};
+pub use idle::IdleConversation;
+pub use outbox::{MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, OutboxEntry};
 pub use types::{
     Conversation, ConversationStatus, Document, DocumentKind, NewConversation, NewDocument,
     NewTicket, NewTranscriptLine, SecretKind, Speaker, Ticket, TicketFilter, TicketStatus,

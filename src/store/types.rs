@@ -143,6 +143,32 @@ pub struct TurnWrite {
     pub now: DateTime<Utc>,
 }
 
+impl TurnWrite {
+    /// A turn on `conversation` that keeps its flow, step, state and status and writes nothing
+    /// else; callers set what their turn changes.
+    pub fn new(conversation: &Conversation, now: DateTime<Utc>) -> TurnWrite {
+        TurnWrite {
+            conversation_id: conversation.id,
+            expected_version: conversation.version,
+            flow: conversation.flow.clone(),
+            step: conversation.step.clone(),
+            state: conversation.state.clone(),
+            status: conversation.status,
+            incoming_message_id: None,
+            transcript: Vec::new(),
+            secrets: Vec::new(),
+            clear_secrets: Vec::new(),
+            documents: Vec::new(),
+            tickets: Vec::new(),
+            resubmit: None,
+            outbox: Vec::new(),
+            delivered_outbox: Vec::new(),
+            new_draft: None,
+            now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TurnOutcome {
     Applied {

@@ -1,6 +1,9 @@
 //! Test helpers: one fresh, migrated database per test, on SQLite and (when
 //! `PORTBOT_TEST_POSTGRES_URL` is set) on PostgreSQL, dropped afterwards.
 
+// Each test file that shares this module uses only some of it.
+#![allow(dead_code)]
+
 use std::future::Future;
 use std::path::PathBuf;
 
@@ -218,4 +221,89 @@ macro_rules! contract_tests {
             )+
         }
     };
+}
+
+/// A started conversation (active, version 0) for `platform:customer`.
+pub async fn start_conversation(
+    store: &Store,
+    platform: &str,
+    customer: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> portbot::store::Conversation {
+    store
+        .create_conversation(portbot::store::NewConversation {
+            platform: platform.into(),
+            channel_id: None,
+            customer_id: customer.into(),
+            flow: "port_in".into(),
+            step: Some("numbers".into()),
+            state: r#"{"step":"numbers"}"#.into(),
+            now,
+        })
+        .await
+        .unwrap()
+}
+
+/// Creates ticket `number` (one local number, no PIN) in `conversation` with a turn; returns the
+/// conversation as it is after the turn.
+pub async fn add_ticket(
+    store: &Store,
+    conversation: &portbot::store::Conversation,
+    number: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> portbot::store::Conversation {
+    use portbot::porting::{
+        CustomerType, Email, NumberType, PhoneNumber, PortRequest, SignatureRecord, UsAddress,
+    };
+    use portbot::store::{ConversationStatus, NewTicket, TicketStatus, TurnOutcome, TurnWrite};
+    let phone: PhoneNumber = serde_json::from_value(serde_json::json!("+13124482915")).unwrap();
+    let request = PortRequest {
+        kind: phone.kind(),
+        numbers: vec![phone],
+        carrier: "Old Telco".into(),
+        number_type: NumberType::Landline,
+        customer_type: CustomerType::Residential,
+        customer_name: "Alice Smith".into(),
+        service_address: UsAddress {
+            street: "123 Main St".into(),
+            unit: None,
+            city: "Springfield".into(),
+            state: "IL".into(),
+            zip: "62704".into(),
+        },
+        authorized_name: "Alice Smith".into(),
+        authorized_title: None,
+        btn: None,
+        account_number: None,
+        partial_port: false,
+        new_btn: None,
+        requested_port_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+        email: Email::parse("alice@example.com").unwrap(),
+    };
+    let signature = SignatureRecord::sign(&request, "Alice Smith", "console:alice", now, number, 1);
+    let outcome = store
+        .apply_turn(TurnWrite {
+            conversation_id: conversation.id,
+            expected_version: conversation.version,
+            flow: "done".into(),
+            step: None,
+            state: r#"{"step":null}"#.into(),
+            status: ConversationStatus::Finished,
+            tickets: vec![NewTicket {
+                number: number.into(),
+                request,
+                signature,
+                pin: None,
+                loa_pdf: b"%PDF-1.7 test".to_vec(),
+                status: TicketStatus::Submitted,
+            }],
+            ..TurnWrite::new(&conversation, now)
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, TurnOutcome::Applied { .. }),
+        "{outcome:?}"
+    );
+    store.conversation(conversation.id).await.unwrap().unwrap()
 }

@@ -1,0 +1,90 @@
+//! Email over SMTP with lettre: one pooled async transport, plain-text messages.
+//!
+//! `PORTBOT_SMTP_URL` takes lettre's connection URLs: `smtp://host:25` (plain, for a local relay
+//! or a test server), `smtp://user:pass@host:587?tls=required` (STARTTLS, required),
+//! `smtp://host:587?tls=opportunistic`, and `smtps://user:pass@host:465` (implicit TLS). TLS is
+//! rustls with Mozilla's root certificates.
+
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::store::OutboxEntry;
+
+/// How long one SMTP conversation may take before it counts as a failed attempt.
+pub const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Sends notification emails.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl std::fmt::Debug for Mailer {
+    // The transport holds the SMTP credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks an SMTP URL without connecting. The error never repeats the URL (it may hold a
+/// password).
+pub fn check_url(url: &str) -> Result<(), String> {
+    AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// Checks a From address such as `portbot@example.com` or `Porting <porting@example.com>`.
+pub fn parse_from(from: &str) -> Result<Mailbox, String> {
+    from.parse::<Mailbox>().map_err(|e| e.to_string())
+}
+
+impl Mailer {
+    /// A mailer for `url` (see the module doc), sending as `from`. Connects lazily.
+    pub fn new(url: &str, from: &str) -> Result<Mailer, String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| e.to_string())?
+            .timeout(Some(SMTP_TIMEOUT))
+            .build();
+        Ok(Mailer {
+            transport,
+            from: parse_from(from)?,
+        })
+    }
+
+    /// Sends one outbox email. The Message-ID is derived from the outbox row, so a resend after
+    /// a crash carries the same id and mail clients can tell it is the same message.
+    pub async fn send(&self, entry: &OutboxEntry) -> Result<(), String> {
+        let item = &entry.item;
+        let to: Mailbox = item
+            .recipient
+            .as_deref()
+            .ok_or("no recipient address")?
+            .parse()
+            .map_err(|e| format!("bad recipient address: {e}"))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&item.subject)
+            .message_id(Some(format!(
+                "<portbot.outbox.{}.{}@{}>",
+                entry.id,
+                entry.created_at.timestamp_millis(),
+                self.from.email.domain()
+            )))
+            .header(ContentType::TEXT_PLAIN)
+            .body(item.body.clone())
+            .map_err(|e| format!("cannot build the message: {e}"))?;
+        self.transport
+            .send(message)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,344 @@
+//! The delivery and reminder loops, run by `portbot worker` (and by the Discord bot).
+//!
+//! Each pass: close abandoned conversations, remind quiet ones, then send the due emails. Every
+//! step is safe to run in several processes at once: emails are claimed before they are sent,
+//! reminders and expiry are guarded writes. A failed email is tried again with exponential
+//! backoff; after [`MAX_ATTEMPTS`] failures it is given up, kept, and the agents are told.
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+
+use super::mail::Mailer;
+use super::{Notice, NoticeKind, NotificationWording, compose, delivery_failed};
+use crate::config::Config;
+use crate::service::Service;
+use crate::store::{MAX_ATTEMPTS, OutboxChannel, OutboxEntry, Store, StoreError};
+
+/// Items taken per claim. Small, so that a batch sent against a slow server still finishes well
+/// inside [`CLAIM_FOR`].
+const BATCH: i64 = 10;
+/// How long claimed items are kept from other processes; after that, an item whose sender died
+/// is due again.
+const CLAIM_FOR: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+/// Idle conversations handled per pass; the rest wait for the next pass.
+const IDLE_BATCH: i64 = 200;
+
+/// The wait before the next attempt after `failures` failed attempts: 1 minute, doubling, at most
+/// an hour (1, 2, 4, 8, 16, 32, 60 minutes: about two hours in all before giving up).
+pub fn backoff(failures: i64) -> chrono::TimeDelta {
+    let exponent = u32::try_from(failures.clamp(1, 7) - 1).unwrap_or(0);
+    chrono::TimeDelta::minutes(2_i64.pow(exponent)).min(chrono::TimeDelta::hours(1))
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PassReport {
+    pub sent: usize,
+    pub failed: usize,
+    /// Of `failed`, those that reached [`MAX_ATTEMPTS`] and are no longer tried.
+    pub given_up: usize,
+    pub reminded: usize,
+    pub expired: usize,
+}
+
+impl PassReport {
+    fn is_empty(&self) -> bool {
+        *self == PassReport::default()
+    }
+}
+
+/// The loops, with what they need.
+pub struct Worker<'a> {
+    store: &'a Store,
+    wording: &'a NotificationWording,
+    mailer: Option<Mailer>,
+    reminder_after: Option<chrono::TimeDelta>,
+    expire_after: chrono::TimeDelta,
+    interval: Duration,
+    /// `PORTBOT_NOW`, for demos and tests.
+    fixed_now: Option<DateTime<Utc>>,
+}
+
+impl<'a> Worker<'a> {
+    /// Without `PORTBOT_SMTP_URL`, emails stay queued (warned about once, here).
+    pub fn new(
+        store: &'a Store,
+        wording: &'a NotificationWording,
+        config: &Config,
+    ) -> Result<Worker<'a>, String> {
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(
+                Mailer::new(url.expose_secret(), &config.email_from)
+                    .map_err(|e| format!("PORTBOT_SMTP_URL: {e}"))?,
+            ),
+            None => {
+                tracing::warn!(
+                    "PORTBOT_SMTP_URL is not set: notification emails stay queued until it is"
+                );
+                None
+            }
+        };
+        if mailer.is_some() && config.email_from_is_placeholder {
+            tracing::warn!(
+                "PORTBOT_EMAIL_FROM is not set: emails are sent from {}",
+                config.email_from
+            );
+        }
+        Ok(Worker {
+            store,
+            wording,
+            mailer,
+            reminder_after: config.reminder_after,
+            expire_after: config.expire_after,
+            interval: config.worker_interval,
+            fixed_now: config.now,
+        })
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.fixed_now.unwrap_or_else(Utc::now)
+    }
+
+    /// Runs a pass every interval until `shutdown` completes. A pass that fails (the database is
+    /// away) is logged and tried again at the next interval.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => return,
+                pass = self.run_once() => match pass {
+                    Ok(report) if !report.is_empty() => {
+                        tracing::info!(?report, "notification pass");
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "notification pass failed; trying again later");
+                    }
+                },
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tokio::time::sleep(self.interval) => {}
+            }
+        }
+    }
+
+    /// One pass: expiry, reminders, then email.
+    pub async fn run_once(&self) -> Result<PassReport, StoreError> {
+        let mut report = PassReport {
+            expired: self.expire_idle().await?,
+            reminded: self.remind_idle().await?,
+            ..PassReport::default()
+        };
+        if let Some(mailer) = &self.mailer {
+            let emails = self
+                .deliver(OutboxChannel::Email, async |entry| mailer.send(entry).await)
+                .await?;
+            report.sent = emails.sent;
+            report.failed = emails.failed;
+            report.given_up = emails.given_up;
+        }
+        Ok(report)
+    }
+
+    /// Sends every due item of `channel` with `send`, marking each delivered or failed (with
+    /// backoff). Items are claimed first, so several processes can run this at once. A
+    /// delivery given up on a customer channel is reported to the agents.
+    pub async fn deliver(
+        &self,
+        channel: OutboxChannel,
+        send: impl AsyncFn(&OutboxEntry) -> Result<(), String>,
+    ) -> Result<PassReport, StoreError> {
+        let mut report = PassReport::default();
+        loop {
+            let now = self.now();
+            let batch = self
+                .store
+                .claim_outbox(channel, now, now + CLAIM_FOR, BATCH)
+                .await?;
+            for entry in &batch {
+                let ticket = entry.item.ticket_number.as_deref().unwrap_or("-");
+                match send(entry).await {
+                    Ok(()) => {
+                        self.store
+                            .mark_outbox_delivered(entry.id, self.now())
+                            .await?;
+                        report.sent += 1;
+                        tracing::info!(id = entry.id, %channel, ticket, "notification delivered");
+                    }
+                    Err(error) => {
+                        let failures = entry.attempts + 1;
+                        let retry_at = self.now() + backoff(failures);
+                        self.store
+                            .mark_outbox_failed(entry.id, &error, retry_at)
+                            .await?;
+                        report.failed += 1;
+                        if failures >= MAX_ATTEMPTS {
+                            report.given_up += 1;
+                            tracing::error!(
+                                id = entry.id, %channel, ticket, failures, %error,
+                                "notification given up; agents are told"
+                            );
+                            if channel != OutboxChannel::Agents {
+                                let failed = OutboxEntry {
+                                    attempts: failures,
+                                    last_error: Some(error),
+                                    ..entry.clone()
+                                };
+                                self.store
+                                    .enqueue_outbox(
+                                        &[delivery_failed(&failed, self.wording)],
+                                        self.now(),
+                                    )
+                                    .await?;
+                            }
+                        } else {
+                            tracing::warn!(
+                                id = entry.id, %channel, ticket, failures, %error,
+                                retry_at = %retry_at.to_rfc3339(),
+                                "notification failed; will retry"
+                            );
+                        }
+                    }
+                }
+            }
+            // Every item of this batch is now delivered or due later, so the loop ends.
+            if (batch.len() as i64) < BATCH {
+                return Ok(report);
+            }
+        }
+    }
+
+    /// Closes active conversations quiet for longer than the expiry, with a chat notice.
+    async fn expire_idle(&self) -> Result<usize, StoreError> {
+        let now = self.now();
+        let days = self.expire_after.num_days().to_string();
+        let mut expired = 0;
+        for conversation in self
+            .store
+            .conversations_to_expire(now - self.expire_after, IDLE_BATCH)
+            .await?
+        {
+            let notice = Notice {
+                kind: NoticeKind::Expired,
+                ticket_number: None,
+                conversation_id: Some(conversation.id),
+                customer_platform: conversation.platform.clone(),
+                customer_id: conversation.customer_id.clone(),
+                email: None,
+                values: vec![("days", days.clone())],
+            };
+            let items = compose(&notice, self.wording);
+            if self
+                .store
+                .expire_conversation(&conversation, &items, now)
+                .await?
+            {
+                expired += 1;
+                tracing::info!(
+                    conversation = conversation.id,
+                    "closed an abandoned conversation"
+                );
+            }
+        }
+        Ok(expired)
+    }
+
+    /// Reminds customers whose active conversation has been quiet past the reminder interval,
+    /// once per quiet spell.
+    async fn remind_idle(&self) -> Result<usize, StoreError> {
+        let Some(after) = self.reminder_after else {
+            return Ok(0);
+        };
+        let now = self.now();
+        let days = self.expire_after.num_days().to_string();
+        let mut reminded = 0;
+        for conversation in self
+            .store
+            .conversations_to_remind(now - after, IDLE_BATCH)
+            .await?
+        {
+            let notice = Notice {
+                kind: NoticeKind::Reminder,
+                ticket_number: None,
+                conversation_id: Some(conversation.id),
+                customer_platform: conversation.platform.clone(),
+                customer_id: conversation.customer_id.clone(),
+                email: None,
+                values: vec![("days", days.clone())],
+            };
+            let items = compose(&notice, self.wording);
+            if self
+                .store
+                .remind_conversation(&conversation, &items, now)
+                .await?
+            {
+                reminded += 1;
+                tracing::info!(conversation = conversation.id, "reminded a quiet customer");
+            }
+        }
+        Ok(reminded)
+    }
+}
+
+/// `portbot worker [--once]`.
+pub async fn run_command(service: &Service, once: bool) -> anyhow::Result<()> {
+    let worker = Worker::new(
+        &service.store,
+        &service.prompts.notifications,
+        &service.config,
+    )
+    .map_err(anyhow::Error::msg)?;
+    if once {
+        let report = worker.run_once().await?;
+        tracing::info!(?report, "notification pass");
+        println!(
+            "Sent {} email(s), {} failed ({} given up); reminded {}, closed {} conversation(s).",
+            report.sent, report.failed, report.given_up, report.reminded, report.expired
+        );
+    } else {
+        worker.run(shutdown_signal()).await;
+    }
+    Ok(())
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM (what service managers send).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_starts_at_a_minute_and_doubles_up_to_an_hour() {
+        let minutes: Vec<i64> = (1..=MAX_ATTEMPTS)
+            .map(|n| backoff(n).num_minutes())
+            .collect();
+        assert_eq!(minutes, [1, 2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(backoff(0).num_minutes(), 1);
+        assert_eq!(backoff(1000).num_minutes(), 60);
+    }
+}
