@@ -3,7 +3,7 @@
 
 mod binary;
 
-use binary::Sandbox;
+use binary::{Sandbox, SmtpSink};
 use serde_json::Value;
 
 /// A complete business landline request: two numbers, a PIN and an account number.
@@ -511,4 +511,119 @@ fn uploads_are_deleted_after_the_retention_period_and_the_loa_stays() {
     );
     let loa = sandbox.data_dir().join("after.pdf");
     sandbox.run(&["tickets", "loa", &number, "--out", loa.to_str().unwrap()]);
+}
+
+/// The scripted run: the customer submits, an agent claims and rejects with
+/// ADDRESS_MISMATCH, the customer fixes only the address in chat and signs again (LOA v2), the
+/// agent confirms the port date and completes; the customer hears of each step in the chat and
+/// by email (a real SMTP server on 127.0.0.1).
+#[test]
+fn the_customer_hears_of_every_step_in_chat_and_by_email() {
+    let Some(smtp) = SmtpSink::start(None) else {
+        return;
+    };
+    let mut sandbox = Sandbox::new();
+    sandbox.set("PORTBOT_SMTP_URL", &smtp.url());
+    sandbox.set("PORTBOT_EMAIL_FROM", "porting@voice.example");
+    let worker = |sandbox: &Sandbox| sandbox.run(&["worker", "--once"]);
+
+    let number = submitted(&sandbox);
+    worker(&sandbox);
+    sandbox.run(&["tickets", "claim", &number, "--agent", "ana"]);
+    sandbox.run(&[
+        "tickets",
+        "reject",
+        &number,
+        "--agent",
+        "ana",
+        "--code",
+        "ADDRESS_MISMATCH",
+    ]);
+    worker(&sandbox);
+
+    let turns = chat(
+        &sandbox,
+        "zoe",
+        &[
+            "500 W Madison St, Suite 1200, Chicago, IL 60661",
+            "confirm",
+            "yes",
+            "Zoë Łukasiewicz",
+        ],
+    );
+    let opening = texts(&turns[0]);
+    assert!(
+        opening.contains(&format!("Port request {number} needs a fix")),
+        "{opening}"
+    );
+    assert!(
+        opening.contains("service address doesn't match"),
+        "{opening}"
+    );
+    assert_eq!(step(&turns[0]).as_deref(), Some("service_address"));
+    assert!(std::fs::metadata(sandbox.data_dir().join(format!("loa/{number}-v2.pdf"))).is_ok());
+    worker(&sandbox);
+
+    sandbox.run(&["tickets", "claim", &number, "--agent", "ana"]);
+    sandbox.run(&[
+        "tickets",
+        "status",
+        &number,
+        "sent_to_carrier",
+        "--agent",
+        "ana",
+    ]);
+    sandbox.run(&[
+        "tickets",
+        "status",
+        &number,
+        "foc_confirmed",
+        "--agent",
+        "ana",
+        "--date",
+        "2026-12-01",
+    ]);
+    sandbox.run(&["tickets", "status", &number, "completed", "--agent", "ana"]);
+    worker(&sandbox);
+
+    let turns = chat(&sandbox, "zoe", &[]);
+    let updates = texts(&turns[0]);
+    assert!(
+        updates.contains("confirmed for Tuesday, December 1, 2026"),
+        "{updates}"
+    );
+    assert!(updates.contains("11:30 AM Eastern"), "{updates}");
+    assert!(
+        updates.contains(&format!("Port request {number} is complete")),
+        "{updates}"
+    );
+
+    let subjects: Vec<String> = smtp
+        .messages()
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            format!("We received port request {number}"),
+            format!("Action needed: port request {number}"),
+            format!("We received port request {number}"),
+            format!("Port date confirmed for Tuesday, December 1, 2026 (request {number})"),
+            format!("Port complete: request {number}"),
+        ],
+    );
+    for message in smtp.messages() {
+        let body = message["body"].as_str().unwrap_or_default();
+        assert!(
+            !body.contains("4821") && !body.contains("847211930045"),
+            "{body}"
+        );
+        assert!(
+            message["to"]
+                .to_string()
+                .contains("zoe@acmeplumbing.example"),
+            "{message}"
+        );
+    }
 }

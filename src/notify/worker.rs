@@ -42,6 +42,8 @@ pub struct PassReport {
     pub given_up: usize,
     pub reminded: usize,
     pub expired: usize,
+    /// Tickets whose bill and CSR uploads were deleted after the retention period.
+    pub purged: usize,
 }
 
 impl PassReport {
@@ -57,6 +59,7 @@ pub struct Worker<'a> {
     mailer: Option<Mailer>,
     reminder_after: Option<chrono::TimeDelta>,
     expire_after: chrono::TimeDelta,
+    retention: chrono::TimeDelta,
     interval: Duration,
     /// `PORTBOT_NOW`, for demos and tests.
     fixed_now: Option<DateTime<Utc>>,
@@ -93,6 +96,7 @@ impl<'a> Worker<'a> {
             mailer,
             reminder_after: config.reminder_after,
             expire_after: config.expire_after,
+            retention: chrono::TimeDelta::days(i64::from(config.retention_days)),
             interval: config.worker_interval,
             fixed_now: config.now,
         })
@@ -128,9 +132,15 @@ impl<'a> Worker<'a> {
 
     /// One pass: expiry, reminders, then email.
     pub async fn run_once(&self) -> Result<PassReport, StoreError> {
+        let now = self.now();
         let mut report = PassReport {
             expired: self.expire_idle().await?,
             reminded: self.remind_idle().await?,
+            purged: self
+                .store
+                .purge_uploads(now - self.retention, now)
+                .await?
+                .len(),
             ..PassReport::default()
         };
         if let Some(mailer) = &self.mailer {
@@ -299,6 +309,12 @@ pub async fn run_command(service: &Service, once: bool) -> anyhow::Result<()> {
             "Sent {} email(s), {} failed ({} given up); reminded {}, closed {} conversation(s).",
             report.sent, report.failed, report.given_up, report.reminded, report.expired
         );
+        if report.purged > 0 {
+            println!(
+                "Deleted the bill and CSR uploads of {} finished ticket(s).",
+                report.purged
+            );
+        }
     } else {
         worker.run(shutdown_signal()).await;
     }

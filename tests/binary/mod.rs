@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
@@ -179,4 +180,96 @@ pub fn render_turn(messages: &[Value], data_dir: &Path) -> Vec<String> {
 
 pub fn manifest_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// The test SMTP server (`tests/support/smtp_sink.py`), stopped when dropped.
+pub struct SmtpSink {
+    child: Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    /// Starts the server on `port` (a free one when `None`); `None` when aiosmtpd is missing.
+    pub fn start(port: Option<u16>) -> Option<SmtpSink> {
+        if !smtp_server_available() {
+            return None;
+        }
+        let port = port.unwrap_or_else(free_port);
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new("python3")
+            .arg(manifest_path("tests/support/smtp_sink.py"))
+            .arg(port.to_string())
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the SMTP server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "the SMTP server did not start");
+        Some(SmtpSink { child, port, dir })
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// The messages received so far, in order.
+    pub fn messages(&self) -> Vec<Value> {
+        received(self.dir.path())
+    }
+}
+
+/// Whether Python has aiosmtpd; says how to get it when not (CI installs it).
+pub fn smtp_server_available() -> bool {
+    let available = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !available {
+        eprintln!(
+            "note: python3 with aiosmtpd is not available (`python3 -m pip install aiosmtpd`); \
+             skipping the SMTP test"
+        );
+    }
+    available
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn received(dir: &Path) -> Vec<Value> {
+    let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            let n = path
+                .file_name()?
+                .to_str()?
+                .strip_suffix(".json")?
+                .parse()
+                .ok()?;
+            Some((n, path))
+        })
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|(_, path)| serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+        .collect()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

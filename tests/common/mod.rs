@@ -297,7 +297,7 @@ pub async fn add_ticket(
                 loa_pdf: b"%PDF-1.7 test".to_vec(),
                 status: TicketStatus::Submitted,
             }],
-            ..TurnWrite::new(&conversation, now)
+            ..TurnWrite::new(conversation, now)
         })
         .await
         .unwrap();
