@@ -422,25 +422,25 @@ impl Prompts {
     }
 }
 
-/// Fills `{name}` placeholders with values; unknown placeholders are left as they are.
-pub fn fill(template: &str, args: &[(&str, String)]) -> String {
+/// Fills `{name}` placeholders with values; unknown placeholders are left as they are. Values
+/// are inserted as they are, so a value containing braces is never expanded again.
+pub fn fill<V: AsRef<str>>(template: &str, args: &[(&str, V)]) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
-        match after.find('}') {
-            Some(end) => {
-                let name = &after[..end];
+        match after.split_once('}') {
+            Some((name, tail)) => {
                 match args.iter().find(|(n, _)| *n == name) {
-                    Some((_, value)) => out.push_str(value),
+                    Some((_, value)) => out.push_str(value.as_ref()),
                     None => {
                         out.push('{');
                         out.push_str(name);
                         out.push('}');
                     }
                 }
-                rest = &after[end + 1..];
+                rest = tail;
             }
             None => {
                 out.push_str(&rest[start..]);
@@ -450,6 +450,13 @@ pub fn fill(template: &str, args: &[(&str, String)]) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The `{name}` placeholders in `text`, for the start-up checks of wording files.
+pub fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
 }
 
 #[cfg(test)]
@@ -463,7 +470,7 @@ mod tests {
 
     #[test]
     fn fill_replaces_known_placeholders_and_keeps_unknown_ones() {
-        let text = fill("Hi {name}, {unknown} {name}", &[("name", "Zoë".into())]);
+        let text = fill("Hi {name}, {unknown} {name}", &[("name", "Zoë")]);
         assert_eq!(text, "Hi Zoë, {unknown} Zoë");
     }
 

@@ -3,37 +3,8 @@
 
 mod binary;
 
-use binary::{Sandbox, SmtpSink};
+use binary::{BUSINESS, Sandbox, SmtpSink};
 use serde_json::Value;
-
-/// A complete business landline request: two numbers, a PIN and an account number.
-const BUSINESS: &[&str] = &[
-    "1",
-    "yes",
-    "/attach tests/fixtures/bill.pdf",
-    "Nov 10",
-    "yes",
-    "4821",
-    "skip",
-    "yes",
-    "(312) 448-2915, 312.448.2916",
-    "yes",
-    "AT&T",
-    "landline",
-    "business",
-    "Acme Plumbing LLC",
-    "500 W Madison St, Chicago, IL 60661",
-    "Zoë Łukasiewicz",
-    "Office Manager",
-    "(312) 448-2900",
-    "8472 1193 0045",
-    "no",
-    "ok",
-    "zoe@acmeplumbing.example",
-    "confirm",
-    "yes",
-    "Zoë Łukasiewicz",
-];
 
 /// Runs a chat session: the opening turn, then each line; returns every turn's messages.
 fn chat(sandbox: &Sandbox, user: &str, lines: &[&str]) -> Vec<Vec<Value>> {

@@ -3,37 +3,8 @@
 
 mod binary;
 
-use binary::Sandbox;
+use binary::{BUSINESS, Sandbox};
 use serde_json::Value;
-
-/// Answers for a complete business landline request, after "port numbers in".
-const BUSINESS: &[&str] = &[
-    "1",
-    "yes",
-    "/attach tests/fixtures/bill.pdf",
-    "Nov 10",
-    "yes",
-    "4821",
-    "skip",
-    "yes",
-    "(312) 448-2915, 312.448.2916",
-    "yes",
-    "AT&T",
-    "landline",
-    "business",
-    "Acme Plumbing LLC",
-    "500 W Madison St, Suite 1200, Chicago, IL 60661",
-    "Zoë Łukasiewicz",
-    "Office Manager",
-    "(312) 448-2900",
-    "8472 1193 0045",
-    "no",
-    "ok",
-    "zoe@acmeplumbing.example",
-    "confirm",
-    "yes",
-    "Zoë Łukasiewicz",
-];
 
 fn complete(sandbox: &Sandbox, user: &str, answers: &[&str]) -> Vec<Value> {
     let mut chat = sandbox.chat(user);

@@ -6,6 +6,8 @@ use std::sync::LazyLock;
 use chrono::format::{Item, StrftimeItems};
 use serde::Deserialize;
 
+pub(crate) use crate::prompts::{fill, placeholders};
+
 /// Every sentence and label printed on the LOA.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -202,43 +204,6 @@ impl LoaWording {
         }
         Ok(())
     }
-}
-
-/// The `{name}` placeholders in `text`.
-fn placeholders(text: &str) -> impl Iterator<Item = &str> {
-    text.split('{')
-        .skip(1)
-        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
-}
-
-/// Replaces each `{name}` in `template` with its value. Values are inserted as they are, so a
-/// value containing braces is never expanded again.
-pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        match after.split_once('}') {
-            Some((name, tail)) => {
-                match values.iter().find(|(n, _)| *n == name) {
-                    Some((_, value)) => out.push_str(value),
-                    None => {
-                        out.push('{');
-                        out.push_str(name);
-                        out.push('}');
-                    }
-                }
-                rest = tail;
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]

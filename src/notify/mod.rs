@@ -13,7 +13,7 @@ pub mod worker;
 
 use std::collections::BTreeMap;
 
-use crate::prompts::fill;
+use crate::prompts::{fill, placeholders};
 use crate::store::{NewOutboxItem, OutboxChannel, OutboxEntry};
 
 /// What happened.
@@ -242,13 +242,6 @@ impl NotificationWording {
             self.text("email", "footer").trim_end()
         )
     }
-}
-
-/// The `{name}` placeholders in `text`.
-fn placeholders(text: &str) -> impl Iterator<Item = &str> {
-    text.split('{')
-        .skip(1)
-        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
 }
 
 /// The outbox items for a notice: a chat message to the customer (for a handoff, a message to

@@ -64,6 +64,23 @@ pub struct CreatedTicket {
     pub loa_path: String,
 }
 
+impl CreatedTicket {
+    /// A submitted ticket for `request`, with its LOA written at `loa_path`.
+    fn new(number: &str, request: &PortRequest, loa_path: PathBuf) -> CreatedTicket {
+        CreatedTicket {
+            number: number.to_string(),
+            kind: request.kind.as_str(),
+            numbers: request
+                .numbers
+                .iter()
+                .map(|n| n.e164().to_string())
+                .collect(),
+            status: TicketStatus::Submitted.as_str(),
+            loa_path: loa_path.display().to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct TurnResult {
     pub replies: Vec<Reply>,
@@ -423,7 +440,6 @@ impl Service {
                 .map(|s| s.expose_secret().to_string()),
         )
         .map_err(ServiceError::Request)?;
-        let loa_dir = self.config.data_dir.join("loa");
         let mut tickets = Vec::new();
         let mut replies = vec![Reply::say(self.prompts.message("submitted"))];
         let mut draft_number = state.draft.clone();
@@ -446,18 +462,7 @@ impl Service {
                 &self.config.provider,
                 &self.prompts.loa,
             )?;
-            let loa_path = loa_dir.join(format!("{number}-v1.pdf"));
-            let shown = CreatedTicket {
-                number: number.clone(),
-                kind: request.kind.as_str(),
-                numbers: request
-                    .numbers
-                    .iter()
-                    .map(|n| n.e164().to_string())
-                    .collect(),
-                status: TicketStatus::Submitted.as_str(),
-                loa_path: loa_path.display().to_string(),
-            };
+            let shown = CreatedTicket::new(&number, &request, self.loa_path(&number, 1));
             replies.push(Reply::say(fill(
                 self.prompts.message("submitted_ticket"),
                 &[
@@ -544,22 +549,11 @@ impl Service {
                     &self.config.provider,
                     &self.prompts.loa,
                 )?;
-                let loa_path = self
-                    .config
-                    .data_dir
-                    .join("loa")
-                    .join(format!("{}-v{version}.pdf", ticket.number));
-                let shown = CreatedTicket {
-                    number: ticket.number.clone(),
-                    kind: request.kind.as_str(),
-                    numbers: request
-                        .numbers
-                        .iter()
-                        .map(|n| n.e164().to_string())
-                        .collect(),
-                    status: TicketStatus::Submitted.as_str(),
-                    loa_path: loa_path.display().to_string(),
-                };
+                let shown = CreatedTicket::new(
+                    &ticket.number,
+                    &request,
+                    self.loa_path(&ticket.number, version),
+                );
                 replies.push(Reply::say(fill(
                     self.prompts.message("resubmitted"),
                     &[
@@ -606,6 +600,14 @@ impl Service {
         let now = self.now();
         let cutoff = now - chrono::Duration::days(i64::from(self.config.retention_days));
         Ok(self.store.purge_uploads(cutoff, now).await?)
+    }
+
+    /// Where a ticket's LOA version is written for the customer.
+    fn loa_path(&self, number: &str, version: u32) -> PathBuf {
+        self.config
+            .data_dir
+            .join("loa")
+            .join(format!("{number}-v{version}.pdf"))
     }
 
     /// The customer's own tickets, one line each.

@@ -75,34 +75,12 @@ pub(super) async fn insert(
     .fetch_one(&mut *conn)
     .await?;
 
-    for (position, phone) in request.numbers.iter().enumerate() {
-        sqlx::query("INSERT INTO ticket_numbers (ticket_id, e164, position) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(phone.e164())
-            .bind(position as i64)
-            .execute(&mut *conn)
-            .await?;
-    }
-
+    write_numbers(conn, id, &request.numbers).await?;
     let owner = Owner::Ticket {
         id,
         number: &number,
     };
-    if let Some(account) = &request.account_number {
-        let account = secrecy::SecretString::from(account.clone());
-        sealed::put(
-            conn,
-            cipher,
-            owner,
-            SecretKind::AccountNumber,
-            &account,
-            now,
-        )
-        .await?;
-    }
-    if let Some(pin) = &ticket.pin {
-        sealed::put(conn, cipher, owner, SecretKind::Pin, pin, now).await?;
-    }
+    write_secrets(conn, cipher, owner, request, ticket.pin.as_ref(), now).await?;
 
     let loa = NewDocument {
         kind: DocumentKind::Loa,
@@ -127,6 +105,54 @@ pub(super) async fn insert(
     .bind(to_millis(now))
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Replaces the ticket's numbers, in order.
+pub(super) async fn write_numbers(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    numbers: &[crate::porting::PhoneNumber],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM ticket_numbers WHERE ticket_id = $1")
+        .bind(ticket_id)
+        .execute(&mut *conn)
+        .await?;
+    for (position, phone) in numbers.iter().enumerate() {
+        sqlx::query("INSERT INTO ticket_numbers (ticket_id, e164, position) VALUES ($1, $2, $3)")
+            .bind(ticket_id)
+            .bind(phone.e164())
+            .bind(position as i64)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Seals the request's account number and the PIN for the ticket, when given.
+pub(super) async fn write_secrets(
+    conn: &mut AnyConnection,
+    cipher: &Cipher,
+    owner: Owner<'_>,
+    request: &PortRequest,
+    pin: Option<&secrecy::SecretString>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    if let Some(account) = &request.account_number {
+        let account = secrecy::SecretString::from(account.clone());
+        sealed::put(
+            conn,
+            cipher,
+            owner,
+            SecretKind::AccountNumber,
+            &account,
+            now,
+        )
+        .await?;
+    }
+    if let Some(pin) = pin {
+        sealed::put(conn, cipher, owner, SecretKind::Pin, pin, now).await?;
+    }
     Ok(())
 }
 

@@ -7,8 +7,8 @@ use secrecy::SecretString;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::outbox::{self, NewOutboxItem};
-use super::sealed::{self, Owner};
-use super::tickets::normalize_number;
+use super::sealed::Owner;
+use super::tickets::{self, normalize_number};
 use super::{
     DocumentKind, NewDocument, SecretKind, Store, StoreError, TicketStatus, documents, read_enum,
     read_time, to_millis, write_date,
@@ -223,38 +223,12 @@ pub(super) async fn resubmit(
     };
     let id: i64 = row.try_get("id")?;
 
-    sqlx::query("DELETE FROM ticket_numbers WHERE ticket_id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    for (position, phone) in request.numbers.iter().enumerate() {
-        sqlx::query("INSERT INTO ticket_numbers (ticket_id, e164, position) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(phone.e164())
-            .bind(position as i64)
-            .execute(&mut *conn)
-            .await?;
-    }
-
+    tickets::write_numbers(conn, id, &request.numbers).await?;
     let owner = Owner::Ticket {
         id,
         number: &number,
     };
-    if let Some(account) = &request.account_number {
-        let account = SecretString::from(account.clone());
-        sealed::put(
-            conn,
-            cipher,
-            owner,
-            SecretKind::AccountNumber,
-            &account,
-            now,
-        )
-        .await?;
-    }
-    if let Some(pin) = &fix.pin {
-        sealed::put(conn, cipher, owner, SecretKind::Pin, pin, now).await?;
-    }
+    tickets::write_secrets(conn, cipher, owner, request, fix.pin.as_ref(), now).await?;
     if let Some((signature, pdf)) = &fix.signed {
         sqlx::query(
             "UPDATE tickets SET signer_name = $1, signer_id = $2, signed_at = $3, \

@@ -12,6 +12,36 @@ use serde_json::Value;
 /// The fixed time every scripted conversation runs at: Monday, November 23, 2026, 10:00 Eastern.
 pub const NOW: &str = "2026-11-23T15:00:00Z";
 
+/// Answers for a complete business landline request, from the menu on: two numbers, a bill, a
+/// PIN and an account number.
+pub const BUSINESS: &[&str] = &[
+    "1",
+    "yes",
+    "/attach tests/fixtures/bill.pdf",
+    "Nov 10",
+    "yes",
+    "4821",
+    "skip",
+    "yes",
+    "(312) 448-2915, 312.448.2916",
+    "yes",
+    "AT&T",
+    "landline",
+    "business",
+    "Acme Plumbing LLC",
+    "500 W Madison St, Chicago, IL 60661",
+    "Zoë Łukasiewicz",
+    "Office Manager",
+    "(312) 448-2900",
+    "8472 1193 0045",
+    "no",
+    "ok",
+    "zoe@acmeplumbing.example",
+    "confirm",
+    "yes",
+    "Zoë Łukasiewicz",
+];
+
 /// A fresh data folder (SQLite database, key, LOAs) that is removed afterwards.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
