@@ -54,6 +54,30 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Measure turns, raw writes, LOA renders, memory and start-up in one run (BENCHMARKS.md).
+    Bench {
+        /// An administrative PostgreSQL URL, to measure PostgreSQL too (a scratch database is
+        /// created and dropped).
+        #[arg(long)]
+        postgres: Option<String>,
+        #[arg(long, default_value_t = 400)]
+        conversations: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10_000)]
+        memory_conversations: usize,
+        #[arg(long, default_value_t = 2_000)]
+        loa_renders: usize,
+        /// Skip the comparison with Python's reportlab (installed in a virtual environment).
+        #[arg(long)]
+        skip_reportlab: bool,
+    },
+    /// Used by `bench`: opens conversations mid-flow and prints this process's memory.
+    #[command(hide = true)]
+    BenchMemory {
+        #[arg(long)]
+        conversations: usize,
+    },
     /// Delete bill and CSR uploads of tickets finished more than PORTBOT_RETENTION_DAYS ago
     /// (the worker does this too).
     Retention,
@@ -250,6 +274,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             console::run(&service, &Customer::console(&id), mode).await
         }
+        Command::Bench {
+            postgres,
+            conversations,
+            concurrency,
+            memory_conversations,
+            loa_renders,
+            skip_reportlab,
+        } => {
+            let options = crate::bench::BenchOptions {
+                postgres_url: postgres,
+                conversations,
+                concurrency: concurrency.max(1),
+                memory_conversations,
+                loa_renders: loa_renders.max(1),
+                skip_reportlab,
+            };
+            print!("{}", crate::bench::run(&options).await?);
+            Ok(())
+        }
+        Command::BenchMemory { conversations } => crate::bench::memory_child(conversations).await,
         Command::Retention => {
             let service = Service::start(config).await?;
             let purged = service.apply_retention().await?;

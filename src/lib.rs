@@ -24,7 +24,9 @@
 //! - [`store`]: sqlx over SQLite (default) or PostgreSQL, one code path; migrations per backend.
 //! - [`secrets`]: encryption at rest for PINs, account numbers and documents.
 //! - [`config`]: typed configuration from the environment.
+//! - [`bench`]: `portbot bench`, the headline performance figures beside their limits.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod console;

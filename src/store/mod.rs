@@ -155,7 +155,10 @@ impl Store {
         let migrator = match backend {
             Backend::Sqlite => {
                 prepare_sqlite_file(url)?;
-                options = options.after_connect(|conn, _meta| {
+                // SQLite commits one writer at a time. Every turn writes, so one connection
+                // makes turns queue fairly in the pool (woken in order) instead of sleeping in
+                // SQLite's busy handler, which ruins tail latency under load.
+                options = options.max_connections(1).after_connect(|conn, _meta| {
                     Box::pin(async move {
                         // WAL lets readers run beside the one writer; busy_timeout makes writers
                         // queue instead of failing at once. Both are per connection (WAL is also
@@ -187,6 +190,22 @@ impl Store {
             return Err(e);
         }
         Ok(store)
+    }
+
+    /// One single-row upsert transaction, the smallest write the database commits: the
+    /// benchmark's yardstick for a customer turn (`portbot bench`).
+    pub async fn upsert_probe(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {

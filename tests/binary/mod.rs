@@ -227,19 +227,27 @@ impl SmtpSink {
         }
         let port = port.unwrap_or_else(free_port);
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new("python3")
-            .arg(manifest_path("tests/support/smtp_sink.py"))
-            .arg(port.to_string())
-            .arg(dir.path())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the SMTP server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line.trim(), "ready", "the SMTP server did not start");
-        Some(SmtpSink { child, port, dir })
+        // A busy machine can make the first start miss its own readiness check: try again.
+        for _ in 0..3 {
+            let mut child = Command::new("python3")
+                .arg(manifest_path("tests/support/smtp_sink.py"))
+                .arg(port.to_string())
+                .arg(dir.path())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("start the SMTP server");
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            if line.trim() == "ready" {
+                return Some(SmtpSink { child, port, dir });
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+        panic!("the SMTP server did not start on port {port}");
     }
 
     pub fn url(&self) -> String {

@@ -46,7 +46,8 @@ async def main():
     port = int(sys.argv[1])
     out = pathlib.Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
-    controller = Controller(Sink(out), hostname="127.0.0.1", port=port)
+    # A generous start-up check: CI machines are busy, and the default 1-5 s can run out.
+    controller = Controller(Sink(out), hostname="127.0.0.1", port=port, ready_timeout=60)
     controller.start()
     print("ready", flush=True)
     try:

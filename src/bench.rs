@@ -1,0 +1,538 @@
+//! `portbot bench`: the headline figures in one run, each beside the limit it is measured
+//! against in the same run (these machines are shared and noisy, so ratios are what count).
+//!
+//! 1. Customer turns per second through engine and store on a SQLite file in WAL mode, many
+//!    conversations in flight, with p50/p99 turn latency;
+//! 2. raw single-row upsert transactions per second on the same database: the limit;
+//! 3. the same two on PostgreSQL when a URL is given;
+//! 4. LOA renders per second, against the same content rendered by Python's reportlab;
+//! 5. resident memory of a process holding 10,000 conversations mid-flow;
+//! 6. start-up time, from process start to the first message, on that database.
+//!
+//! The method is written down in `BENCHMARKS.md`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+use crate::config::Config;
+use crate::conversation::Input;
+use crate::service::{Customer, Service};
+
+/// Answers from the menu to the summary: every question of a business landline request, so a
+/// conversation stays mid-flow (no ticket is signed) and each answer is one full turn.
+const SCRIPT: &[&str] = &[
+    "1",
+    "yes",
+    "skip",
+    "yes",
+    "4821",
+    "skip",
+    "yes",
+    "312-448-2915, 312-448-2916",
+    "yes",
+    "AT&T",
+    "landline",
+    "business",
+    "Acme Plumbing LLC",
+    "500 W Madison St, Suite 1200, Chicago, IL 60661",
+    "Zoë Łukasiewicz",
+    "Office Manager",
+    "(312) 448-2900",
+    "8472 1193 0045",
+    "no",
+    "ok",
+    "zoe@acmeplumbing.example",
+];
+
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// An administrative PostgreSQL URL; a scratch database is created under it and dropped.
+    pub postgres_url: Option<String>,
+    /// Conversations driven through the turn benchmark.
+    pub conversations: usize,
+    /// Conversations in flight at once.
+    pub concurrency: usize,
+    /// Conversations held open for the memory figure.
+    pub memory_conversations: usize,
+    /// LOAs rendered for the LOA figure.
+    pub loa_renders: usize,
+    /// Skip the reportlab comparison (it installs reportlab in a virtual environment).
+    pub skip_reportlab: bool,
+}
+
+/// One benchmark line.
+struct Row {
+    what: String,
+    value: String,
+    limit: String,
+    verdict: String,
+}
+
+/// Runs every benchmark and returns the table (Markdown).
+pub async fn run(options: &BenchOptions) -> anyhow::Result<String> {
+    let mut rows = Vec::new();
+
+    let dir = tempfile::tempdir()?;
+    let sqlite = turn_benchmark("SQLite (WAL)", dir.path(), None, options).await?;
+    rows.extend(sqlite);
+
+    if let Some(admin) = &options.postgres_url {
+        let name = format!("portbot_bench_{}", std::process::id());
+        let mut conn = PgConnection::connect(admin)
+            .await
+            .context("connecting to PostgreSQL")?;
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        let url = with_database(admin, &name);
+        let pg_dir = tempfile::tempdir()?;
+        let result = turn_benchmark("PostgreSQL", pg_dir.path(), Some(&url), options).await;
+        sqlx::query(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await?;
+        rows.extend(result?);
+    }
+
+    rows.extend(loa_benchmark(options)?);
+    rows.extend(memory_and_startup(options).await?);
+
+    let mut table =
+        String::from("| figure | measured | limit / target | verdict |\n|---|---|---|---|\n");
+    for row in rows {
+        table.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            row.what, row.value, row.limit, row.verdict
+        ));
+    }
+    Ok(table)
+}
+
+fn config_for(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Config> {
+    let data_dir = data_dir.display().to_string();
+    let database_url = database_url.map(str::to_string);
+    let key = {
+        use base64::Engine;
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random key: {e}"))?;
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    };
+    Ok(Config::from_lookup(|name| match name {
+        "PORTBOT_DATA_DIR" => Some(data_dir.clone()),
+        "DATABASE_URL" => database_url.clone(),
+        "PORTBOT_SECRET_KEY" => Some(key.clone()),
+        "PORTBOT_NOW" => Some("2026-11-23T15:00:00Z".into()),
+        "PORTBOT_PROVIDER_NAME" => Some("Example Voice Co.".into()),
+        _ => None,
+    })?)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Drives `conversations` scripted conversations, `concurrency` at a time, then measures raw
+/// upserts on the same store with the same concurrency.
+async fn turn_benchmark(
+    label: &str,
+    data_dir: &Path,
+    database_url: Option<&str>,
+    options: &BenchOptions,
+) -> anyhow::Result<Vec<Row>> {
+    let service = Arc::new(Service::start(config_for(data_dir, database_url)?).await?);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..options.concurrency {
+        let service = service.clone();
+        let next = next.clone();
+        let total = options.conversations;
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= total {
+                    return Ok::<_, anyhow::Error>(latencies);
+                }
+                let customer = Customer::console(&format!("bench-{n}"));
+                for (i, answer) in SCRIPT.iter().enumerate() {
+                    let t = Instant::now();
+                    service
+                        .turn(
+                            &customer,
+                            Some(format!("bench-{n}-{i}")),
+                            Input::Text(answer.to_string()),
+                        )
+                        .await?;
+                    latencies.push(t.elapsed());
+                }
+            }
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let turns_per_s = latencies.len() as f64 / elapsed.as_secs_f64();
+    let p50 = percentile(&latencies, 0.50);
+    let p99 = percentile(&latencies, 0.99);
+
+    // The limit: the same number of single-row upsert transactions, same concurrency.
+    let writes = latencies.len();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..options.concurrency {
+        let service = service.clone();
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            let value = vec![7u8; 600];
+            while next.fetch_add(1, Ordering::Relaxed) < writes {
+                service
+                    .store
+                    .upsert_probe(&format!("bench:{task}"), &value)
+                    .await?;
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let upserts_per_s = writes as f64 / started.elapsed().as_secs_f64();
+    let ratio = turns_per_s / upserts_per_s;
+    Ok(vec![
+        Row {
+            what: format!(
+                "{label}: customer turns/s ({} conversations, {} in flight)",
+                options.conversations, options.concurrency
+            ),
+            value: format!("{turns_per_s:.0}/s"),
+            limit: String::new(),
+            verdict: String::new(),
+        },
+        Row {
+            what: format!("{label}: raw single-row upsert transactions/s"),
+            value: format!("{upserts_per_s:.0}/s"),
+            limit: String::new(),
+            verdict: String::new(),
+        },
+        Row {
+            what: format!("{label}: turns / raw upserts"),
+            value: format!("{:.0}%", ratio * 100.0),
+            limit: "at least 50%".into(),
+            verdict: verdict(ratio >= 0.5),
+        },
+        Row {
+            what: format!("{label}: turn latency p50 / p99"),
+            value: format!("{} / {}", ms(p50), ms(p99)),
+            limit: "p99 under 2 ms".into(),
+            verdict: verdict(p99 < Duration::from_millis(2)),
+        },
+    ])
+}
+
+fn verdict(met: bool) -> String {
+    if met { "met".into() } else { "NOT met".into() }
+}
+
+/// LOA renders per second on one core, and the same content through reportlab.
+fn loa_benchmark(options: &BenchOptions) -> anyhow::Result<Vec<Row>> {
+    let prompts = crate::prompts::Prompts::builtin()?;
+    let provider = crate::porting::ProviderInfo {
+        name: "Example Voice Co.".into(),
+        address: "100 Example Ave, Suite 200, Chicago, IL 60601".into(),
+        contact: "porting@example.com, (312) 448-2900".into(),
+    };
+    let (request, signature) = crate::loa::sample_request(false, 10);
+    let mut bytes = 0;
+    // Warm the font caches as a long-running bot would have them.
+    for _ in 0..20 {
+        bytes = crate::loa::render(&request, &signature, &provider, &prompts.loa)?.len();
+    }
+    let started = Instant::now();
+    for _ in 0..options.loa_renders {
+        std::hint::black_box(crate::loa::render(
+            &request,
+            &signature,
+            &provider,
+            &prompts.loa,
+        )?);
+    }
+    let ours = options.loa_renders as f64 / started.elapsed().as_secs_f64();
+    let mut rows = vec![
+        Row {
+            what: "LOA renders/s, 10 numbers, one core".into(),
+            value: format!("{ours:.0}/s"),
+            limit: "at least 1,000/s".into(),
+            verdict: verdict(ours >= 1000.0),
+        },
+        Row {
+            what: "LOA size, 10 numbers".into(),
+            value: format!("{:.1} KB", bytes as f64 / 1000.0),
+            limit: "at most 60 KB".into(),
+            verdict: verdict(bytes <= 60_000),
+        },
+    ];
+    if !options.skip_reportlab {
+        match reportlab_rate(&request, &signature, &provider) {
+            Ok((theirs, their_bytes)) => rows.push(Row {
+                what: format!(
+                    "reportlab, same content ({:.1} KB each): renders/s, and ours / theirs",
+                    their_bytes as f64 / 1000.0
+                ),
+                value: format!("{theirs:.0}/s; {:.1}x", ours / theirs),
+                limit: "ours at least 10x".into(),
+                verdict: verdict(ours / theirs >= 10.0),
+            }),
+            Err(e) => rows.push(Row {
+                what: "reportlab comparison".into(),
+                value: format!("not run: {e}"),
+                limit: "ours at least 10x".into(),
+                verdict: "unknown".into(),
+            }),
+        }
+    }
+    Ok(rows)
+}
+
+/// Installs reportlab in a virtual environment (once, cached) and runs
+/// `benches/reportlab_loa.py` on the same request; returns renders/s and bytes.
+fn reportlab_rate(
+    request: &crate::porting::PortRequest,
+    signature: &crate::porting::SignatureRecord,
+    provider: &crate::porting::ProviderInfo,
+) -> anyhow::Result<(f64, usize)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("benches/reportlab_loa.py");
+    if !script.exists() {
+        bail!("{} is missing (run from the source tree)", script.display());
+    }
+    let venv = std::env::var_os("PORTBOT_BENCH_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("portbot-bench-venv"));
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let status = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .context("python3 -m venv")?;
+        if !status.success() {
+            bail!(
+                "could not create a virtual environment at {}",
+                venv.display()
+            );
+        }
+    }
+    let has_reportlab = std::process::Command::new(&python)
+        .args(["-c", "import reportlab"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_reportlab {
+        let status = std::process::Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "reportlab",
+            ])
+            .status()
+            .context("pip install reportlab")?;
+        if !status.success() {
+            bail!("pip install reportlab failed");
+        }
+    }
+    let input = serde_json::json!({
+        "numbers": request.numbers.iter().map(|n| n.national()).collect::<Vec<_>>(),
+        "carrier": request.carrier,
+        "customer_name": request.customer_name,
+        "customer_type": request.customer_type.as_str(),
+        "address": request.service_address.one_line(),
+        "authorized_name": request.authorized_name,
+        "authorized_title": request.authorized_title,
+        "btn": request.btn.as_ref().map(|n| n.national()),
+        "account_number": request.account_number,
+        "number_type": request.number_type.as_str(),
+        "partial_port": request.partial_port,
+        "port_date": request.requested_port_date.format("%B %-d, %Y").to_string(),
+        "email": request.email.as_str(),
+        "provider": [provider.name.clone(), provider.address.clone(), provider.contact.clone()],
+        "signer_name": signature.signer_name,
+        "signer_id": signature.signer_id,
+        "signed_at": signature.signed_at.to_rfc3339(),
+        "request_id": signature.request_id,
+        "sha256": signature.content_sha256,
+        "font_dir": root.join("assets/fonts").display().to_string(),
+    });
+    let output = std::process::Command::new(&python)
+        .arg(&script)
+        .arg("300")
+        .arg(input.to_string())
+        .output()
+        .context("running the reportlab script")?;
+    if !output.status.success() {
+        bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    let text = String::from_utf8(output.stdout)?;
+    let mut parts = text.split_whitespace();
+    let rate: f64 = parts.next().context("no rate")?.parse()?;
+    let bytes: usize = parts.next().context("no size")?.parse()?;
+    Ok((rate, bytes))
+}
+
+/// Fills a database with conversations mid-flow in a child process, reads its resident memory,
+/// then times start-ups of `portbot chat` on that database.
+async fn memory_and_startup(options: &BenchOptions) -> anyhow::Result<Vec<Row>> {
+    let dir = tempfile::tempdir()?;
+    let exe = std::env::current_exe()?;
+    let output = std::process::Command::new(&exe)
+        .args(["bench-memory", "--conversations"])
+        .arg(options.memory_conversations.to_string())
+        .env("PORTBOT_DATA_DIR", dir.path())
+        .env("PORTBOT_NOW", "2026-11-23T15:00:00Z")
+        .env("PORTBOT_PROVIDER_NAME", "Example Voice Co.")
+        .env("RUST_LOG", "error")
+        .env_remove("DATABASE_URL")
+        .output()?;
+    if !output.status.success() {
+        bail!(
+            "bench-memory failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let report = String::from_utf8(output.stdout)?;
+    let kb = |name: &str| -> Option<u64> {
+        report
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    };
+    let rss = kb("VmRSS:").unwrap_or(0);
+    let peak = kb("VmHWM:").unwrap_or(0);
+
+    let mut startups = Vec::new();
+    for i in 0..15 {
+        let t = Instant::now();
+        let mut child = std::process::Command::new(&exe)
+            .args(["chat", "--json", "--user"])
+            .arg(format!("startup-{i}"))
+            .env("PORTBOT_DATA_DIR", dir.path())
+            .env("PORTBOT_PROVIDER_NAME", "Example Voice Co.")
+            .env("RUST_LOG", "error")
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut first = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first)?;
+        if first.is_empty() {
+            bail!("portbot chat printed nothing");
+        }
+        startups.push(t.elapsed());
+        drop(child.stdin.take());
+        child.wait()?;
+    }
+    startups.sort();
+    let median = percentile(&startups, 0.5);
+    Ok(vec![
+        Row {
+            what: format!(
+                "resident memory with {} conversations mid-flow (now / peak)",
+                options.memory_conversations
+            ),
+            value: format!(
+                "{:.1} MB / {:.1} MB",
+                rss as f64 / 1024.0,
+                peak as f64 / 1024.0
+            ),
+            limit: "under 64 MB".into(),
+            verdict: verdict(peak < 64 * 1024),
+        },
+        Row {
+            what: "start-up to first message on that database (median of 15 / slowest)".into(),
+            value: format!(
+                "{} / {}",
+                ms(median),
+                ms(*startups.last().unwrap_or(&Duration::ZERO))
+            ),
+            limit: "under 100 ms".into(),
+            verdict: verdict(median < Duration::from_millis(100)),
+        },
+    ])
+}
+
+/// The hidden `portbot bench-memory`: opens `conversations` conversations mid-flow (the
+/// checklist started), then prints this process's memory lines from /proc.
+pub async fn memory_child(conversations: usize) -> anyhow::Result<()> {
+    let service = Arc::new(Service::start(Config::from_env()?).await?);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let service = service.clone();
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= conversations {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                let customer = Customer::console(&format!("memory-{n}"));
+                for answer in &SCRIPT[..4] {
+                    service
+                        .turn(&customer, None, Input::Text(answer.to_string()))
+                        .await?;
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    for line in status.lines() {
+        if line.starts_with("VmRSS:") || line.starts_with("VmHWM:") {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+/// `postgres://user@host:port/db?x` with the database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
