@@ -385,3 +385,12 @@ fn psql(url: &str, sql: &str) {
         .expect("psql runs");
     assert!(status.success(), "psql {sql:?} failed");
 }
+
+impl Chat {
+    /// Sends one customer line without waiting for the answer (to kill the bot mid-turn).
+    pub fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("chat is open");
+        writeln!(stdin, "{line}").expect("write stdin");
+        stdin.flush().expect("flush stdin");
+    }
+}
