@@ -315,3 +315,90 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+impl Sandbox {
+    /// Like [`Sandbox::chat`], with `RUST_LOG=debug` and the log written to `log` instead of the
+    /// test's stderr, so a test can search it.
+    pub fn chat_logged(&self, user: &str, log: &Path) -> Chat {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("open the log file");
+        let mut child = self
+            .command(&["chat", "--json", "--user", user])
+            .env("RUST_LOG", "debug")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start portbot chat");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        Chat {
+            child,
+            stdin: Some(stdin),
+            stdout,
+        }
+    }
+}
+
+/// A fresh PostgreSQL database for a binary test, dropped (with its connections) afterwards.
+pub struct PgDatabase {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Creates `portbot_b_<random>` through `admin` (a `postgres://` URL) with `psql`.
+    pub fn create(admin: &str) -> PgDatabase {
+        let mut bytes = [0u8; 6];
+        getrandom::fill(&mut bytes).unwrap();
+        let name = format!(
+            "portbot_b_{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        psql(admin, &format!("CREATE DATABASE {name}"));
+        let (base, query) = match admin.split_once('?') {
+            Some((base, query)) => (base, format!("?{query}")),
+            None => (admin, String::new()),
+        };
+        let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+        let base = match base[scheme_end..].find('/') {
+            Some(slash) => &base[..scheme_end + slash],
+            None => base,
+        };
+        PgDatabase {
+            admin: admin.to_string(),
+            url: format!("{base}/{name}{query}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        psql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let status = Command::new("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "psql {sql:?} failed");
+}
+
+impl Chat {
+    /// Sends one customer line without waiting for the answer (to kill the bot mid-turn).
+    pub fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("chat is open");
+        writeln!(stdin, "{line}").expect("write stdin");
+        stdin.flush().expect("flush stdin");
+    }
+}
