@@ -231,11 +231,11 @@ impl Service {
         let engine = self.engine();
         for _ in 0..MAX_TRIES {
             let now = self.now();
-            let (conversation, mut greeting) = match self
+            let (open, has_notices) = self
                 .store
-                .open_conversation(&customer.platform, &customer.id)
-                .await?
-            {
+                .open_conversation_for_turn(&customer.platform, &customer.id)
+                .await?;
+            let (conversation, mut greeting) = match open {
                 Some(c) => (c, Vec::new()),
                 None => {
                     let (state, mut greeting) = engine.start();
@@ -250,10 +250,13 @@ impl Service {
             };
             let state = parse_state(conversation.id, &conversation.state)?;
             let turn = engine.step(state, input.clone(), now);
-            let notices = self
-                .store
-                .pending_chat_notices(&customer.platform, &customer.id)
-                .await?;
+            let notices = if has_notices {
+                self.store
+                    .pending_chat_notices(&customer.platform, &customer.id)
+                    .await?
+            } else {
+                Vec::new()
+            };
 
             let mut write = TurnWrite {
                 conversation_id: conversation.id,

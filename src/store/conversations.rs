@@ -70,6 +70,37 @@ impl Store {
             .collect()
     }
 
+    /// The customer's open conversation, as [`Store::open_conversation`], and whether chat notices
+    /// may be waiting for them, in one query: a turn looks the notices up only when some are.
+    pub async fn open_conversation_for_turn(
+        &self,
+        platform: &str,
+        customer_id: &str,
+    ) -> Result<(Option<Conversation>, bool), StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS}, CASE WHEN EXISTS (SELECT 1 FROM outbox o \
+             WHERE o.customer_platform = $1 AND o.customer_id = $2 AND o.channel = 'chat' \
+             AND o.delivered_at IS NULL) THEN 1 ELSE 0 END AS has_notices \
+             FROM conversations WHERE platform = $1 AND customer_id = $2 AND status IN ($3, $4) \
+             ORDER BY id DESC LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(platform)
+            .bind(customer_id)
+            .bind(ConversationStatus::Active.as_str())
+            .bind(ConversationStatus::PausedForAgent.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            // Without an open conversation, notices may still wait (from a finished one).
+            None => Ok((None, true)),
+            Some(row) => Ok((
+                Some(from_row(&row)?),
+                row.try_get::<i64, _>("has_notices")? != 0,
+            )),
+        }
+    }
+
     /// Starts a conversation: status active, version 0.
     pub async fn create_conversation(
         &self,
@@ -162,19 +193,30 @@ impl Store {
             };
         }
 
-        for line in &turn.transcript {
-            sqlx::query(
+        // All the turn's lines in one statement: one round trip however many replies.
+        if !turn.transcript.is_empty() {
+            let rows: Vec<String> = (0..turn.transcript.len())
+                .map(|i| {
+                    let p = 3 + i * 4;
+                    format!("($1, ${p}, ${}, ${}, ${}, $2)", p + 1, p + 2, p + 3)
+                })
+                .collect();
+            let sql = format!(
                 "INSERT INTO transcript (conversation_id, who, text, attachment, \
-                 platform_message_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(turn.conversation_id)
-            .bind(line.who.as_str())
-            .bind(&line.text)
-            .bind(line.attachment.as_deref())
-            .bind(line.platform_message_id.as_deref())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+                 platform_message_id, at) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(turn.conversation_id)
+                .bind(now);
+            for line in &turn.transcript {
+                query = query
+                    .bind(line.who.as_str())
+                    .bind(&line.text)
+                    .bind(line.attachment.as_deref())
+                    .bind(line.platform_message_id.as_deref());
+            }
+            query.execute(&mut *tx).await?;
         }
 
         let owner = Owner::Conversation(turn.conversation_id);
