@@ -6,7 +6,7 @@ mod fake;
 
 use std::time::Duration;
 
-use fake::{AGENT_CHANNEL, AGENT_ROLE, FakeDiscord, GUILD, INTAKE, TOKEN, User};
+use fake::{AGENT_CHANNEL, AGENT_ROLE, APPLICATION, FakeDiscord, GUILD, INTAKE, TOKEN, User};
 use portbot::config::Config;
 use portbot::discord::DiscordConfig;
 use portbot::service::{Customer, Service};
@@ -41,6 +41,27 @@ fn config(dir: &std::path::Path) -> Config {
     .unwrap()
 }
 
+/// The Discord settings for the fake server, with `role` as the agent role.
+fn discord_config(fake: &FakeDiscord, role: u64) -> DiscordConfig {
+    let vars = [
+        ("DISCORD_TOKEN", TOKEN.to_string()),
+        ("PORTBOT_DISCORD_GUILD_ID", GUILD.to_string()),
+        ("PORTBOT_DISCORD_INTAKE_CHANNEL_ID", INTAKE.to_string()),
+        ("PORTBOT_DISCORD_AGENT_ROLE_ID", role.to_string()),
+        (
+            "PORTBOT_DISCORD_AGENT_CHANNEL_ID",
+            AGENT_CHANNEL.to_string(),
+        ),
+        ("PORTBOT_DISCORD_API_URL", fake.api_url.clone()),
+    ];
+    DiscordConfig::from_lookup(|name| {
+        vars.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap()
+}
+
 impl Harness {
     async fn start() -> Harness {
         let _ = tracing_subscriber::fmt()
@@ -62,22 +83,7 @@ impl Harness {
     /// `main`, never spawned: its outbox loop's future is not `Send`).
     async fn start_bot(&mut self) {
         let config = config(self.dir.path());
-        let api = self.fake.api_url.clone();
-        let discord = DiscordConfig::from_lookup(|name| {
-            Some(
-                match name {
-                    "DISCORD_TOKEN" => TOKEN.to_string(),
-                    "PORTBOT_DISCORD_GUILD_ID" => GUILD.to_string(),
-                    "PORTBOT_DISCORD_INTAKE_CHANNEL_ID" => INTAKE.to_string(),
-                    "PORTBOT_DISCORD_AGENT_ROLE_ID" => AGENT_ROLE.to_string(),
-                    "PORTBOT_DISCORD_AGENT_CHANNEL_ID" => AGENT_CHANNEL.to_string(),
-                    "PORTBOT_DISCORD_API_URL" => api.clone(),
-                    _ => return None,
-                }
-                .to_string(),
-            )
-        })
-        .unwrap();
+        let discord = discord_config(&self.fake, AGENT_ROLE);
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -210,25 +216,15 @@ async fn up_to_the_pin(h: &mut Harness, zoe: &User) -> Value {
     pin
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_port_in_ends_with_the_loa_attached_in_the_private_thread() {
-    let mut h = Harness::start().await;
-    let zoe = zoe();
-    let question = up_to_the_pin(&mut h, &zoe).await;
-
-    // The thread is private, not invitable, under the intake channel, with the customer in it.
-    let calls = h.fake.calls();
-    let thread = calls.iter().find(|c| c.path.ends_with("/threads")).unwrap();
-    assert_eq!(thread.path, format!("/api/v10/channels/{INTAKE}/threads"));
-    assert_eq!(thread.json["type"], 12);
-    assert_eq!(thread.json["invitable"], false);
-    assert!(calls.iter().any(|c| c.method == "PUT"
-        && c.path == format!("/api/v10/channels/{}/thread-members/{}", h.thread, zoe.id)));
+/// The whole port-in through the thread: buttons, an uploaded bill, the PIN and account number
+/// in modals, the summary embed, consent and the signature modal. Returns the ticket number.
+async fn port_in(h: &mut Harness, zoe: &User) -> String {
+    let question = up_to_the_pin(h, zoe).await;
 
     // The PIN goes through the modal, never through the channel.
     let private = button(&question, "Enter privately");
     let since = h.fake.calls().len();
-    h.fake.press(&zoe, &question, &private);
+    h.fake.press(zoe, &question, &private);
     let modal = h
         .fake
         .wait_for("the modal", |calls| {
@@ -239,7 +235,7 @@ async fn a_full_port_in_ends_with_the_loa_attached_in_the_private_thread() {
         })
         .await;
     assert_eq!(modal["data"]["custom_id"], private);
-    h.fake.submit_modal(&zoe, h.thread, &private, "4821");
+    h.fake.submit_modal(zoe, h.thread, &private, "4821");
     let mut question = h.next_question().await;
 
     for answer in [
@@ -251,20 +247,20 @@ async fn a_full_port_in_ends_with_the_loa_attached_in_the_private_thread() {
         "landline",
         "business",
         "Acme Plumbing LLC",
-        "500 W Madison St, Suite 1200, Chicago, IL 60661",
+        "500 W Madison St, Chicago, IL 60661",
         "Zoë Łukasiewicz",
         "Office Manager",
         "(312) 448-2900",
     ] {
-        question = h.say(&zoe, answer).await;
+        question = h.say(zoe, answer).await;
     }
     assert_eq!(step(&question), "account_number");
     let private = button(&question, "Enter privately");
     h.fake
-        .submit_modal(&zoe, h.thread, &private, "8472 1193 0045");
+        .submit_modal(zoe, h.thread, &private, "8472 1193 0045");
     h.next_question().await;
     for answer in ["no", "ok", "zoe@acmeplumbing.example"] {
-        question = h.say(&zoe, answer).await;
+        question = h.say(zoe, answer).await;
     }
     assert_eq!(step(&question), "summary");
     assert!(
@@ -273,21 +269,29 @@ async fn a_full_port_in_ends_with_the_loa_attached_in_the_private_thread() {
             .is_some_and(|d| d.contains("Acme Plumbing LLC")),
         "the summary is an embed: {question}"
     );
-    h.fake.press(&zoe, &question, &button(&question, "Confirm"));
+    sign(h, zoe, &question).await
+}
+
+/// Confirms the summary, agrees and signs in the modal; returns the number on the LOA posted.
+async fn sign(h: &mut Harness, zoe: &User, summary: &Value) -> String {
+    h.fake.press(zoe, summary, &button(summary, "Confirm"));
     let consent = h.next_question().await;
     h.fake
-        .press(&zoe, &consent, &button(&consent, "Yes, I agree"));
+        .press(zoe, &consent, &button(&consent, "Yes, I agree"));
     let signature = h.next_question().await;
     assert_eq!(step(&signature), "signature");
-    let sign = button(&signature, "Sign");
-    h.fake
-        .submit_modal(&zoe, h.thread, &sign, "Zoë Łukasiewicz");
-
+    let since = h.seen;
+    h.fake.submit_modal(
+        zoe,
+        h.thread,
+        &button(&signature, "Sign"),
+        "Zoë Łukasiewicz",
+    );
     let thread_messages = format!("/api/v10/channels/{}/messages", h.thread);
     let loa = h
         .fake
         .wait_for("the LOA in the thread", |calls| {
-            calls
+            calls[since..]
                 .iter()
                 .find(|c| c.path == thread_messages && !c.files.is_empty())
                 .cloned()
@@ -302,6 +306,24 @@ async fn a_full_port_in_ends_with_the_loa_attached_in_the_private_thread() {
         .trim_end_matches(".pdf")
         .to_string();
     assert!(loa.json["content"].as_str().unwrap().contains(&number));
+    h.seen = h.fake.calls().len();
+    number
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_port_in_ends_with_the_loa_attached_in_the_private_thread() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let number = port_in(&mut h, &zoe).await;
+
+    // The thread is private, not invitable, under the intake channel, with the customer in it.
+    let calls = h.fake.calls();
+    let thread = calls.iter().find(|c| c.path.ends_with("/threads")).unwrap();
+    assert_eq!(thread.path, format!("/api/v10/channels/{INTAKE}/threads"));
+    assert_eq!(thread.json["type"], 12);
+    assert_eq!(thread.json["invitable"], false);
+    assert!(calls.iter().any(|c| c.method == "PUT"
+        && c.path == format!("/api/v10/channels/{}/thread-members/{}", h.thread, zoe.id)));
 
     let agents = format!("/api/v10/channels/{AGENT_CHANNEL}/messages");
     let notice = h
@@ -396,4 +418,144 @@ async fn a_button_posted_before_a_restart_still_works_after_it() {
     h.fake
         .press(&zoe, &keep, &button(&keep, "Yes, I'll keep it active"));
     assert_eq!(step(&h.next_question().await), "bill_copy");
+}
+
+/// The bot's answer to the interaction with `token`: an immediate response's data, or the
+/// first follow-up after a deferral.
+async fn answer_to(h: &Harness, token: &str) -> Value {
+    let callback = format!("/{token}/callback");
+    let followup = format!("/webhooks/{APPLICATION}/{token}");
+    h.fake
+        .wait_for("the answer to an interaction", |calls| {
+            calls.iter().find_map(|c| {
+                if c.path.ends_with(&callback) && c.json["type"] == 4 {
+                    Some(c.json["data"].clone())
+                } else if c.path.ends_with(&followup) {
+                    Some(c.json.clone())
+                } else {
+                    None
+                }
+            })
+        })
+        .await
+}
+
+fn number_option(number: &str) -> Value {
+    json!({ "name": "number", "type": 3, "value": number })
+}
+
+fn ephemeral(reply: &Value) -> bool {
+    reply["flags"].as_u64().is_some_and(|f| f & 64 != 0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_without_the_agent_role_is_refused_politely_on_ticket_commands() {
+    let h = Harness::start().await;
+    let zoe = zoe();
+    let token = h.fake.slash(&zoe, INTAKE, "ticket", "list", json!([]));
+    let reply = answer_to(&h, &token).await;
+    assert!(ephemeral(&reply), "{reply}");
+    assert!(
+        reply["content"]
+            .as_str()
+            .unwrap()
+            .contains("for our porting agents"),
+        "{reply}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_is_fixed_in_the_thread_and_the_pin_reveal_is_for_the_agent_alone() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let number = port_in(&mut h, &zoe).await;
+    let ana = User::agent(700_000_000_000_000_002, "ana");
+
+    let token = h.fake.slash(
+        &ana,
+        AGENT_CHANNEL,
+        "ticket",
+        "reveal-pin",
+        json!([number_option(&number)]),
+    );
+    let reply = answer_to(&h, &token).await;
+    assert!(ephemeral(&reply), "{reply}");
+    assert!(reply["content"].as_str().unwrap().contains("4821"));
+
+    let token = h.fake.slash(
+        &ana,
+        AGENT_CHANNEL,
+        "ticket",
+        "claim",
+        json!([number_option(&number)]),
+    );
+    assert!(
+        answer_to(&h, &token).await["content"]
+            .as_str()
+            .unwrap()
+            .contains("in review")
+    );
+    h.seen = h.fake.calls().len();
+    let token = h.fake.slash(
+        &ana,
+        AGENT_CHANNEL,
+        "ticket",
+        "reject",
+        json!([
+            number_option(&number),
+            { "name": "codes", "type": 3, "value": "ADDRESS_MISMATCH" },
+            { "name": "note", "type": 3, "value": "The carrier has Suite 1200" },
+        ]),
+    );
+    assert!(
+        answer_to(&h, &token).await["content"]
+            .as_str()
+            .unwrap()
+            .contains("needs info")
+    );
+
+    // The thread is told at once and asks exactly the address; the customer signs again.
+    let question = h.next_question().await;
+    assert_eq!(step(&question), "service_address");
+    let told = h.fake.calls().iter().any(|c| {
+        c.path == format!("/api/v10/channels/{}/messages", h.thread)
+            && c.json["content"]
+                .as_str()
+                .is_some_and(|t| t.contains(&number) && t.contains("needs a fix"))
+    });
+    assert!(told, "the rejection is posted in the thread");
+    let summary = h
+        .say(&zoe, "500 W Madison St, Suite 1200, Chicago, IL 60661")
+        .await;
+    assert_eq!(step(&summary), "summary");
+    assert_eq!(sign(&mut h, &zoe, &summary).await, number);
+
+    let service = h.service().await;
+    let ticket = service.store.ticket(&number).await.unwrap().unwrap();
+    assert_eq!(ticket.status.as_str(), "submitted");
+    assert_eq!(ticket.loa_version, 2);
+    let events = service.store.ticket_events(&number).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "pin_revealed" && e.actor.ends_with(&ana.id.to_string())),
+        "the reveal is audited: {events:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_the_guild_does_not_have_stops_start_up_naming_the_setting() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let service = Service::start(config(dir.path())).await.unwrap();
+    let discord = discord_config(&fake, 123_456_789);
+    let error = portbot::discord::run(service, discord, std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("PORTBOT_DISCORD_AGENT_ROLE_ID:"),
+        "{error}"
+    );
 }

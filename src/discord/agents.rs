@@ -51,6 +51,7 @@ async fn agent(ctx: Context<'_>) -> Result<Option<String>, Error> {
 async fn outcome(ctx: Context<'_>, result: Result<Ticket, WorkflowError>) -> Result<(), Error> {
     match result {
         Ok(ticket) => {
+            tell_customer(ctx, &ticket).await?;
             let text = fill(
                 ctx.data().words.message("ticket_changed"),
                 &[
@@ -63,6 +64,35 @@ async fn outcome(ctx: Context<'_>, result: Result<Ticket, WorkflowError>) -> Res
         Err(WorkflowError::Service(e)) => Err(e.into()),
         Err(refused) => ephemeral(ctx, refused.to_string()).await,
     }
+}
+
+/// What the action changed for the customer, in their open thread now (the notice and the
+/// question they are asked, e.g. the field to fix). A customer with nothing open sees it with
+/// their next message, as in the terminal.
+async fn tell_customer(ctx: Context<'_>, ticket: &Ticket) -> Result<(), Error> {
+    let bot = Arc::clone(ctx.data());
+    if ticket.customer_platform != super::PLATFORM {
+        return Ok(());
+    }
+    let customer = bot.customer(&ticket.customer_id, None);
+    let Some(channel) = bot
+        .service
+        .conversation_of(&customer)
+        .await?
+        .and_then(|c| c.channel_id)
+        .and_then(|id| id.parse::<u64>().ok())
+    else {
+        return Ok(());
+    };
+    let replies = bot.service.open(&customer).await?;
+    post_replies(
+        &bot,
+        ctx.serenity_context(),
+        ChannelId::new(channel),
+        &customer,
+        &replies,
+    )
+    .await
 }
 
 fn ticket_line(bot: &Bot, t: &Ticket) -> String {
@@ -493,6 +523,26 @@ pub async fn resume(ctx: Context<'_>) -> Result<(), Error> {
         &replies,
     )
     .await?;
+    ephemeral(ctx, bot.words.message("done")).await
+}
+
+/// Take this thread's conversation over: the bot stops asking until `/port resume`.
+#[poise::command(slash_command, guild_only)]
+pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
+    let Some(me) = agent(ctx).await? else {
+        return Ok(());
+    };
+    let Some(customer) = thread_customer(ctx).await? else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    let bot = Arc::clone(ctx.data());
+    bot.service.pause_for_agent(&customer, &me).await?;
+    let text = fill(
+        bot.words.message("paused_by_agent"),
+        &[("agent", ctx.author().id.to_string())],
+    );
+    super::customer::say(ctx.serenity_context(), ctx.channel_id(), &text).await?;
     ephemeral(ctx, bot.words.message("done")).await
 }
 

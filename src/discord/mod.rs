@@ -69,6 +69,10 @@ pub fn intents() -> GatewayIntents {
 
 /// Connects to Discord and runs until `shutdown` completes. Settings Discord has to confirm
 /// (the token, the guild, channels and role) are checked first, naming the bad one.
+///
+/// Await this future (as `main` does); it cannot be `tokio::spawn`ed: the outbox loop passes an
+/// async closure to [`Worker::deliver`](crate::notify::worker::Worker::deliver), and the
+/// compiler cannot yet prove such a future `Send` for every lifetime.
 pub async fn run(
     service: Service,
     config: DiscordConfig,

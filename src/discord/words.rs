@@ -66,6 +66,7 @@ const KEYS: &[&str] = &[
     "needs_date",
     "needs_reason",
     "unknown_code",
+    "paused_by_agent",
 ];
 
 impl Words {

@@ -1,7 +1,7 @@
 //! What chat adapters with shared channels need beyond customer turns: find whose conversation
 //! a channel holds, and record what an agent says there without taking it as an answer.
 
-use super::{Customer, Service, ServiceError};
+use super::{Customer, Service, ServiceError, flow_name, parse_state, status_of};
 use crate::store::{Conversation, NewTranscriptLine, Speaker, TurnOutcome, TurnWrite};
 
 impl Service {
@@ -80,6 +80,43 @@ impl Service {
                     text: format!("{agent}: {text}"),
                     attachment: None,
                     platform_message_id: message_id.clone(),
+                }],
+                ..TurnWrite::new(&conversation, self.now())
+            };
+            match self.store.apply_turn(write).await? {
+                TurnOutcome::Applied { .. } | TurnOutcome::Duplicate => return Ok(true),
+                TurnOutcome::Conflict => continue,
+            }
+        }
+        Err(ServiceError::TooManyConflicts(5))
+    }
+
+    /// An agent takes the customer's conversation over: the bot stops asking until the agent
+    /// hands it back ([`Service::hand_back`]). Returns false when nothing is open.
+    pub async fn pause_for_agent(
+        &self,
+        customer: &Customer,
+        agent: &str,
+    ) -> Result<bool, ServiceError> {
+        for _ in 0..5 {
+            let Some(conversation) = self.conversation_of(customer).await? else {
+                return Ok(false);
+            };
+            let mut state = parse_state(conversation.id, &conversation.state)?;
+            if state.paused {
+                return Ok(true);
+            }
+            state.paused = true;
+            let write = TurnWrite {
+                flow: flow_name(state.flow).into(),
+                step: state.step.clone(),
+                state: state.to_json(),
+                status: status_of(&state),
+                transcript: vec![NewTranscriptLine {
+                    who: Speaker::Agent,
+                    text: format!("[{agent}: paused]"),
+                    attachment: None,
+                    platform_message_id: None,
                 }],
                 ..TurnWrite::new(&conversation, self.now())
             };
