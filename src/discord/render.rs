@@ -295,8 +295,10 @@ mod tests {
         let text = [line.as_str(); 5].join("\n");
         let pieces = split(&text, MAX_CONTENT);
         assert!(pieces.iter().all(|p| p.chars().count() <= MAX_CONTENT));
+        // Two lines per piece; only the line breaks at the cuts are dropped.
         assert_eq!(pieces.len(), 3);
-        assert_eq!(pieces.concat().len(), 900 * 5);
+        assert!(pieces.iter().all(|p| p.split('\n').all(|l| l.len() == 900)));
+        assert_eq!(pieces.join("\n"), text);
     }
 
     #[test]
