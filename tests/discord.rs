@@ -559,3 +559,48 @@ async fn a_role_the_guild_does_not_have_stops_start_up_naming_the_setting() {
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dm_runs_the_conversation_right_there_with_typed_answers() {
+    let mut h = Harness::start().await;
+    let dm = 800_000_000_000_000_001;
+    let customer = User {
+        roles: None,
+        ..zoe()
+    };
+    h.thread = dm;
+    let menu = h.say(&customer, "hello").await;
+    assert_eq!(
+        button(&menu, "Port numbers in").split(':').nth(2),
+        Some("-")
+    );
+    let keep = h.say(&customer, "port numbers in").await;
+    assert_eq!(step(&keep), "keep_active");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_starts_the_flow_for_a_member_in_a_new_private_thread() {
+    let mut h = Harness::start().await;
+    let ana = User::agent(700_000_000_000_000_002, "ana");
+    let zoe = zoe();
+    let token = h.fake.start_for(&ana, &zoe);
+    let reply = answer_to(&h, &token).await;
+    assert!(ephemeral(&reply), "{reply}");
+    let calls = h.fake.calls();
+    let thread = calls
+        .iter()
+        .find(|c| c.path.ends_with("/threads"))
+        .expect("a private thread");
+    h.thread = thread.response["id"].as_str().unwrap().parse().unwrap();
+    assert!(calls.iter().any(|c| c.method == "PUT"
+        && c.path == format!("/api/v10/channels/{}/thread-members/{}", h.thread, zoe.id)));
+    let question = h.next_question().await;
+    assert_eq!(step(&question), "keep_active");
+    // It is the customer's conversation: their press moves it on.
+    h.fake.press(
+        &zoe,
+        &question,
+        &button(&question, "Yes, I'll keep it active"),
+    );
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+}

@@ -10,7 +10,10 @@
 //! - [`render`]: replies into messages, buttons, selects, embeds and modals within Discord's
 //!   limits.
 //! - `customer`: messages, button presses and modals from customers (and agents in their thread).
-//! - `commands`: the slash and context-menu commands.
+//! - `commands`: the customers' commands (`/port open`, `/port status`) and the one place that
+//!   decides what a user sees when a command fails.
+//! - `agents`: the agents' commands (`/ticket ...`, `/port start|pause|resume|ticket`, the
+//!   "Start port request" context menu), agent role only.
 //! - `outbox`: notifications from the outbox, posted in threads and in the agent channel.
 
 pub mod config;

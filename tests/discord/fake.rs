@@ -258,6 +258,24 @@ impl FakeDiscord {
         token
     }
 
+    /// `/port start user:@member` as `agent`.
+    pub fn start_for(&self, agent: &User, member: &User) -> String {
+        let data = json!({
+            "id": self.id().to_string(),
+            "name": "port",
+            "type": 1,
+            "guild_id": GUILD.to_string(),
+            "options": [{ "name": "start", "type": 1, "options": [
+                { "name": "user", "type": 6, "value": member.id.to_string() }
+            ]}],
+            "resolved": { "users": { member.id.to_string(): member.json() } },
+        });
+        let interaction = self.interaction(2, agent, AGENT_CHANNEL, data);
+        let token = interaction["token"].as_str().unwrap().to_string();
+        self.dispatch("INTERACTION_CREATE", interaction);
+        token
+    }
+
     /// A press on the button `custom_id` of a message the bot posted.
     pub fn press(&self, user: &User, message: &Value, custom_id: &str) -> String {
         let channel: u64 = message["channel_id"].as_str().unwrap().parse().unwrap();
