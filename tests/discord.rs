@@ -306,6 +306,14 @@ async fn sign(h: &mut Harness, zoe: &User, summary: &Value) -> String {
         .trim_end_matches(".pdf")
         .to_string();
     assert!(loa.json["content"].as_str().unwrap().contains(&number));
+    // The customer is pointed at the attachment, never at a path on the server.
+    let data_dir = h.dir.path().display().to_string();
+    assert!(
+        h.fake.calls()[since..]
+            .iter()
+            .all(|c| !c.json.to_string().contains(&data_dir)),
+        "a server path was posted"
+    );
     h.seen = h.fake.calls().len();
     number
 }

@@ -256,14 +256,23 @@ pub async fn post_turn(
             return say(ctx, channel, bot.words.message("failed")).await;
         }
     };
-    post_replies(bot, ctx, channel, customer, &result.replies).await?;
+    // The replies name the LOA by its path on the server; here it is the file attached below.
+    let mut replies = result.replies;
+    for ticket in &result.tickets {
+        for reply in &mut replies {
+            reply.text = reply
+                .text
+                .replace(&ticket.loa_path, &loa_file_name(&ticket.number));
+        }
+    }
+    post_replies(bot, ctx, channel, customer, &replies).await?;
     for ticket in &result.tickets {
         if let Some(pdf) = bot.service.ticket_loa(&ticket.number, None).await? {
             let text = fill(
                 bot.words.message("loa_attached"),
                 &[("number", ticket.number.clone())],
             );
-            let file = CreateAttachment::bytes(pdf, format!("LOA-{}.pdf", ticket.number));
+            let file = CreateAttachment::bytes(pdf, loa_file_name(&ticket.number));
             channel
                 .send_message(ctx, CreateMessage::new().content(text).add_file(file))
                 .await?;
@@ -284,6 +293,10 @@ pub async fn post_turn(
             .await?;
     }
     Ok(())
+}
+
+fn loa_file_name(number: &str) -> String {
+    format!("LOA-{number}.pdf")
 }
 
 /// Posts replies with the buttons of the customer's open conversation.
