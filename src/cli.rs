@@ -88,6 +88,8 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Run the Discord bot (DISCORD_TOKEN and the PORTBOT_DISCORD_* settings), until Ctrl-C.
+    Discord,
 }
 
 #[derive(Debug, Subcommand)]
@@ -338,6 +340,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Worker { once } => {
             let service = Service::start(config).await?;
             notify::worker::run_command(&service, once).await
+        }
+        Command::Discord => {
+            // Checked before the database is touched, so a bad setting fails fast.
+            let discord = crate::discord::DiscordConfig::from_env()?;
+            let service = Service::start(config).await?;
+            crate::discord::run(service, discord, notify::worker::shutdown_signal()).await
         }
     }
 }

@@ -10,6 +10,8 @@
 //!
 //! - [`cli`]: the `portbot` command line (clap): chat, tickets, loa.
 //! - [`console`]: the terminal adapter: stdin/stdout, plain, interactive or `--json`.
+//! - [`discord`]: the Discord adapter (serenity and poise): private threads, buttons, modals,
+//!   agent commands.
 //! - [`service`]: one entry point per use case (a customer turn, an agent's action on a ticket,
 //!   look-ups); owns the transaction around each and carries out the engine's effects.
 //! - [`conversation`]: the pure conversation engine: `step(state, input, now) -> (state, replies,
@@ -31,6 +33,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod conversation;
+pub mod discord;
 pub mod loa;
 pub mod notify;
 pub mod porting;

@@ -14,6 +14,7 @@
 //! identity as associated data. A sealed constant in `meta` proves at connect that the key is
 //! the one the data was written with.
 
+mod channels;
 mod conversations;
 mod documents;
 mod drafts;

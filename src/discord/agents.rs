@@ -1,0 +1,576 @@
+//! The agents' commands: `/ticket ...` and `/port start|resume|ticket`, and the message context
+//! menu "Start port request". Only members with the agent role may use them; everyone else gets
+//! a polite refusal. Answers are ephemeral: only the agent sees them (the PIN above all).
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use secrecy::ExposeSecret;
+use serenity::all::{ChannelId, ChannelType, CreateThread, Message, User};
+
+use super::customer::{agent_name, post_replies};
+use super::{Bot, Context, Error};
+use crate::porting::RejectionCode;
+use crate::prompts::fill;
+use crate::service::{AgentAction, Customer, WorkflowError};
+use crate::store::{Ticket, TicketFilter};
+
+pub async fn ephemeral(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Error> {
+    let text = text.into();
+    // Long answers (a transcript) go out in pieces within Discord's limit.
+    for piece in super::render::split(&text, super::render::MAX_CONTENT) {
+        ctx.send(poise::CreateReply::default().content(piece).ephemeral(true))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether the caller has the agent role; refuses politely when not.
+async fn agent(ctx: Context<'_>) -> Result<Option<String>, Error> {
+    let role = ctx.data().config.agent_role;
+    let is_agent = match ctx {
+        poise::Context::Application(app) => app
+            .interaction
+            .member
+            .as_ref()
+            .is_some_and(|m| m.roles.contains(&role)),
+        poise::Context::Prefix(prefix) => prefix
+            .msg
+            .member
+            .as_ref()
+            .is_some_and(|m| m.roles.contains(&role)),
+    };
+    if is_agent {
+        return Ok(Some(agent_name(ctx.author().id)));
+    }
+    ephemeral(ctx, ctx.data().words.message("agent_only")).await?;
+    Ok(None)
+}
+
+/// What an agent sees when an action is refused; other failures go to `on_error`.
+async fn outcome(ctx: Context<'_>, result: Result<Ticket, WorkflowError>) -> Result<(), Error> {
+    match result {
+        Ok(ticket) => {
+            tell_customer(ctx, &ticket).await?;
+            let text = fill(
+                ctx.data().words.message("ticket_changed"),
+                &[
+                    ("number", ticket.number.clone()),
+                    ("status", ticket.status.as_str().replace('_', " ")),
+                ],
+            );
+            ephemeral(ctx, text).await
+        }
+        Err(WorkflowError::Service(e)) => Err(e.into()),
+        Err(refused) => ephemeral(ctx, refused.to_string()).await,
+    }
+}
+
+/// What the action changed for the customer, in their open thread now (the notice and the
+/// question they are asked, e.g. the field to fix). A customer with nothing open sees it with
+/// their next message, as in the terminal.
+async fn tell_customer(ctx: Context<'_>, ticket: &Ticket) -> Result<(), Error> {
+    let bot = Arc::clone(ctx.data());
+    if ticket.customer_platform != super::PLATFORM {
+        return Ok(());
+    }
+    let customer = bot.customer(&ticket.customer_id, None);
+    let Some(channel) = bot
+        .service
+        .conversation_of(&customer)
+        .await?
+        .and_then(|c| c.channel_id)
+        .and_then(|id| id.parse::<u64>().ok())
+    else {
+        return Ok(());
+    };
+    let replies = bot.service.open(&customer).await?;
+    post_replies(
+        &bot,
+        ctx.serenity_context(),
+        ChannelId::new(channel),
+        &customer,
+        &replies,
+    )
+    .await
+}
+
+fn ticket_line(bot: &Bot, t: &Ticket) -> String {
+    let claimed = t
+        .claimed_by
+        .as_ref()
+        .map(|a| fill(bot.words.message("ticket_claimed"), &[("agent", a.clone())]))
+        .unwrap_or_default();
+    fill(
+        bot.words.message("ticket_line"),
+        &[
+            ("number", t.number.clone()),
+            ("kind", t.request.kind.as_str().replace('_', "-")),
+            ("status", t.status.as_str().replace('_', " ")),
+            (
+                "date",
+                t.request.requested_port_date.format("%Y-%m-%d").to_string(),
+            ),
+            (
+                "numbers",
+                t.request
+                    .numbers
+                    .iter()
+                    .map(|n| n.e164().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            ("customer", t.customer_id.clone()),
+            ("claimed", claimed),
+        ],
+    )
+}
+
+/// Port tickets (agents only).
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands(
+        "list",
+        "show",
+        "claim",
+        "status",
+        "reject",
+        "note",
+        "message",
+        "reveal_pin",
+        "history",
+        "transcript"
+    ),
+    subcommand_required
+)]
+pub async fn ticket(_: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Open tickets, newest first.
+#[poise::command(slash_command)]
+async fn list(ctx: Context<'_>) -> Result<(), Error> {
+    if agent(ctx).await?.is_none() {
+        return Ok(());
+    }
+    let bot = ctx.data();
+    let tickets = bot
+        .service
+        .store
+        .list_tickets(&TicketFilter::default())
+        .await?;
+    if tickets.is_empty() {
+        return ephemeral(ctx, bot.words.message("no_tickets")).await;
+    }
+    let lines: Vec<String> = tickets.iter().map(|t| ticket_line(bot, t)).collect();
+    ephemeral(ctx, lines.join("\n")).await
+}
+
+/// One ticket.
+#[poise::command(slash_command)]
+async fn show(
+    ctx: Context<'_>,
+    #[description = "Ticket number"] number: String,
+) -> Result<(), Error> {
+    if agent(ctx).await?.is_none() {
+        return Ok(());
+    }
+    let bot = ctx.data();
+    match bot.service.store.ticket(&number).await? {
+        Some(t) => ephemeral(ctx, ticket_line(bot, &t)).await,
+        None => ephemeral(ctx, WorkflowError::NotFound(number).to_string()).await,
+    }
+}
+
+/// Claim a ticket: it moves to in review, with you as its agent.
+#[poise::command(slash_command)]
+async fn claim(
+    ctx: Context<'_>,
+    #[description = "Ticket number"] number: String,
+) -> Result<(), Error> {
+    let Some(me) = agent(ctx).await? else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    outcome(
+        ctx,
+        ctx.data()
+            .service
+            .act(&number, &me, AgentAction::Claim)
+            .await,
+    )
+    .await
+}
+
+#[derive(Debug, poise::ChoiceParameter)]
+enum NewStatus {
+    #[name = "sent to carrier"]
+    SentToCarrier,
+    #[name = "FOC confirmed"]
+    FocConfirmed,
+    #[name = "completed"]
+    Completed,
+    #[name = "cancelled"]
+    Cancelled,
+}
+
+/// Move a ticket along: sent to carrier, FOC confirmed, completed or cancelled.
+#[poise::command(slash_command)]
+async fn status(
+    ctx: Context<'_>,
+    #[description = "Ticket number"] number: String,
+    #[description = "The new status"] status: NewStatus,
+    #[description = "FOC date, YYYY-MM-DD"] date: Option<String>,
+    #[description = "Why it is cancelled"] reason: Option<String>,
+    #[description = "The carrier's own status"] carrier_status: Option<String>,
+) -> Result<(), Error> {
+    let Some(me) = agent(ctx).await? else {
+        return Ok(());
+    };
+    let words = &ctx.data().words;
+    let action = match status {
+        NewStatus::SentToCarrier => AgentAction::SendToCarrier { carrier_status },
+        NewStatus::FocConfirmed => {
+            let Some(date) =
+                date.and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+            else {
+                return ephemeral(ctx, words.message("needs_date")).await;
+            };
+            AgentAction::ConfirmFoc {
+                date,
+                carrier_status,
+            }
+        }
+        NewStatus::Completed => AgentAction::Complete,
+        NewStatus::Cancelled => match reason {
+            Some(reason) => AgentAction::Cancel { reason },
+            None => return ephemeral(ctx, words.message("needs_reason")).await,
+        },
+    };
+    ctx.defer_ephemeral().await?;
+    outcome(ctx, ctx.data().service.act(&number, &me, action).await).await
+}
+
+/// Send a ticket back to the customer to fix, with rejection codes.
+#[poise::command(slash_command)]
+async fn reject(
+    ctx: Context<'_>,
+    #[description = "Ticket number"] number: String,
+    #[description = "Rejection codes, separated by commas"] codes: String,
+    #[description = "A note for the customer"] note: Option<String>,
+) -> Result<(), Error> {
+    let Some(me) = agent(ctx).await? else {
+        return Ok(());
+    };
+    let mut parsed = Vec::new();
+    for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        match RejectionCode::parse(code) {
+            Some(c) => parsed.push(c),
+            None => {
+                let all: Vec<&str> = RejectionCode::ALL.iter().map(|c| c.as_str()).collect();
+                let text = fill(
+                    ctx.data().words.message("unknown_code"),
+                    &[("code", code.to_string()), ("codes", all.join(", "))],
+                );
+                return ephemeral(ctx, text).await;
+            }
+        }
+    }
+    ctx.defer_ephemeral().await?;
+    let action = AgentAction::Reject {
+        codes: parsed,
+        note,
+    };
+    outcome(ctx, ctx.data().service.act(&number, &me, action).await).await
+}
+
+/// An internal note on a ticket (never shown to the customer).
+#[poise::command(slash_command)]
+async fn note(
+    ctx: Context<'_>,
+    #[description = "Ticket number"] number: String,
+    #[description = "The note"] text: String,
+) -> Result<(), Error> {
+    let Some(me) = agent(ctx).await? else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    outcome(
+        ctx,
+        ctx.data()
+            .service
+            .act(&number, &me, AgentAction::Note { text })
+            .await,
+    )
+    .await
+}
+
+/// A message to the ticket's customer, in their thread and by email.
+#[poise::command(slash_command)]
+async fn message(
+    ctx: Context<'_>,
+    #[description = "Ticket number"] number: String,
+    #[description = "The message"] text: String,
+) -> Result<(), Error> {
+    let Some(me) = agent(ctx).await? else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    let action = AgentAction::Message { text };
+    outcome(ctx, ctx.data().service.act(&number, &me, action).await).await
+}
+
+/// Show a ticket's PIN to you alone; the reveal is recorded.
+#[poise::command(slash_command, rename = "reveal-pin")]
+async fn reveal_pin(
+    ctx: Context<'_>,
+    #[description = "Ticket number"] number: String,
+) -> Result<(), Error> {
+    let Some(me) = agent(ctx).await? else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    let words = &ctx.data().words;
+    match ctx.data().service.reveal_pin(&number, &me).await {
+        Ok(Some(pin)) => {
+            let text = fill(
+                words.message("pin_revealed"),
+                &[("number", number), ("pin", pin.expose_secret().to_string())],
+            );
+            ephemeral(ctx, text).await
+        }
+        Ok(None) => ephemeral(ctx, fill(words.message("no_pin"), &[("number", number)])).await,
+        Err(WorkflowError::Service(e)) => Err(e.into()),
+        Err(refused) => ephemeral(ctx, refused.to_string()).await,
+    }
+}
+
+/// A ticket's audit log.
+#[poise::command(slash_command)]
+async fn history(
+    ctx: Context<'_>,
+    #[description = "Ticket number"] number: String,
+) -> Result<(), Error> {
+    if agent(ctx).await?.is_none() {
+        return Ok(());
+    }
+    let bot = ctx.data();
+    if bot.service.store.ticket(&number).await?.is_none() {
+        return ephemeral(ctx, WorkflowError::NotFound(number).to_string()).await;
+    }
+    let lines: Vec<String> = bot
+        .service
+        .store
+        .ticket_events(&number)
+        .await?
+        .iter()
+        .map(|e| {
+            fill(
+                bot.words.message("history_line"),
+                &[
+                    ("at", e.at.format("%Y-%m-%d %H:%M UTC").to_string()),
+                    ("actor", e.actor.clone()),
+                    ("action", e.action.clone()),
+                    (
+                        "note",
+                        e.note
+                            .as_deref()
+                            .map(|n| format!(" ({n})"))
+                            .unwrap_or_default(),
+                    ),
+                ],
+            )
+        })
+        .collect();
+    ephemeral(ctx, lines.join("\n")).await
+}
+
+/// The conversation behind a ticket (secrets are never in it).
+#[poise::command(slash_command)]
+async fn transcript(
+    ctx: Context<'_>,
+    #[description = "Ticket number"] number: String,
+) -> Result<(), Error> {
+    if agent(ctx).await?.is_none() {
+        return Ok(());
+    }
+    let bot = ctx.data();
+    let Some(ticket) = bot.service.store.ticket(&number).await? else {
+        return ephemeral(ctx, WorkflowError::NotFound(number).to_string()).await;
+    };
+    let lines: Vec<String> = bot
+        .service
+        .store
+        .transcript(ticket.conversation_id)
+        .await?
+        .iter()
+        .map(|l| {
+            fill(
+                bot.words.message("transcript_line"),
+                &[
+                    ("at", l.at.format("%H:%M").to_string()),
+                    ("who", l.who.as_str().to_string()),
+                    ("text", l.text.clone()),
+                ],
+            )
+        })
+        .collect();
+    ephemeral(ctx, lines.join("\n")).await
+}
+
+/// Creates the customer's private thread under the intake channel and adds them to it.
+pub async fn open_thread(ctx: Context<'_>, user: &User) -> Result<ChannelId, Error> {
+    let bot = ctx.data();
+    let name = fill(
+        bot.words.message("thread_name"),
+        &[("user", user.name.clone())],
+    );
+    let thread = bot
+        .config
+        .intake_channel
+        .create_thread(
+            ctx,
+            CreateThread::new(name.chars().take(100).collect::<String>())
+                .kind(ChannelType::PrivateThread)
+                .invitable(false),
+        )
+        .await?;
+    thread.id.add_thread_member(ctx, user.id).await?;
+    Ok(thread.id)
+}
+
+/// Starts the guided flow for `user` in a new private thread, numbers pre-filled from `text`.
+async fn start_for(ctx: Context<'_>, user: &User, text: Option<&str>) -> Result<(), Error> {
+    let Some(me) = agent(ctx).await? else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    let bot: Arc<Bot> = Arc::clone(ctx.data());
+    let thread = open_thread(ctx, user).await?;
+    let customer = bot.customer(user.id, Some(thread.to_string()));
+    if let Err(e) = bot.service.start_for(&customer, &me, text).await {
+        return match e {
+            WorkflowError::Service(e) => Err(e.into()),
+            refused => ephemeral(ctx, refused.to_string()).await,
+        };
+    }
+    bot.service.move_to_channel(&customer).await?;
+    let replies = bot.service.open(&customer).await?;
+    post_replies(&bot, ctx.serenity_context(), thread, &customer, &replies).await?;
+    let text = fill(
+        bot.words.message("started_for"),
+        &[
+            ("user", user.id.to_string()),
+            ("thread", format!("<#{thread}>")),
+        ],
+    );
+    ephemeral(ctx, text).await
+}
+
+/// Start a port request for a member (agents only).
+#[poise::command(slash_command, guild_only)]
+pub async fn start(
+    ctx: Context<'_>,
+    #[description = "The customer"] user: User,
+) -> Result<(), Error> {
+    start_for(ctx, &user, None).await
+}
+
+/// Start a port request for the author, with the numbers in this message.
+#[poise::command(context_menu_command = "Start port request", guild_only)]
+pub async fn start_from_message(ctx: Context<'_>, message: Message) -> Result<(), Error> {
+    start_for(ctx, &message.author, Some(&message.content)).await
+}
+
+/// The customer of the thread the command runs in.
+async fn thread_customer(ctx: Context<'_>) -> Result<Option<Customer>, Error> {
+    let bot = ctx.data();
+    let found = bot
+        .service
+        .customer_in_channel(super::PLATFORM, &ctx.channel_id().to_string())
+        .await?;
+    if found.is_none() {
+        ephemeral(ctx, bot.words.message("no_customer_here")).await?;
+    }
+    Ok(found)
+}
+
+/// Hand this thread's conversation back to the bot (agents only).
+#[poise::command(slash_command, guild_only)]
+pub async fn resume(ctx: Context<'_>) -> Result<(), Error> {
+    let Some(me) = agent(ctx).await? else {
+        return Ok(());
+    };
+    let Some(customer) = thread_customer(ctx).await? else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    let bot = Arc::clone(ctx.data());
+    if let Err(e) = bot.service.hand_back(&customer, &me).await {
+        return match e {
+            WorkflowError::Service(e) => Err(e.into()),
+            refused => ephemeral(ctx, refused.to_string()).await,
+        };
+    }
+    // The hand-back notice and the pending question, in the thread now.
+    let replies = bot.service.open(&customer).await?;
+    post_replies(
+        &bot,
+        ctx.serenity_context(),
+        ctx.channel_id(),
+        &customer,
+        &replies,
+    )
+    .await?;
+    ephemeral(ctx, bot.words.message("done")).await
+}
+
+/// Take this thread's conversation over: the bot stops asking until `/port resume`.
+#[poise::command(slash_command, guild_only)]
+pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
+    let Some(me) = agent(ctx).await? else {
+        return Ok(());
+    };
+    let Some(customer) = thread_customer(ctx).await? else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    let bot = Arc::clone(ctx.data());
+    bot.service.pause_for_agent(&customer, &me).await?;
+    let text = fill(
+        bot.words.message("paused_by_agent"),
+        &[("agent", ctx.author().id.to_string())],
+    );
+    super::customer::say(ctx.serenity_context(), ctx.channel_id(), &text).await?;
+    ephemeral(ctx, bot.words.message("done")).await
+}
+
+/// Save what this thread collected as a draft ticket listing what is missing (agents only).
+#[poise::command(slash_command, guild_only, rename = "ticket")]
+pub async fn draft(ctx: Context<'_>) -> Result<(), Error> {
+    let Some(me) = agent(ctx).await? else {
+        return Ok(());
+    };
+    let Some(customer) = thread_customer(ctx).await? else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    let bot = Arc::clone(ctx.data());
+    match bot.service.draft_ticket(&customer, &me).await {
+        Ok(_) => {
+            let replies = bot.service.open(&customer).await?;
+            post_replies(
+                &bot,
+                ctx.serenity_context(),
+                ctx.channel_id(),
+                &customer,
+                &replies,
+            )
+            .await?;
+            ephemeral(ctx, bot.words.message("done")).await
+        }
+        Err(WorkflowError::Service(e)) => Err(e.into()),
+        Err(refused) => ephemeral(ctx, refused.to_string()).await,
+    }
+}

@@ -1,0 +1,337 @@
+//! Customers' messages, button presses and modal answers, and what agents write in a
+//! customer's thread (recorded as the agent, never taken as an answer).
+
+use std::sync::Arc;
+
+use serenity::all::{
+    ActionRowComponent, Attachment, ButtonKind, ChannelId, ComponentInteraction,
+    ComponentInteractionDataKind, Context as SerenityContext, CreateAttachment,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateMessage, Message,
+    ModalInteraction, UserId,
+};
+
+use super::render::{self, Action, ComponentId};
+use super::{Bot, Error};
+use crate::conversation::{Input, Reply};
+use crate::prompts::fill;
+use crate::service::{Customer, ServiceError, TurnResult};
+
+/// A message in a DM, or in a channel that holds a customer's conversation.
+pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) -> Result<(), Error> {
+    if msg.author.bot {
+        return Ok(());
+    }
+    let channel = msg.channel_id.to_string();
+    let customer = if msg.guild_id.is_none() {
+        bot.customer(msg.author.id, Some(channel))
+    } else {
+        match bot
+            .service
+            .customer_in_channel(super::PLATFORM, &channel)
+            .await?
+        {
+            Some(customer) if customer.id == msg.author.id.to_string() => customer,
+            Some(customer) => {
+                let agent = msg
+                    .member
+                    .as_ref()
+                    .is_some_and(|m| m.roles.contains(&bot.config.agent_role));
+                if agent && !msg.content.trim().is_empty() {
+                    bot.service
+                        .record_agent_line(
+                            &customer,
+                            &agent_name(msg.author.id),
+                            &msg.content,
+                            Some(msg.id.to_string()),
+                        )
+                        .await?;
+                }
+                return Ok(());
+            }
+            None => return Ok(()),
+        }
+    };
+
+    let typed_secret = msg.guild_id.is_some()
+        && !msg.content.trim().is_empty()
+        && bot.service.awaits_secret(&customer).await?;
+    let mut inputs = Vec::new();
+    if !msg.content.trim().is_empty() {
+        inputs.push((msg.id.to_string(), Input::Text(msg.content.clone())));
+    }
+    for (n, attachment) in msg.attachments.iter().enumerate() {
+        // Discord's attachment links expire: fetch the file now, before anything else.
+        match download(attachment, bot.service.config.max_upload_bytes).await {
+            Ok(input) => inputs.push((format!("{}:{n}", msg.id), input)),
+            Err(error) => {
+                tracing::warn!(%error, file = %attachment.filename, "attachment download failed");
+                say(ctx, msg.channel_id, bot.words.message("failed")).await?;
+            }
+        }
+    }
+    for (n, (key, input)) in inputs.into_iter().enumerate() {
+        let result = bot.service.turn(&customer, Some(key), input).await;
+        if n == 0 && typed_secret && result.is_ok() {
+            // Stored (encrypted) first; now take it out of the chat.
+            msg.delete(ctx).await?;
+            say(
+                ctx,
+                msg.channel_id,
+                bot.words.message("typed_secret_deleted"),
+            )
+            .await?;
+        }
+        post_turn(bot, ctx, msg.channel_id, &customer, result).await?;
+    }
+    Ok(())
+}
+
+/// A button or select. Modal buttons answer with the modal at once; everything else is
+/// acknowledged first (Discord wants an answer within 3 seconds) and then run as a turn.
+pub async fn on_component(
+    bot: &Arc<Bot>,
+    ctx: &SerenityContext,
+    press: &ComponentInteraction,
+) -> Result<(), Error> {
+    let Some(id) = ComponentId::decode(&press.data.custom_id) else {
+        return Ok(());
+    };
+    if id.action == Action::Modal {
+        let modal = render::modal(&id, &bot.words);
+        press
+            .create_response(ctx, CreateInteractionResponse::Modal(modal))
+            .await?;
+        return Ok(());
+    }
+    press
+        .create_response(ctx, CreateInteractionResponse::Acknowledge)
+        .await?;
+    let customer = bot.customer(press.user.id, Some(press.channel_id.to_string()));
+    if let Some(refusal) = refusal(bot, &customer, &id).await? {
+        press
+            .create_followup(
+                ctx,
+                CreateInteractionResponseFollowup::new()
+                    .content(refusal)
+                    .ephemeral(true),
+            )
+            .await?;
+        return Ok(());
+    }
+    let commands = &bot.service.prompts.common.commands;
+    let first = |words: &[String]| words.first().cloned().unwrap_or_default();
+    let text = match id.action {
+        Action::Choice(n) => choice_label(press, n),
+        Action::Pick => match &press.data.kind {
+            ComponentInteractionDataKind::StringSelect { values } => values.first().cloned(),
+            _ => None,
+        },
+        Action::Back => Some(first(&commands.back)),
+        Action::Help => Some(first(&commands.help)),
+        Action::Agent => Some(first(&commands.agent)),
+        Action::Modal => None,
+    };
+    let Some(text) = text else {
+        return Ok(());
+    };
+    let result = bot
+        .service
+        .turn(&customer, Some(press.id.to_string()), Input::Text(text))
+        .await;
+    post_turn(bot, ctx, press.channel_id, &customer, result).await
+}
+
+/// A modal answer: a secret or the signature. Modal text is never posted in the channel.
+pub async fn on_modal(
+    bot: &Arc<Bot>,
+    ctx: &SerenityContext,
+    submit: &ModalInteraction,
+) -> Result<(), Error> {
+    let Some(id) = ComponentId::decode(&submit.data.custom_id) else {
+        return Ok(());
+    };
+    submit
+        .create_response(ctx, CreateInteractionResponse::Acknowledge)
+        .await?;
+    let customer = bot.customer(submit.user.id, Some(submit.channel_id.to_string()));
+    if let Some(refusal) = refusal(bot, &customer, &id).await? {
+        submit
+            .create_followup(
+                ctx,
+                CreateInteractionResponseFollowup::new()
+                    .content(refusal)
+                    .ephemeral(true),
+            )
+            .await?;
+        return Ok(());
+    }
+    let value = submit
+        .data
+        .components
+        .iter()
+        .flat_map(|row| &row.components)
+        .find_map(|c| match c {
+            ActionRowComponent::InputText(input) => input.value.clone(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let result = bot
+        .service
+        .turn(&customer, Some(submit.id.to_string()), Input::Text(value))
+        .await;
+    post_turn(bot, ctx, submit.channel_id, &customer, result).await
+}
+
+/// Why a press is not taken: the buttons are someone else's, or the question moved on.
+async fn refusal(
+    bot: &Bot,
+    customer: &Customer,
+    id: &ComponentId,
+) -> Result<Option<String>, ServiceError> {
+    if let Some(owner) = bot.service.store.conversation(id.conversation).await?
+        && owner.customer_id != customer.id
+    {
+        return Ok(Some(bot.words.message("not_your_conversation").to_string()));
+    }
+    let Some(open) = bot.service.conversation_of(customer).await? else {
+        // Nothing open (finished, or cancelled): the press starts afresh like a message.
+        return Ok(None);
+    };
+    if open.id != id.conversation || open.step != id.step {
+        return Ok(Some(bot.words.message("question_moved_on").to_string()));
+    }
+    Ok(None)
+}
+
+/// The label of choice button `n` on the pressed message.
+fn choice_label(press: &ComponentInteraction, n: usize) -> Option<String> {
+    let wanted = ComponentId {
+        action: Action::Choice(n),
+        ..ComponentId::decode(&press.data.custom_id)?
+    }
+    .encode();
+    press
+        .message
+        .components
+        .iter()
+        .flat_map(|row| &row.components)
+        .find_map(|c| match c {
+            ActionRowComponent::Button(b) => match &b.data {
+                ButtonKind::NonLink { custom_id, .. } if *custom_id == wanted => b.label.clone(),
+                _ => None,
+            },
+            _ => None,
+        })
+}
+
+/// Fetches an attachment. A file far over the limit is not fetched: the engine only needs its
+/// size to refuse it.
+async fn download(attachment: &Attachment, limit: usize) -> Result<Input, serenity::Error> {
+    let size = attachment.size as usize;
+    let bytes = if size > limit.saturating_mul(4) {
+        Vec::new()
+    } else {
+        attachment.download().await?
+    };
+    Ok(Input::File {
+        file_name: attachment.filename.clone(),
+        size: size.max(bytes.len()),
+        bytes,
+    })
+}
+
+/// Posts a turn's replies in `channel`, then the LOA of every ticket it created, and tells the
+/// agent channel about each new ticket.
+pub async fn post_turn(
+    bot: &Bot,
+    ctx: &SerenityContext,
+    channel: ChannelId,
+    customer: &Customer,
+    result: Result<TurnResult, ServiceError>,
+) -> Result<(), Error> {
+    let result = match result {
+        Ok(result) => result,
+        Err(error) => {
+            tracing::error!(%error, "turn failed");
+            return say(ctx, channel, bot.words.message("failed")).await;
+        }
+    };
+    // The replies name the LOA by its path on the server; here it is the file attached below.
+    let mut replies = result.replies;
+    for ticket in &result.tickets {
+        for reply in &mut replies {
+            reply.text = reply
+                .text
+                .replace(&ticket.loa_path, &loa_file_name(&ticket.number));
+        }
+    }
+    post_replies(bot, ctx, channel, customer, &replies).await?;
+    for ticket in &result.tickets {
+        if let Some(pdf) = bot.service.ticket_loa(&ticket.number, None).await? {
+            let text = fill(
+                bot.words.message("loa_attached"),
+                &[("number", ticket.number.clone())],
+            );
+            let file = CreateAttachment::bytes(pdf, loa_file_name(&ticket.number));
+            channel
+                .send_message(ctx, CreateMessage::new().content(text).add_file(file))
+                .await?;
+        }
+        let text = fill(
+            bot.words.message("agent_ticket"),
+            &[
+                ("number", ticket.number.clone()),
+                ("kind", ticket.kind.replace('_', "-")),
+                ("numbers", ticket.numbers.join(", ")),
+                ("customer", customer.id.clone()),
+                ("thread", format!("<#{channel}>")),
+            ],
+        );
+        bot.config
+            .agent_channel
+            .send_message(ctx, CreateMessage::new().content(text))
+            .await?;
+    }
+    Ok(())
+}
+
+fn loa_file_name(number: &str) -> String {
+    format!("LOA-{number}.pdf")
+}
+
+/// Posts replies with the buttons of the customer's open conversation.
+pub async fn post_replies(
+    bot: &Bot,
+    ctx: &SerenityContext,
+    channel: ChannelId,
+    customer: &Customer,
+    replies: &[Reply],
+) -> Result<(), Error> {
+    if replies.is_empty() {
+        return Ok(());
+    }
+    let conversation = bot
+        .service
+        .conversation_of(customer)
+        .await?
+        .map(|c| c.id)
+        .unwrap_or(0);
+    for message in render::messages(replies, conversation, &bot.service.prompts, &bot.words) {
+        channel.send_message(ctx, message).await?;
+    }
+    Ok(())
+}
+
+pub async fn say(ctx: &SerenityContext, channel: ChannelId, text: &str) -> Result<(), Error> {
+    for piece in render::split(text, render::MAX_CONTENT) {
+        channel
+            .send_message(ctx, CreateMessage::new().content(piece))
+            .await?;
+    }
+    Ok(())
+}
+
+/// How agents are named in transcripts and audit events.
+pub fn agent_name(user: UserId) -> String {
+    format!("discord:{user}")
+}

@@ -1,0 +1,189 @@
+//! The Discord adapter: `portbot discord`. Customers talk to the bot in a private thread under
+//! the intake channel (`/port open`) or in a DM; agents use `/ticket` and `/port` commands.
+//!
+//! Every customer message, button press and modal goes through [`Service::turn`] with the
+//! platform's id as the idempotency key. Buttons name their conversation and step in their
+//! `custom_id` and are handled by the global event handler, so they keep working after a
+//! restart or in another process. The store is the only state: the bot keeps no cache.
+//!
+//! - [`config`]: the Discord settings, checked at start-up.
+//! - [`render`]: replies into messages, buttons, selects, embeds and modals within Discord's
+//!   limits.
+//! - `customer`: messages, button presses and modals from customers (and agents in their thread).
+//! - `commands`: the customers' commands (`/port open`, `/port status`) and the one place that
+//!   decides what a user sees when a command fails.
+//! - `agents`: the agents' commands (`/ticket ...`, `/port start|pause|resume|ticket`, the
+//!   "Start port request" context menu), agent role only.
+//! - `outbox`: notifications from the outbox, posted in threads and in the agent channel.
+
+pub mod config;
+pub mod render;
+pub mod words;
+
+mod agents;
+mod commands;
+mod customer;
+mod outbox;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
+use serenity::all::{
+    ChannelType, ClientBuilder, FullEvent, GatewayIntents, Http, HttpBuilder, Interaction,
+};
+
+pub use config::DiscordConfig;
+use words::Words;
+
+use crate::service::{Customer, Service};
+
+/// Everything the handlers need; shared by every event.
+pub struct Bot {
+    pub service: Service,
+    pub config: DiscordConfig,
+    pub words: Words,
+}
+
+type Error = anyhow::Error;
+type Context<'a> = poise::Context<'a, Arc<Bot>, Error>;
+
+/// The platform name on conversations and tickets.
+pub const PLATFORM: &str = "discord";
+
+impl Bot {
+    pub fn customer(&self, user: impl ToString, channel: Option<String>) -> Customer {
+        Customer {
+            platform: PLATFORM.into(),
+            id: user.to_string(),
+            channel_id: channel,
+        }
+    }
+}
+
+/// The gateway events the bot needs: guilds (threads and channels), guild and direct messages
+/// (customers' answers and files), and message content (to read the answers at all).
+pub fn intents() -> GatewayIntents {
+    GatewayIntents::GUILDS
+        | GatewayIntents::GUILD_MESSAGES
+        | GatewayIntents::DIRECT_MESSAGES
+        | GatewayIntents::MESSAGE_CONTENT
+}
+
+/// Connects to Discord and runs until `shutdown` completes. Settings Discord has to confirm
+/// (the token, the guild, channels and role) are checked first, naming the bad one.
+///
+/// Await this future (as `main` does); it cannot be `tokio::spawn`ed: the outbox loop passes an
+/// async closure to [`Worker::deliver`](crate::notify::worker::Worker::deliver), and the
+/// compiler cannot yet prove such a future `Send` for every lifetime.
+pub async fn run(
+    service: Service,
+    config: DiscordConfig,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let words = Words::load(service.config.prompts_dir.as_deref())?;
+    let mut http = HttpBuilder::new(config.token.expose_secret());
+    if let Some(url) = &config.api_url {
+        // serenity only rewrites URLs to the proxy when its own rate limiter is off.
+        http = http.proxy(url.as_str()).ratelimiter_disabled(true);
+    }
+    let http = http.build();
+    check_settings(&http, &config).await?;
+
+    let guild = config.guild;
+    let bot = Arc::new(Bot {
+        service,
+        config,
+        words,
+    });
+    let data = Arc::clone(&bot);
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            event_handler: |ctx, event| Box::pin(on_event(ctx, event)),
+            on_error: |error| Box::pin(commands::on_error(error)),
+            ..Default::default()
+        })
+        // No owner look-up: nothing here is owner-only, and it is one more call at start-up.
+        .initialize_owners(false)
+        .setup(move |ctx, _ready, framework| {
+            Box::pin(async move {
+                poise::builtins::register_in_guild(ctx, &framework.options().commands, guild)
+                    .await?;
+                Ok(data)
+            })
+        })
+        .build();
+    let mut client = ClientBuilder::new_with_http(http, intents())
+        .framework(framework)
+        .await?;
+    let shards = Arc::clone(&client.shard_manager);
+    let http = Arc::clone(&client.http);
+    let delivery = outbox::run(Arc::clone(&bot), http);
+    tokio::select! {
+        result = client.start() => result?,
+        () = delivery => {}
+        () = shutdown => shards.shutdown_all().await,
+    }
+    Ok(())
+}
+
+async fn on_event(
+    ctx: poise::FrameworkContext<'_, Arc<Bot>, Error>,
+    event: &FullEvent,
+) -> Result<(), Error> {
+    let bot = ctx.user_data;
+    let serenity = ctx.serenity_context;
+    match event {
+        FullEvent::Message { new_message } => {
+            customer::on_message(bot, serenity, new_message).await
+        }
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Component(press),
+        } => customer::on_component(bot, serenity, press).await,
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Modal(submit),
+        } => customer::on_modal(bot, serenity, submit).await,
+        _ => Ok(()),
+    }
+}
+
+/// Asks Discord whether the token, guild, channels and role are what the settings say.
+async fn check_settings(http: &Http, config: &DiscordConfig) -> anyhow::Result<()> {
+    use config::{AGENT_CHANNEL, AGENT_ROLE, GUILD, INTAKE_CHANNEL, TOKEN};
+    http.get_current_user()
+        .await
+        .map_err(|e| anyhow::anyhow!("{TOKEN}: Discord did not accept the token ({e})"))?;
+    let roles = http.get_guild_roles(config.guild).await.map_err(|e| {
+        anyhow::anyhow!(
+            "{GUILD}: the bot cannot see guild {} ({e}); invite it first",
+            config.guild
+        )
+    })?;
+    if !roles.iter().any(|r| r.id == config.agent_role) {
+        anyhow::bail!(
+            "{AGENT_ROLE}: guild {} has no role {}",
+            config.guild,
+            config.agent_role
+        );
+    }
+    for (var, id) in [
+        (INTAKE_CHANNEL, config.intake_channel),
+        (AGENT_CHANNEL, config.agent_channel),
+    ] {
+        let channel = http
+            .get_channel(id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{var}: the bot cannot see channel {id} ({e})"))?;
+        let fits = channel
+            .guild()
+            .is_some_and(|c| c.guild_id == config.guild && c.kind == ChannelType::Text);
+        if !fits {
+            anyhow::bail!(
+                "{var}: channel {id} is not a text channel of guild {}",
+                config.guild
+            );
+        }
+    }
+    Ok(())
+}

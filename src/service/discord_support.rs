@@ -1,0 +1,130 @@
+//! What chat adapters with shared channels need beyond customer turns: find whose conversation
+//! a channel holds, and record what an agent says there without taking it as an answer.
+
+use super::{Customer, Service, ServiceError, flow_name, parse_state, status_of};
+use crate::store::{Conversation, NewTranscriptLine, Speaker, TurnOutcome, TurnWrite};
+
+impl Service {
+    /// The customer whose open conversation runs in `channel_id` on `platform`.
+    pub async fn customer_in_channel(
+        &self,
+        platform: &str,
+        channel_id: &str,
+    ) -> Result<Option<Customer>, ServiceError> {
+        Ok(self
+            .store
+            .customer_in_channel(platform, channel_id)
+            .await?
+            .map(|id| Customer {
+                platform: platform.to_string(),
+                id,
+                channel_id: Some(channel_id.to_string()),
+            }))
+    }
+
+    /// The customer's open conversation, if any.
+    pub async fn conversation_of(
+        &self,
+        customer: &Customer,
+    ) -> Result<Option<Conversation>, ServiceError> {
+        Ok(self
+            .store
+            .open_conversation(&customer.platform, &customer.id)
+            .await?)
+    }
+
+    /// Runs the customer's open conversation in `customer.channel_id` from now on (a new
+    /// private thread); notifications follow it there.
+    pub async fn move_to_channel(&self, customer: &Customer) -> Result<(), ServiceError> {
+        if let (Some(conversation), Some(channel)) =
+            (self.conversation_of(customer).await?, &customer.channel_id)
+            && conversation.channel_id.as_ref() != Some(channel)
+        {
+            self.store
+                .set_conversation_channel(conversation.id, channel)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the customer's pending question takes a secret (PIN, account number), so a
+    /// platform can keep a typed answer out of the chat.
+    pub async fn awaits_secret(&self, customer: &Customer) -> Result<bool, ServiceError> {
+        Ok(self.conversation_of(customer).await?.is_some_and(|c| {
+            c.flow == "port_in"
+                && c.step
+                    .as_deref()
+                    .and_then(|s| self.prompts.step(s))
+                    .is_some_and(|s| s.secret)
+        }))
+    }
+
+    /// Records an agent's message in the customer's conversation, as the agent: the state and
+    /// the pending question stay as they are. `message_id` makes a redelivered message count
+    /// once. Returns false when the customer has no open conversation.
+    pub async fn record_agent_line(
+        &self,
+        customer: &Customer,
+        agent: &str,
+        text: &str,
+        message_id: Option<String>,
+    ) -> Result<bool, ServiceError> {
+        for _ in 0..5 {
+            let Some(conversation) = self.conversation_of(customer).await? else {
+                return Ok(false);
+            };
+            let write = TurnWrite {
+                incoming_message_id: message_id.clone(),
+                transcript: vec![NewTranscriptLine {
+                    who: Speaker::Agent,
+                    text: format!("{agent}: {text}"),
+                    attachment: None,
+                    platform_message_id: message_id.clone(),
+                }],
+                ..TurnWrite::new(&conversation, self.now())
+            };
+            match self.store.apply_turn(write).await? {
+                TurnOutcome::Applied { .. } | TurnOutcome::Duplicate => return Ok(true),
+                TurnOutcome::Conflict => continue,
+            }
+        }
+        Err(ServiceError::TooManyConflicts(5))
+    }
+
+    /// An agent takes the customer's conversation over: the bot stops asking until the agent
+    /// hands it back ([`Service::hand_back`]). Returns false when nothing is open.
+    pub async fn pause_for_agent(
+        &self,
+        customer: &Customer,
+        agent: &str,
+    ) -> Result<bool, ServiceError> {
+        for _ in 0..5 {
+            let Some(conversation) = self.conversation_of(customer).await? else {
+                return Ok(false);
+            };
+            let mut state = parse_state(conversation.id, &conversation.state)?;
+            if state.paused {
+                return Ok(true);
+            }
+            state.paused = true;
+            let write = TurnWrite {
+                flow: flow_name(state.flow).into(),
+                step: state.step.clone(),
+                state: state.to_json(),
+                status: status_of(&state),
+                transcript: vec![NewTranscriptLine {
+                    who: Speaker::Agent,
+                    text: format!("[{agent}: paused]"),
+                    attachment: None,
+                    platform_message_id: None,
+                }],
+                ..TurnWrite::new(&conversation, self.now())
+            };
+            match self.store.apply_turn(write).await? {
+                TurnOutcome::Applied { .. } | TurnOutcome::Duplicate => return Ok(true),
+                TurnOutcome::Conflict => continue,
+            }
+        }
+        Err(ServiceError::TooManyConflicts(5))
+    }
+}

@@ -1,0 +1,614 @@
+//! The Discord adapter end to end: the real serenity client (through poise) connected to a
+//! local fake Discord, on a fresh data folder.
+
+#[path = "discord/fake.rs"]
+mod fake;
+
+use std::time::Duration;
+
+use fake::{AGENT_CHANNEL, AGENT_ROLE, APPLICATION, FakeDiscord, GUILD, INTAKE, TOKEN, User};
+use portbot::config::Config;
+use portbot::discord::DiscordConfig;
+use portbot::service::{Customer, Service};
+use portbot::store::Speaker;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// Monday, November 23, 2026, 10:00 Eastern, as in the terminal tests.
+const NOW: &str = "2026-11-23T15:00:00Z";
+
+/// The bot on a fake Discord; `restart` stops it and starts a new one on the same data.
+struct Harness {
+    fake: FakeDiscord,
+    dir: tempfile::TempDir,
+    bot: Option<(
+        oneshot::Sender<()>,
+        std::thread::JoinHandle<anyhow::Result<()>>,
+    )>,
+    /// The customer's thread, once opened.
+    thread: u64,
+    /// Calls before this index were already looked at.
+    seen: usize,
+}
+
+fn config(dir: &std::path::Path) -> Config {
+    let dir = dir.display().to_string();
+    Config::from_lookup(|name| match name {
+        "PORTBOT_NOW" => Some(NOW.into()),
+        "PORTBOT_DATA_DIR" => Some(dir.clone()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+/// The Discord settings for the fake server, with `role` as the agent role.
+fn discord_config(fake: &FakeDiscord, role: u64) -> DiscordConfig {
+    let vars = [
+        ("DISCORD_TOKEN", TOKEN.to_string()),
+        ("PORTBOT_DISCORD_GUILD_ID", GUILD.to_string()),
+        ("PORTBOT_DISCORD_INTAKE_CHANNEL_ID", INTAKE.to_string()),
+        ("PORTBOT_DISCORD_AGENT_ROLE_ID", role.to_string()),
+        (
+            "PORTBOT_DISCORD_AGENT_CHANNEL_ID",
+            AGENT_CHANNEL.to_string(),
+        ),
+        ("PORTBOT_DISCORD_API_URL", fake.api_url.clone()),
+    ];
+    DiscordConfig::from_lookup(|name| {
+        vars.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap()
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+        let mut harness = Harness {
+            fake: FakeDiscord::start().await,
+            dir: tempfile::tempdir().unwrap(),
+            bot: None,
+            thread: 0,
+            seen: 0,
+        };
+        harness.start_bot().await;
+        harness
+    }
+
+    /// Runs the bot on its own thread and runtime, as `portbot discord` runs it (awaited by
+    /// `main`, never spawned: its outbox loop's future is not `Send`).
+    async fn start_bot(&mut self) {
+        let config = config(self.dir.path());
+        let discord = discord_config(&self.fake, AGENT_ROLE);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let service = Service::start(config).await?;
+                let ran = portbot::discord::run(service, discord, async {
+                    let _ = stopped.await;
+                })
+                .await;
+                if let Err(error) = &ran {
+                    eprintln!("the bot stopped: {error:#}");
+                }
+                ran
+            })
+        });
+        self.bot = Some((stop, thread));
+        self.seen = self.fake.wait_ready(self.seen).await;
+    }
+
+    async fn restart(&mut self) {
+        let (stop, thread) = self.bot.take().unwrap();
+        stop.send(()).unwrap();
+        tokio::task::spawn_blocking(move || thread.join().unwrap().unwrap())
+            .await
+            .unwrap();
+        self.start_bot().await;
+    }
+
+    /// Waits for the bot's next question in the thread (a message with buttons) and returns
+    /// it; everything posted up to it counts as seen.
+    async fn next_question(&mut self) -> Value {
+        let path = format!("/api/v10/channels/{}/messages", self.thread);
+        let since = self.seen;
+        let (index, message) = self
+            .fake
+            .wait_for("the next question", |calls| {
+                calls[since..]
+                    .iter()
+                    .enumerate()
+                    .find(|(_, c)| {
+                        c.method == "POST"
+                            && c.path == path
+                            && c.response["components"]
+                                .as_array()
+                                .is_some_and(|a| !a.is_empty())
+                    })
+                    .map(|(i, c)| (since + i, c.response.clone()))
+            })
+            .await;
+        self.seen = index + 1;
+        message
+    }
+
+    /// Types `text` in the thread as `user` and returns the next question.
+    async fn say(&mut self, user: &User, text: &str) -> Value {
+        self.fake.message(user, self.thread, text, Vec::new());
+        self.next_question().await
+    }
+
+    /// `/port open` as `user`: returns the first question in the new private thread.
+    async fn open(&mut self, user: &User) -> Value {
+        let since = self.seen;
+        self.fake.slash(user, INTAKE, "port", "open", json!([]));
+        let thread = self
+            .fake
+            .wait_for("the private thread", |calls| {
+                calls[since..]
+                    .iter()
+                    .find(|c| c.method == "POST" && c.path.ends_with("/threads"))
+                    .map(|c| c.response["id"].as_str().unwrap().parse::<u64>().unwrap())
+            })
+            .await;
+        self.thread = thread;
+        self.next_question().await
+    }
+
+    async fn service(&self) -> Service {
+        Service::start(config(self.dir.path())).await.unwrap()
+    }
+}
+
+/// The custom_id of the button labelled `label` on a message.
+fn button(message: &Value, label: &str) -> String {
+    message["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["components"].as_array().unwrap())
+        .find(|b| b["label"] == label)
+        .unwrap_or_else(|| panic!("no button {label:?} on {message}"))["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The step a question asks, read from its buttons' custom_ids (`pb:<conversation>:<step>:..`).
+fn step(message: &Value) -> String {
+    let id = message["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .unwrap();
+    id.split(':').nth(2).unwrap().to_string()
+}
+
+fn zoe() -> User {
+    User::customer(700_000_000_000_000_001, "zoe")
+}
+
+const BILL: &[u8] = include_bytes!("fixtures/bill.pdf");
+
+/// From the menu to the PIN question, uploading the bill on the way.
+async fn up_to_the_pin(h: &mut Harness, zoe: &User) -> Value {
+    let menu = h.open(zoe).await;
+    h.fake.press(zoe, &menu, &button(&menu, "Port numbers in"));
+    let keep = h.next_question().await;
+    assert_eq!(step(&keep), "keep_active");
+    h.fake
+        .press(zoe, &keep, &button(&keep, "Yes, I'll keep it active"));
+    let bill = h.next_question().await;
+    assert_eq!(step(&bill), "bill_copy");
+    let attachment = h.fake.attachment("bill.pdf", BILL.to_vec());
+    h.fake.message(zoe, h.thread, "", vec![attachment]);
+    assert_eq!(step(&h.next_question().await), "bill_date");
+    assert_eq!(step(&h.say(zoe, "Nov 10").await), "pin_required");
+    let pin = h.say(zoe, "yes").await;
+    assert_eq!(step(&pin), "pin");
+    pin
+}
+
+/// The whole port-in through the thread: buttons, an uploaded bill, the PIN and account number
+/// in modals, the summary embed, consent and the signature modal. Returns the ticket number.
+async fn port_in(h: &mut Harness, zoe: &User) -> String {
+    let question = up_to_the_pin(h, zoe).await;
+
+    // The PIN goes through the modal, never through the channel.
+    let private = button(&question, "Enter privately");
+    let since = h.fake.calls().len();
+    h.fake.press(zoe, &question, &private);
+    let modal = h
+        .fake
+        .wait_for("the modal", |calls| {
+            calls[since..]
+                .iter()
+                .find(|c| c.path.ends_with("/callback") && c.json["type"] == 9)
+                .map(|c| c.json.clone())
+        })
+        .await;
+    assert_eq!(modal["data"]["custom_id"], private);
+    h.fake.submit_modal(zoe, h.thread, &private, "4821");
+    let mut question = h.next_question().await;
+
+    for answer in [
+        "skip",
+        "yes",
+        "(312) 448-2915, 312.448.2916",
+        "yes",
+        "AT&T",
+        "landline",
+        "business",
+        "Acme Plumbing LLC",
+        "500 W Madison St, Chicago, IL 60661",
+        "Zoë Łukasiewicz",
+        "Office Manager",
+        "(312) 448-2900",
+    ] {
+        question = h.say(zoe, answer).await;
+    }
+    assert_eq!(step(&question), "account_number");
+    let private = button(&question, "Enter privately");
+    h.fake
+        .submit_modal(zoe, h.thread, &private, "8472 1193 0045");
+    h.next_question().await;
+    for answer in ["no", "ok", "zoe@acmeplumbing.example"] {
+        question = h.say(zoe, answer).await;
+    }
+    assert_eq!(step(&question), "summary");
+    assert!(
+        question["embeds"][0]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("Acme Plumbing LLC")),
+        "the summary is an embed: {question}"
+    );
+    sign(h, zoe, &question).await
+}
+
+/// Confirms the summary, agrees and signs in the modal; returns the number on the LOA posted.
+async fn sign(h: &mut Harness, zoe: &User, summary: &Value) -> String {
+    h.fake.press(zoe, summary, &button(summary, "Confirm"));
+    let consent = h.next_question().await;
+    h.fake
+        .press(zoe, &consent, &button(&consent, "Yes, I agree"));
+    let signature = h.next_question().await;
+    assert_eq!(step(&signature), "signature");
+    let since = h.seen;
+    h.fake.submit_modal(
+        zoe,
+        h.thread,
+        &button(&signature, "Sign"),
+        "Zoë Łukasiewicz",
+    );
+    let thread_messages = format!("/api/v10/channels/{}/messages", h.thread);
+    let loa = h
+        .fake
+        .wait_for("the LOA in the thread", |calls| {
+            calls[since..]
+                .iter()
+                .find(|c| c.path == thread_messages && !c.files.is_empty())
+                .cloned()
+        })
+        .await;
+    assert!(loa.content_type.starts_with("multipart/form-data"));
+    let (name, pdf) = &loa.files[0];
+    assert!(name.starts_with("LOA-") && name.ends_with(".pdf"), "{name}");
+    assert!(pdf.starts_with(b"%PDF"));
+    let number = name
+        .trim_start_matches("LOA-")
+        .trim_end_matches(".pdf")
+        .to_string();
+    assert!(loa.json["content"].as_str().unwrap().contains(&number));
+    // The customer is pointed at the attachment, never at a path on the server.
+    let data_dir = h.dir.path().display().to_string();
+    assert!(
+        h.fake.calls()[since..]
+            .iter()
+            .all(|c| !c.json.to_string().contains(&data_dir)),
+        "a server path was posted"
+    );
+    h.seen = h.fake.calls().len();
+    number
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_port_in_ends_with_the_loa_attached_in_the_private_thread() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let number = port_in(&mut h, &zoe).await;
+
+    // The thread is private, not invitable, under the intake channel, with the customer in it.
+    let calls = h.fake.calls();
+    let thread = calls.iter().find(|c| c.path.ends_with("/threads")).unwrap();
+    assert_eq!(thread.path, format!("/api/v10/channels/{INTAKE}/threads"));
+    assert_eq!(thread.json["type"], 12);
+    assert_eq!(thread.json["invitable"], false);
+    assert!(calls.iter().any(|c| c.method == "PUT"
+        && c.path == format!("/api/v10/channels/{}/thread-members/{}", h.thread, zoe.id)));
+
+    let agents = format!("/api/v10/channels/{AGENT_CHANNEL}/messages");
+    let notice = h
+        .fake
+        .wait_for("the agent channel message", |calls| {
+            calls.iter().find(|c| c.path == agents).cloned()
+        })
+        .await;
+    assert!(notice.json["content"].as_str().unwrap().contains(&number));
+
+    // Neither secret ever reached Discord.
+    for call in h.fake.calls() {
+        let body = call.json.to_string();
+        assert!(
+            !body.contains("4821") && !body.contains("8472 1193"),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typed_pin_is_stored_and_its_message_deleted() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    up_to_the_pin(&mut h, &zoe).await;
+    let message = h.fake.message(&zoe, h.thread, "4821", Vec::new());
+    let next = h.next_question().await;
+    assert_ne!(step(&next), "pin");
+    let deleted = format!("/api/v10/channels/{}/messages/{message}", h.thread);
+    assert!(
+        h.fake
+            .calls()
+            .iter()
+            .any(|c| c.method == "DELETE" && c.path == deleted),
+        "the message with the PIN is deleted"
+    );
+    let service = h.service().await;
+    let customer = Customer {
+        platform: "discord".into(),
+        id: zoe.id.to_string(),
+        channel_id: None,
+    };
+    let conversation = service.conversation_of(&customer).await.unwrap().unwrap();
+    let transcript = service.store.transcript(conversation.id).await.unwrap();
+    assert!(transcript.iter().all(|line| !line.text.contains("4821")));
+    assert!(
+        h.fake.calls().iter().any(|c| c.json["content"]
+            .as_str()
+            .is_some_and(|t| t.contains("deleted your message"))),
+        "the customer is told why"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_writing_in_the_thread_is_recorded_not_taken_as_an_answer() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let menu = h.open(&zoe).await;
+    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
+    let keep = h.next_question().await;
+    let agent = User::agent(700_000_000_000_000_009, "sam");
+    h.fake.message(&agent, h.thread, "yes", Vec::new());
+    // The customer's own answer is what moves the conversation on.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let next = h.say(&zoe, "yes").await;
+    assert_eq!(step(&keep), "keep_active");
+    assert_eq!(step(&next), "bill_copy");
+    let service = h.service().await;
+    let customer = Customer {
+        platform: "discord".into(),
+        id: zoe.id.to_string(),
+        channel_id: None,
+    };
+    let conversation = service.conversation_of(&customer).await.unwrap().unwrap();
+    let transcript = service.store.transcript(conversation.id).await.unwrap();
+    let agent_lines: Vec<_> = transcript
+        .iter()
+        .filter(|l| l.who == Speaker::Agent)
+        .collect();
+    assert_eq!(agent_lines.len(), 1, "{transcript:?}");
+    assert!(agent_lines[0].text.ends_with(": yes"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_button_posted_before_a_restart_still_works_after_it() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let menu = h.open(&zoe).await;
+    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
+    let keep = h.next_question().await;
+    h.restart().await;
+    h.fake
+        .press(&zoe, &keep, &button(&keep, "Yes, I'll keep it active"));
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+}
+
+/// The bot's answer to the interaction with `token`: an immediate response's data, or the
+/// first follow-up after a deferral.
+async fn answer_to(h: &Harness, token: &str) -> Value {
+    let callback = format!("/{token}/callback");
+    let followup = format!("/webhooks/{APPLICATION}/{token}");
+    h.fake
+        .wait_for("the answer to an interaction", |calls| {
+            calls.iter().find_map(|c| {
+                if c.path.ends_with(&callback) && c.json["type"] == 4 {
+                    Some(c.json["data"].clone())
+                } else if c.path.ends_with(&followup) {
+                    Some(c.json.clone())
+                } else {
+                    None
+                }
+            })
+        })
+        .await
+}
+
+fn number_option(number: &str) -> Value {
+    json!({ "name": "number", "type": 3, "value": number })
+}
+
+fn ephemeral(reply: &Value) -> bool {
+    reply["flags"].as_u64().is_some_and(|f| f & 64 != 0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_without_the_agent_role_is_refused_politely_on_ticket_commands() {
+    let h = Harness::start().await;
+    let zoe = zoe();
+    let token = h.fake.slash(&zoe, INTAKE, "ticket", "list", json!([]));
+    let reply = answer_to(&h, &token).await;
+    assert!(ephemeral(&reply), "{reply}");
+    assert!(
+        reply["content"]
+            .as_str()
+            .unwrap()
+            .contains("for our porting agents"),
+        "{reply}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_is_fixed_in_the_thread_and_the_pin_reveal_is_for_the_agent_alone() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let number = port_in(&mut h, &zoe).await;
+    let ana = User::agent(700_000_000_000_000_002, "ana");
+
+    let token = h.fake.slash(
+        &ana,
+        AGENT_CHANNEL,
+        "ticket",
+        "reveal-pin",
+        json!([number_option(&number)]),
+    );
+    let reply = answer_to(&h, &token).await;
+    assert!(ephemeral(&reply), "{reply}");
+    assert!(reply["content"].as_str().unwrap().contains("4821"));
+
+    let token = h.fake.slash(
+        &ana,
+        AGENT_CHANNEL,
+        "ticket",
+        "claim",
+        json!([number_option(&number)]),
+    );
+    assert!(
+        answer_to(&h, &token).await["content"]
+            .as_str()
+            .unwrap()
+            .contains("in review")
+    );
+    h.seen = h.fake.calls().len();
+    let token = h.fake.slash(
+        &ana,
+        AGENT_CHANNEL,
+        "ticket",
+        "reject",
+        json!([
+            number_option(&number),
+            { "name": "codes", "type": 3, "value": "ADDRESS_MISMATCH" },
+            { "name": "note", "type": 3, "value": "The carrier has Suite 1200" },
+        ]),
+    );
+    assert!(
+        answer_to(&h, &token).await["content"]
+            .as_str()
+            .unwrap()
+            .contains("needs info")
+    );
+
+    // The thread is told at once and asks exactly the address; the customer signs again.
+    let question = h.next_question().await;
+    assert_eq!(step(&question), "service_address");
+    let told = h.fake.calls().iter().any(|c| {
+        c.path == format!("/api/v10/channels/{}/messages", h.thread)
+            && c.json["content"]
+                .as_str()
+                .is_some_and(|t| t.contains(&number) && t.contains("needs a fix"))
+    });
+    assert!(told, "the rejection is posted in the thread");
+    let summary = h
+        .say(&zoe, "500 W Madison St, Suite 1200, Chicago, IL 60661")
+        .await;
+    assert_eq!(step(&summary), "summary");
+    assert_eq!(sign(&mut h, &zoe, &summary).await, number);
+
+    let service = h.service().await;
+    let ticket = service.store.ticket(&number).await.unwrap().unwrap();
+    assert_eq!(ticket.status.as_str(), "submitted");
+    assert_eq!(ticket.loa_version, 2);
+    let events = service.store.ticket_events(&number).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "pin_revealed" && e.actor.ends_with(&ana.id.to_string())),
+        "the reveal is audited: {events:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_the_guild_does_not_have_stops_start_up_naming_the_setting() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let service = Service::start(config(dir.path())).await.unwrap();
+    let discord = discord_config(&fake, 123_456_789);
+    let error = portbot::discord::run(service, discord, std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("PORTBOT_DISCORD_AGENT_ROLE_ID:"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dm_runs_the_conversation_right_there_with_typed_answers() {
+    let mut h = Harness::start().await;
+    let dm = 800_000_000_000_000_001;
+    let customer = User {
+        roles: None,
+        ..zoe()
+    };
+    h.thread = dm;
+    let menu = h.say(&customer, "hello").await;
+    assert_eq!(
+        button(&menu, "Port numbers in").split(':').nth(2),
+        Some("-")
+    );
+    let keep = h.say(&customer, "port numbers in").await;
+    assert_eq!(step(&keep), "keep_active");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_starts_the_flow_for_a_member_in_a_new_private_thread() {
+    let mut h = Harness::start().await;
+    let ana = User::agent(700_000_000_000_000_002, "ana");
+    let zoe = zoe();
+    let token = h.fake.start_for(&ana, &zoe);
+    let reply = answer_to(&h, &token).await;
+    assert!(ephemeral(&reply), "{reply}");
+    let calls = h.fake.calls();
+    let thread = calls
+        .iter()
+        .find(|c| c.path.ends_with("/threads"))
+        .expect("a private thread");
+    h.thread = thread.response["id"].as_str().unwrap().parse().unwrap();
+    assert!(calls.iter().any(|c| c.method == "PUT"
+        && c.path == format!("/api/v10/channels/{}/thread-members/{}", h.thread, zoe.id)));
+    let question = h.next_question().await;
+    assert_eq!(step(&question), "keep_active");
+    // It is the customer's conversation: their press moves it on.
+    h.fake.press(
+        &zoe,
+        &question,
+        &button(&question, "Yes, I'll keep it active"),
+    );
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+}
