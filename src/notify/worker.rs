@@ -15,7 +15,9 @@ use super::mail::Mailer;
 use super::{Notice, NoticeKind, NotificationWording, compose, delivery_failed};
 use crate::config::Config;
 use crate::service::Service;
-use crate::store::{MAX_ATTEMPTS, OutboxChannel, OutboxEntry, Store, StoreError};
+use crate::store::{
+    IdleConversation, MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, OutboxEntry, Store, StoreError,
+};
 
 /// Items taken per claim. Small, so that a batch sent against a slow server still finishes well
 /// inside [`CLAIM_FOR`].
@@ -232,16 +234,7 @@ impl<'a> Worker<'a> {
             .conversations_to_expire(now - self.expire_after, IDLE_BATCH)
             .await?
         {
-            let notice = Notice {
-                kind: NoticeKind::Expired,
-                ticket_number: None,
-                conversation_id: Some(conversation.id),
-                customer_platform: conversation.platform.clone(),
-                customer_id: conversation.customer_id.clone(),
-                email: None,
-                values: vec![("days", days.clone())],
-            };
-            let items = compose(&notice, self.wording);
+            let items = self.idle_notice(NoticeKind::Expired, &conversation, &days);
             if self
                 .store
                 .expire_conversation(&conversation, &items, now)
@@ -255,6 +248,25 @@ impl<'a> Worker<'a> {
             }
         }
         Ok(expired)
+    }
+
+    /// The chat notice for a quiet conversation (a reminder, or its closing).
+    fn idle_notice(
+        &self,
+        kind: NoticeKind,
+        conversation: &IdleConversation,
+        days: &str,
+    ) -> Vec<NewOutboxItem> {
+        let notice = Notice {
+            kind,
+            ticket_number: None,
+            conversation_id: Some(conversation.id),
+            customer_platform: conversation.platform.clone(),
+            customer_id: conversation.customer_id.clone(),
+            email: None,
+            values: vec![("days", days.to_string())],
+        };
+        compose(&notice, self.wording)
     }
 
     /// Reminds customers whose active conversation has been quiet past the reminder interval,
@@ -271,16 +283,7 @@ impl<'a> Worker<'a> {
             .conversations_to_remind(now - after, IDLE_BATCH)
             .await?
         {
-            let notice = Notice {
-                kind: NoticeKind::Reminder,
-                ticket_number: None,
-                conversation_id: Some(conversation.id),
-                customer_platform: conversation.platform.clone(),
-                customer_id: conversation.customer_id.clone(),
-                email: None,
-                values: vec![("days", days.clone())],
-            };
-            let items = compose(&notice, self.wording);
+            let items = self.idle_notice(NoticeKind::Reminder, &conversation, &days);
             if self
                 .store
                 .remind_conversation(&conversation, &items, now)

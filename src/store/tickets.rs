@@ -34,8 +34,7 @@ pub(super) async fn insert(
     let number = normalize_number(&ticket.number);
     let request = &ticket.request;
     let signature = &ticket.signature;
-    let address = &request.service_address;
-    let id: i64 = sqlx::query_scalar(
+    let query = sqlx::query_scalar(
         "INSERT INTO tickets (number, conversation_id, kind, status, carrier, number_type, \
          customer_type, customer_name, address_street, address_unit, address_city, \
          address_state, address_zip, authorized_name, authorized_title, btn, partial_port, \
@@ -47,33 +46,18 @@ pub(super) async fn insert(
     .bind(&number)
     .bind(conversation_id)
     .bind(request.kind.as_str())
-    .bind(ticket.status.as_str())
-    .bind(&request.carrier)
-    .bind(request.number_type.as_str())
-    .bind(request.customer_type.as_str())
-    .bind(&request.customer_name)
-    .bind(&address.street)
-    .bind(address.unit.as_deref())
-    .bind(&address.city)
-    .bind(&address.state)
-    .bind(&address.zip)
-    .bind(&request.authorized_name)
-    .bind(request.authorized_title.as_deref())
-    .bind(request.btn.as_ref().map(|n| n.e164()))
-    .bind(i64::from(request.partial_port))
-    .bind(request.new_btn.as_ref().map(|n| n.e164()))
-    .bind(write_date(request.requested_port_date))
-    .bind(request.email.as_str())
-    .bind(&signature.signer_name)
-    .bind(&signature.signer_id)
-    .bind(to_millis(signature.signed_at))
-    .bind(&signature.request_id)
-    .bind(&signature.content_sha256)
-    .bind(i64::from(signature.loa_version))
-    .bind(to_millis(now))
-    .bind(to_millis(now))
-    .fetch_one(&mut *conn)
-    .await?;
+    .bind(ticket.status.as_str());
+    let id: i64 = bind_request(query, request)
+        .bind(&signature.signer_name)
+        .bind(&signature.signer_id)
+        .bind(to_millis(signature.signed_at))
+        .bind(&signature.request_id)
+        .bind(&signature.content_sha256)
+        .bind(i64::from(signature.loa_version))
+        .bind(to_millis(now))
+        .bind(to_millis(now))
+        .fetch_one(&mut *conn)
+        .await?;
 
     write_numbers(conn, id, &request.numbers).await?;
     let owner = Owner::Ticket {
@@ -106,6 +90,32 @@ pub(super) async fn insert(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Binds the request's columns, carrier to email, in the order both the ticket insert and the
+/// resubmission update list them.
+pub(super) fn bind_request<'q, O>(
+    query: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    request: &'q PortRequest,
+) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    let address = &request.service_address;
+    query
+        .bind(&request.carrier)
+        .bind(request.number_type.as_str())
+        .bind(request.customer_type.as_str())
+        .bind(&request.customer_name)
+        .bind(&address.street)
+        .bind(address.unit.as_deref())
+        .bind(&address.city)
+        .bind(&address.state)
+        .bind(&address.zip)
+        .bind(&request.authorized_name)
+        .bind(request.authorized_title.as_deref())
+        .bind(request.btn.as_ref().map(|n| n.e164()))
+        .bind(i64::from(request.partial_port))
+        .bind(request.new_btn.as_ref().map(|n| n.e164()))
+        .bind(write_date(request.requested_port_date))
+        .bind(request.email.as_str())
 }
 
 /// Replaces the ticket's numbers, in order.

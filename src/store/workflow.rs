@@ -189,39 +189,22 @@ pub(super) async fn resubmit(
 ) -> Result<bool, StoreError> {
     let number = normalize_number(&fix.number);
     let request = &fix.request;
-    let address = &request.service_address;
-    let row = sqlx::query(
+    let query = sqlx::query_scalar(
         "UPDATE tickets SET status = 'submitted', carrier = $1, number_type = $2, \
          customer_type = $3, customer_name = $4, address_street = $5, address_unit = $6, \
          address_city = $7, address_state = $8, address_zip = $9, authorized_name = $10, \
          authorized_title = $11, btn = $12, partial_port = $13, new_btn = $14, \
          requested_port_date = $15, email = $16, rejection_code = NULL, updated_at = $17 \
          WHERE number = $18 AND status = 'needs_info' RETURNING id",
-    )
-    .bind(&request.carrier)
-    .bind(request.number_type.as_str())
-    .bind(request.customer_type.as_str())
-    .bind(&request.customer_name)
-    .bind(&address.street)
-    .bind(address.unit.as_deref())
-    .bind(&address.city)
-    .bind(&address.state)
-    .bind(&address.zip)
-    .bind(&request.authorized_name)
-    .bind(request.authorized_title.as_deref())
-    .bind(request.btn.as_ref().map(|n| n.e164()))
-    .bind(i64::from(request.partial_port))
-    .bind(request.new_btn.as_ref().map(|n| n.e164()))
-    .bind(write_date(request.requested_port_date))
-    .bind(request.email.as_str())
-    .bind(to_millis(now))
-    .bind(&number)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else {
+    );
+    let id: Option<i64> = tickets::bind_request(query, request)
+        .bind(to_millis(now))
+        .bind(&number)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(id) = id else {
         return Ok(false);
     };
-    let id: i64 = row.try_get("id")?;
 
     tickets::write_numbers(conn, id, &request.numbers).await?;
     let owner = Owner::Ticket {
