@@ -26,7 +26,7 @@ use crate::service::{Customer, Service};
 
 /// Answers from the menu to the summary: every question of a business landline request, so a
 /// conversation stays mid-flow (no ticket is signed) and each answer is one full turn.
-const SCRIPT: &[&str] = &[
+pub const SCRIPT: &[&str] = &[
     "1",
     "yes",
     "skip",
@@ -56,7 +56,7 @@ pub struct BenchOptions {
     pub postgres_url: Option<String>,
     /// Conversations driven through the turn benchmark.
     pub conversations: usize,
-    /// Conversations in flight at once.
+    /// Turns handled at once (customers whose messages arrive at the same moment).
     pub concurrency: usize,
     /// Conversations held open for the memory figure.
     pub memory_conversations: usize,
@@ -155,33 +155,43 @@ async fn turn_benchmark(
     options: &BenchOptions,
 ) -> anyhow::Result<Vec<Row>> {
     let service = Arc::new(Service::start(config_for(data_dir, database_url)?).await?);
+    // Every conversation is mid-flow at once: answers go round-robin, the first answer of
+    // every conversation, then every second answer, and so on. A conversation's lock keeps
+    // its answers in order should two of them ever be in flight together.
+    let jobs: Arc<Vec<(usize, usize)>> = Arc::new(
+        (0..SCRIPT.len())
+            .flat_map(|i| (0..options.conversations).map(move |n| (n, i)))
+            .collect(),
+    );
+    let locks: Arc<Vec<tokio::sync::Mutex<()>>> = Arc::new(
+        (0..options.conversations)
+            .map(|_| tokio::sync::Mutex::new(()))
+            .collect(),
+    );
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..options.concurrency {
         let service = service.clone();
         let next = next.clone();
-        let total = options.conversations;
+        let jobs = jobs.clone();
+        let locks = locks.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= total {
-                    return Ok::<_, anyhow::Error>(latencies);
-                }
+            while let Some(&(n, i)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let _in_order = locks[n].lock().await;
                 let customer = Customer::console(&format!("bench-{n}"));
-                for (i, answer) in SCRIPT.iter().enumerate() {
-                    let t = Instant::now();
-                    service
-                        .turn(
-                            &customer,
-                            Some(format!("bench-{n}-{i}")),
-                            Input::Text(answer.to_string()),
-                        )
-                        .await?;
-                    latencies.push(t.elapsed());
-                }
+                let t = Instant::now();
+                service
+                    .turn(
+                        &customer,
+                        Some(format!("bench-{n}-{i}")),
+                        Input::Text(SCRIPT[i].to_string()),
+                    )
+                    .await?;
+                latencies.push(t.elapsed());
             }
+            Ok::<_, anyhow::Error>(latencies)
         }));
     }
     let mut latencies = Vec::new();
@@ -221,7 +231,7 @@ async fn turn_benchmark(
     Ok(vec![
         Row {
             what: format!(
-                "{label}: customer turns/s ({} conversations, {} in flight)",
+                "{label}: customer turns/s ({} conversations mid-flow, {} turns at a time)",
                 options.conversations, options.concurrency
             ),
             value: format!("{turns_per_s:.0}/s"),

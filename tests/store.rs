@@ -13,9 +13,9 @@ use portbot::porting::{
     UsAddress,
 };
 use portbot::store::{
-    Conversation, ConversationStatus, DocumentKind, NewConversation, NewDocument, NewTicket,
-    NewTranscriptLine, SecretKind, Speaker, Store, StoreError, TicketFilter, TicketStatus,
-    TurnOutcome, TurnWrite,
+    Conversation, ConversationStatus, DocumentKind, NewConversation, NewDocument, NewOutboxItem,
+    NewTicket, NewTranscriptLine, OutboxChannel, SecretKind, Speaker, Store, StoreError,
+    TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -30,6 +30,8 @@ contract_tests!(
     a_turn_for_a_missing_conversation_is_an_error,
     racing_turns_on_one_version_apply_exactly_once,
     a_message_delivered_twice_at_once_applies_exactly_once,
+    a_turn_that_saw_no_notices_waits_for_them_to_be_read,
+    a_plain_turn_keeps_its_transcript_lines_in_order,
     a_ticket_round_trips_with_its_numbers_secrets_and_loa,
     a_ticket_without_pin_or_account_number_says_so,
     ticket_numbers_are_unique_and_increasing_even_when_taken_concurrently,
@@ -485,6 +487,96 @@ async fn a_message_delivered_twice_at_once_applies_exactly_once(db: TestDb) {
         .count();
     assert_eq!((applied, duplicates), (1, 9), "{outcomes:?}");
     assert_eq!(db.store.transcript(conversation.id).await.unwrap().len(), 1);
+}
+
+/// A turn from a process's cached copy of the conversation did not look for chat notices: if one
+/// waits, the turn is a conflict (the caller reloads, notices included) and writes nothing.
+async fn a_turn_that_saw_no_notices_waits_for_them_to_be_read(db: TestDb) {
+    let conversation = start(&db.store, "console", "alice").await;
+    let notice = NewOutboxItem {
+        channel: OutboxChannel::Chat,
+        ticket_number: None,
+        conversation_id: Some(conversation.id),
+        customer_platform: "console".into(),
+        customer_id: "alice".into(),
+        recipient: None,
+        subject: "Ticket update".into(),
+        body: "Your port date is confirmed.".into(),
+    };
+    db.store.enqueue_outbox(&[notice], at(1)).await.unwrap();
+
+    let mut blind = turn(&conversation, "{}");
+    blind.no_notices_seen = true;
+    blind.incoming_message_id = Some("m-1".into());
+    blind.transcript = vec![line(Speaker::Customer, "AT&T")];
+    assert_eq!(
+        db.store.apply_turn(blind.clone()).await.unwrap(),
+        TurnOutcome::Conflict
+    );
+    assert!(
+        db.store
+            .transcript(conversation.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Once read (a turn that saw it marks it delivered), the same turn applies.
+    let pending = db
+        .store
+        .pending_chat_notices("console", "alice")
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+    db.store
+        .mark_outbox_delivered(pending[0].id, at(2))
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.store.apply_turn(blind).await.unwrap(),
+        TurnOutcome::Applied { version: 1 }
+    ));
+    assert_eq!(db.store.transcript(conversation.id).await.unwrap().len(), 1);
+}
+
+/// The one-round-trip path writes a turn's lines in the order given, after the earlier turns'.
+async fn a_plain_turn_keeps_its_transcript_lines_in_order(db: TestDb) {
+    let conversation = start(&db.store, "console", "alice").await;
+    let mut version = conversation.version;
+    for round in 0..3 {
+        let mut write = turn(&conversation, "{}");
+        write.expected_version = version;
+        write.incoming_message_id = Some(format!("m-{round}"));
+        write.transcript = (0..5)
+            .map(|i| {
+                line(
+                    if i == 0 {
+                        Speaker::Customer
+                    } else {
+                        Speaker::Bot
+                    },
+                    &format!("{round}.{i}"),
+                )
+            })
+            .collect();
+        match db.store.apply_turn(write).await.unwrap() {
+            TurnOutcome::Applied { version: v } => version = v,
+            other => panic!("round {round}: {other:?}"),
+        }
+    }
+    let texts: Vec<String> = db
+        .store
+        .transcript(conversation.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.text)
+        .collect();
+    let expected: Vec<String> = (0..3)
+        .flat_map(|r| (0..5).map(move |i| format!("{r}.{i}")))
+        .collect();
+    assert_eq!(texts, expected);
+    assert_eq!(version, 3);
 }
 
 async fn a_ticket_round_trips_with_its_numbers_secrets_and_loa(db: TestDb) {

@@ -5,6 +5,7 @@
 //! optimistic locking and the incoming message id as idempotency key. The adapters only turn
 //! platform events into [`Input`]s and print the [`Reply`]s.
 
+mod cache;
 mod discord_support;
 mod handoff;
 mod tickets;
@@ -26,9 +27,9 @@ use crate::porting::{PortCalendar, PortRequest, SignatureRecord, dates};
 use crate::prompts::{Prompts, fill};
 use crate::secrets::{Cipher, KeySource};
 use crate::store::{
-    ConversationStatus, DocumentKind, NewConversation, NewDocument, NewOutboxItem, NewTicket,
-    NewTranscriptLine, OutboxChannel, Resubmission, SecretKind, Speaker, Store, StoreError, Ticket,
-    TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
+    Conversation, ConversationStatus, DocumentKind, NewConversation, NewDocument, NewOutboxItem,
+    NewTicket, NewTranscriptLine, OutboxChannel, Resubmission, SecretKind, Speaker, Store,
+    StoreError, Ticket, TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
 };
 
 /// Who is talking, and where.
@@ -116,6 +117,8 @@ pub struct Service {
     pub prompts: Prompts,
     pub store: Store,
     calendar: PortCalendar,
+    /// Open conversations as this process last wrote them; see [`cache`].
+    cache: cache::ConversationCache,
 }
 
 const MAX_TRIES: u32 = 8;
@@ -150,6 +153,7 @@ impl Service {
             prompts,
             store,
             calendar,
+            cache: cache::ConversationCache::default(),
         })
     }
 
@@ -230,26 +234,37 @@ impl Service {
         input: Input,
     ) -> Result<TurnResult, ServiceError> {
         let engine = self.engine();
+        // The first try trusts the cached conversation, if any; a conflict means it was stale,
+        // and every later try reads the database.
+        let mut cached = self.cache.get(&customer.platform, &customer.id);
         for _ in 0..MAX_TRIES {
             let now = self.now();
-            let (open, has_notices) = self
-                .store
-                .open_conversation_for_turn(&customer.platform, &customer.id)
-                .await?;
-            let (conversation, mut greeting) = match open {
-                Some(c) => (c, Vec::new()),
+            let from_cache = cached.is_some();
+            let (conversation, state, has_notices, mut greeting) = match cached.take() {
+                Some(c) => (c.conversation, c.state, false, Vec::new()),
                 None => {
-                    let (state, mut greeting) = engine.start();
-                    // The engine answers with the menu itself; only the hello goes first.
-                    greeting.truncate(1);
-                    let c = self
+                    let (open, has_notices) = self
                         .store
-                        .create_conversation(new_conversation(customer, &state, now))
+                        .open_conversation_for_turn(&customer.platform, &customer.id)
                         .await?;
-                    (c, greeting)
+                    let (conversation, greeting) = match open {
+                        Some(c) => (c, Vec::new()),
+                        None => {
+                            let (state, mut greeting) = engine.start();
+                            // The engine answers with the menu itself; only the hello goes
+                            // first.
+                            greeting.truncate(1);
+                            let c = self
+                                .store
+                                .create_conversation(new_conversation(customer, &state, now))
+                                .await?;
+                            (c, greeting)
+                        }
+                    };
+                    let state = parse_state(conversation.id, &conversation.state)?;
+                    (conversation, state, has_notices, greeting)
                 }
             };
-            let state = parse_state(conversation.id, &conversation.state)?;
             let turn = engine.step(state, input.clone(), now);
             let notices = if has_notices {
                 self.store
@@ -269,6 +284,7 @@ impl Service {
                 incoming_message_id: message_id.clone(),
                 transcript: vec![customer_line(&input, turn.redact_input, message_id.clone())],
                 delivered_outbox: notices.iter().map(|n| n.id).collect(),
+                no_notices_seen: from_cache,
                 ..TurnWrite::new(&conversation, now)
             };
             let mut before = Vec::new();
@@ -396,8 +412,22 @@ impl Service {
                     platform_message_id: None,
                 }));
 
-            match self.store.apply_turn(write).await? {
-                TurnOutcome::Applied { .. } => {
+            let written = Conversation {
+                flow: write.flow.clone(),
+                step: write.step.clone(),
+                status: write.status,
+                updated_at: now,
+                state: String::new(),
+                ..conversation
+            };
+            let outcome = self.store.apply_turn(write).await;
+            if !matches!(outcome, Ok(TurnOutcome::Applied { .. })) {
+                self.cache.forget(&customer.platform, &customer.id);
+            }
+            match outcome? {
+                TurnOutcome::Applied { version } => {
+                    self.cache
+                        .put(Conversation { version, ..written }, turn.state);
                     let mut tickets = Vec::new();
                     for (pdf, shown) in created {
                         write_file(Path::new(&shown.loa_path), &pdf)?;

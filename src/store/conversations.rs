@@ -5,12 +5,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::sealed::{self, Owner};
+use super::{Backend, drafts, outbox, workflow};
 use super::{
     Conversation, ConversationStatus, NewConversation, SecretKind, Speaker, Store, StoreError,
     TranscriptLine, TurnOutcome, TurnWrite, documents, is_unique_violation, read_enum, read_time,
     tickets, to_millis,
 };
-use super::{drafts, outbox, workflow};
 
 const COLUMNS: &str = "id, platform, channel_id, customer_id, flow, step, state, status, \
                        version, created_at, updated_at";
@@ -143,7 +143,13 @@ impl Store {
     ///
     /// [`TurnOutcome::Duplicate`] and [`TurnOutcome::Conflict`] write nothing. A conversation
     /// that does not exist is [`StoreError::ConversationNotFound`].
+    ///
+    /// Most turns only answer a question: key, state and transcript. Those take the plain path,
+    /// one round trip for the writes ([`Store::apply_plain_turn`]).
     pub async fn apply_turn(&self, turn: TurnWrite) -> Result<TurnOutcome, StoreError> {
+        if is_plain(&turn) {
+            return self.apply_plain_turn(&turn).await;
+        }
         let now = to_millis(turn.now);
         let mut tx = self.pool.begin().await?;
 
@@ -172,51 +178,27 @@ impl Store {
             }
         }
 
-        let updated = sqlx::query(
-            "UPDATE conversations SET flow = $1, step = $2, state = $3, status = $4, \
-             updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7",
-        )
-        .bind(&turn.flow)
-        .bind(turn.step.as_deref())
-        .bind(&turn.state)
-        .bind(turn.status.as_str())
-        .bind(now)
-        .bind(turn.conversation_id)
-        .bind(turn.expected_version)
-        .execute(&mut *tx)
-        .await?;
+        // Parameters as in `plain_turn_sql`: $1 to $7.
+        let update = update_sql(turn.no_notices_seen);
+        let updated = bind_update(sqlx::query(sqlx::AssertSqlSafe(update)), &turn)
+            .execute(&mut *tx)
+            .await?;
         if updated.rows_affected() == 0 {
             tx.rollback().await?;
-            return match self.conversation(turn.conversation_id).await? {
-                Some(_) => Ok(TurnOutcome::Conflict),
-                None => Err(StoreError::ConversationNotFound(turn.conversation_id)),
-            };
+            return self.not_applied(&turn).await;
         }
 
         // All the turn's lines in one statement: one round trip however many replies.
         if !turn.transcript.is_empty() {
-            let rows: Vec<String> = (0..turn.transcript.len())
-                .map(|i| {
-                    let p = 3 + i * 4;
-                    format!("($1, ${p}, ${}, ${}, ${}, $2)", p + 1, p + 2, p + 3)
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO transcript (conversation_id, who, text, attachment, \
                  platform_message_id, at) VALUES {}",
-                rows.join(", ")
+                transcript_rows(3, turn.transcript.len())
             );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            let query = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(turn.conversation_id)
                 .bind(now);
-            for line in &turn.transcript {
-                query = query
-                    .bind(line.who.as_str())
-                    .bind(&line.text)
-                    .bind(line.attachment.as_deref())
-                    .bind(line.platform_message_id.as_deref());
-            }
-            query.execute(&mut *tx).await?;
+            bind_transcript(query, &turn).execute(&mut *tx).await?;
         }
 
         let owner = Owner::Conversation(turn.conversation_id);
@@ -270,6 +252,65 @@ impl Store {
         })
     }
 
+    /// A turn that writes only its key, state and transcript, with its writes in one round
+    /// trip: on SQLite one multi-statement query inside the transaction, on PostgreSQL one
+    /// statement whose common table expressions do all three (atomic on its own, so no
+    /// BEGIN and COMMIT round trips either).
+    async fn apply_plain_turn(&self, turn: &TurnWrite) -> Result<TurnOutcome, StoreError> {
+        let sql = plain_turn_sql(
+            self.backend,
+            turn.incoming_message_id.is_some(),
+            turn.transcript.len(),
+            turn.no_notices_seen,
+        );
+        let query = bind_update(sqlx::query(sqlx::AssertSqlSafe(sql)), turn)
+            .bind(turn.incoming_message_id.as_deref());
+        let query = bind_transcript(query, turn);
+        let result = match self.backend {
+            Backend::Sqlite => {
+                let mut tx = self.pool.begin().await?;
+                let rows = query.fetch_all(&mut *tx).await;
+                if matches!(&rows, Ok(rows) if !rows.is_empty()) {
+                    tx.commit().await?;
+                } else {
+                    tx.rollback().await?;
+                }
+                rows
+            }
+            Backend::Postgres => query.fetch_all(&self.pool).await,
+        };
+        match result {
+            Ok(rows) if rows.is_empty() => self.not_applied(turn).await,
+            Ok(_) => Ok(TurnOutcome::Applied {
+                version: turn.expected_version + 1,
+            }),
+            Err(e) if is_unique_violation(&e) => Ok(TurnOutcome::Duplicate),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Why a turn's update matched no row: its message was handled meanwhile (a redelivery
+    /// racing the first delivery), the conversation moved on, or it is gone.
+    async fn not_applied(&self, turn: &TurnWrite) -> Result<TurnOutcome, StoreError> {
+        if let Some(message_id) = &turn.incoming_message_id {
+            let seen = sqlx::query(
+                "SELECT 1 AS seen FROM processed_messages WHERE message_id = $2 \
+                 AND platform = (SELECT platform FROM conversations WHERE id = $1)",
+            )
+            .bind(turn.conversation_id)
+            .bind(message_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            if seen.is_some() {
+                return Ok(TurnOutcome::Duplicate);
+            }
+        }
+        match self.conversation(turn.conversation_id).await? {
+            Some(_) => Ok(TurnOutcome::Conflict),
+            None => Err(StoreError::ConversationNotFound(turn.conversation_id)),
+        }
+    }
+
     /// The conversation's PIN or account number, decrypted.
     pub async fn conversation_secret(
         &self,
@@ -308,4 +349,132 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Only key, state and transcript to write.
+fn is_plain(turn: &TurnWrite) -> bool {
+    turn.secrets.is_empty()
+        && turn.clear_secrets.is_empty()
+        && turn.documents.is_empty()
+        && turn.tickets.is_empty()
+        && turn.resubmit.is_none()
+        && turn.outbox.is_empty()
+        && turn.delivered_outbox.is_empty()
+        && turn.new_draft.is_none()
+}
+
+/// The state update with its version check. Parameters: $1 conversation, $2 now (ms),
+/// $3 expected version, $4 flow, $5 step, $6 state, $7 status.
+fn update_sql(no_notices_seen: bool) -> String {
+    let mut sql = String::from(
+        "UPDATE conversations SET flow = $4, step = $5, state = $6, status = $7, \
+         updated_at = $2, version = version + 1 WHERE id = $1 AND version = $3",
+    );
+    if no_notices_seen {
+        sql.push_str(
+            " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.channel = 'chat' \
+             AND o.customer_platform = conversations.platform \
+             AND o.customer_id = conversations.customer_id AND o.delivered_at IS NULL)",
+        );
+    }
+    sql
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds $1 to $7 of [`update_sql`].
+fn bind_update<'q>(query: AnyQuery<'q>, turn: &'q TurnWrite) -> AnyQuery<'q> {
+    query
+        .bind(turn.conversation_id)
+        .bind(to_millis(turn.now))
+        .bind(turn.expected_version)
+        .bind(&turn.flow)
+        .bind(turn.step.as_deref())
+        .bind(&turn.state)
+        .bind(turn.status.as_str())
+}
+
+/// `n` rows of (conversation, who, text, attachment, platform message id, at) with
+/// $1 as conversation and $2 as time, the lines' own parameters from `$first` on.
+fn transcript_rows(first: usize, n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let p = first + i * 4;
+            format!("($1, ${p}, ${}, ${}, ${}, $2)", p + 1, p + 2, p + 3)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Binds each line's four parameters, in order.
+fn bind_transcript<'q>(mut query: AnyQuery<'q>, turn: &'q TurnWrite) -> AnyQuery<'q> {
+    for line in &turn.transcript {
+        query = query
+            .bind(line.who.as_str())
+            .bind(&line.text)
+            .bind(line.attachment.as_deref())
+            .bind(line.platform_message_id.as_deref());
+    }
+    query
+}
+
+/// The plain turn's writes as one query that returns a row only when the turn applied.
+/// Parameters: those of [`update_sql`], $8 the message id, the transcript lines from $9.
+fn plain_turn_sql(backend: Backend, has_key: bool, lines: usize, no_notices_seen: bool) -> String {
+    let update = update_sql(no_notices_seen);
+    match backend {
+        // Each statement sees the one before; the caller commits only if the update returned
+        // its row. The key goes in first, as in the full path.
+        Backend::Sqlite => {
+            let mut sql = String::new();
+            if has_key {
+                sql.push_str(
+                    "INSERT INTO processed_messages (platform, message_id, conversation_id, \
+                     processed_at) SELECT platform, $8, id, $2 FROM conversations WHERE id = $1; ",
+                );
+            }
+            sql.push_str(&update);
+            sql.push_str(" RETURNING version;");
+            if lines > 0 {
+                sql.push_str(&format!(
+                    " INSERT INTO transcript (conversation_id, who, text, attachment, \
+                     platform_message_id, at) VALUES {};",
+                    transcript_rows(9, lines)
+                ));
+            }
+            sql
+        }
+        // Every part is conditional on the update's row, so a conflict writes nothing; a
+        // duplicate key fails the whole statement.
+        Backend::Postgres => {
+            let mut sql = format!("WITH u AS ({update} RETURNING id, platform, version)");
+            if has_key {
+                sql.push_str(
+                    ", k AS (INSERT INTO processed_messages (platform, message_id, \
+                     conversation_id, processed_at) SELECT platform, $8, id, $2 FROM u)",
+                );
+            }
+            if lines > 0 {
+                sql.push_str(&format!(
+                    ", t AS (INSERT INTO transcript (conversation_id, who, text, attachment, \
+                     platform_message_id, at) SELECT u.id, l.who, l.text, l.attachment, l.mid, $2 \
+                     FROM u, (VALUES {}) AS l (n, who, text, attachment, mid) ORDER BY l.n)",
+                    numbered_rows(9, lines)
+                ));
+            }
+            sql.push_str(" SELECT version FROM u");
+            sql
+        }
+    }
+}
+
+/// `(0, $first, ...)`, `(1, ...)`: the transcript lines with their order, four parameters each.
+fn numbered_rows(first: usize, n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let p = first + i * 4;
+            format!("({i}, ${p}, ${}, ${}, ${})", p + 1, p + 2, p + 3)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -140,6 +140,10 @@ pub struct TurnWrite {
     pub delivered_outbox: Vec<i64>,
     /// A draft ticket an agent saved from this conversation.
     pub new_draft: Option<super::NewDraft>,
+    /// The caller did not look for waiting chat notices (it used its cached copy of the
+    /// conversation): the turn applies only if none are waiting, else it is a
+    /// [`TurnOutcome::Conflict`] and the caller reloads, notices included.
+    pub no_notices_seen: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -164,6 +168,7 @@ impl TurnWrite {
             outbox: Vec::new(),
             delivered_outbox: Vec::new(),
             new_draft: None,
+            no_notices_seen: false,
             now,
         }
     }
