@@ -30,6 +30,12 @@ pub struct Config {
     pub port_date_rules: PortDateRules,
     pub porting_holidays: Vec<NaiveDate>,
     pub max_upload_bytes: usize,
+    /// Most bills and CSRs one conversation may upload (re-uploads count).
+    pub max_uploads_per_conversation: u32,
+    /// Most conversations a customer may start in 24 hours; 0: no limit.
+    pub max_conversations_per_day: u32,
+    /// Most messages a customer may send in a minute (per process); 0: no limit.
+    pub max_messages_per_minute: u32,
     pub provider: ProviderInfo,
     /// True when the provider details are the built-in placeholders.
     pub provider_is_placeholder: bool,
@@ -110,6 +116,31 @@ impl Config {
             }
         }
         let max_upload_bytes = number("PORTBOT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)? as usize;
+        let max_uploads_per_conversation = number("PORTBOT_MAX_UPLOADS_PER_CONVERSATION", 10)?;
+        if max_uploads_per_conversation == 0 || max_uploads_per_conversation > 1000 {
+            return Err(ConfigError {
+                var: "PORTBOT_MAX_UPLOADS_PER_CONVERSATION",
+                value: max_uploads_per_conversation.to_string(),
+                problem: "must be from 1 to 1000".into(),
+            });
+        }
+        let max_conversations_per_day = number("PORTBOT_MAX_CONVERSATIONS_PER_DAY", 10)?;
+        let max_messages_per_minute = number("PORTBOT_MAX_MESSAGES_PER_MINUTE", 30)?;
+        for (var, value) in [
+            (
+                "PORTBOT_MAX_CONVERSATIONS_PER_DAY",
+                max_conversations_per_day,
+            ),
+            ("PORTBOT_MAX_MESSAGES_PER_MINUTE", max_messages_per_minute),
+        ] {
+            if value > 100_000 {
+                return Err(ConfigError {
+                    var,
+                    value: value.to_string(),
+                    problem: "must be at most 100000 (0 turns the limit off)".into(),
+                });
+            }
+        }
         let provider_name = get("PORTBOT_PROVIDER_NAME");
         let provider_is_placeholder = provider_name.is_none();
         let provider = ProviderInfo {
@@ -177,6 +208,9 @@ impl Config {
             },
             porting_holidays,
             max_upload_bytes,
+            max_uploads_per_conversation: max_uploads_per_conversation as u32,
+            max_conversations_per_day: max_conversations_per_day as u32,
+            max_messages_per_minute: max_messages_per_minute as u32,
             provider,
             provider_is_placeholder,
             retention_days: number("PORTBOT_RETENTION_DAYS", 90)? as u32,

@@ -7,6 +7,7 @@
 
 mod discord_support;
 mod handoff;
+mod limits;
 mod tickets;
 
 pub use handoff::{Started, Waiting};
@@ -116,6 +117,7 @@ pub struct Service {
     pub prompts: Prompts,
     pub store: Store,
     calendar: PortCalendar,
+    limiter: limits::MessageLimiter,
 }
 
 const MAX_TRIES: u32 = 8;
@@ -145,11 +147,13 @@ impl Service {
         }
         let store = Store::connect(&config.database_url, cipher).await?;
         let calendar = config.calendar();
+        let limiter = limits::MessageLimiter::new(config.max_messages_per_minute);
         Ok(Service {
             config,
             prompts,
             store,
             calendar,
+            limiter,
         })
     }
 
@@ -186,6 +190,10 @@ impl Service {
                 let today = crate::conversation::today(self.now());
                 replies.extend(engine.pending_question(&state, today));
             }
+            return Ok(replies);
+        }
+        if let Some(refusal) = self.conversation_limit(customer, self.now()).await? {
+            replies.push(refusal);
             return Ok(replies);
         }
         let (state, greeting) = engine.start();
@@ -229,6 +237,12 @@ impl Service {
         message_id: Option<String>,
         input: Input,
     ) -> Result<TurnResult, ServiceError> {
+        if let Some(refusal) = self.message_limit(customer) {
+            return Ok(TurnResult {
+                replies: vec![refusal],
+                ..TurnResult::default()
+            });
+        }
         let engine = self.engine();
         for _ in 0..MAX_TRIES {
             let now = self.now();
@@ -239,6 +253,12 @@ impl Service {
             let (conversation, mut greeting) = match open {
                 Some(c) => (c, Vec::new()),
                 None => {
+                    if let Some(refusal) = self.conversation_limit(customer, now).await? {
+                        return Ok(TurnResult {
+                            replies: vec![refusal],
+                            ..TurnResult::default()
+                        });
+                    }
                     let (state, mut greeting) = engine.start();
                     // The engine answers with the menu itself; only the hello goes first.
                     greeting.truncate(1);
@@ -250,7 +270,24 @@ impl Service {
                 }
             };
             let state = parse_state(conversation.id, &conversation.state)?;
+            // Only a file turn keeps the state from before, to ask again if the file is refused.
+            let before = matches!(input, Input::File { .. }).then(|| state.clone());
             let turn = engine.step(state, input.clone(), now);
+            let uploads = turn
+                .effects
+                .iter()
+                .filter(|e| matches!(e, Effect::StoreDocument { .. }))
+                .count();
+            if let Some(before) = before.filter(|_| uploads > 0)
+                && let Some(replies) = self
+                    .upload_limit(conversation.id, uploads, &before, now)
+                    .await?
+            {
+                return Ok(TurnResult {
+                    replies,
+                    ..TurnResult::default()
+                });
+            }
             let notices = if has_notices {
                 self.store
                     .pending_chat_notices(&customer.platform, &customer.id)

@@ -285,6 +285,30 @@ impl Store {
         .await
     }
 
+    /// How many conversations the customer started at or after `since`, and when the oldest
+    /// of those started.
+    pub async fn conversations_started_since(
+        &self,
+        platform: &str,
+        customer_id: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(u64, Option<chrono::DateTime<chrono::Utc>>), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM conversations \
+             WHERE platform = $1 AND customer_id = $2 AND created_at >= $3",
+        )
+        .bind(platform)
+        .bind(customer_id)
+        .bind(to_millis(since))
+        .fetch_one(&self.pool)
+        .await?;
+        let count: i64 = row.try_get("n")?;
+        let oldest = row
+            .try_get::<Option<i64>, _>("oldest")?
+            .and_then(chrono::DateTime::from_timestamp_millis);
+        Ok((count.max(0) as u64, oldest))
+    }
+
     /// The conversation's transcript, oldest first.
     pub async fn transcript(
         &self,

@@ -55,6 +55,10 @@ impl Sandbox {
             env: vec![
                 ("PORTBOT_NOW".into(), NOW.into()),
                 ("PORTBOT_DATA_DIR".into(), dir.path().display().to_string()),
+                // Scripts answer far faster than a person and start many conversations: the
+                // spam limits are off unless a test sets them (tests/limits.rs).
+                ("PORTBOT_MAX_MESSAGES_PER_MINUTE".into(), "0".into()),
+                ("PORTBOT_MAX_CONVERSATIONS_PER_DAY".into(), "0".into()),
             ],
             dir,
         }
