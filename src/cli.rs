@@ -101,12 +101,17 @@ pub enum TicketsCommand {
         status: Option<String>,
         #[arg(long)]
         json: bool,
+        /// You, when PORTBOT_AGENTS is set.
+        #[arg(long)]
+        agent: Option<String>,
     },
     /// Show one ticket (never its PIN or account number).
     Show {
         number: String,
         #[arg(long)]
         json: bool,
+        #[arg(long)]
+        agent: Option<String>,
     },
     /// Write a ticket's latest LOA PDF.
     Loa {
@@ -116,6 +121,8 @@ pub enum TicketsCommand {
         /// An earlier LOA version.
         #[arg(long)]
         version: Option<u32>,
+        #[arg(long)]
+        agent: Option<String>,
     },
     /// Claim a ticket (submitted tickets move to in_review).
     Claim {
@@ -184,9 +191,15 @@ pub enum TicketsCommand {
         number: String,
         #[arg(long)]
         json: bool,
+        #[arg(long)]
+        agent: Option<String>,
     },
     /// The conversation behind the ticket (secrets redacted).
-    Transcript { number: String },
+    Transcript {
+        number: String,
+        #[arg(long)]
+        agent: Option<String>,
+    },
     /// Notifications not delivered yet (chat, email, agents), with their attempts and errors.
     Outbox {
         /// Only the deliveries given up after every retry.
@@ -197,6 +210,8 @@ pub enum TicketsCommand {
         /// Try this notification again from scratch (after fixing its cause).
         #[arg(long, value_name = "ID")]
         retry: Option<i64>,
+        #[arg(long)]
+        agent: Option<String>,
     },
     /// Export one ticket as JSON, or the list (optionally by status) as CSV. Never secrets.
     Export {
@@ -205,13 +220,19 @@ pub enum TicketsCommand {
         status: Option<String>,
         #[arg(long)]
         out: Option<PathBuf>,
+        #[arg(long)]
+        agent: Option<String>,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ConversationsCommand {
     /// Customers waiting for an agent, each with what the bot collected so far.
-    Waiting,
+    Waiting {
+        /// You, when PORTBOT_AGENTS is set.
+        #[arg(long)]
+        agent: Option<String>,
+    },
     /// Hand a paused conversation back to the bot; it asks the pending question again.
     Resume {
         #[arg(long)]
@@ -331,10 +352,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Tickets { command } => {
             let service = Service::start(config).await?;
+            let (agent, number, action) = command.access();
+            service.authorize_agent(agent, number, action).await?;
             tickets(&service, command).await
         }
         Command::Conversations { command } => {
             let service = Service::start(config).await?;
+            let (agent, action) = command.access();
+            service.authorize_agent(agent, None, action).await?;
             conversations(&service, command).await
         }
         Command::Worker { once } => {
@@ -350,9 +375,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+impl TicketsCommand {
+    /// Who acts, on which ticket, and the action's name for the audit log.
+    fn access(&self) -> (Option<&str>, Option<&str>, &'static str) {
+        use TicketsCommand as T;
+        fn named(agent: &Option<String>) -> Option<&str> {
+            agent.as_deref()
+        }
+        match self {
+            T::List { agent, .. } => (named(agent), None, "list"),
+            T::Show { number, agent, .. } => (named(agent), Some(number), "show"),
+            T::Loa { number, agent, .. } => (named(agent), Some(number), "loa"),
+            T::Claim { number, agent } => (Some(agent), Some(number), "claim"),
+            T::Unclaim { number, agent } => (Some(agent), Some(number), "unclaim"),
+            T::Status { number, agent, .. } => (Some(agent), Some(number), "status"),
+            T::Reject { number, agent, .. } => (Some(agent), Some(number), "reject"),
+            T::Note { number, agent, .. } => (Some(agent), Some(number), "note"),
+            T::Message { number, agent, .. } => (Some(agent), Some(number), "message"),
+            T::RevealPin { number, agent } => (Some(agent), Some(number), "reveal_pin"),
+            T::History { number, agent, .. } => (named(agent), Some(number), "history"),
+            T::Transcript { number, agent } => (named(agent), Some(number), "transcript"),
+            T::Outbox { agent, .. } => (named(agent), None, "outbox"),
+            T::Export { number, agent, .. } => (named(agent), number.as_deref(), "export"),
+        }
+    }
+}
+
+impl ConversationsCommand {
+    /// Who acts, and the action's name for the log.
+    fn access(&self) -> (Option<&str>, &'static str) {
+        use ConversationsCommand as C;
+        match self {
+            C::Waiting { agent } => (agent.as_deref(), "waiting"),
+            C::Resume { agent, .. } => (Some(agent), "resume"),
+            C::Draft { agent, .. } => (Some(agent), "draft"),
+            C::Start { agent, .. } => (Some(agent), "start"),
+        }
+    }
+}
+
 async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<()> {
     match command {
-        TicketsCommand::List { status, json } => {
+        TicketsCommand::List { status, json, .. } => {
             let status = parse_status(status)?;
             let tickets = service
                 .store
@@ -399,7 +463,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             }
             Ok(())
         }
-        TicketsCommand::Show { number, json } => {
+        TicketsCommand::Show { number, json, .. } => {
             let Some(ticket) = service.store.ticket(&number).await? else {
                 let draft = service
                     .store
@@ -433,6 +497,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             number,
             out,
             version,
+            ..
         } => {
             let pdf =
                 service
@@ -544,7 +609,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             }
             Ok(())
         }
-        TicketsCommand::History { number, json } => {
+        TicketsCommand::History { number, json, .. } => {
             let events = service.store.ticket_events(&number).await?;
             if events.is_empty() && service.store.ticket(&number).await?.is_none() {
                 bail!("no ticket {number}");
@@ -589,7 +654,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             }
             Ok(())
         }
-        TicketsCommand::Transcript { number } => {
+        TicketsCommand::Transcript { number, .. } => {
             let ticket = service
                 .store
                 .ticket(&number)
@@ -609,6 +674,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             number,
             status,
             out,
+            ..
         } => {
             let text = match number {
                 Some(number) => {
@@ -645,6 +711,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             failed,
             json,
             retry,
+            ..
         } => {
             if let Some(id) = retry {
                 if !service.store.retry_outbox(id, service.now()).await? {
@@ -666,7 +733,7 @@ async fn conversations(service: &Service, command: ConversationsCommand) -> anyh
         channel_id: None,
     };
     match command {
-        ConversationsCommand::Waiting => {
+        ConversationsCommand::Waiting { .. } => {
             let waiting = service.waiting_for_agent().await?;
             if waiting.is_empty() {
                 println!("Nobody is waiting for an agent.");

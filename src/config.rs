@@ -36,6 +36,8 @@ pub struct Config {
     pub max_conversations_per_day: u32,
     /// Most messages a customer may send in a minute (per process); 0: no limit.
     pub max_messages_per_minute: u32,
+    /// Agent names allowed to act from the command line; empty: any name (no list configured).
+    pub agents: Vec<String>,
     pub provider: ProviderInfo,
     /// True when the provider details are the built-in placeholders.
     pub provider_is_placeholder: bool,
@@ -141,6 +143,7 @@ impl Config {
                 });
             }
         }
+        let agents = parse_agents(get("PORTBOT_AGENTS").as_deref())?;
         let provider_name = get("PORTBOT_PROVIDER_NAME");
         let provider_is_placeholder = provider_name.is_none();
         let provider = ProviderInfo {
@@ -211,6 +214,7 @@ impl Config {
             max_uploads_per_conversation: max_uploads_per_conversation as u32,
             max_conversations_per_day: max_conversations_per_day as u32,
             max_messages_per_minute: max_messages_per_minute as u32,
+            agents,
             provider,
             provider_is_placeholder,
             retention_days: number("PORTBOT_RETENTION_DAYS", 90)? as u32,
@@ -232,4 +236,31 @@ impl Config {
     pub fn calendar(&self) -> PortCalendar {
         PortCalendar::new(self.porting_holidays.iter().copied())
     }
+}
+
+/// `PORTBOT_AGENTS`: names separated by commas, each letters, digits, `.`, `_`, `-` or `@`.
+fn parse_agents(list: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let mut agents = Vec::new();
+    for name in list.unwrap_or_default().split(',').map(str::trim) {
+        if name.is_empty() {
+            continue;
+        }
+        if name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        {
+            return Err(ConfigError {
+                var: "PORTBOT_AGENTS",
+                value: name.to_string(),
+                problem: "agent names are letters, digits, . _ - or @ (at most 64), separated \
+                          by commas, like alice,bob"
+                    .into(),
+            });
+        }
+        if !agents.iter().any(|a: &String| a == name) {
+            agents.push(name.to_string());
+        }
+    }
+    Ok(agents)
 }

@@ -236,6 +236,8 @@ const AGENT_CODES: &[&str] = &[
     "handoff.not_paused",
     "handoff.no_conversation",
     "handoff.already_draft",
+    "agent.not_listed",
+    "agent.missing",
 ];
 
 const PORT_IN_MESSAGES: &[&str] = &[

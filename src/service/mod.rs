@@ -5,6 +5,7 @@
 //! optimistic locking and the incoming message id as idempotency key. The adapters only turn
 //! platform events into [`Input`]s and print the [`Reply`]s.
 
+mod access;
 mod discord_support;
 mod handoff;
 mod limits;
