@@ -36,6 +36,10 @@ pub enum Command {
         /// One JSON object per bot message (the scripting interface).
         #[arg(long)]
         json: bool,
+        /// Each input line is `MESSAGE_ID TEXT`: the id is the idempotency key a platform would
+        /// give, so a line replayed with the same id is not handled twice (replay tests).
+        #[arg(long, hide = true)]
+        message_ids: bool,
     },
     /// Look at port tickets.
     Tickets {
@@ -283,7 +287,11 @@ pub enum LoaCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     match cli.command {
-        Command::Chat { user, json } => {
+        Command::Chat {
+            user,
+            json,
+            message_ids,
+        } => {
             let service = Service::start(config).await?;
             let id = user
                 .or_else(|| std::env::var("USER").ok())
@@ -295,7 +303,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 Mode::Plain
             };
-            console::run(&service, &Customer::console(&id), mode).await
+            console::run(&service, &Customer::console(&id), mode, message_ids).await
         }
         Command::Bench {
             postgres,

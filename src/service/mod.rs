@@ -254,6 +254,16 @@ impl Service {
             let (conversation, mut greeting) = match open {
                 Some(c) => (c, Vec::new()),
                 None => {
+                    // A replay of a message that finished the last conversation must not
+                    // start an empty new one (the key is only checked when the turn is written).
+                    if let Some(id) = &message_id
+                        && self.store.message_processed(&customer.platform, id).await?
+                    {
+                        return Ok(TurnResult {
+                            duplicate: true,
+                            ..TurnResult::default()
+                        });
+                    }
                     if let Some(refusal) = self.conversation_limit(customer, now).await? {
                         return Ok(TurnResult {
                             replies: vec![refusal],

@@ -285,6 +285,22 @@ impl Store {
         .await
     }
 
+    /// Whether the platform's message `message_id` was already handled.
+    pub async fn message_processed(
+        &self,
+        platform: &str,
+        message_id: &str,
+    ) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM processed_messages WHERE platform = $1 AND message_id = $2",
+        )
+        .bind(platform)
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
     /// How many conversations the customer started at or after `since`, and when the oldest
     /// of those started.
     pub async fn conversations_started_since(

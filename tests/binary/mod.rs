@@ -101,8 +101,13 @@ impl Sandbox {
 
     /// Starts `portbot chat --json --user USER`.
     pub fn chat(&self, user: &str) -> Chat {
+        self.chat_with(&["chat", "--json", "--user", user])
+    }
+
+    /// Starts `portbot` with these arguments, driven like a chat.
+    pub fn chat_with(&self, args: &[&str]) -> Chat {
         let mut child = self
-            .command(&["chat", "--json", "--user", user])
+            .command(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -388,6 +393,16 @@ impl Drop for PgDatabase {
             &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
         );
     }
+}
+
+/// Runs one query with `psql` and returns its unaligned, tuples-only output.
+pub fn psql_query(url: &str, sql: &str) -> String {
+    let output = Command::new("psql")
+        .args(["-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        .output()
+        .expect("psql runs");
+    assert!(output.status.success(), "psql {sql:?} failed");
+    String::from_utf8(output.stdout).unwrap()
 }
 
 fn psql(url: &str, sql: &str) {
