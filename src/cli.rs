@@ -94,6 +94,9 @@ pub enum Command {
     },
     /// Run the Discord bot (DISCORD_TOKEN and the PORTBOT_DISCORD_* settings), until Ctrl-C.
     Discord,
+    /// Re-encrypt every PIN, account number and document with a new key (PORTBOT_NEW_SECRET_KEY,
+    /// or one generated into the data folder), in one transaction. Stop every other process first.
+    Rekey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -374,6 +377,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let service = Service::start(config).await?;
             notify::worker::run_command(&service, once).await
         }
+        Command::Rekey => rekey(config).await,
         Command::Discord => {
             // Checked before the database is touched, so a bad setting fails fast.
             let discord = crate::discord::DiscordConfig::from_env()?;
@@ -420,6 +424,68 @@ impl ConversationsCommand {
             C::Start { agent, .. } => (Some(agent), "start"),
         }
     }
+}
+
+/// `portbot rekey`: see the README, "The secret key".
+async fn rekey(config: Config) -> anyhow::Result<()> {
+    use crate::secrets::{Cipher, KEY_FILE};
+    let key_file = config.data_dir.join(KEY_FILE);
+    let from_file = config.secret_key.is_none();
+    if from_file && !key_file.exists() {
+        bail!(
+            "there is no key to rotate: PORTBOT_SECRET_KEY is not set and {} does not exist",
+            key_file.display()
+        );
+    }
+    let new_file = config.data_dir.join(format!("{KEY_FILE}.new"));
+    let given = std::env::var("PORTBOT_NEW_SECRET_KEY")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    // The new key is checked before the database is touched.
+    let new = match &given {
+        Some(text) => Cipher::from_base64(text).context("PORTBOT_NEW_SECRET_KEY")?,
+        None => Cipher::load_or_create_file(&new_file)?.0,
+    };
+    // Opening the service proves the current key against the database (a wrong one stops here,
+    // before anything changes).
+    let service = Service::start(config).await?;
+    let (current, _) =
+        Cipher::load_or_create(service.config.secret_key.as_ref(), &service.config.data_dir)?;
+    if current.same_key(&new) {
+        bail!("the new key is the key in use now; give a different PORTBOT_NEW_SECRET_KEY");
+    }
+    let moved = service.store.rekey(&new).await?;
+    println!(
+        "Re-encrypted {} secret(s) and {} document(s) with the new key, and checked each.",
+        moved.secrets, moved.documents
+    );
+    match (from_file, given.is_some()) {
+        (true, false) => {
+            std::fs::rename(&new_file, &key_file).with_context(|| {
+                format!(
+                    "the database now uses the key in {}: move it to {} by hand",
+                    new_file.display(),
+                    key_file.display()
+                )
+            })?;
+            println!("{} now holds the new key.", key_file.display());
+        }
+        (true, true) => println!(
+            "Start every process with PORTBOT_SECRET_KEY set to the new key (the value of \
+             PORTBOT_NEW_SECRET_KEY), or put it in {}.",
+            key_file.display()
+        ),
+        (false, false) => println!(
+            "The new key is in {}: set PORTBOT_SECRET_KEY to its contents for every process, \
+             then delete the file.",
+            new_file.display()
+        ),
+        (false, true) => println!(
+            "Set PORTBOT_SECRET_KEY to the new key (the value of PORTBOT_NEW_SECRET_KEY) for \
+             every process."
+        ),
+    }
+    Ok(())
 }
 
 async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<()> {

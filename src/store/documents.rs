@@ -15,7 +15,7 @@ use super::{
 };
 use crate::secrets::Cipher;
 
-fn aad(id: i64) -> String {
+pub(super) fn aad(id: i64) -> String {
     format!("document:{id}")
 }
 
