@@ -56,6 +56,8 @@ pub struct Config {
     pub expire_after: chrono::Duration,
     /// How long the worker waits between passes.
     pub worker_interval: std::time::Duration,
+    /// Longest a customer waits for the database in one message before being told to try again.
+    pub db_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -199,6 +201,14 @@ impl Config {
                 problem: "must be at least 1".into(),
             });
         }
+        let db_timeout = number("PORTBOT_DB_TIMEOUT_SECS", 15)?;
+        if db_timeout == 0 || db_timeout > 3600 {
+            return Err(ConfigError {
+                var: "PORTBOT_DB_TIMEOUT_SECS",
+                value: db_timeout.to_string(),
+                problem: "must be from 1 to 3600".into(),
+            });
+        }
         Ok(Config {
             data_dir,
             database_url,
@@ -225,6 +235,7 @@ impl Config {
                 .then(|| chrono::Duration::hours(reminder_hours as i64)),
             expire_after: chrono::Duration::days(expire_days as i64),
             worker_interval: std::time::Duration::from_secs(worker_interval),
+            db_timeout: std::time::Duration::from_secs(db_timeout),
         })
     }
 

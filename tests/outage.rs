@@ -100,6 +100,47 @@ fn an_outage_mid_conversation_is_survived_and_recovered_from_without_losing_an_a
 }
 
 #[test]
+fn a_slow_database_gets_the_customer_a_clear_answer_instead_of_a_hang() {
+    let Some(admin) = postgres() else { return };
+    let db = PgDatabase::create(&admin);
+    let proxy = Proxy::start("127.0.0.1:5432");
+    let mut sandbox = sandbox(&proxy.url(&db.url));
+    sandbox.set("PORTBOT_DB_TIMEOUT_SECS", "2");
+    sandbox.run(&["migrate"]);
+    let mut chat = sandbox.chat("waiting");
+    chat.read_turn();
+    for answer in &BUSINESS[..3] {
+        chat.say(answer);
+    }
+
+    // Every packet held for 30 s: the customer hears back after the 2 s limit, not 30 s later.
+    proxy.slow(Duration::from_secs(30));
+    let said = text(&chat.say(BUSINESS[3]));
+    assert!(said.contains(SAFE), "{said}");
+    assert!(chat.child.try_wait().unwrap().is_none(), "the process died");
+
+    // The stalled connections are dropped, the database answers again: the answer is taken.
+    proxy.up();
+    proxy.cut();
+    let turn = chat.say(BUSINESS[3]);
+    assert_eq!(
+        waiting_step(&turn).as_deref(),
+        Some("pin_required"),
+        "{turn:?}"
+    );
+    chat.close();
+    let lines = binary::psql_query(
+        &db.url,
+        "SELECT count(*) FROM transcript WHERE who = 'customer' AND text = 'Nov 10'",
+    );
+    assert_eq!(
+        lines.trim(),
+        "1",
+        "the timed-out answer was not applied as well"
+    );
+}
+
+#[test]
 fn the_worker_keeps_running_through_an_outage_and_delivers_what_was_pending() {
     let Some(admin) = postgres() else { return };
     let Some(smtp) = SmtpSink::start(None) else {

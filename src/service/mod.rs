@@ -111,6 +111,10 @@ pub enum ServiceError {
     TooManyConflicts(u32),
     #[error("ticket {0} cannot be resubmitted: it is no longer waiting for a fix")]
     NotAwaitingFix(String),
+    #[error(
+        "the database did not answer within {0} s (PORTBOT_DB_TIMEOUT_SECS); it is slow or unreachable"
+    )]
+    TimedOut(u64),
 }
 
 pub struct Service {
