@@ -4,7 +4,8 @@
 //! each may do succeeds; the rest is refused with a clear message, changes nothing, and refusals
 //! on a ticket are in its audit log. The number of checks is printed.
 //!
-//! Discord rows (the agent role on `/ticket` and `/port`) are tested in `tests/discord.rs`.
+//! The Discord rows (the agent role on `/ticket` and `/port`) are in `tests/discord.rs`,
+//! `customers_are_refused_every_agent_command_and_see_only_their_own_tickets`.
 
 mod binary;
 
