@@ -249,7 +249,6 @@ fn only_agents_act_on_tickets_and_customers_see_only_their_own() {
     );
 
     println!("access checks: {}", checks.0);
-    eprintln!("access checks: {}", checks.0);
 }
 
 #[test]
