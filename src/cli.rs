@@ -36,6 +36,10 @@ pub enum Command {
         /// One JSON object per bot message (the scripting interface).
         #[arg(long)]
         json: bool,
+        /// Each input line is `MESSAGE_ID TEXT`: the id is the idempotency key a platform would
+        /// give, so a line replayed with the same id is not handled twice (replay tests).
+        #[arg(long, hide = true)]
+        message_ids: bool,
     },
     /// Look at port tickets.
     Tickets {
@@ -90,6 +94,9 @@ pub enum Command {
     },
     /// Run the Discord bot (DISCORD_TOKEN and the PORTBOT_DISCORD_* settings), until Ctrl-C.
     Discord,
+    /// Re-encrypt every PIN, account number and document with a new key (PORTBOT_NEW_SECRET_KEY,
+    /// or one generated into the data folder), in one transaction. Stop every other process first.
+    Rekey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,12 +108,17 @@ pub enum TicketsCommand {
         status: Option<String>,
         #[arg(long)]
         json: bool,
+        /// You, when PORTBOT_AGENTS is set.
+        #[arg(long)]
+        agent: Option<String>,
     },
     /// Show one ticket (never its PIN or account number).
     Show {
         number: String,
         #[arg(long)]
         json: bool,
+        #[arg(long)]
+        agent: Option<String>,
     },
     /// Write a ticket's latest LOA PDF.
     Loa {
@@ -116,6 +128,8 @@ pub enum TicketsCommand {
         /// An earlier LOA version.
         #[arg(long)]
         version: Option<u32>,
+        #[arg(long)]
+        agent: Option<String>,
     },
     /// Claim a ticket (submitted tickets move to in_review).
     Claim {
@@ -184,9 +198,15 @@ pub enum TicketsCommand {
         number: String,
         #[arg(long)]
         json: bool,
+        #[arg(long)]
+        agent: Option<String>,
     },
     /// The conversation behind the ticket (secrets redacted).
-    Transcript { number: String },
+    Transcript {
+        number: String,
+        #[arg(long)]
+        agent: Option<String>,
+    },
     /// Notifications not delivered yet (chat, email, agents), with their attempts and errors.
     Outbox {
         /// Only the deliveries given up after every retry.
@@ -197,6 +217,8 @@ pub enum TicketsCommand {
         /// Try this notification again from scratch (after fixing its cause).
         #[arg(long, value_name = "ID")]
         retry: Option<i64>,
+        #[arg(long)]
+        agent: Option<String>,
     },
     /// Export one ticket as JSON, or the list (optionally by status) as CSV. Never secrets.
     Export {
@@ -205,13 +227,19 @@ pub enum TicketsCommand {
         status: Option<String>,
         #[arg(long)]
         out: Option<PathBuf>,
+        #[arg(long)]
+        agent: Option<String>,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ConversationsCommand {
     /// Customers waiting for an agent, each with what the bot collected so far.
-    Waiting,
+    Waiting {
+        /// You, when PORTBOT_AGENTS is set.
+        #[arg(long)]
+        agent: Option<String>,
+    },
     /// Hand a paused conversation back to the bot; it asks the pending question again.
     Resume {
         #[arg(long)]
@@ -262,7 +290,11 @@ pub enum LoaCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     match cli.command {
-        Command::Chat { user, json } => {
+        Command::Chat {
+            user,
+            json,
+            message_ids,
+        } => {
             let service = Service::start(config).await?;
             let id = user
                 .or_else(|| std::env::var("USER").ok())
@@ -274,7 +306,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 Mode::Plain
             };
-            console::run(&service, &Customer::console(&id), mode).await
+            console::run(&service, &Customer::console(&id), mode, message_ids).await
         }
         Command::Bench {
             postgres,
@@ -331,16 +363,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Tickets { command } => {
             let service = Service::start(config).await?;
+            let (agent, number, action) = command.access();
+            service.authorize_agent(agent, number, action).await?;
             tickets(&service, command).await
         }
         Command::Conversations { command } => {
             let service = Service::start(config).await?;
+            let (agent, action) = command.access();
+            service.authorize_agent(agent, None, action).await?;
             conversations(&service, command).await
         }
         Command::Worker { once } => {
             let service = Service::start(config).await?;
             notify::worker::run_command(&service, once).await
         }
+        Command::Rekey => rekey(config).await,
         Command::Discord => {
             // Checked before the database is touched, so a bad setting fails fast.
             let discord = crate::discord::DiscordConfig::from_env()?;
@@ -350,9 +387,110 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+impl TicketsCommand {
+    /// Who acts, on which ticket, and the action's name for the audit log.
+    fn access(&self) -> (Option<&str>, Option<&str>, &'static str) {
+        use TicketsCommand as T;
+        fn named(agent: &Option<String>) -> Option<&str> {
+            agent.as_deref()
+        }
+        match self {
+            T::List { agent, .. } => (named(agent), None, "list"),
+            T::Show { number, agent, .. } => (named(agent), Some(number), "show"),
+            T::Loa { number, agent, .. } => (named(agent), Some(number), "loa"),
+            T::Claim { number, agent } => (Some(agent), Some(number), "claim"),
+            T::Unclaim { number, agent } => (Some(agent), Some(number), "unclaim"),
+            T::Status { number, agent, .. } => (Some(agent), Some(number), "status"),
+            T::Reject { number, agent, .. } => (Some(agent), Some(number), "reject"),
+            T::Note { number, agent, .. } => (Some(agent), Some(number), "note"),
+            T::Message { number, agent, .. } => (Some(agent), Some(number), "message"),
+            T::RevealPin { number, agent } => (Some(agent), Some(number), "reveal_pin"),
+            T::History { number, agent, .. } => (named(agent), Some(number), "history"),
+            T::Transcript { number, agent } => (named(agent), Some(number), "transcript"),
+            T::Outbox { agent, .. } => (named(agent), None, "outbox"),
+            T::Export { number, agent, .. } => (named(agent), number.as_deref(), "export"),
+        }
+    }
+}
+
+impl ConversationsCommand {
+    /// Who acts, and the action's name for the log.
+    fn access(&self) -> (Option<&str>, &'static str) {
+        use ConversationsCommand as C;
+        match self {
+            C::Waiting { agent } => (agent.as_deref(), "waiting"),
+            C::Resume { agent, .. } => (Some(agent), "resume"),
+            C::Draft { agent, .. } => (Some(agent), "draft"),
+            C::Start { agent, .. } => (Some(agent), "start"),
+        }
+    }
+}
+
+/// `portbot rekey`: see the README, "The secret key".
+async fn rekey(config: Config) -> anyhow::Result<()> {
+    use crate::secrets::{Cipher, KEY_FILE};
+    let key_file = config.data_dir.join(KEY_FILE);
+    let from_file = config.secret_key.is_none();
+    if from_file && !key_file.exists() {
+        bail!(
+            "there is no key to rotate: PORTBOT_SECRET_KEY is not set and {} does not exist",
+            key_file.display()
+        );
+    }
+    let new_file = config.data_dir.join(format!("{KEY_FILE}.new"));
+    let given = std::env::var("PORTBOT_NEW_SECRET_KEY")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    // The new key is checked before the database is touched.
+    let new = match &given {
+        Some(text) => Cipher::from_base64(text).context("PORTBOT_NEW_SECRET_KEY")?,
+        None => Cipher::load_or_create_file(&new_file)?.0,
+    };
+    // Opening the service proves the current key against the database (a wrong one stops here,
+    // before anything changes).
+    let service = Service::start(config).await?;
+    let (current, _) =
+        Cipher::load_or_create(service.config.secret_key.as_ref(), &service.config.data_dir)?;
+    if current.same_key(&new) {
+        bail!("the new key is the key in use now; give a different PORTBOT_NEW_SECRET_KEY");
+    }
+    let moved = service.store.rekey(&new).await?;
+    println!(
+        "Re-encrypted {} secret(s) and {} document(s) with the new key, and checked each.",
+        moved.secrets, moved.documents
+    );
+    match (from_file, given.is_some()) {
+        (true, false) => {
+            std::fs::rename(&new_file, &key_file).with_context(|| {
+                format!(
+                    "the database now uses the key in {}: move it to {} by hand",
+                    new_file.display(),
+                    key_file.display()
+                )
+            })?;
+            println!("{} now holds the new key.", key_file.display());
+        }
+        (true, true) => println!(
+            "Start every process with PORTBOT_SECRET_KEY set to the new key (the value of \
+             PORTBOT_NEW_SECRET_KEY), or put it in {}.",
+            key_file.display()
+        ),
+        (false, false) => println!(
+            "The new key is in {}: set PORTBOT_SECRET_KEY to its contents for every process, \
+             then delete the file.",
+            new_file.display()
+        ),
+        (false, true) => println!(
+            "Set PORTBOT_SECRET_KEY to the new key (the value of PORTBOT_NEW_SECRET_KEY) for \
+             every process."
+        ),
+    }
+    Ok(())
+}
+
 async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<()> {
     match command {
-        TicketsCommand::List { status, json } => {
+        TicketsCommand::List { status, json, .. } => {
             let status = parse_status(status)?;
             let tickets = service
                 .store
@@ -399,7 +537,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             }
             Ok(())
         }
-        TicketsCommand::Show { number, json } => {
+        TicketsCommand::Show { number, json, .. } => {
             let Some(ticket) = service.store.ticket(&number).await? else {
                 let draft = service
                     .store
@@ -433,6 +571,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             number,
             out,
             version,
+            ..
         } => {
             let pdf =
                 service
@@ -544,7 +683,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             }
             Ok(())
         }
-        TicketsCommand::History { number, json } => {
+        TicketsCommand::History { number, json, .. } => {
             let events = service.store.ticket_events(&number).await?;
             if events.is_empty() && service.store.ticket(&number).await?.is_none() {
                 bail!("no ticket {number}");
@@ -589,7 +728,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             }
             Ok(())
         }
-        TicketsCommand::Transcript { number } => {
+        TicketsCommand::Transcript { number, .. } => {
             let ticket = service
                 .store
                 .ticket(&number)
@@ -609,6 +748,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             number,
             status,
             out,
+            ..
         } => {
             let text = match number {
                 Some(number) => {
@@ -645,6 +785,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             failed,
             json,
             retry,
+            ..
         } => {
             if let Some(id) = retry {
                 if !service.store.retry_outbox(id, service.now()).await? {
@@ -666,7 +807,7 @@ async fn conversations(service: &Service, command: ConversationsCommand) -> anyh
         channel_id: None,
     };
     match command {
-        ConversationsCommand::Waiting => {
+        ConversationsCommand::Waiting { .. } => {
             let waiting = service.waiting_for_agent().await?;
             if waiting.is_empty() {
                 println!("Nobody is waiting for an agent.");

@@ -30,6 +30,14 @@ pub struct Config {
     pub port_date_rules: PortDateRules,
     pub porting_holidays: Vec<NaiveDate>,
     pub max_upload_bytes: usize,
+    /// Most bills and CSRs one conversation may upload (re-uploads count).
+    pub max_uploads_per_conversation: u32,
+    /// Most conversations a customer may start in 24 hours; 0: no limit.
+    pub max_conversations_per_day: u32,
+    /// Most messages a customer may send in a minute (per process); 0: no limit.
+    pub max_messages_per_minute: u32,
+    /// Agent names allowed to act from the command line; empty: any name (no list configured).
+    pub agents: Vec<String>,
     pub provider: ProviderInfo,
     /// True when the provider details are the built-in placeholders.
     pub provider_is_placeholder: bool,
@@ -48,6 +56,8 @@ pub struct Config {
     pub expire_after: chrono::Duration,
     /// How long the worker waits between passes.
     pub worker_interval: std::time::Duration,
+    /// Longest a customer waits for the database in one message before being told to try again.
+    pub db_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -110,6 +120,32 @@ impl Config {
             }
         }
         let max_upload_bytes = number("PORTBOT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)? as usize;
+        let max_uploads_per_conversation = number("PORTBOT_MAX_UPLOADS_PER_CONVERSATION", 10)?;
+        if max_uploads_per_conversation == 0 || max_uploads_per_conversation > 1000 {
+            return Err(ConfigError {
+                var: "PORTBOT_MAX_UPLOADS_PER_CONVERSATION",
+                value: max_uploads_per_conversation.to_string(),
+                problem: "must be from 1 to 1000".into(),
+            });
+        }
+        let max_conversations_per_day = number("PORTBOT_MAX_CONVERSATIONS_PER_DAY", 10)?;
+        let max_messages_per_minute = number("PORTBOT_MAX_MESSAGES_PER_MINUTE", 30)?;
+        for (var, value) in [
+            (
+                "PORTBOT_MAX_CONVERSATIONS_PER_DAY",
+                max_conversations_per_day,
+            ),
+            ("PORTBOT_MAX_MESSAGES_PER_MINUTE", max_messages_per_minute),
+        ] {
+            if value > 100_000 {
+                return Err(ConfigError {
+                    var,
+                    value: value.to_string(),
+                    problem: "must be at most 100000 (0 turns the limit off)".into(),
+                });
+            }
+        }
+        let agents = parse_agents(get("PORTBOT_AGENTS").as_deref())?;
         let provider_name = get("PORTBOT_PROVIDER_NAME");
         let provider_is_placeholder = provider_name.is_none();
         let provider = ProviderInfo {
@@ -165,6 +201,14 @@ impl Config {
                 problem: "must be at least 1".into(),
             });
         }
+        let db_timeout = number("PORTBOT_DB_TIMEOUT_SECS", 15)?;
+        if db_timeout == 0 || db_timeout > 3600 {
+            return Err(ConfigError {
+                var: "PORTBOT_DB_TIMEOUT_SECS",
+                value: db_timeout.to_string(),
+                problem: "must be from 1 to 3600".into(),
+            });
+        }
         Ok(Config {
             data_dir,
             database_url,
@@ -177,6 +221,10 @@ impl Config {
             },
             porting_holidays,
             max_upload_bytes,
+            max_uploads_per_conversation: max_uploads_per_conversation as u32,
+            max_conversations_per_day: max_conversations_per_day as u32,
+            max_messages_per_minute: max_messages_per_minute as u32,
+            agents,
             provider,
             provider_is_placeholder,
             retention_days: number("PORTBOT_RETENTION_DAYS", 90)? as u32,
@@ -187,6 +235,7 @@ impl Config {
                 .then(|| chrono::Duration::hours(reminder_hours as i64)),
             expire_after: chrono::Duration::days(expire_days as i64),
             worker_interval: std::time::Duration::from_secs(worker_interval),
+            db_timeout: std::time::Duration::from_secs(db_timeout),
         })
     }
 
@@ -198,4 +247,31 @@ impl Config {
     pub fn calendar(&self) -> PortCalendar {
         PortCalendar::new(self.porting_holidays.iter().copied())
     }
+}
+
+/// `PORTBOT_AGENTS`: names separated by commas, each letters, digits, `.`, `_`, `-` or `@`.
+fn parse_agents(list: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let mut agents = Vec::new();
+    for name in list.unwrap_or_default().split(',').map(str::trim) {
+        if name.is_empty() {
+            continue;
+        }
+        if name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        {
+            return Err(ConfigError {
+                var: "PORTBOT_AGENTS",
+                value: name.to_string(),
+                problem: "agent names are letters, digits, . _ - or @ (at most 64), separated \
+                          by commas, like alice,bob"
+                    .into(),
+            });
+        }
+        if !agents.iter().any(|a: &String| a == name) {
+            agents.push(name.to_string());
+        }
+    }
+    Ok(agents)
 }

@@ -222,6 +222,9 @@ const COMMON_MESSAGES: &[&str] = &[
     "agent_started",
     "draft_saved",
     "internal_error",
+    "too_many_messages",
+    "too_many_conversations",
+    "too_many_uploads",
 ];
 
 /// Refusals of agents' actions, beyond the lifecycle's own.
@@ -233,6 +236,8 @@ const AGENT_CODES: &[&str] = &[
     "handoff.not_paused",
     "handoff.no_conversation",
     "handoff.already_draft",
+    "agent.not_listed",
+    "agent.missing",
 ];
 
 const PORT_IN_MESSAGES: &[&str] = &[

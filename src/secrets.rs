@@ -121,6 +121,34 @@ impl Cipher {
         }
     }
 
+    /// The key in the file at `path`, generated there (mode 0600) when the file does not exist:
+    /// how `portbot rekey` makes a new key without printing it.
+    pub fn load_or_create_file(path: &Path) -> Result<(Cipher, KeySource), SecretsError> {
+        match fs::read_to_string(path) {
+            Ok(text) => {
+                let cipher = Cipher::from_base64(&text).map_err(|e| SecretsError::BadKeyFile {
+                    path: path.to_path_buf(),
+                    problem: e.to_string(),
+                })?;
+                Ok((cipher, KeySource::File))
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                create_key_file(path, path.parent().unwrap_or(Path::new(".")))
+            }
+            Err(source) => Err(SecretsError::KeyFileIo {
+                action: "read",
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Whether both ciphers hold the same key (compared by sealing, never by showing it).
+    pub fn same_key(&self, other: &Cipher) -> bool {
+        let (nonce, sealed) = self.seal(b"same key?", b"compare");
+        other.open(&nonce, &sealed, b"compare").is_ok()
+    }
+
     /// Encrypts `plaintext` bound to `aad`; returns `(nonce, ciphertext)`.
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> (Vec<u8>, Vec<u8>) {
         let mut nonce = [0u8; NONCE_LEN];

@@ -30,6 +30,9 @@ struct JsonMessage<'a> {
     waiting: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     tickets: Option<&'a [CreatedTicket]>,
+    /// With `--message-ids`: the line's id was handled before, so nothing was done.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    duplicate: bool,
 }
 
 /// Prints bot messages in the chosen mode.
@@ -51,6 +54,7 @@ impl<W: Write> Printer<W> {
                         step: reply.step.as_deref(),
                         waiting: last,
                         tickets: (last && !tickets.is_empty()).then_some(tickets),
+                        duplicate: false,
                     };
                     let line = serde_json::to_string(&message).map_err(std::io::Error::other)?;
                     writeln!(self.out, "{line}")?;
@@ -74,6 +78,26 @@ impl<W: Write> Printer<W> {
         } else if self.mode == Mode::Plain && !replies.is_empty() {
             writeln!(self.out)?;
         }
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Printer<W> {
+    /// Says that a replayed message was not handled again (only `--message-ids` replays).
+    fn duplicate(&mut self) -> std::io::Result<()> {
+        if self.mode != Mode::Json {
+            return self.turn(&[], &[]);
+        }
+        let message = JsonMessage {
+            text: "",
+            choices: &[],
+            step: None,
+            waiting: true,
+            tickets: None,
+            duplicate: true,
+        };
+        let line = serde_json::to_string(&message).map_err(std::io::Error::other)?;
+        writeln!(self.out, "{line}")?;
         self.out.flush()
     }
 }
@@ -111,13 +135,21 @@ fn expand_home(path: &str) -> String {
 
 /// Runs the chat until end of input. Every turn is saved before its replies are printed, so a
 /// kill at any moment loses nothing the bot acknowledged.
-pub async fn run(service: &Service, customer: &Customer, mode: Mode) -> anyhow::Result<()> {
+///
+/// With `message_ids`, each line starts with the platform's id for it (see `portbot chat
+/// --message-ids`); a line whose id was handled before prints one `"duplicate": true` message.
+pub async fn run(
+    service: &Service,
+    customer: &Customer,
+    mode: Mode,
+    message_ids: bool,
+) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut printer = Printer {
         mode,
         out: stdout.lock(),
     };
-    let opening = service.open(customer).await;
+    let opening = within(service, service.open(customer)).await;
     match opening {
         Ok(replies) => printer.turn(&replies, &[])?,
         Err(error) => printer.turn(&[failure_reply(service, &error)], &[])?,
@@ -131,6 +163,10 @@ pub async fn run(service: &Service, customer: &Customer, mode: Mode) -> anyhow::
         }
         let line = String::from_utf8_lossy(&raw);
         let line = line.trim_end_matches(['\n', '\r']);
+        let (message_id, line) = match line.split_once(' ') {
+            Some((id, rest)) if message_ids => (Some(id.to_string()), rest),
+            _ => (None, line),
+        };
         let input = match line.strip_prefix("/attach ") {
             Some(path) => match read_attachment(path, service.config.max_upload_bytes).await {
                 Ok(input) => input,
@@ -148,7 +184,8 @@ pub async fn run(service: &Service, customer: &Customer, mode: Mode) -> anyhow::
             },
             None => Input::Text(line.to_string()),
         };
-        match service.turn(customer, None, input).await {
+        match within(service, service.turn(customer, message_id, input)).await {
+            Ok(result) if result.duplicate => printer.duplicate()?,
             Ok(result) => printer.turn(&result.replies, &result.tickets)?,
             Err(error) => printer.turn(&[failure_reply(service, &error)], &[])?,
         }
@@ -159,11 +196,24 @@ pub async fn run(service: &Service, customer: &Customer, mode: Mode) -> anyhow::
     Ok(())
 }
 
+/// `work`, or [`ServiceError::TimedOut`] when the database keeps it waiting longer than
+/// `PORTBOT_DB_TIMEOUT_SECS`: a slow database gets the customer an answer, never a hang. A turn
+/// cut off this way is rolled back unless its commit had already reached the database.
+async fn within<T>(
+    service: &Service,
+    work: impl std::future::Future<Output = Result<T, ServiceError>>,
+) -> Result<T, ServiceError> {
+    let limit = service.config.db_timeout;
+    tokio::time::timeout(limit, work)
+        .await
+        .unwrap_or(Err(ServiceError::TimedOut(limit.as_secs())))
+}
+
 /// What the customer sees when a turn fails; the operator gets the cause in the log.
 fn failure_reply(service: &Service, error: &ServiceError) -> Reply {
     tracing::error!(%error, "turn failed");
     let key = match error {
-        ServiceError::Store(_) => "store_unavailable",
+        ServiceError::Store(_) | ServiceError::TimedOut(_) => "store_unavailable",
         _ => "internal_error",
     };
     Reply::say(service.prompts.message(key))

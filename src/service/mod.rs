@@ -5,9 +5,11 @@
 //! optimistic locking and the incoming message id as idempotency key. The adapters only turn
 //! platform events into [`Input`]s and print the [`Reply`]s.
 
+mod access;
 mod cache;
 mod discord_support;
 mod handoff;
+mod limits;
 mod tickets;
 
 pub use handoff::{Started, Waiting};
@@ -110,6 +112,10 @@ pub enum ServiceError {
     TooManyConflicts(u32),
     #[error("ticket {0} cannot be resubmitted: it is no longer waiting for a fix")]
     NotAwaitingFix(String),
+    #[error(
+        "the database did not answer within {0} s (PORTBOT_DB_TIMEOUT_SECS); it is slow or unreachable"
+    )]
+    TimedOut(u64),
 }
 
 pub struct Service {
@@ -117,6 +123,7 @@ pub struct Service {
     pub prompts: Prompts,
     pub store: Store,
     calendar: PortCalendar,
+    limiter: limits::MessageLimiter,
     /// Open conversations as this process last wrote them; see [`cache`].
     cache: cache::ConversationCache,
 }
@@ -148,11 +155,13 @@ impl Service {
         }
         let store = Store::connect(&config.database_url, cipher).await?;
         let calendar = config.calendar();
+        let limiter = limits::MessageLimiter::new(config.max_messages_per_minute);
         Ok(Service {
             config,
             prompts,
             store,
             calendar,
+            limiter,
             cache: cache::ConversationCache::default(),
         })
     }
@@ -190,6 +199,10 @@ impl Service {
                 let today = crate::conversation::today(self.now());
                 replies.extend(engine.pending_question(&state, today));
             }
+            return Ok(replies);
+        }
+        if let Some(refusal) = self.conversation_limit(customer, self.now()).await? {
+            replies.push(refusal);
             return Ok(replies);
         }
         let (state, greeting) = engine.start();
@@ -233,6 +246,12 @@ impl Service {
         message_id: Option<String>,
         input: Input,
     ) -> Result<TurnResult, ServiceError> {
+        if let Some(refusal) = self.message_limit(customer) {
+            return Ok(TurnResult {
+                replies: vec![refusal],
+                ..TurnResult::default()
+            });
+        }
         let engine = self.engine();
         // The first try trusts the cached conversation, if any; a conflict means it was stale,
         // and every later try reads the database.
@@ -250,6 +269,23 @@ impl Service {
                     let (conversation, greeting) = match open {
                         Some(c) => (c, Vec::new()),
                         None => {
+                            // A replay of a message that finished the last conversation must
+                            // not start an empty new one (the key is only checked when the
+                            // turn is written).
+                            if let Some(id) = &message_id
+                                && self.store.message_processed(&customer.platform, id).await?
+                            {
+                                return Ok(TurnResult {
+                                    duplicate: true,
+                                    ..TurnResult::default()
+                                });
+                            }
+                            if let Some(refusal) = self.conversation_limit(customer, now).await? {
+                                return Ok(TurnResult {
+                                    replies: vec![refusal],
+                                    ..TurnResult::default()
+                                });
+                            }
                             let (state, mut greeting) = engine.start();
                             // The engine answers with the menu itself; only the hello goes
                             // first.
@@ -265,7 +301,24 @@ impl Service {
                     (conversation, state, has_notices, greeting)
                 }
             };
+            // Only a file turn keeps the state from before, to ask again if the file is refused.
+            let before = matches!(input, Input::File { .. }).then(|| state.clone());
             let turn = engine.step(state, input.clone(), now);
+            let uploads = turn
+                .effects
+                .iter()
+                .filter(|e| matches!(e, Effect::StoreDocument { .. }))
+                .count();
+            if let Some(before) = before.filter(|_| uploads > 0)
+                && let Some(replies) = self
+                    .upload_limit(conversation.id, uploads, &before, now)
+                    .await?
+            {
+                return Ok(TurnResult {
+                    replies,
+                    ..TurnResult::default()
+                });
+            }
             let notices = if has_notices {
                 self.store
                     .pending_chat_notices(&customer.platform, &customer.id)

@@ -326,6 +326,46 @@ impl Store {
         .await
     }
 
+    /// Whether the platform's message `message_id` was already handled.
+    pub async fn message_processed(
+        &self,
+        platform: &str,
+        message_id: &str,
+    ) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM processed_messages WHERE platform = $1 AND message_id = $2",
+        )
+        .bind(platform)
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// How many conversations the customer started at or after `since`, and when the oldest
+    /// of those started.
+    pub async fn conversations_started_since(
+        &self,
+        platform: &str,
+        customer_id: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(u64, Option<chrono::DateTime<chrono::Utc>>), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM conversations \
+             WHERE platform = $1 AND customer_id = $2 AND created_at >= $3",
+        )
+        .bind(platform)
+        .bind(customer_id)
+        .bind(to_millis(since))
+        .fetch_one(&self.pool)
+        .await?;
+        let count: i64 = row.try_get("n")?;
+        let oldest = row
+            .try_get::<Option<i64>, _>("oldest")?
+            .and_then(chrono::DateTime::from_timestamp_millis);
+        Ok((count.max(0) as u64, oldest))
+    }
+
     /// The conversation's transcript, oldest first.
     pub async fn transcript(
         &self,

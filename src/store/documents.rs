@@ -15,7 +15,7 @@ use super::{
 };
 use crate::secrets::Cipher;
 
-fn aad(id: i64) -> String {
+pub(super) fn aad(id: i64) -> String {
     format!("document:{id}")
 }
 
@@ -105,6 +105,16 @@ async fn fetch_all(
 }
 
 impl Store {
+    /// How many bills and CSRs a conversation has uploaded (without reading their bytes).
+    pub async fn conversation_upload_count(&self, conversation_id: i64) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE conversation_id = $1")
+                .bind(conversation_id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// The bills and CSRs uploaded in a conversation, oldest first, decrypted.
     pub async fn conversation_documents(
         &self,

@@ -20,6 +20,7 @@ mod documents;
 mod drafts;
 mod idle;
 mod outbox;
+mod rekey;
 mod sealed;
 mod tickets;
 mod types;
@@ -40,6 +41,7 @@ use crate::secrets::Cipher;
 pub use drafts::{Draft, NewDraft};
 pub use idle::IdleConversation;
 pub use outbox::{MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, OutboxEntry};
+pub use rekey::Rekeyed;
 pub use types::{
     Conversation, ConversationStatus, Document, DocumentKind, NewConversation, NewDocument,
     NewTicket, NewTranscriptLine, SecretKind, Speaker, Ticket, TicketFilter, TicketStatus,

@@ -24,7 +24,7 @@ impl Owner<'_> {
     }
 
     /// `secret:ticket:PB-10001:pin`, `secret:conversation:7:account_number`.
-    fn secret_aad(self, kind: SecretKind) -> String {
+    pub(super) fn secret_aad(self, kind: SecretKind) -> String {
         match self {
             Owner::Ticket { number, .. } => format!("secret:ticket:{number}:{}", kind.as_str()),
             Owner::Conversation(id) => format!("secret:conversation:{id}:{}", kind.as_str()),

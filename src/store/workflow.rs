@@ -381,6 +381,42 @@ impl Store {
             .collect()
     }
 
+    /// Writes a refused attempt on a ticket to its audit log (internal). Nothing when there is
+    /// no such ticket.
+    pub async fn record_refused(
+        &self,
+        number: &str,
+        actor: &str,
+        action: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let number = normalize_number(number);
+        let row = sqlx::query("SELECT id, status FROM tickets WHERE number = $1")
+            .bind(&number)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(());
+        };
+        let status = read_enum(&row, "status", TicketStatus::parse)?;
+        let note = format!("{action}: not on the agent list");
+        let mut conn = self.pool.acquire().await?;
+        insert_event(
+            &mut conn,
+            Event {
+                ticket_id: row.try_get("id")?,
+                actor,
+                action: "refused",
+                from: Some(status),
+                to: Some(status),
+                note: Some(&note),
+                visibility: Some(Visibility::Internal),
+                now,
+            },
+        )
+        .await
+    }
+
     /// The ticket's PIN for an agent, with the reveal written to the audit log first.
     pub async fn reveal_pin(
         &self,

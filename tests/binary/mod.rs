@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -55,6 +57,10 @@ impl Sandbox {
             env: vec![
                 ("PORTBOT_NOW".into(), NOW.into()),
                 ("PORTBOT_DATA_DIR".into(), dir.path().display().to_string()),
+                // Scripts answer far faster than a person and start many conversations: the
+                // spam limits are off unless a test sets them (tests/limits.rs).
+                ("PORTBOT_MAX_MESSAGES_PER_MINUTE".into(), "0".into()),
+                ("PORTBOT_MAX_CONVERSATIONS_PER_DAY".into(), "0".into()),
             ],
             dir,
         }
@@ -97,8 +103,13 @@ impl Sandbox {
 
     /// Starts `portbot chat --json --user USER`.
     pub fn chat(&self, user: &str) -> Chat {
+        self.chat_with(&["chat", "--json", "--user", user])
+    }
+
+    /// Starts `portbot` with these arguments, driven like a chat.
+    pub fn chat_with(&self, args: &[&str]) -> Chat {
         let mut child = self
-            .command(&["chat", "--json", "--user", user])
+            .command(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -384,6 +395,16 @@ impl Drop for PgDatabase {
             &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
         );
     }
+}
+
+/// Runs one query with `psql` and returns its unaligned, tuples-only output.
+pub fn psql_query(url: &str, sql: &str) -> String {
+    let output = Command::new("psql")
+        .args(["-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        .output()
+        .expect("psql runs");
+    assert!(output.status.success(), "psql {sql:?} failed");
+    String::from_utf8(output.stdout).unwrap()
 }
 
 fn psql(url: &str, sql: &str) {
