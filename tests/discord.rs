@@ -9,7 +9,7 @@ use std::time::Duration;
 use fake::{AGENT_CHANNEL, AGENT_ROLE, APPLICATION, FakeDiscord, GUILD, INTAKE, TOKEN, User};
 use portbot::config::Config;
 use portbot::discord::DiscordConfig;
-use portbot::service::{Customer, Service};
+use portbot::service::{AgentAction, Customer, Service};
 use portbot::store::Speaker;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -36,6 +36,8 @@ fn config(dir: &std::path::Path) -> Config {
     Config::from_lookup(|name| match name {
         "PORTBOT_NOW" => Some(NOW.into()),
         "PORTBOT_DATA_DIR" => Some(dir.clone()),
+        // Notices made outside Discord reach the thread within a second.
+        "PORTBOT_WORKER_INTERVAL_SECS" => Some("1".into()),
         _ => None,
     })
     .unwrap()
@@ -611,4 +613,94 @@ async fn an_agent_starts_the_flow_for_a_member_in_a_new_private_thread() {
         &button(&question, "Yes, I'll keep it active"),
     );
     assert_eq!(step(&h.next_question().await), "bill_copy");
+}
+
+/// The messages the bot posted in `channel` after call `since`, as text (content or embed).
+fn posted_in(h: &Harness, channel: u64, since: usize) -> Vec<String> {
+    let path = format!("/api/v10/channels/{channel}/messages");
+    h.fake.calls()[since..]
+        .iter()
+        .filter(|c| c.method == "POST" && c.path == path)
+        .map(|c| {
+            let content = c.json["content"].as_str().unwrap_or_default();
+            let embed = c.json["embeds"][0]["description"]
+                .as_str()
+                .unwrap_or_default();
+            format!("{content}{embed}")
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_change_made_outside_discord_is_posted_in_the_thread_without_the_customer_writing()
+{
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let number = port_in(&mut h, &zoe).await;
+    let since = h.fake.calls().len();
+
+    // An agent works the ticket from the terminal: another process on the same database.
+    let service = h.service().await;
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    for action in [
+        AgentAction::Claim,
+        AgentAction::SendToCarrier {
+            carrier_status: None,
+        },
+        AgentAction::ConfirmFoc {
+            date,
+            carrier_status: None,
+        },
+    ] {
+        service.act(&number, "cli:ana", action).await.unwrap();
+    }
+    let thread = format!("/api/v10/channels/{}/messages", h.thread);
+    h.fake
+        .wait_for("the FOC notice in the thread", |calls| {
+            calls[since..].iter().find(|c| {
+                c.path == thread
+                    && c.json["content"]
+                        .as_str()
+                        .is_some_and(|t| t.contains("confirmed for") && t.contains(&number))
+            })?;
+            Some(())
+        })
+        .await;
+    // Give a second bot pass the chance to post it again; it must not.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let posted = posted_in(&h, h.thread, since);
+    let foc: Vec<_> = posted
+        .iter()
+        .filter(|t| t.contains("confirmed for"))
+        .collect();
+    assert_eq!(foc.len(), 1, "posted once: {posted:?}");
+    assert!(
+        foc[0].contains("December 1") || foc[0].contains("2026-12-01"),
+        "{}",
+        foc[0]
+    );
+    let undelivered = service.store.undelivered_outbox().await.unwrap();
+    assert!(
+        undelivered
+            .iter()
+            .all(|e| e.item.channel != portbot::store::OutboxChannel::Chat),
+        "every chat notice is marked delivered: {undelivered:?}"
+    );
+
+    // The customer writing afterwards is not shown the notices a second time.
+    let since = h.fake.calls().len();
+    h.fake.message(&zoe, h.thread, "status", Vec::new());
+    h.fake
+        .wait_for("the answer to status", |calls| {
+            calls[since..].iter().find(|c| c.path == thread).map(|_| ())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = posted_in(&h, h.thread, since);
+    assert!(
+        again
+            .iter()
+            .all(|t| !t.contains("confirmed for 2026") && !t.starts_with("Good news")),
+        "{again:?}"
+    );
 }

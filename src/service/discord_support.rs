@@ -5,7 +5,7 @@ use super::{Customer, Service, ServiceError, flow_name, parse_state, status_of};
 use crate::store::{Conversation, NewTranscriptLine, Speaker, TurnOutcome, TurnWrite};
 
 impl Service {
-    /// The customer whose open conversation runs in `channel_id` on `platform`.
+    /// The customer whose conversation runs (or last ran) in `channel_id` on `platform`.
     pub async fn customer_in_channel(
         &self,
         platform: &str,

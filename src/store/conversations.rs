@@ -255,13 +255,12 @@ impl Store {
         }
         outbox::enqueue(&mut tx, &turn.outbox, turn.now).await?;
         for id in &turn.delivered_outbox {
-            sqlx::query(
-                "UPDATE outbox SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL",
-            )
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            if !outbox::take(&mut tx, *id, turn.now).await? {
+                // A deliverer posted (or holds) the notice meanwhile: decide again without it,
+                // so the customer never sees it twice.
+                tx.rollback().await?;
+                return Ok(TurnOutcome::Conflict);
+            }
         }
 
         tx.commit().await?;
