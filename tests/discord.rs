@@ -221,6 +221,12 @@ async fn up_to_the_pin(h: &mut Harness, zoe: &User) -> Value {
 /// The whole port-in through the thread: buttons, an uploaded bill, the PIN and account number
 /// in modals, the summary embed, consent and the signature modal. Returns the ticket number.
 async fn port_in(h: &mut Harness, zoe: &User) -> String {
+    let summary = up_to_the_summary(h, zoe).await;
+    sign(h, zoe, &summary).await
+}
+
+/// Every answer up to the summary embed, which it returns.
+async fn up_to_the_summary(h: &mut Harness, zoe: &User) -> Value {
     let question = up_to_the_pin(h, zoe).await;
 
     // The PIN goes through the modal, never through the channel.
@@ -271,7 +277,7 @@ async fn port_in(h: &mut Harness, zoe: &User) -> String {
             .is_some_and(|d| d.contains("Acme Plumbing LLC")),
         "the summary is an embed: {question}"
     );
-    sign(h, zoe, &question).await
+    question
 }
 
 /// Confirms the summary, agrees and signs in the modal; returns the number on the LOA posted.
@@ -702,5 +708,84 @@ async fn a_status_change_made_outside_discord_is_posted_in_the_thread_without_th
             .iter()
             .all(|t| !t.contains("confirmed for 2026") && !t.starts_with("Good news")),
         "{again:?}"
+    );
+}
+
+/// The select menu on a message: its custom_id and its options as (label, value).
+fn select_menu(message: &Value) -> (String, Vec<(String, String)>) {
+    let menu = message["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["components"].as_array().unwrap())
+        .find(|c| c["type"] == 3)
+        .unwrap_or_else(|| panic!("no select menu on {message}"));
+    let options = menu["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["label"].as_str().unwrap().to_string(),
+                o["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (menu["custom_id"].as_str().unwrap().to_string(), options)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_summarys_change_menu_asks_that_answer_again_and_comes_back_to_the_summary() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let summary = up_to_the_summary(&mut h, &zoe).await;
+    let (menu, options) = select_menu(&summary);
+    assert!(menu.ends_with(":summary:edit"), "{menu}");
+    assert!(options.len() <= 25, "{options:?}");
+    // Labels come from the prompts; the final steps are not offered.
+    for expected in [
+        ("Current carrier", "carrier"),
+        ("Service address", "service_address"),
+        ("Phone numbers", "numbers"),
+    ] {
+        assert!(
+            options
+                .iter()
+                .any(|(l, v)| l == expected.0 && v == expected.1),
+            "{expected:?} not in {options:?}"
+        );
+    }
+    assert!(
+        options
+            .iter()
+            .all(|(_, v)| v != "summary" && v != "signature")
+    );
+    // The Confirm button stays beside the menu.
+    button(&summary, "Confirm");
+
+    h.fake.select(&zoe, &summary, &menu, "carrier");
+    let carrier = h.next_question().await;
+    assert_eq!(step(&carrier), "carrier");
+    assert!(
+        carrier["content"].as_str().unwrap().contains("AT&T"),
+        "the current answer is shown: {carrier}"
+    );
+    let again = h.say(&zoe, "Verizon").await;
+    assert_eq!(step(&again), "summary");
+    let description = again["embeds"][0]["description"].as_str().unwrap();
+    assert!(description.contains("Verizon"), "{description}");
+    assert!(!description.contains("AT&T"), "{description}");
+
+    // A value the menu never offered (a forged interaction) gets the engine's plain answer.
+    let (menu, _) = select_menu(&again);
+    let since = h.fake.calls().len();
+    h.fake.select(&zoe, &again, &menu, "no_such_field");
+    let summary = h.next_question().await;
+    assert_eq!(step(&summary), "summary");
+    let said = posted_in(&h, h.thread, since);
+    assert!(
+        said.iter()
+            .any(|t| t.contains("I don't know a field called")),
+        "{said:?}"
     );
 }

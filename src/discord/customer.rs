@@ -122,10 +122,9 @@ pub async fn on_component(
     let first = |words: &[String]| words.first().cloned().unwrap_or_default();
     let text = match id.action {
         Action::Choice(n) => choice_label(press, n),
-        Action::Pick => match &press.data.kind {
-            ComponentInteractionDataKind::StringSelect { values } => values.first().cloned(),
-            _ => None,
-        },
+        Action::Pick => selected(press),
+        // The same as typing `change <step>`; an unknown step gets the engine's own answer.
+        Action::Edit => selected(press).map(|step| format!("{} {step}", first(&commands.change))),
         Action::Back => Some(first(&commands.back)),
         Action::Help => Some(first(&commands.help)),
         Action::Agent => Some(first(&commands.agent)),
@@ -201,6 +200,14 @@ async fn refusal(
         return Ok(Some(bot.words.message("question_moved_on").to_string()));
     }
     Ok(None)
+}
+
+/// The value chosen in a select menu.
+fn selected(press: &ComponentInteraction) -> Option<String> {
+    match &press.data.kind {
+        ComponentInteractionDataKind::StringSelect { values } => values.first().cloned(),
+        _ => None,
+    }
 }
 
 /// The label of choice button `n` on the pressed message.
@@ -316,7 +323,19 @@ pub async fn post_replies(
         .await?
         .map(|c| c.id)
         .unwrap_or(0);
-    for message in render::messages(replies, conversation, &bot.service.prompts, &bot.words) {
+    let editable = if replies.iter().any(|r| r.step.as_deref() == Some("summary")) {
+        bot.service.changeable_answers(customer).await?
+    } else {
+        Vec::new()
+    };
+    let messages = render::messages(
+        replies,
+        conversation,
+        &bot.service.prompts,
+        &bot.words,
+        &editable,
+    );
+    for message in messages {
         channel.send_message(ctx, message).await?;
     }
     Ok(())

@@ -47,6 +47,27 @@ impl Service {
         Ok(())
     }
 
+    /// The answers the customer can change from the summary, as (step, label) in flow order;
+    /// `change <step>` asks that step again.
+    pub async fn changeable_answers(
+        &self,
+        customer: &Customer,
+    ) -> Result<Vec<(String, String)>, ServiceError> {
+        let Some(conversation) = self.conversation_of(customer).await? else {
+            return Ok(Vec::new());
+        };
+        let state = parse_state(conversation.id, &conversation.state)?;
+        Ok(self
+            .engine()
+            .changeable_steps(&state)
+            .into_iter()
+            .filter_map(|id| {
+                let step = self.prompts.step(id)?;
+                Some((id.to_string(), step.label.clone()))
+            })
+            .collect())
+    }
+
     /// Whether the customer's pending question takes a secret (PIN, account number), so a
     /// platform can keep a typed answer out of the chat.
     pub async fn awaits_secret(&self, customer: &Customer) -> Result<bool, ServiceError> {

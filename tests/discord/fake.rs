@@ -287,6 +287,17 @@ impl FakeDiscord {
         token
     }
 
+    /// A choice in the select menu `custom_id` of a message the bot posted.
+    pub fn select(&self, user: &User, message: &Value, custom_id: &str, value: &str) -> String {
+        let channel: u64 = message["channel_id"].as_str().unwrap().parse().unwrap();
+        let data = json!({ "custom_id": custom_id, "component_type": 3, "values": [value] });
+        let mut interaction = self.interaction(3, user, channel, data);
+        interaction["message"] = message.clone();
+        let token = interaction["token"].as_str().unwrap().to_string();
+        self.dispatch("INTERACTION_CREATE", interaction);
+        token
+    }
+
     /// A modal submitted with one text input.
     pub fn submit_modal(&self, user: &User, channel: u64, custom_id: &str, value: &str) -> String {
         let data = json!({
