@@ -31,11 +31,16 @@ struct Harness {
     seen: usize,
 }
 
+/// The settings for data folder `dir`; the words come from `dir/prompts` when a test put
+/// its own there.
 fn config(dir: &std::path::Path) -> Config {
+    let prompts = dir.join("prompts");
+    let prompts = prompts.exists().then(|| prompts.display().to_string());
     let dir = dir.display().to_string();
     Config::from_lookup(|name| match name {
         "PORTBOT_NOW" => Some(NOW.into()),
         "PORTBOT_DATA_DIR" => Some(dir.clone()),
+        "PORTBOT_PROMPTS_DIR" => prompts.clone(),
         // Notices made outside Discord reach the thread within a second.
         "PORTBOT_WORKER_INTERVAL_SECS" => Some("1".into()),
         _ => None,
@@ -66,6 +71,11 @@ fn discord_config(fake: &FakeDiscord, role: u64) -> DiscordConfig {
 
 impl Harness {
     async fn start() -> Harness {
+        Harness::start_with(|_| {}).await
+    }
+
+    /// Starts the bot after `prepare` has set up its (still empty) data folder.
+    async fn start_with(prepare: impl FnOnce(&std::path::Path)) -> Harness {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
@@ -77,6 +87,7 @@ impl Harness {
             thread: 0,
             seen: 0,
         };
+        prepare(harness.dir.path());
         harness.start_bot().await;
         harness
     }
@@ -787,5 +798,241 @@ async fn the_summarys_change_menu_asks_that_answer_again_and_comes_back_to_the_s
         said.iter()
             .any(|t| t.contains("I don't know a field called")),
         "{said:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_port_request_menu_on_a_members_message_prefills_the_numbers_it_names() {
+    let mut h = Harness::start().await;
+    let ana = User::agent(700_000_000_000_000_002, "ana");
+    let zoe = zoe();
+    let message = h.fake.message_json(
+        &zoe,
+        INTAKE,
+        "Hi! Can you move (312) 448-2915 and 312.448.2916 over to you?",
+        Vec::new(),
+    );
+    let token = h.fake.context_menu(&ana, "Start port request", &message);
+    let reply = answer_to(&h, &token).await;
+    assert!(ephemeral(&reply), "{reply}");
+    assert!(
+        reply["content"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Started a port request for <@{}>", zoe.id)),
+        "{reply}"
+    );
+    let calls = h.fake.calls();
+    let thread = calls
+        .iter()
+        .find(|c| c.path.ends_with("/threads"))
+        .expect("a private thread");
+    assert_eq!(thread.path, format!("/api/v10/channels/{INTAKE}/threads"));
+    assert_eq!(thread.json["type"], 12);
+    h.thread = thread.response["id"].as_str().unwrap().parse().unwrap();
+    // The thread is the message author's, not the agent's.
+    assert!(calls.iter().any(|c| c.method == "PUT"
+        && c.path == format!("/api/v10/channels/{}/thread-members/{}", h.thread, zoe.id)));
+    let question = h.next_question().await;
+    assert_eq!(step(&question), "keep_active");
+    let greeting = posted_in(&h, h.thread, 0);
+    assert!(
+        greeting.iter().any(|t| t.contains("asked me to help you")),
+        "{greeting:?}"
+    );
+
+    // Both numbers are already answered: the flow never asks for them.
+    let service = h.service().await;
+    let customer = Customer {
+        platform: "discord".into(),
+        id: zoe.id.to_string(),
+        channel_id: None,
+    };
+    let conversation = service.conversation_of(&customer).await.unwrap().unwrap();
+    assert_eq!(conversation.channel_id, Some(h.thread.to_string()));
+    assert!(
+        conversation.state.contains("+13124482915") && conversation.state.contains("+13124482916"),
+        "{}",
+        conversation.state
+    );
+    h.fake.press(
+        &zoe,
+        &question,
+        &button(&question, "Yes, I'll keep it active"),
+    );
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+}
+
+/// The ephemeral answer to `/port <sub>` used by `user` in `channel`.
+async fn port_command(h: &Harness, user: &User, channel: u64, sub: &str) -> String {
+    let token = h.fake.slash(user, channel, "port", sub, json!([]));
+    let reply = answer_to(h, &token).await;
+    assert!(ephemeral(&reply), "{reply}");
+    reply["content"].as_str().unwrap().to_string()
+}
+
+/// Waits for a message in the thread (after call `since`) whose text contains `text`.
+async fn wait_posted(h: &Harness, since: usize, text: &str) -> String {
+    let path = format!("/api/v10/channels/{}/messages", h.thread);
+    h.fake
+        .wait_for(text, |calls| {
+            calls[since..].iter().find_map(|c| {
+                let content = c.json["content"].as_str()?;
+                (c.path == path && content.contains(text)).then(|| content.to_string())
+            })
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_pauses_saves_a_draft_and_resumes_the_conversation_in_its_thread() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let ana = User::agent(700_000_000_000_000_002, "ana");
+    let menu = h.open(&zoe).await;
+    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
+    let keep = h.next_question().await;
+    assert_eq!(step(&keep), "keep_active");
+
+    // Only agents, and only where a customer's conversation runs.
+    let refused = port_command(&h, &zoe, h.thread, "pause").await;
+    assert!(refused.contains("for our porting agents"), "{refused}");
+    let nobody = port_command(&h, &ana, INTAKE, "pause").await;
+    assert!(
+        nobody.contains("can't find a port conversation"),
+        "{nobody}"
+    );
+
+    let since = h.fake.calls().len();
+    assert_eq!(port_command(&h, &ana, h.thread, "pause").await, "Done.");
+    let taken = wait_posted(&h, since, "is taking over here").await;
+    assert!(taken.contains(&format!("<@{}>", ana.id)), "{taken}");
+
+    // While paused, the customer's answer is not taken.
+    let since = h.fake.calls().len();
+    h.fake.message(&zoe, h.thread, "yes", Vec::new());
+    wait_posted(&h, since, "An agent is handling this conversation").await;
+    let service = h.service().await;
+    let customer = Customer {
+        platform: "discord".into(),
+        id: zoe.id.to_string(),
+        channel_id: None,
+    };
+    let paused = service.conversation_of(&customer).await.unwrap().unwrap();
+    assert_eq!(paused.status.as_str(), "paused_for_agent");
+    assert_eq!(paused.step.as_deref(), Some("keep_active"));
+
+    // Handed back: told so, and asked the same question again, with its buttons.
+    h.seen = h.fake.calls().len();
+    assert_eq!(port_command(&h, &ana, h.thread, "resume").await, "Done.");
+    let since = h.seen;
+    let again = h.next_question().await;
+    assert_eq!(step(&again), "keep_active");
+    let said = posted_in(&h, h.thread, since);
+    assert!(
+        said.iter().any(|t| t.contains("has handed you back to me")),
+        "{said:?}"
+    );
+    let bill = h.say(&zoe, "yes").await;
+    assert_eq!(step(&bill), "bill_copy");
+
+    // `/port ticket` saves what there is as a draft; the customer carries on from there.
+    let since = h.fake.calls().len();
+    assert_eq!(port_command(&h, &ana, h.thread, "ticket").await, "Done.");
+    let saved = wait_posted(&h, since, "saved your request as draft").await;
+    let drafts = service.store.open_drafts().await.unwrap();
+    assert_eq!(drafts.len(), 1, "{drafts:?}");
+    assert_eq!(drafts[0].customer_id, zoe.id.to_string());
+    assert_eq!(drafts[0].created_by, format!("discord:{}", ana.id));
+    assert!(drafts[0].missing.contains(&"numbers".to_string()));
+    assert!(saved.contains(&drafts[0].number), "{saved}");
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_status_lists_only_the_callers_own_tickets() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let max = User::customer(700_000_000_000_000_003, "max");
+    let zoes = port_in(&mut h, &zoe).await;
+    let maxs = port_in(&mut h, &max).await;
+    assert_ne!(zoes, maxs);
+
+    let told = port_command(&h, &zoe, INTAKE, "status").await;
+    assert!(told.contains(&zoes) && !told.contains(&maxs), "{told}");
+    assert!(told.contains("submitted"), "{told}");
+    let told = port_command(&h, &max, INTAKE, "status").await;
+    assert!(told.contains(&maxs) && !told.contains(&zoes), "{told}");
+    let nobody = User::customer(700_000_000_000_000_004, "kim");
+    let told = port_command(&h, &nobody, INTAKE, "status").await;
+    assert!(
+        told.contains("don't have any port requests") && !told.contains(&zoes),
+        "{told}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_with_more_choices_than_buttons_gets_a_select_menu_that_answers_it() {
+    // A provider lists its customers' usual carriers as shortcuts: more than buttons can hold.
+    let carriers: Vec<String> = (1..=22).map(|n| format!("Carrier {n:02}")).collect();
+    let choices: Vec<String> = carriers
+        .iter()
+        .map(|c| format!("{{ label = \"{c}\", value = \"{c}\" }}"))
+        .collect();
+    let choices = format!("choices = [{}]", choices.join(", "));
+    let mut h = Harness::start_with(|dir| {
+        let prompts = dir.join("prompts");
+        std::fs::create_dir(&prompts).unwrap();
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+        for file in std::fs::read_dir(source).unwrap() {
+            let file = file.unwrap().path();
+            let mut text = std::fs::read_to_string(&file).unwrap();
+            if file.ends_with("port_in.toml") {
+                let carrier = "aliases = [\"carrier\", \"provider\", \"current carrier\"]";
+                assert!(text.contains(carrier));
+                text = text.replace(carrier, &format!("{carrier}\n{choices}"));
+            }
+            std::fs::write(prompts.join(file.file_name().unwrap()), text).unwrap();
+        }
+    })
+    .await;
+    let zoe = zoe();
+    let pin = up_to_the_pin(&mut h, &zoe).await;
+    h.fake
+        .submit_modal(&zoe, h.thread, &button(&pin, "Enter privately"), "4821");
+    h.next_question().await;
+    let mut question = Value::Null;
+    for answer in ["skip", "yes", "(312) 448-2915", "yes"] {
+        question = h.say(&zoe, answer).await;
+    }
+    let (menu, options) = select_menu(&question);
+    assert!(menu.ends_with(":carrier:pick"), "{menu}");
+    let labels: Vec<&str> = options.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(labels, carriers, "every choice, in order");
+    // No choice buttons beside it; Back, Help and the agent stay.
+    button(&question, "Back");
+    assert!(
+        question["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|row| row["components"].as_array().unwrap())
+            .all(|c| c["label"] != "Carrier 01"),
+        "{question}"
+    );
+
+    h.fake.select(&zoe, &question, &menu, "Carrier 17");
+    assert_eq!(step(&h.next_question().await), "number_type");
+    let service = h.service().await;
+    let customer = Customer {
+        platform: "discord".into(),
+        id: zoe.id.to_string(),
+        channel_id: None,
+    };
+    let conversation = service.conversation_of(&customer).await.unwrap().unwrap();
+    assert!(
+        conversation.state.contains("Carrier 17"),
+        "{}",
+        conversation.state
     );
 }
