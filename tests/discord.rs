@@ -972,6 +972,54 @@ async fn port_status_lists_only_the_callers_own_tickets() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_typed_in_a_dm_is_stored_and_the_customer_is_asked_to_delete_it() {
+    let mut h = Harness::start().await;
+    let customer = User {
+        roles: None,
+        ..zoe()
+    };
+    h.thread = 800_000_000_000_000_002;
+    let mut question = h.say(&customer, "hello").await;
+    for answer in ["port numbers in", "yes", "skip", "yes"] {
+        question = h.say(&customer, answer).await;
+    }
+    assert_eq!(step(&question), "pin");
+    let since = h.fake.calls().len();
+    h.fake.message(&customer, h.thread, "4821", Vec::new());
+    let next = h.next_question().await;
+    assert_ne!(step(&next), "pin", "the PIN was taken");
+    let note = posted_in(&h, h.thread, since);
+    assert!(
+        note.iter().any(|t| t.contains("Please delete your message")
+            && t.contains("direct message")
+            && t.contains("Enter privately")),
+        "{note:?}"
+    );
+    // A bot cannot delete it, so it does not try.
+    assert!(
+        !h.fake.calls().iter().any(|c| c.method == "DELETE"),
+        "no delete in a DM"
+    );
+
+    let service = h.service().await;
+    let me = Customer {
+        platform: "discord".into(),
+        id: customer.id.to_string(),
+        channel_id: None,
+    };
+    let conversation = service.conversation_of(&me).await.unwrap().unwrap();
+    let pin = service
+        .store
+        .conversation_secret(conversation.id, portbot::store::SecretKind::Pin)
+        .await
+        .unwrap()
+        .expect("the PIN is stored");
+    assert_eq!(secrecy::ExposeSecret::expose_secret(&pin), "4821");
+    let transcript = service.store.transcript(conversation.id).await.unwrap();
+    assert!(transcript.iter().all(|line| !line.text.contains("4821")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_question_with_more_choices_than_buttons_gets_a_select_menu_that_answers_it() {
     // A provider lists its customers' usual carriers as shortcuts: more than buttons can hold.
     let carriers: Vec<String> = (1..=22).map(|n| format!("Carrier {n:02}")).collect();

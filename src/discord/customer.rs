@@ -52,9 +52,8 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
         }
     };
 
-    let typed_secret = msg.guild_id.is_some()
-        && !msg.content.trim().is_empty()
-        && bot.service.awaits_secret(&customer).await?;
+    let typed_secret =
+        !msg.content.trim().is_empty() && bot.service.awaits_secret(&customer).await?;
     let mut inputs = Vec::new();
     if !msg.content.trim().is_empty() {
         inputs.push((msg.id.to_string(), Input::Text(msg.content.clone())));
@@ -73,17 +72,28 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
         let result = bot.service.turn(&customer, Some(key), input).await;
         if n == 0 && typed_secret && result.is_ok() {
             // Stored (encrypted) first; now take it out of the chat.
-            msg.delete(ctx).await?;
-            say(
-                ctx,
-                msg.channel_id,
-                bot.words.message("typed_secret_deleted"),
-            )
-            .await?;
+            let note = take_out_of_chat(ctx, msg).await;
+            say(ctx, msg.channel_id, bot.words.message(note)).await?;
         }
         post_turn(bot, ctx, msg.channel_id, &customer, result).await?;
     }
     Ok(())
+}
+
+/// Deletes a message that holds a typed secret, and names the note that tells the customer
+/// what happened. Discord lets no bot delete someone else's message in a DM, so there the
+/// customer is asked to delete it themselves; the same when the bot lacks Manage Messages.
+async fn take_out_of_chat(ctx: &SerenityContext, msg: &Message) -> &'static str {
+    if msg.guild_id.is_none() {
+        return "typed_secret_in_dm";
+    }
+    match msg.delete(ctx).await {
+        Ok(()) => "typed_secret_deleted",
+        Err(error) => {
+            tracing::warn!(%error, "could not delete a message with a typed secret");
+            "typed_secret_not_deleted"
+        }
+    }
 }
 
 /// A button or select. Modal buttons answer with the modal at once; everything else is
