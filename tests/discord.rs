@@ -9,7 +9,7 @@ use std::time::Duration;
 use fake::{AGENT_CHANNEL, AGENT_ROLE, APPLICATION, FakeDiscord, GUILD, INTAKE, TOKEN, User};
 use portbot::config::Config;
 use portbot::discord::DiscordConfig;
-use portbot::service::{Customer, Service};
+use portbot::service::{AgentAction, Customer, Service};
 use portbot::store::Speaker;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -31,13 +31,20 @@ struct Harness {
     seen: usize,
 }
 
+/// The settings for data folder `dir`; the words come from `dir/prompts` when a test put
+/// its own there.
 fn config(dir: &std::path::Path) -> Config {
+    let prompts = dir.join("prompts");
+    let prompts = prompts.exists().then(|| prompts.display().to_string());
     let dir = dir.display().to_string();
     Config::from_lookup(|name| match name {
         "PORTBOT_NOW" => Some(NOW.into()),
         "PORTBOT_DATA_DIR" => Some(dir.clone()),
         // Scripted customers answer faster than people: no spam limits here.
         "PORTBOT_MAX_MESSAGES_PER_MINUTE" | "PORTBOT_MAX_CONVERSATIONS_PER_DAY" => Some("0".into()),
+        "PORTBOT_PROMPTS_DIR" => prompts.clone(),
+        // Notices made outside Discord reach the thread within a second.
+        "PORTBOT_WORKER_INTERVAL_SECS" => Some("1".into()),
         _ => None,
     })
     .unwrap()
@@ -66,6 +73,11 @@ fn discord_config(fake: &FakeDiscord, role: u64) -> DiscordConfig {
 
 impl Harness {
     async fn start() -> Harness {
+        Harness::start_with(|_| {}).await
+    }
+
+    /// Starts the bot after `prepare` has set up its (still empty) data folder.
+    async fn start_with(prepare: impl FnOnce(&std::path::Path)) -> Harness {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
@@ -77,6 +89,7 @@ impl Harness {
             thread: 0,
             seen: 0,
         };
+        prepare(harness.dir.path());
         harness.start_bot().await;
         harness
     }
@@ -221,6 +234,12 @@ async fn up_to_the_pin(h: &mut Harness, zoe: &User) -> Value {
 /// The whole port-in through the thread: buttons, an uploaded bill, the PIN and account number
 /// in modals, the summary embed, consent and the signature modal. Returns the ticket number.
 async fn port_in(h: &mut Harness, zoe: &User) -> String {
+    let summary = up_to_the_summary(h, zoe).await;
+    sign(h, zoe, &summary).await
+}
+
+/// Every answer up to the summary embed, which it returns.
+async fn up_to_the_summary(h: &mut Harness, zoe: &User) -> Value {
     let question = up_to_the_pin(h, zoe).await;
 
     // The PIN goes through the modal, never through the channel.
@@ -271,7 +290,7 @@ async fn port_in(h: &mut Harness, zoe: &User) -> String {
             .is_some_and(|d| d.contains("Acme Plumbing LLC")),
         "the summary is an embed: {question}"
     );
-    sign(h, zoe, &question).await
+    question
 }
 
 /// Confirms the summary, agrees and signs in the modal; returns the number on the LOA posted.
@@ -703,4 +722,457 @@ async fn an_agent_starts_the_flow_for_a_member_in_a_new_private_thread() {
         &button(&question, "Yes, I'll keep it active"),
     );
     assert_eq!(step(&h.next_question().await), "bill_copy");
+}
+
+/// The messages the bot posted in `channel` after call `since`, as text (content or embed).
+fn posted_in(h: &Harness, channel: u64, since: usize) -> Vec<String> {
+    let path = format!("/api/v10/channels/{channel}/messages");
+    h.fake.calls()[since..]
+        .iter()
+        .filter(|c| c.method == "POST" && c.path == path)
+        .map(|c| {
+            let content = c.json["content"].as_str().unwrap_or_default();
+            let embed = c.json["embeds"][0]["description"]
+                .as_str()
+                .unwrap_or_default();
+            format!("{content}{embed}")
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_change_made_outside_discord_is_posted_in_the_thread_without_the_customer_writing()
+{
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let number = port_in(&mut h, &zoe).await;
+    let since = h.fake.calls().len();
+
+    // An agent works the ticket from the terminal: another process on the same database.
+    let service = h.service().await;
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    for action in [
+        AgentAction::Claim,
+        AgentAction::SendToCarrier {
+            carrier_status: None,
+        },
+        AgentAction::ConfirmFoc {
+            date,
+            carrier_status: None,
+        },
+    ] {
+        service.act(&number, "cli:ana", action).await.unwrap();
+    }
+    let thread = format!("/api/v10/channels/{}/messages", h.thread);
+    h.fake
+        .wait_for("the FOC notice in the thread", |calls| {
+            calls[since..].iter().find(|c| {
+                c.path == thread
+                    && c.json["content"]
+                        .as_str()
+                        .is_some_and(|t| t.contains("confirmed for") && t.contains(&number))
+            })?;
+            Some(())
+        })
+        .await;
+    // Give a second bot pass the chance to post it again; it must not.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let posted = posted_in(&h, h.thread, since);
+    let foc: Vec<_> = posted
+        .iter()
+        .filter(|t| t.contains("confirmed for"))
+        .collect();
+    assert_eq!(foc.len(), 1, "posted once: {posted:?}");
+    assert!(
+        foc[0].contains("December 1") || foc[0].contains("2026-12-01"),
+        "{}",
+        foc[0]
+    );
+    let undelivered = service.store.undelivered_outbox().await.unwrap();
+    assert!(
+        undelivered
+            .iter()
+            .all(|e| e.item.channel != portbot::store::OutboxChannel::Chat),
+        "every chat notice is marked delivered: {undelivered:?}"
+    );
+
+    // The customer writing afterwards is not shown the notices a second time.
+    let since = h.fake.calls().len();
+    h.fake.message(&zoe, h.thread, "status", Vec::new());
+    h.fake
+        .wait_for("the answer to status", |calls| {
+            calls[since..].iter().find(|c| c.path == thread).map(|_| ())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = posted_in(&h, h.thread, since);
+    assert!(
+        again
+            .iter()
+            .all(|t| !t.contains("confirmed for 2026") && !t.starts_with("Good news")),
+        "{again:?}"
+    );
+}
+
+/// The select menu on a message: its custom_id and its options as (label, value).
+fn select_menu(message: &Value) -> (String, Vec<(String, String)>) {
+    let menu = message["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["components"].as_array().unwrap())
+        .find(|c| c["type"] == 3)
+        .unwrap_or_else(|| panic!("no select menu on {message}"));
+    let options = menu["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["label"].as_str().unwrap().to_string(),
+                o["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (menu["custom_id"].as_str().unwrap().to_string(), options)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_summarys_change_menu_asks_that_answer_again_and_comes_back_to_the_summary() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let summary = up_to_the_summary(&mut h, &zoe).await;
+    let (menu, options) = select_menu(&summary);
+    assert!(menu.ends_with(":summary:edit"), "{menu}");
+    assert!(options.len() <= 25, "{options:?}");
+    // Labels come from the prompts; the final steps are not offered.
+    for expected in [
+        ("Current carrier", "carrier"),
+        ("Service address", "service_address"),
+        ("Phone numbers", "numbers"),
+    ] {
+        assert!(
+            options
+                .iter()
+                .any(|(l, v)| l == expected.0 && v == expected.1),
+            "{expected:?} not in {options:?}"
+        );
+    }
+    assert!(
+        options
+            .iter()
+            .all(|(_, v)| v != "summary" && v != "signature")
+    );
+    // The Confirm button stays beside the menu.
+    button(&summary, "Confirm");
+
+    h.fake.select(&zoe, &summary, &menu, "carrier");
+    let carrier = h.next_question().await;
+    assert_eq!(step(&carrier), "carrier");
+    assert!(
+        carrier["content"].as_str().unwrap().contains("AT&T"),
+        "the current answer is shown: {carrier}"
+    );
+    let again = h.say(&zoe, "Verizon").await;
+    assert_eq!(step(&again), "summary");
+    let description = again["embeds"][0]["description"].as_str().unwrap();
+    assert!(description.contains("Verizon"), "{description}");
+    assert!(!description.contains("AT&T"), "{description}");
+
+    // A value the menu never offered (a forged interaction) gets the engine's plain answer.
+    let (menu, _) = select_menu(&again);
+    let since = h.fake.calls().len();
+    h.fake.select(&zoe, &again, &menu, "no_such_field");
+    let summary = h.next_question().await;
+    assert_eq!(step(&summary), "summary");
+    let said = posted_in(&h, h.thread, since);
+    assert!(
+        said.iter()
+            .any(|t| t.contains("I don't know a field called")),
+        "{said:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_port_request_menu_on_a_members_message_prefills_the_numbers_it_names() {
+    let mut h = Harness::start().await;
+    let ana = User::agent(700_000_000_000_000_002, "ana");
+    let zoe = zoe();
+    let message = h.fake.message_json(
+        &zoe,
+        INTAKE,
+        "Hi! Can you move (312) 448-2915 and 312.448.2916 over to you?",
+        Vec::new(),
+    );
+    let token = h.fake.context_menu(&ana, "Start port request", &message);
+    let reply = answer_to(&h, &token).await;
+    assert!(ephemeral(&reply), "{reply}");
+    assert!(
+        reply["content"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Started a port request for <@{}>", zoe.id)),
+        "{reply}"
+    );
+    let calls = h.fake.calls();
+    let thread = calls
+        .iter()
+        .find(|c| c.path.ends_with("/threads"))
+        .expect("a private thread");
+    assert_eq!(thread.path, format!("/api/v10/channels/{INTAKE}/threads"));
+    assert_eq!(thread.json["type"], 12);
+    h.thread = thread.response["id"].as_str().unwrap().parse().unwrap();
+    // The thread is the message author's, not the agent's.
+    assert!(calls.iter().any(|c| c.method == "PUT"
+        && c.path == format!("/api/v10/channels/{}/thread-members/{}", h.thread, zoe.id)));
+    let question = h.next_question().await;
+    assert_eq!(step(&question), "keep_active");
+    let greeting = posted_in(&h, h.thread, 0);
+    assert!(
+        greeting.iter().any(|t| t.contains("asked me to help you")),
+        "{greeting:?}"
+    );
+
+    // Both numbers are already answered: the flow never asks for them.
+    let service = h.service().await;
+    let customer = Customer {
+        platform: "discord".into(),
+        id: zoe.id.to_string(),
+        channel_id: None,
+    };
+    let conversation = service.conversation_of(&customer).await.unwrap().unwrap();
+    assert_eq!(conversation.channel_id, Some(h.thread.to_string()));
+    assert!(
+        conversation.state.contains("+13124482915") && conversation.state.contains("+13124482916"),
+        "{}",
+        conversation.state
+    );
+    h.fake.press(
+        &zoe,
+        &question,
+        &button(&question, "Yes, I'll keep it active"),
+    );
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+}
+
+/// The ephemeral answer to `/port <sub>` used by `user` in `channel`.
+async fn port_command(h: &Harness, user: &User, channel: u64, sub: &str) -> String {
+    let token = h.fake.slash(user, channel, "port", sub, json!([]));
+    let reply = answer_to(h, &token).await;
+    assert!(ephemeral(&reply), "{reply}");
+    reply["content"].as_str().unwrap().to_string()
+}
+
+/// Waits for a message in the thread (after call `since`) whose text contains `text`.
+async fn wait_posted(h: &Harness, since: usize, text: &str) -> String {
+    let path = format!("/api/v10/channels/{}/messages", h.thread);
+    h.fake
+        .wait_for(text, |calls| {
+            calls[since..].iter().find_map(|c| {
+                let content = c.json["content"].as_str()?;
+                (c.path == path && content.contains(text)).then(|| content.to_string())
+            })
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_pauses_saves_a_draft_and_resumes_the_conversation_in_its_thread() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let ana = User::agent(700_000_000_000_000_002, "ana");
+    let menu = h.open(&zoe).await;
+    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
+    let keep = h.next_question().await;
+    assert_eq!(step(&keep), "keep_active");
+
+    // Only agents, and only where a customer's conversation runs.
+    let refused = port_command(&h, &zoe, h.thread, "pause").await;
+    assert!(refused.contains("for our porting agents"), "{refused}");
+    let nobody = port_command(&h, &ana, INTAKE, "pause").await;
+    assert!(
+        nobody.contains("can't find a port conversation"),
+        "{nobody}"
+    );
+
+    let since = h.fake.calls().len();
+    assert_eq!(port_command(&h, &ana, h.thread, "pause").await, "Done.");
+    let taken = wait_posted(&h, since, "is taking over here").await;
+    assert!(taken.contains(&format!("<@{}>", ana.id)), "{taken}");
+
+    // While paused, the customer's answer is not taken.
+    let since = h.fake.calls().len();
+    h.fake.message(&zoe, h.thread, "yes", Vec::new());
+    wait_posted(&h, since, "An agent is handling this conversation").await;
+    let service = h.service().await;
+    let customer = Customer {
+        platform: "discord".into(),
+        id: zoe.id.to_string(),
+        channel_id: None,
+    };
+    let paused = service.conversation_of(&customer).await.unwrap().unwrap();
+    assert_eq!(paused.status.as_str(), "paused_for_agent");
+    assert_eq!(paused.step.as_deref(), Some("keep_active"));
+
+    // Handed back: told so, and asked the same question again, with its buttons.
+    h.seen = h.fake.calls().len();
+    assert_eq!(port_command(&h, &ana, h.thread, "resume").await, "Done.");
+    let since = h.seen;
+    let again = h.next_question().await;
+    assert_eq!(step(&again), "keep_active");
+    let said = posted_in(&h, h.thread, since);
+    assert!(
+        said.iter().any(|t| t.contains("has handed you back to me")),
+        "{said:?}"
+    );
+    let bill = h.say(&zoe, "yes").await;
+    assert_eq!(step(&bill), "bill_copy");
+
+    // `/port ticket` saves what there is as a draft; the customer carries on from there.
+    let since = h.fake.calls().len();
+    assert_eq!(port_command(&h, &ana, h.thread, "ticket").await, "Done.");
+    let saved = wait_posted(&h, since, "saved your request as draft").await;
+    let drafts = service.store.open_drafts().await.unwrap();
+    assert_eq!(drafts.len(), 1, "{drafts:?}");
+    assert_eq!(drafts[0].customer_id, zoe.id.to_string());
+    assert_eq!(drafts[0].created_by, format!("discord:{}", ana.id));
+    assert!(drafts[0].missing.contains(&"numbers".to_string()));
+    assert!(saved.contains(&drafts[0].number), "{saved}");
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_status_lists_only_the_callers_own_tickets() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let max = User::customer(700_000_000_000_000_003, "max");
+    let zoes = port_in(&mut h, &zoe).await;
+    let maxs = port_in(&mut h, &max).await;
+    assert_ne!(zoes, maxs);
+
+    let told = port_command(&h, &zoe, INTAKE, "status").await;
+    assert!(told.contains(&zoes) && !told.contains(&maxs), "{told}");
+    assert!(told.contains("submitted"), "{told}");
+    let told = port_command(&h, &max, INTAKE, "status").await;
+    assert!(told.contains(&maxs) && !told.contains(&zoes), "{told}");
+    let nobody = User::customer(700_000_000_000_000_004, "kim");
+    let told = port_command(&h, &nobody, INTAKE, "status").await;
+    assert!(
+        told.contains("don't have any port requests") && !told.contains(&zoes),
+        "{told}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_typed_in_a_dm_is_stored_and_the_customer_is_asked_to_delete_it() {
+    let mut h = Harness::start().await;
+    let customer = User {
+        roles: None,
+        ..zoe()
+    };
+    h.thread = 800_000_000_000_000_002;
+    let mut question = h.say(&customer, "hello").await;
+    for answer in ["port numbers in", "yes", "skip", "yes"] {
+        question = h.say(&customer, answer).await;
+    }
+    assert_eq!(step(&question), "pin");
+    let since = h.fake.calls().len();
+    h.fake.message(&customer, h.thread, "4821", Vec::new());
+    let next = h.next_question().await;
+    assert_ne!(step(&next), "pin", "the PIN was taken");
+    let note = posted_in(&h, h.thread, since);
+    assert!(
+        note.iter().any(|t| t.contains("Please delete your message")
+            && t.contains("direct message")
+            && t.contains("Enter privately")),
+        "{note:?}"
+    );
+    // A bot cannot delete it, so it does not try.
+    assert!(
+        !h.fake.calls().iter().any(|c| c.method == "DELETE"),
+        "no delete in a DM"
+    );
+
+    let service = h.service().await;
+    let me = Customer {
+        platform: "discord".into(),
+        id: customer.id.to_string(),
+        channel_id: None,
+    };
+    let conversation = service.conversation_of(&me).await.unwrap().unwrap();
+    let pin = service
+        .store
+        .conversation_secret(conversation.id, portbot::store::SecretKind::Pin)
+        .await
+        .unwrap()
+        .expect("the PIN is stored");
+    assert_eq!(secrecy::ExposeSecret::expose_secret(&pin), "4821");
+    let transcript = service.store.transcript(conversation.id).await.unwrap();
+    assert!(transcript.iter().all(|line| !line.text.contains("4821")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_with_more_choices_than_buttons_gets_a_select_menu_that_answers_it() {
+    // A provider lists its customers' usual carriers as shortcuts: more than buttons can hold.
+    let carriers: Vec<String> = (1..=22).map(|n| format!("Carrier {n:02}")).collect();
+    let choices: Vec<String> = carriers
+        .iter()
+        .map(|c| format!("{{ label = \"{c}\", value = \"{c}\" }}"))
+        .collect();
+    let choices = format!("choices = [{}]", choices.join(", "));
+    let mut h = Harness::start_with(|dir| {
+        let prompts = dir.join("prompts");
+        std::fs::create_dir(&prompts).unwrap();
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+        for file in std::fs::read_dir(source).unwrap() {
+            let file = file.unwrap().path();
+            let mut text = std::fs::read_to_string(&file).unwrap();
+            if file.ends_with("port_in.toml") {
+                let carrier = "aliases = [\"carrier\", \"provider\", \"current carrier\"]";
+                assert!(text.contains(carrier));
+                text = text.replace(carrier, &format!("{carrier}\n{choices}"));
+            }
+            std::fs::write(prompts.join(file.file_name().unwrap()), text).unwrap();
+        }
+    })
+    .await;
+    let zoe = zoe();
+    let pin = up_to_the_pin(&mut h, &zoe).await;
+    h.fake
+        .submit_modal(&zoe, h.thread, &button(&pin, "Enter privately"), "4821");
+    h.next_question().await;
+    let mut question = Value::Null;
+    for answer in ["skip", "yes", "(312) 448-2915", "yes"] {
+        question = h.say(&zoe, answer).await;
+    }
+    let (menu, options) = select_menu(&question);
+    assert!(menu.ends_with(":carrier:pick"), "{menu}");
+    let labels: Vec<&str> = options.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(labels, carriers, "every choice, in order");
+    // No choice buttons beside it; Back, Help and the agent stay.
+    button(&question, "Back");
+    assert!(
+        question["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|row| row["components"].as_array().unwrap())
+            .all(|c| c["label"] != "Carrier 01"),
+        "{question}"
+    );
+
+    h.fake.select(&zoe, &question, &menu, "Carrier 17");
+    assert_eq!(step(&h.next_question().await), "number_type");
+    let service = h.service().await;
+    let customer = Customer {
+        platform: "discord".into(),
+        id: zoe.id.to_string(),
+        channel_id: None,
+    };
+    let conversation = service.conversation_of(&customer).await.unwrap().unwrap();
+    assert!(
+        conversation.state.contains("Carrier 17"),
+        "{}",
+        conversation.state
+    );
 }

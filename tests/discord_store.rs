@@ -1,5 +1,6 @@
 //! The store queries the Discord adapter adds, on both backends: finding whose conversation a
-//! channel holds, and moving a conversation to a new thread.
+//! channel holds (or held), moving a conversation to a new thread, and where a customer's
+//! notices go.
 
 mod common;
 
@@ -31,6 +32,91 @@ async fn a_channel_leads_to_the_customer_whose_open_conversation_runs_there(db: 
     let moved = store.conversation(zoe.id).await.unwrap().unwrap();
     assert_eq!(moved.channel_id.as_deref(), Some("900"));
     assert_eq!(moved.version, zoe.version, "moving is not a turn");
+
+    // Finished, the thread is still hers; an open conversation there wins over a finished one.
+    finish(store, &zoe).await;
+    assert_eq!(
+        store.customer_in_channel("discord", "900").await.unwrap(),
+        Some("111".to_string())
+    );
+    let other = start_conversation(store, "discord", "333", now()).await;
+    store
+        .set_conversation_channel(other.id, "900")
+        .await
+        .unwrap();
+    let newer = start_conversation(store, "discord", "444", now()).await;
+    store
+        .set_conversation_channel(newer.id, "900")
+        .await
+        .unwrap();
+    finish(store, &newer).await;
+    assert_eq!(
+        store.customer_in_channel("discord", "900").await.unwrap(),
+        Some("333".to_string())
+    );
 }
 
-contract_tests!(a_channel_leads_to_the_customer_whose_open_conversation_runs_there);
+async fn a_customers_notices_go_to_their_open_conversations_channel_else_their_newest(db: TestDb) {
+    let store = &db.store;
+    assert_eq!(
+        store.customer_channel("discord", "111").await.unwrap(),
+        None
+    );
+    let first = start_conversation(store, "discord", "111", now()).await;
+    assert_eq!(
+        store.customer_channel("discord", "111").await.unwrap(),
+        None,
+        "a conversation without a channel gives none"
+    );
+    store
+        .set_conversation_channel(first.id, "900")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.customer_channel("discord", "111").await.unwrap(),
+        Some("900".to_string())
+    );
+    // A newer, finished conversation elsewhere does not beat the open one.
+    let later = start_conversation(store, "discord", "111", now()).await;
+    store
+        .set_conversation_channel(later.id, "901")
+        .await
+        .unwrap();
+    finish(store, &later).await;
+    assert_eq!(
+        store.customer_channel("discord", "111").await.unwrap(),
+        Some("900".to_string())
+    );
+    // With nothing open, the newest conversation's channel.
+    finish(store, &first).await;
+    assert_eq!(
+        store.customer_channel("discord", "111").await.unwrap(),
+        Some("901".to_string())
+    );
+    assert_eq!(
+        store.customer_channel("console", "111").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.customer_channel("discord", "222").await.unwrap(),
+        None
+    );
+}
+
+async fn finish(store: &portbot::store::Store, conversation: &portbot::store::Conversation) {
+    use portbot::store::{ConversationStatus, TurnOutcome, TurnWrite};
+    let current = store.conversation(conversation.id).await.unwrap().unwrap();
+    let write = TurnWrite {
+        status: ConversationStatus::Finished,
+        ..TurnWrite::new(&current, now())
+    };
+    assert!(matches!(
+        store.apply_turn(write).await.unwrap(),
+        TurnOutcome::Applied { .. }
+    ));
+}
+
+contract_tests!(
+    a_channel_leads_to_the_customer_whose_open_conversation_runs_there,
+    a_customers_notices_go_to_their_open_conversations_channel_else_their_newest,
+);

@@ -17,7 +17,8 @@ use portbot::notify::{Notice, NoticeKind, NotificationWording, compose};
 use portbot::prompts::Prompts;
 use portbot::secrets::Cipher;
 use portbot::store::{
-    ConversationStatus, MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, SecretKind, Store, TurnWrite,
+    ConversationStatus, MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, SecretKind, Store, TurnOutcome,
+    TurnWrite,
 };
 use secrecy::SecretString;
 use serde_json::Value;
@@ -33,6 +34,8 @@ contract_tests!(
     queued_items_survive_a_restart,
     a_claimed_item_is_not_handed_out_again_until_its_claim_runs_out,
     racing_claimers_never_get_the_same_item,
+    a_claim_for_one_platform_takes_only_that_platforms_chat_items,
+    a_chat_notice_a_deliverer_holds_is_neither_pending_nor_taken_by_a_turn,
     a_quiet_conversation_is_reminded_once_per_quiet_spell,
     a_conversation_quiet_past_the_expiry_is_cancelled_its_secrets_deleted_and_the_customer_told,
     a_customer_who_answers_first_keeps_the_conversation,
@@ -42,6 +45,11 @@ contract_tests!(
 
 fn at(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 15, 0, 0).unwrap() + TimeDelta::minutes(minutes)
+}
+
+/// Long after every item in these tests was queued.
+fn later() -> DateTime<Utc> {
+    at(365 * 24 * 60)
 }
 
 fn wording() -> NotificationWording {
@@ -187,7 +195,10 @@ async fn a_delivered_item_is_no_longer_due_or_pending(db: TestDb) {
         .mark_outbox_delivered(email[0].id, at(1))
         .await
         .unwrap();
-    let chat = store.pending_chat_notices("discord", "a").await.unwrap();
+    let chat = store
+        .pending_chat_notices("discord", "a", later())
+        .await
+        .unwrap();
     store
         .mark_outbox_delivered(chat[0].id, at(1))
         .await
@@ -201,7 +212,7 @@ async fn a_delivered_item_is_no_longer_due_or_pending(db: TestDb) {
     );
     assert!(
         store
-            .pending_chat_notices("discord", "a")
+            .pending_chat_notices("discord", "a", later())
             .await
             .unwrap()
             .is_empty()
@@ -347,11 +358,14 @@ async fn pending_chat_notices_are_the_customers_undelivered_chat_items_oldest_fi
         .enqueue_outbox(&[item(OutboxChannel::Chat, "a", "two")], at(1))
         .await
         .unwrap();
-    let pending = store.pending_chat_notices("discord", "a").await.unwrap();
+    let pending = store
+        .pending_chat_notices("discord", "a", later())
+        .await
+        .unwrap();
     assert_eq!(bodies(&pending), ["one", "two"]);
     assert!(
         store
-            .pending_chat_notices("console", "a")
+            .pending_chat_notices("console", "a", later())
             .await
             .unwrap()
             .is_empty()
@@ -360,7 +374,10 @@ async fn pending_chat_notices_are_the_customers_undelivered_chat_items_oldest_fi
         .mark_outbox_delivered(pending[0].id, at(2))
         .await
         .unwrap();
-    let pending = store.pending_chat_notices("discord", "a").await.unwrap();
+    let pending = store
+        .pending_chat_notices("discord", "a", later())
+        .await
+        .unwrap();
     assert_eq!(bodies(&pending), ["two"]);
 }
 
@@ -401,7 +418,7 @@ async fn a_claimed_item_is_not_handed_out_again_until_its_claim_runs_out(db: Tes
         .await
         .unwrap();
     let claimed = store
-        .claim_outbox(OutboxChannel::Email, at(0), at(10), 10)
+        .claim_outbox(OutboxChannel::Email, None, at(0), at(10), 10)
         .await
         .unwrap();
     assert_eq!(bodies(&claimed), ["one", "two"]);
@@ -412,7 +429,7 @@ async fn a_claimed_item_is_not_handed_out_again_until_its_claim_runs_out(db: Tes
     );
     assert!(
         store
-            .claim_outbox(OutboxChannel::Email, at(5), at(15), 10)
+            .claim_outbox(OutboxChannel::Email, None, at(5), at(15), 10)
             .await
             .unwrap()
             .is_empty()
@@ -423,7 +440,7 @@ async fn a_claimed_item_is_not_handed_out_again_until_its_claim_runs_out(db: Tes
         .await
         .unwrap();
     let again = store
-        .claim_outbox(OutboxChannel::Email, at(10), at(20), 10)
+        .claim_outbox(OutboxChannel::Email, None, at(10), at(20), 10)
         .await
         .unwrap();
     assert_eq!(bodies(&again), ["two"]);
@@ -441,7 +458,7 @@ async fn racing_claimers_never_get_the_same_item(db: TestDb) {
             let mut ids = Vec::new();
             loop {
                 let batch = store
-                    .claim_outbox(OutboxChannel::Email, at(0), at(10), 3)
+                    .claim_outbox(OutboxChannel::Email, None, at(0), at(10), 3)
                     .await
                     .unwrap();
                 if batch.is_empty() {
@@ -458,6 +475,113 @@ async fn racing_claimers_never_get_the_same_item(db: TestDb) {
     let unique: HashSet<_> = all.iter().copied().collect();
     assert_eq!(all.len(), 40, "every item claimed exactly once: {all:?}");
     assert_eq!(unique.len(), 40);
+}
+
+fn chat_for(platform: &str, customer: &str, body: &str) -> NewOutboxItem {
+    NewOutboxItem {
+        customer_platform: platform.into(),
+        ..item(OutboxChannel::Chat, customer, body)
+    }
+}
+
+async fn a_claim_for_one_platform_takes_only_that_platforms_chat_items(db: TestDb) {
+    let store = &db.store;
+    store
+        .enqueue_outbox(
+            &[
+                chat_for("console", "a", "for the terminal"),
+                chat_for("discord", "b", "for the thread"),
+                item(OutboxChannel::Email, "b", "an email"),
+                chat_for("discord", "c", "for another thread"),
+            ],
+            at(0),
+        )
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_outbox(OutboxChannel::Chat, Some("discord"), at(0), at(10), 10)
+        .await
+        .unwrap();
+    assert_eq!(bodies(&claimed), ["for the thread", "for another thread"]);
+    assert!(
+        store
+            .claim_outbox(OutboxChannel::Chat, Some("discord"), at(1), at(11), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The terminal's notice stays for the customer's next turn.
+    assert_eq!(
+        bodies(
+            &store
+                .pending_chat_notices("console", "a", at(1))
+                .await
+                .unwrap()
+        ),
+        ["for the terminal"]
+    );
+}
+
+async fn a_chat_notice_a_deliverer_holds_is_neither_pending_nor_taken_by_a_turn(db: TestDb) {
+    let store = &db.store;
+    let conversation = start_conversation(store, "discord", "a", at(0)).await;
+    store
+        .enqueue_outbox(&[chat_for("discord", "a", "held")], at(0))
+        .await
+        .unwrap();
+    let pending = store
+        .pending_chat_notices("discord", "a", at(1))
+        .await
+        .unwrap();
+    assert_eq!(bodies(&pending), ["held"]);
+
+    // The bot claims it after the turn read it: the turn may not show it too.
+    let claimed = store
+        .claim_outbox(OutboxChannel::Chat, Some("discord"), at(1), at(11), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let turn = TurnWrite {
+        delivered_outbox: vec![pending[0].id],
+        ..customer_turn(&conversation, ConversationStatus::Active, at(2))
+    };
+    assert_eq!(store.apply_turn(turn).await.unwrap(), TurnOutcome::Conflict);
+    let unchanged = store.conversation(conversation.id).await.unwrap().unwrap();
+    assert_eq!(
+        unchanged.version, conversation.version,
+        "nothing was written"
+    );
+    assert!(
+        store
+            .pending_chat_notices("discord", "a", at(2))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!store.take_outbox(pending[0].id, at(2)).await.unwrap());
+
+    // The bot posted it; a turn without it goes through.
+    store
+        .mark_outbox_delivered(pending[0].id, at(3))
+        .await
+        .unwrap();
+    let turn = customer_turn(&conversation, ConversationStatus::Active, at(4));
+    assert!(matches!(
+        store.apply_turn(turn).await.unwrap(),
+        TurnOutcome::Applied { .. }
+    ));
+
+    // One nobody holds is the turn's to show, once.
+    store
+        .enqueue_outbox(&[chat_for("discord", "a", "free")], at(5))
+        .await
+        .unwrap();
+    let free = store
+        .pending_chat_notices("discord", "a", at(5))
+        .await
+        .unwrap();
+    assert!(store.take_outbox(free[0].id, at(5)).await.unwrap());
+    assert!(!store.take_outbox(free[0].id, at(6)).await.unwrap());
 }
 
 /// A turn that only moves the conversation on, at `now`.
@@ -515,7 +639,12 @@ async fn a_quiet_conversation_is_reminded_once_per_quiet_spell(db: TestDb) {
             .is_empty()
     );
     assert_eq!(
-        bodies(&store.pending_chat_notices("discord", "42").await.unwrap()),
+        bodies(
+            &store
+                .pending_chat_notices("discord", "42", later())
+                .await
+                .unwrap()
+        ),
         ["still there?"]
     );
     let unchanged = store.conversation(conversation.id).await.unwrap().unwrap();
@@ -554,7 +683,7 @@ async fn a_quiet_conversation_is_reminded_once_per_quiet_spell(db: TestDb) {
     );
     assert_eq!(
         store
-            .pending_chat_notices("discord", "42")
+            .pending_chat_notices("discord", "42", later())
             .await
             .unwrap()
             .len(),
@@ -618,7 +747,12 @@ async fn a_conversation_quiet_past_the_expiry_is_cancelled_its_secrets_deleted_a
         );
     }
     assert_eq!(
-        bodies(&store.pending_chat_notices("discord", "42").await.unwrap()),
+        bodies(
+            &store
+                .pending_chat_notices("discord", "42", later())
+                .await
+                .unwrap()
+        ),
         ["closed"]
     );
     assert!(
@@ -753,7 +887,7 @@ async fn the_worker_retries_with_backoff_then_gives_up_and_tells_the_agents(db: 
         let config = config(now, &[]);
         let worker = Worker::new(store, &wording, &config).unwrap();
         let report = worker
-            .deliver(OutboxChannel::Email, async |_| {
+            .deliver(OutboxChannel::Email, None, async |_| {
                 Err("550 no such mailbox".to_string())
             })
             .await
@@ -771,7 +905,7 @@ async fn the_worker_retries_with_backoff_then_gives_up_and_tells_the_agents(db: 
         // Nothing more until the backoff has passed.
         let early = Worker::new(store, &wording, &config).unwrap();
         let report = early
-            .deliver(OutboxChannel::Email, async |_| Ok(()))
+            .deliver(OutboxChannel::Email, None, async |_| Ok(()))
             .await
             .unwrap();
         assert_eq!(

@@ -524,7 +524,7 @@ async fn a_turn_that_saw_no_notices_waits_for_them_to_be_read(db: TestDb) {
     // Once read (a turn that saw it marks it delivered), the same turn applies.
     let pending = db
         .store
-        .pending_chat_notices("console", "alice")
+        .pending_chat_notices("console", "alice", at(1))
         .await
         .unwrap();
     assert_eq!(pending.len(), 1);

@@ -940,10 +940,17 @@ impl<'a> Engine<'a> {
             .map(str::to_string)
     }
 
-    fn changeable_fields(&self, state: &State) -> String {
+    /// The steps whose answer the customer can change now (`change <step>`), in flow order.
+    pub fn changeable_steps(&self, state: &State) -> Vec<&str> {
         self.applicable_steps(state)
             .into_iter()
             .filter(|id| !FINAL_STEPS.contains(id) && state.answers.contains_key(*id))
+            .collect()
+    }
+
+    fn changeable_fields(&self, state: &State) -> String {
+        self.changeable_steps(state)
+            .into_iter()
             .map(|id| {
                 let step = &self.prompts.port_in.steps[id];
                 step.aliases

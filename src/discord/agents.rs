@@ -67,8 +67,8 @@ async fn outcome(ctx: Context<'_>, result: Result<Ticket, WorkflowError>) -> Res
 }
 
 /// What the action changed for the customer, in their open thread now (the notice and the
-/// question they are asked, e.g. the field to fix). A customer with nothing open sees it with
-/// their next message, as in the terminal.
+/// question they are asked, e.g. the field to fix). For a customer with nothing open, the
+/// outbox loop posts the notice in their newest thread.
 async fn tell_customer(ctx: Context<'_>, ticket: &Ticket) -> Result<(), Error> {
     let bot = Arc::clone(ctx.data());
     if ticket.customer_platform != super::PLATFORM {
@@ -537,7 +537,10 @@ pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
     };
     ctx.defer_ephemeral().await?;
     let bot = Arc::clone(ctx.data());
-    bot.service.pause_for_agent(&customer, &me).await?;
+    if !bot.service.pause_for_agent(&customer, &me).await? {
+        // The thread's request is finished: nothing to take over.
+        return ephemeral(ctx, bot.words.message("no_customer_here")).await;
+    }
     let text = fill(
         bot.words.message("paused_by_agent"),
         &[("agent", ctx.author().id.to_string())],

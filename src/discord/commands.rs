@@ -41,7 +41,14 @@ pub async fn on_error(error: poise::FrameworkError<'_, Arc<Bot>, Error>) {
 /// Port your phone numbers to us.
 #[poise::command(
     slash_command,
-    subcommands("open", "status", "agents::start", "agents::resume", "agents::draft"),
+    subcommands(
+        "open",
+        "status",
+        "agents::start",
+        "agents::pause",
+        "agents::resume",
+        "agents::draft"
+    ),
     subcommand_required
 )]
 async fn port(_: Context<'_>) -> Result<(), Error> {

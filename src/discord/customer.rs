@@ -52,9 +52,8 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
         }
     };
 
-    let typed_secret = msg.guild_id.is_some()
-        && !msg.content.trim().is_empty()
-        && bot.service.awaits_secret(&customer).await?;
+    let typed_secret =
+        !msg.content.trim().is_empty() && bot.service.awaits_secret(&customer).await?;
     let mut inputs = Vec::new();
     if !msg.content.trim().is_empty() {
         inputs.push((msg.id.to_string(), Input::Text(msg.content.clone())));
@@ -73,17 +72,28 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
         let result = bot.service.turn(&customer, Some(key), input).await;
         if n == 0 && typed_secret && result.is_ok() {
             // Stored (encrypted) first; now take it out of the chat.
-            msg.delete(ctx).await?;
-            say(
-                ctx,
-                msg.channel_id,
-                bot.words.message("typed_secret_deleted"),
-            )
-            .await?;
+            let note = take_out_of_chat(ctx, msg).await;
+            say(ctx, msg.channel_id, bot.words.message(note)).await?;
         }
         post_turn(bot, ctx, msg.channel_id, &customer, result).await?;
     }
     Ok(())
+}
+
+/// Deletes a message that holds a typed secret, and names the note that tells the customer
+/// what happened. Discord lets no bot delete someone else's message in a DM, so there the
+/// customer is asked to delete it themselves; the same when the bot lacks Manage Messages.
+async fn take_out_of_chat(ctx: &SerenityContext, msg: &Message) -> &'static str {
+    if msg.guild_id.is_none() {
+        return "typed_secret_in_dm";
+    }
+    match msg.delete(ctx).await {
+        Ok(()) => "typed_secret_deleted",
+        Err(error) => {
+            tracing::warn!(%error, "could not delete a message with a typed secret");
+            "typed_secret_not_deleted"
+        }
+    }
 }
 
 /// A button or select. Modal buttons answer with the modal at once; everything else is
@@ -122,10 +132,9 @@ pub async fn on_component(
     let first = |words: &[String]| words.first().cloned().unwrap_or_default();
     let text = match id.action {
         Action::Choice(n) => choice_label(press, n),
-        Action::Pick => match &press.data.kind {
-            ComponentInteractionDataKind::StringSelect { values } => values.first().cloned(),
-            _ => None,
-        },
+        Action::Pick => selected(press),
+        // The same as typing `change <step>`; an unknown step gets the engine's own answer.
+        Action::Edit => selected(press).map(|step| format!("{} {step}", first(&commands.change))),
         Action::Back => Some(first(&commands.back)),
         Action::Help => Some(first(&commands.help)),
         Action::Agent => Some(first(&commands.agent)),
@@ -201,6 +210,14 @@ async fn refusal(
         return Ok(Some(bot.words.message("question_moved_on").to_string()));
     }
     Ok(None)
+}
+
+/// The value chosen in a select menu.
+fn selected(press: &ComponentInteraction) -> Option<String> {
+    match &press.data.kind {
+        ComponentInteractionDataKind::StringSelect { values } => values.first().cloned(),
+        _ => None,
+    }
 }
 
 /// The label of choice button `n` on the pressed message.
@@ -316,7 +333,19 @@ pub async fn post_replies(
         .await?
         .map(|c| c.id)
         .unwrap_or(0);
-    for message in render::messages(replies, conversation, &bot.service.prompts, &bot.words) {
+    let editable = if replies.iter().any(|r| r.step.as_deref() == Some("summary")) {
+        bot.service.changeable_answers(customer).await?
+    } else {
+        Vec::new()
+    };
+    let messages = render::messages(
+        replies,
+        conversation,
+        &bot.service.prompts,
+        &bot.words,
+        &editable,
+    );
+    for message in messages {
         channel.send_message(ctx, message).await?;
     }
     Ok(())

@@ -1,17 +1,19 @@
 //! Notifications from the outbox that the bot posts: agent notices (hand-offs, failed
-//! deliveries) in the agent channel. Claimed through [`Worker::deliver`], so several bot
-//! processes never post one twice.
+//! deliveries) in the agent channel, and Discord customers' chat notices (status changes made
+//! elsewhere, reminders, expiry) in their thread or DM, without waiting for them to write.
+//! Claimed through [`Worker::deliver`], so several bot processes never post one twice, and a
+//! notice the customer was already shown in a turn is not posted again.
 
 use std::sync::Arc;
 
-use serenity::all::{CreateMessage, Http};
+use serenity::all::{ChannelId, CreateMessage, Http};
 
-use super::Bot;
 use super::render::{MAX_CONTENT, split};
+use super::{Bot, PLATFORM};
 use crate::notify::worker::Worker;
 use crate::store::{OutboxChannel, OutboxEntry};
 
-/// Delivers due agent notices every worker interval, for as long as the bot runs.
+/// Delivers due notices every worker interval, for as long as the bot runs.
 pub async fn run(bot: Arc<Bot>, http: Arc<Http>) {
     let service = &bot.service;
     let worker = match Worker::new(
@@ -26,19 +28,47 @@ pub async fn run(bot: Arc<Bot>, http: Arc<Http>) {
         }
     };
     loop {
-        let send = async |entry: &OutboxEntry| -> Result<(), String> {
-            for piece in split(&entry.item.body, MAX_CONTENT) {
-                bot.config
-                    .agent_channel
-                    .send_message(&http, CreateMessage::new().content(piece))
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            Ok(())
+        let to_agents = async |entry: &OutboxEntry| {
+            post(&http, bot.config.agent_channel, &entry.item.body).await
         };
-        if let Err(error) = worker.deliver(OutboxChannel::Agents, send).await {
+        if let Err(error) = worker.deliver(OutboxChannel::Agents, None, to_agents).await {
             tracing::warn!(%error, "agent notices not delivered; trying again later");
+        }
+        let to_customer = async |entry: &OutboxEntry| {
+            let channel = customer_channel(&bot, &entry.item.customer_id).await?;
+            post(&http, channel, &entry.item.body).await
+        };
+        if let Err(error) = worker
+            .deliver(OutboxChannel::Chat, Some(PLATFORM), to_customer)
+            .await
+        {
+            tracing::warn!(%error, "chat notices not delivered; trying again later");
         }
         tokio::time::sleep(service.config.worker_interval).await;
     }
+}
+
+/// The thread or DM where the customer talks to the bot now.
+async fn customer_channel(bot: &Bot, customer_id: &str) -> Result<ChannelId, String> {
+    let channel = bot
+        .service
+        .store
+        .customer_channel(PLATFORM, customer_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    channel
+        .and_then(|id| id.parse::<u64>().ok())
+        .filter(|&id| id != 0)
+        .map(ChannelId::new)
+        .ok_or_else(|| "no Discord channel is known for this customer".to_string())
+}
+
+async fn post(http: &Http, channel: ChannelId, text: &str) -> Result<(), String> {
+    for piece in split(text, MAX_CONTENT) {
+        channel
+            .send_message(http, CreateMessage::new().content(piece))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }

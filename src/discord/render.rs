@@ -31,6 +31,8 @@ pub enum Action {
     Agent,
     /// Open the modal for a secret answer or the signature.
     Modal,
+    /// The summary's "Change an answer" menu: the selected value names the step to change.
+    Edit,
 }
 
 /// A `custom_id`: `pb:<conversation>:<step or ->:<action>`.
@@ -50,6 +52,7 @@ impl ComponentId {
             Action::Help => "help".into(),
             Action::Agent => "agent".into(),
             Action::Modal => "modal".into(),
+            Action::Edit => "edit".into(),
         };
         let id = format!(
             "pb:{}:{}:{action}",
@@ -76,6 +79,7 @@ impl ComponentId {
             "help" => Action::Help,
             "agent" => Action::Agent,
             "modal" => Action::Modal,
+            "edit" => Action::Edit,
             c => Action::Choice(c.strip_prefix('c')?.parse().ok()?),
         };
         if parts.next().is_some() {
@@ -131,16 +135,28 @@ pub fn modal_step(prompts: &Prompts, step: &str) -> bool {
 
 /// The messages for one turn's replies in conversation `conversation`. The question a reply
 /// asks gets its choices as buttons (or a select when there are many), and Back, Help and
-/// "Talk to an agent"; the summary goes in an embed.
+/// "Talk to an agent"; the summary goes in an embed, with a "Change an answer" menu of
+/// `editable` answers (step, label).
 pub fn messages(
     replies: &[Reply],
     conversation: i64,
     prompts: &Prompts,
     words: &Words,
+    editable: &[(String, String)],
 ) -> Vec<CreateMessage> {
     let mut out = Vec::new();
     for reply in replies {
-        let components = components(reply, conversation, prompts, words);
+        let mut components = components(reply, conversation, prompts, words);
+        if reply.step.as_deref() == Some("summary") && !editable.is_empty() {
+            let id = ComponentId {
+                conversation,
+                step: reply.step.clone(),
+                action: Action::Edit,
+            };
+            // Above Back, Help and "Talk to an agent", below Confirm.
+            let at = components.len().saturating_sub(1);
+            components.insert(at, edit_menu(&id, editable, words));
+        }
         if reply.step.as_deref() == Some("summary")
             && reply.text.chars().count() <= MAX_EMBED_DESCRIPTION
         {
@@ -159,6 +175,19 @@ pub fn messages(
         }
     }
     out
+}
+
+/// The summary's select menu of answers to change; its values are step names.
+fn edit_menu(id: &ComponentId, editable: &[(String, String)], words: &Words) -> CreateActionRow {
+    let options = editable
+        .iter()
+        .take(MAX_OPTIONS)
+        .map(|(step, label)| CreateSelectMenuOption::new(truncate(label, 100), step.as_str()))
+        .collect();
+    CreateActionRow::SelectMenu(
+        CreateSelectMenu::new(id.encode(), CreateSelectMenuKind::String { options })
+            .placeholder(truncate(&words.buttons.edit, 150)),
+    )
 }
 
 fn components(
@@ -264,6 +293,7 @@ mod tests {
             Action::Help,
             Action::Agent,
             Action::Modal,
+            Action::Edit,
         ] {
             let id = ComponentId {
                 conversation: 42,

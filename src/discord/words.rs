@@ -44,6 +44,8 @@ const KEYS: &[&str] = &[
     "thread_opened",
     "thread_resumed",
     "typed_secret_deleted",
+    "typed_secret_in_dm",
+    "typed_secret_not_deleted",
     "not_your_conversation",
     "question_moved_on",
     "loa_attached",

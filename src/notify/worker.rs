@@ -147,7 +147,9 @@ impl<'a> Worker<'a> {
         };
         if let Some(mailer) = &self.mailer {
             let emails = self
-                .deliver(OutboxChannel::Email, async |entry| mailer.send(entry).await)
+                .deliver(OutboxChannel::Email, None, async |entry| {
+                    mailer.send(entry).await
+                })
                 .await?;
             report.sent = emails.sent;
             report.failed = emails.failed;
@@ -156,12 +158,14 @@ impl<'a> Worker<'a> {
         Ok(report)
     }
 
-    /// Sends every due item of `channel` with `send`, marking each delivered or failed (with
-    /// backoff). Items are claimed first, so several processes can run this at once. A
-    /// delivery given up on a customer channel is reported to the agents.
+    /// Sends every due item of `channel` (for customers on `platform`, when given) with `send`,
+    /// marking each delivered or failed (with backoff). Items are claimed first, so several
+    /// processes can run this at once. A delivery given up on a customer channel is reported
+    /// to the agents.
     pub async fn deliver(
         &self,
         channel: OutboxChannel,
+        platform: Option<&str>,
         send: impl AsyncFn(&OutboxEntry) -> Result<(), String>,
     ) -> Result<PassReport, StoreError> {
         let mut report = PassReport::default();
@@ -169,7 +173,7 @@ impl<'a> Worker<'a> {
             let now = self.now();
             let batch = self
                 .store
-                .claim_outbox(channel, now, now + CLAIM_FOR, BATCH)
+                .claim_outbox(channel, platform, now, now + CLAIM_FOR, BATCH)
                 .await?;
             for entry in &batch {
                 let ticket = entry.item.ticket_number.as_deref().unwrap_or("-");

@@ -5,7 +5,7 @@ use super::{Customer, Service, ServiceError, flow_name, parse_state, status_of};
 use crate::store::{Conversation, NewTranscriptLine, Speaker, TurnOutcome, TurnWrite};
 
 impl Service {
-    /// The customer whose open conversation runs in `channel_id` on `platform`.
+    /// The customer whose conversation runs (or last ran) in `channel_id` on `platform`.
     pub async fn customer_in_channel(
         &self,
         platform: &str,
@@ -45,6 +45,27 @@ impl Service {
                 .await?;
         }
         Ok(())
+    }
+
+    /// The answers the customer can change from the summary, as (step, label) in flow order;
+    /// `change <step>` asks that step again.
+    pub async fn changeable_answers(
+        &self,
+        customer: &Customer,
+    ) -> Result<Vec<(String, String)>, ServiceError> {
+        let Some(conversation) = self.conversation_of(customer).await? else {
+            return Ok(Vec::new());
+        };
+        let state = parse_state(conversation.id, &conversation.state)?;
+        Ok(self
+            .engine()
+            .changeable_steps(&state)
+            .into_iter()
+            .filter_map(|id| {
+                let step = self.prompts.step(id)?;
+                Some((id.to_string(), step.label.clone()))
+            })
+            .collect())
     }
 
     /// Whether the customer's pending question takes a secret (PIN, account number), so a

@@ -217,14 +217,14 @@ impl Service {
     async fn deliver_chat_notices(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
         let notices = self
             .store
-            .pending_chat_notices(&customer.platform, &customer.id)
+            .pending_chat_notices(&customer.platform, &customer.id, self.now())
             .await?;
         let mut replies = Vec::new();
         for notice in notices {
-            self.store
-                .mark_outbox_delivered(notice.id, self.now())
-                .await?;
-            replies.push(Reply::say(notice.item.body));
+            // One a platform's deliverer posted meanwhile is not shown again.
+            if self.store.take_outbox(notice.id, self.now()).await? {
+                replies.push(Reply::say(notice.item.body));
+            }
         }
         Ok(replies)
     }
@@ -321,7 +321,7 @@ impl Service {
             }
             let notices = if has_notices {
                 self.store
-                    .pending_chat_notices(&customer.platform, &customer.id)
+                    .pending_chat_notices(&customer.platform, &customer.id, now)
                     .await?
             } else {
                 Vec::new()

@@ -237,13 +237,12 @@ impl Store {
         }
         outbox::enqueue(&mut tx, &turn.outbox, turn.now).await?;
         for id in &turn.delivered_outbox {
-            sqlx::query(
-                "UPDATE outbox SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL",
-            )
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            if !outbox::take(&mut tx, *id, turn.now).await? {
+                // A deliverer posted (or holds) the notice meanwhile: decide again without it,
+                // so the customer never sees it twice.
+                tx.rollback().await?;
+                return Ok(TurnOutcome::Conflict);
+            }
         }
 
         tx.commit().await?;
@@ -414,7 +413,8 @@ fn update_sql(no_notices_seen: bool) -> String {
         sql.push_str(
             " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.channel = 'chat' \
              AND o.customer_platform = conversations.platform \
-             AND o.customer_id = conversations.customer_id AND o.delivered_at IS NULL)",
+             AND o.customer_id = conversations.customer_id AND o.delivered_at IS NULL \
+             AND o.next_attempt_at <= $2)",
         );
     }
     sql

@@ -206,33 +206,52 @@ impl Store {
     /// Takes up to `limit` due items of `channel` for delivery: like [`Store::due_outbox`], but
     /// each returned item's `next_attempt_at` is moved to `claimed_until` in the same statement,
     /// so another process running the same loop does not send it too. If this process dies before
-    /// marking it, the item is due again at `claimed_until`.
+    /// marking it, the item is due again at `claimed_until`. With `platform`, only items for
+    /// customers on that platform are taken (the Discord bot posts Discord customers' chat
+    /// notices; the others wait for the customer's next turn).
     pub async fn claim_outbox(
         &self,
         channel: OutboxChannel,
+        platform: Option<&str>,
         now: DateTime<Utc>,
         claimed_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         // The conditions are repeated outside the subquery: on PostgreSQL a concurrent claimer
         // that waited for our row lock re-checks them against our committed row and skips it.
+        let only_platform = if platform.is_some() {
+            "AND customer_platform = $6 "
+        } else {
+            ""
+        };
         let sql = format!(
             "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox \
              WHERE channel = $2 AND delivered_at IS NULL AND next_attempt_at <= $3 \
-             AND attempts < $4 ORDER BY id LIMIT $5) \
+             AND attempts < $4 {only_platform}ORDER BY id LIMIT $5) \
              AND delivered_at IS NULL AND next_attempt_at <= $3 RETURNING {COLUMNS}"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let mut query = sqlx::query(AssertSqlSafe(sql))
             .bind(to_millis(claimed_until))
             .bind(channel.as_str())
             .bind(to_millis(now))
             .bind(MAX_ATTEMPTS)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(limit);
+        if let Some(platform) = platform {
+            query = query.bind(platform);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         let mut entries = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
         entries.sort_by_key(|e| e.id);
         Ok(entries)
+    }
+
+    /// Marks a chat notice delivered because the customer is shown it in the chat right now,
+    /// unless a deliverer holds it ([`Store::claim_outbox`]) or took it already: true when it
+    /// is the caller's to show. This is what keeps a notice from being shown twice when a
+    /// customer writes while the bot posts it.
+    pub async fn take_outbox(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        take(&mut conn, id, now).await
     }
 
     pub async fn mark_outbox_delivered(
@@ -304,24 +323,44 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// The customer's undelivered chat notices, oldest first, to show with their next turn.
+    /// The customer's undelivered chat notices that are due (not held by a deliverer, not
+    /// waiting for a retry), oldest first, to show with their next turn.
     pub async fn pending_chat_notices(
         &self,
         platform: &str,
         customer_id: &str,
+        now: DateTime<Utc>,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM outbox WHERE customer_platform = $1 AND customer_id = $2 \
-             AND channel = $3 AND delivered_at IS NULL ORDER BY id"
+             AND channel = $3 AND delivered_at IS NULL AND next_attempt_at <= $4 ORDER BY id"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(platform)
             .bind(customer_id)
             .bind(OutboxChannel::Chat.as_str())
+            .bind(to_millis(now))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(from_row).collect()
     }
+}
+
+/// [`Store::take_outbox`] inside another transaction (a customer's turn).
+pub(super) async fn take(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET delivered_at = $1 \
+         WHERE id = $2 AND delivered_at IS NULL AND next_attempt_at <= $1",
+    )
+    .bind(to_millis(now))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 #[cfg(test)]

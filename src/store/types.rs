@@ -141,7 +141,8 @@ pub struct TurnWrite {
     /// A draft ticket an agent saved from this conversation.
     pub new_draft: Option<super::NewDraft>,
     /// The caller did not look for waiting chat notices (it used its cached copy of the
-    /// conversation): the turn applies only if none are waiting, else it is a
+    /// conversation): the turn applies only if none are due (as
+    /// [`Store::pending_chat_notices`](super::Store::pending_chat_notices) counts them), else it is a
     /// [`TurnOutcome::Conflict`] and the caller reloads, notices included.
     pub no_notices_seen: bool,
     pub now: DateTime<Utc>,

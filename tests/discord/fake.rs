@@ -169,6 +169,20 @@ impl FakeDiscord {
         content: &str,
         attachments: Vec<Value>,
     ) -> u64 {
+        let data = self.message_json(user, channel, content, attachments);
+        let id = data["id"].as_str().unwrap().parse().unwrap();
+        self.dispatch("MESSAGE_CREATE", data);
+        id
+    }
+
+    /// A message as Discord describes it, with a new id; not sent anywhere.
+    pub fn message_json(
+        &self,
+        user: &User,
+        channel: u64,
+        content: &str,
+        attachments: Vec<Value>,
+    ) -> Value {
         let id = self.id();
         let mut data = json!({
             "id": id.to_string(),
@@ -196,8 +210,25 @@ impl FakeDiscord {
                 "flags": 0,
             });
         }
-        self.dispatch("MESSAGE_CREATE", data);
-        id
+        data
+    }
+
+    /// The message context-menu command `name` on `message`, used by `user` in its channel.
+    pub fn context_menu(&self, user: &User, name: &str, message: &Value) -> String {
+        let channel: u64 = message["channel_id"].as_str().unwrap().parse().unwrap();
+        let target = message["id"].as_str().unwrap().to_string();
+        let data = json!({
+            "id": self.id().to_string(),
+            "name": name,
+            "type": 3,
+            "guild_id": GUILD.to_string(),
+            "target_id": target,
+            "resolved": { "messages": { target.clone(): message } },
+        });
+        let interaction = self.interaction(2, user, channel, data);
+        let token = interaction["token"].as_str().unwrap().to_string();
+        self.dispatch("INTERACTION_CREATE", interaction);
+        token
     }
 
     fn interaction(&self, kind: u8, user: &User, channel: u64, data: Value) -> Value {
@@ -280,6 +311,17 @@ impl FakeDiscord {
     pub fn press(&self, user: &User, message: &Value, custom_id: &str) -> String {
         let channel: u64 = message["channel_id"].as_str().unwrap().parse().unwrap();
         let data = json!({ "custom_id": custom_id, "component_type": 2 });
+        let mut interaction = self.interaction(3, user, channel, data);
+        interaction["message"] = message.clone();
+        let token = interaction["token"].as_str().unwrap().to_string();
+        self.dispatch("INTERACTION_CREATE", interaction);
+        token
+    }
+
+    /// A choice in the select menu `custom_id` of a message the bot posted.
+    pub fn select(&self, user: &User, message: &Value, custom_id: &str, value: &str) -> String {
+        let channel: u64 = message["channel_id"].as_str().unwrap().parse().unwrap();
+        let data = json!({ "custom_id": custom_id, "component_type": 3, "values": [value] });
         let mut interaction = self.interaction(3, user, channel, data);
         interaction["message"] = message.clone();
         let token = interaction["token"].as_str().unwrap().to_string();
