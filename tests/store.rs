@@ -32,6 +32,7 @@ contract_tests!(
     a_message_delivered_twice_at_once_applies_exactly_once,
     a_turn_that_saw_no_notices_waits_for_them_to_be_read,
     a_plain_turn_keeps_its_transcript_lines_in_order,
+    turns_committed_together_keep_their_own_outcomes,
     a_ticket_round_trips_with_its_numbers_secrets_and_loa,
     a_ticket_without_pin_or_account_number_says_so,
     ticket_numbers_are_unique_and_increasing_even_when_taken_concurrently,
@@ -577,6 +578,56 @@ async fn a_plain_turn_keeps_its_transcript_lines_in_order(db: TestDb) {
         .collect();
     assert_eq!(texts, expected);
     assert_eq!(version, 3);
+}
+
+/// Many customers at once (SQLite commits their plain turns in groups): in each conversation
+/// the current turn applies, a stale one and a replayed message write nothing, and neither
+/// undoes the turns committed beside them.
+async fn turns_committed_together_keep_their_own_outcomes(db: TestDb) {
+    let mut conversations = Vec::new();
+    for i in 0..20 {
+        conversations.push(start(&db.store, "console", &format!("c{i}")).await);
+    }
+    let mut tasks = Vec::new();
+    for (i, conversation) in conversations.iter().enumerate() {
+        for (kind, version, key) in [
+            ("current", conversation.version, format!("m-{i}")),
+            ("stale", conversation.version - 1, format!("s-{i}")),
+            ("replay", conversation.version, format!("m-{i}")),
+        ] {
+            let store = db.store.clone();
+            let mut write = turn(conversation, &format!(r#"{{"by":"{kind}"}}"#));
+            write.expected_version = version;
+            write.incoming_message_id = Some(key);
+            write.transcript = vec![line(Speaker::Customer, kind)];
+            tasks.push(tokio::spawn(async move {
+                (kind, store.apply_turn(write).await.unwrap())
+            }));
+        }
+    }
+    let mut applied = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            ("stale", outcome) => assert_eq!(outcome, TurnOutcome::Conflict),
+            (_, TurnOutcome::Applied { .. }) => applied += 1,
+            // The current turn and its replay race: whichever runs second is the duplicate.
+            (_, outcome) => assert_eq!(outcome, TurnOutcome::Duplicate),
+        }
+    }
+    assert_eq!(applied, 20, "one turn per conversation");
+    for conversation in &conversations {
+        let stored = db
+            .store
+            .conversation(conversation.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.version, 1);
+        let lines = db.store.transcript(conversation.id).await.unwrap();
+        assert_eq!(lines.len(), 1, "only the applied turn's line");
+        assert_ne!(lines[0].text, "stale");
+        assert_eq!(stored.state, format!(r#"{{"by":"{}"}}"#, lines[0].text));
+    }
 }
 
 async fn a_ticket_round_trips_with_its_numbers_secrets_and_loa(db: TestDb) {

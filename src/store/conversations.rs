@@ -1,9 +1,10 @@
 //! Conversations and their turns: state, transcript, idempotency keys, and everything a turn
 //! creates, written in one transaction.
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Execute, Row};
 
+use super::batch::Written;
 use super::sealed::{self, Owner};
 use super::{Backend, drafts, outbox, workflow};
 use super::{
@@ -262,23 +263,27 @@ impl Store {
             turn.transcript.len(),
             turn.no_notices_seen,
         );
+        if let Some(writer) = &self.writer {
+            // SQLite: with the turns that arrive meanwhile, in one commit.
+            let sql = format!("SAVEPOINT turn; {sql}");
+            let mut query = bind_update(sqlx::query(sqlx::AssertSqlSafe(sql.clone())), turn)
+                .bind(turn.incoming_message_id.as_deref());
+            query = bind_transcript(query, turn);
+            let args = query
+                .take_arguments()
+                .map_err(sqlx::Error::Encode)?
+                .unwrap_or_default();
+            return match writer.write(sql, args).await? {
+                Written::Applied => Ok(TurnOutcome::Applied {
+                    version: turn.expected_version + 1,
+                }),
+                Written::Duplicate => Ok(TurnOutcome::Duplicate),
+                Written::NotApplied => self.not_applied(turn).await,
+            };
+        }
         let query = bind_update(sqlx::query(sqlx::AssertSqlSafe(sql)), turn)
             .bind(turn.incoming_message_id.as_deref());
-        let query = bind_transcript(query, turn);
-        let result = match self.backend {
-            Backend::Sqlite => {
-                let mut tx = self.pool.begin().await?;
-                let rows = query.fetch_all(&mut *tx).await;
-                if matches!(&rows, Ok(rows) if !rows.is_empty()) {
-                    tx.commit().await?;
-                } else {
-                    tx.rollback().await?;
-                }
-                rows
-            }
-            Backend::Postgres => query.fetch_all(&self.pool).await,
-        };
-        match result {
+        match bind_transcript(query, turn).fetch_all(&self.pool).await {
             Ok(rows) if rows.is_empty() => self.not_applied(turn).await,
             Ok(_) => Ok(TurnOutcome::Applied {
                 version: turn.expected_version + 1,

@@ -14,6 +14,7 @@
 //! identity as associated data. A sealed constant in `meta` proves at connect that the key is
 //! the one the data was written with.
 
+mod batch;
 mod channels;
 mod conversations;
 mod documents;
@@ -99,6 +100,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// Another turn's failure rolled back the group of turns this one was committed with
+    /// (SQLite's group commit); the text is that failure's.
+    #[error("database error: {0}")]
+    Group(String),
+    #[error("the store is closed")]
+    Closed,
 }
 
 impl StoreError {
@@ -134,6 +141,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     cipher: Arc<Cipher>,
+    /// SQLite's group commit for plain turns ([`batch`]); `None` on PostgreSQL.
+    writer: Option<batch::Writer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -182,10 +191,12 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         let pool = options.connect(url).await?;
+        let writer = (backend == Backend::Sqlite).then(|| batch::Writer::start(pool.clone()));
         let store = Store {
             pool,
             backend,
             cipher: Arc::new(cipher),
+            writer,
         };
         let checked = async {
             migrator.run(&store.pool).await?;
