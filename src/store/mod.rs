@@ -260,13 +260,26 @@ impl Store {
 /// How often the write-ahead log is copied back into the SQLite file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
+/// A log longer than this (about 16 MB) is restarted from its beginning even if the writer has
+/// to wait a moment: without it, a writer that never pauses would grow the log for ever (a
+/// passive checkpoint never catches up with it), and every start-up would read it all.
+const RESTART_LOG_FRAMES: i64 = 4096;
+
 /// Copies the SQLite write-ahead log back into the database file every [`CHECKPOINT_EVERY`],
 /// on a connection of its own, for as long as `pool` is open. A passive checkpoint never waits
-/// for the writer nor makes it wait, so no turn pays for it; the log restarts from its
-/// beginning once it is all copied.
+/// for the writer nor makes it wait, so no turn pays for it; when the log has grown past
+/// [`RESTART_LOG_FRAMES`] anyway, a restarting checkpoint waits for the writer's commit and
+/// starts the log again from its beginning.
 fn checkpoint_in_background(url: String, pool: AnyPool) {
     tokio::spawn(async move {
-        let mut conn = match sqlx::AnyConnection::connect(&url).await {
+        let connected = async {
+            let mut conn = sqlx::AnyConnection::connect(&url).await?;
+            conn.execute("PRAGMA busy_timeout = 5000").await?;
+            // The log file is cut back to this size whenever it restarts.
+            conn.execute("PRAGMA journal_size_limit = 16777216").await?;
+            Ok::<_, sqlx::Error>(conn)
+        };
+        let mut conn = match connected.await {
             Ok(conn) => conn,
             Err(error) => {
                 tracing::warn!(%error, "no background checkpoints; the log is copied when the last connection closes");
@@ -277,8 +290,19 @@ fn checkpoint_in_background(url: String, pool: AnyPool) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         while !pool.is_closed() {
             tick.tick().await;
-            if let Err(error) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
-                tracing::warn!(%error, "background checkpoint failed; trying again");
+            let frames = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&mut conn)
+                .await
+                .and_then(|row| row.try_get::<i64, _>(1));
+            let restart = match frames {
+                Ok(frames) => frames > RESTART_LOG_FRAMES,
+                Err(error) => {
+                    tracing::warn!(%error, "background checkpoint failed; trying again");
+                    false
+                }
+            };
+            if restart && let Err(error) = conn.execute("PRAGMA wal_checkpoint(RESTART)").await {
+                tracing::warn!(%error, "could not restart the write-ahead log; trying again");
             }
         }
         let _ = conn.close().await;
