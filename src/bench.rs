@@ -250,7 +250,7 @@ async fn turn_benchmark(
         },
         Row {
             what: format!("{label}: turns / raw upserts"),
-            value: format!("{:.0}%", ratio * 100.0),
+            value: format!("{:.1}%", ratio * 100.0),
             limit: "at least 50%".into(),
             verdict: verdict(ratio >= 0.5),
         },
