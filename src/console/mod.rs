@@ -149,7 +149,7 @@ pub async fn run(
         mode,
         out: stdout.lock(),
     };
-    let opening = within(service, service.open(customer)).await;
+    let opening = service.within(service.open(customer)).await;
     match opening {
         Ok(replies) => printer.turn(&replies, &[])?,
         Err(error) => printer.turn(&[failure_reply(service, &error)], &[])?,
@@ -184,7 +184,10 @@ pub async fn run(
             },
             None => Input::Text(line.to_string()),
         };
-        match within(service, service.turn(customer, message_id, input)).await {
+        match service
+            .within(service.turn(customer, message_id, input))
+            .await
+        {
             Ok(result) if result.duplicate => printer.duplicate()?,
             Ok(result) => printer.turn(&result.replies, &result.tickets)?,
             Err(error) => printer.turn(&[failure_reply(service, &error)], &[])?,
@@ -194,19 +197,6 @@ pub async fn run(
         println!();
     }
     Ok(())
-}
-
-/// `work`, or [`ServiceError::TimedOut`] when the database keeps it waiting longer than
-/// `PORTBOT_DB_TIMEOUT_SECS`: a slow database gets the customer an answer, never a hang. A turn
-/// cut off this way is rolled back unless its commit had already reached the database.
-async fn within<T>(
-    service: &Service,
-    work: impl std::future::Future<Output = Result<T, ServiceError>>,
-) -> Result<T, ServiceError> {
-    let limit = service.config.db_timeout;
-    tokio::time::timeout(limit, work)
-        .await
-        .unwrap_or(Err(ServiceError::TimedOut(limit.as_secs())))
 }
 
 /// What the customer sees when a turn fails; the operator gets the cause in the log.

@@ -69,7 +69,10 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
         }
     }
     for (n, (key, input)) in inputs.into_iter().enumerate() {
-        let result = bot.service.turn(&customer, Some(key), input).await;
+        let result = bot
+            .service
+            .within(bot.service.turn(&customer, Some(key), input))
+            .await;
         if n == 0 && typed_secret && result.is_ok() {
             // Stored (encrypted) first; now take it out of the chat.
             let note = take_out_of_chat(ctx, msg).await;
@@ -145,7 +148,10 @@ pub async fn on_component(
     };
     let result = bot
         .service
-        .turn(&customer, Some(press.id.to_string()), Input::Text(text))
+        .within(
+            bot.service
+                .turn(&customer, Some(press.id.to_string()), Input::Text(text)),
+        )
         .await;
     post_turn(bot, ctx, press.channel_id, &customer, result).await
 }
@@ -186,7 +192,10 @@ pub async fn on_modal(
         .unwrap_or_default();
     let result = bot
         .service
-        .turn(&customer, Some(submit.id.to_string()), Input::Text(value))
+        .within(
+            bot.service
+                .turn(&customer, Some(submit.id.to_string()), Input::Text(value)),
+        )
         .await;
     post_turn(bot, ctx, submit.channel_id, &customer, result).await
 }

@@ -177,6 +177,19 @@ impl Service {
         }
     }
 
+    /// `work`, or [`ServiceError::TimedOut`] when the database keeps it waiting longer than
+    /// `PORTBOT_DB_TIMEOUT_SECS`: a slow database gets the customer an answer, never a hang. A
+    /// turn cut off this way is rolled back unless its commit had already reached the database.
+    pub async fn within<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, ServiceError>>,
+    ) -> Result<T, ServiceError> {
+        let limit = self.config.db_timeout;
+        tokio::time::timeout(limit, work)
+            .await
+            .unwrap_or(Err(ServiceError::TimedOut(limit.as_secs())))
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.config.now()
     }
