@@ -146,14 +146,15 @@ pub async fn on_component(
     let Some(text) = text else {
         return Ok(());
     };
-    let result = bot
-        .service
-        .within(
-            bot.service
-                .turn(&customer, Some(press.id.to_string()), Input::Text(text)),
-        )
-        .await;
-    post_turn(bot, ctx, press.channel_id, &customer, result).await
+    answer(
+        bot,
+        ctx,
+        press.channel_id,
+        &customer,
+        press.id.to_string(),
+        text,
+    )
+    .await
 }
 
 /// A modal answer: a secret or the signature. Modal text is never posted in the channel.
@@ -190,14 +191,30 @@ pub async fn on_modal(
             _ => None,
         })
         .unwrap_or_default();
-    let result = bot
-        .service
-        .within(
-            bot.service
-                .turn(&customer, Some(submit.id.to_string()), Input::Text(value)),
-        )
-        .await;
-    post_turn(bot, ctx, submit.channel_id, &customer, result).await
+    answer(
+        bot,
+        ctx,
+        submit.channel_id,
+        &customer,
+        submit.id.to_string(),
+        value,
+    )
+    .await
+}
+
+/// A button, menu or modal answer as a turn (the interaction id is its key), posted in
+/// `channel`.
+async fn answer(
+    bot: &Bot,
+    ctx: &SerenityContext,
+    channel: ChannelId,
+    customer: &Customer,
+    key: String,
+    text: String,
+) -> Result<(), Error> {
+    let turn = bot.service.turn(customer, Some(key), Input::Text(text));
+    let result = bot.service.within(turn).await;
+    post_turn(bot, ctx, channel, customer, result).await
 }
 
 /// Why a press is not taken: the buttons are someone else's, or the question moved on.

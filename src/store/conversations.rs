@@ -263,12 +263,11 @@ impl Store {
             turn.transcript.len(),
             turn.no_notices_seen,
         );
+        let query = bind_update(sqlx::query(sqlx::AssertSqlSafe(sql.clone())), turn)
+            .bind(turn.incoming_message_id.as_deref());
+        let mut query = bind_transcript(query, turn);
         if let Some(writer) = &self.writer {
             // SQLite: with the turns that arrive meanwhile, in one commit.
-            let sql = format!("SAVEPOINT turn; {sql}");
-            let mut query = bind_update(sqlx::query(sqlx::AssertSqlSafe(sql.clone())), turn)
-                .bind(turn.incoming_message_id.as_deref());
-            query = bind_transcript(query, turn);
             let args = query
                 .take_arguments()
                 .map_err(sqlx::Error::Encode)?
@@ -281,9 +280,7 @@ impl Store {
                 Written::NotApplied => self.not_applied(turn).await,
             };
         }
-        let query = bind_update(sqlx::query(sqlx::AssertSqlSafe(sql)), turn)
-            .bind(turn.incoming_message_id.as_deref());
-        match bind_transcript(query, turn).fetch_all(&self.pool).await {
+        match query.fetch_all(&self.pool).await {
             Ok(rows) if rows.is_empty() => self.not_applied(turn).await,
             Ok(_) => Ok(TurnOutcome::Applied {
                 version: turn.expected_version + 1,
@@ -443,12 +440,15 @@ fn bind_update<'q>(query: AnyQuery<'q>, turn: &'q TurnWrite) -> AnyQuery<'q> {
 /// $1 as conversation and $2 as time, the lines' own parameters from `$first` on.
 fn transcript_rows(first: usize, n: usize) -> String {
     (0..n)
-        .map(|i| {
-            let p = first + i * 4;
-            format!("($1, ${p}, ${}, ${}, ${}, $2)", p + 1, p + 2, p + 3)
-        })
+        .map(|i| format!("($1, {}, $2)", line_params(first, i)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Line `i`'s four parameters when the lines' parameters start at `$first`.
+fn line_params(first: usize, i: usize) -> String {
+    let p = first + i * 4;
+    format!("${p}, ${}, ${}, ${}", p + 1, p + 2, p + 3)
 }
 
 /// Binds each line's four parameters, in order.
@@ -468,10 +468,11 @@ fn bind_transcript<'q>(mut query: AnyQuery<'q>, turn: &'q TurnWrite) -> AnyQuery
 fn plain_turn_sql(backend: Backend, has_key: bool, lines: usize, no_notices_seen: bool) -> String {
     let update = update_sql(no_notices_seen);
     match backend {
-        // Each statement sees the one before; the caller commits only if the update returned
-        // its row. The key goes in first, as in the full path.
+        // Each statement sees the one before; the group commit rolls the turn back to its
+        // savepoint unless the update returned its row. The key goes in first, as in the full
+        // path.
         Backend::Sqlite => {
-            let mut sql = String::new();
+            let mut sql = String::from("SAVEPOINT turn; ");
             if has_key {
                 sql.push_str(
                     "INSERT INTO processed_messages (platform, message_id, conversation_id, \
@@ -516,10 +517,7 @@ fn plain_turn_sql(backend: Backend, has_key: bool, lines: usize, no_notices_seen
 /// `(0, $first, ...)`, `(1, ...)`: the transcript lines with their order, four parameters each.
 fn numbered_rows(first: usize, n: usize) -> String {
     (0..n)
-        .map(|i| {
-            let p = first + i * 4;
-            format!("({i}, ${p}, ${}, ${}, ${})", p + 1, p + 2, p + 3)
-        })
+        .map(|i| format!("({i}, {})", line_params(first, i)))
         .collect::<Vec<_>>()
         .join(", ")
 }
