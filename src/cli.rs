@@ -68,6 +68,10 @@ pub enum Command {
         conversations: usize,
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
+        /// Messages a second arriving for the latency figure. The default is 20 times what one
+        /// Discord bot may post (50 requests a second, Discord's global limit).
+        #[arg(long, default_value_t = 1_000.0)]
+        arrival_rate: f64,
         #[arg(long, default_value_t = 10_000)]
         memory_conversations: usize,
         #[arg(long, default_value_t = 2_000)]
@@ -312,6 +316,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             postgres,
             conversations,
             concurrency,
+            arrival_rate,
             memory_conversations,
             loa_renders,
             skip_reportlab,
@@ -320,6 +325,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 postgres_url: postgres,
                 conversations,
                 concurrency: concurrency.max(1),
+                arrival_rate: arrival_rate.max(1.0),
                 memory_conversations,
                 loa_renders: loa_renders.max(1),
                 skip_reportlab,

@@ -600,6 +600,8 @@ async fn turns_committed_together_keep_their_own_outcomes(db: TestDb) {
             write.expected_version = version;
             write.incoming_message_id = Some(key);
             write.transcript = vec![line(Speaker::Customer, kind)];
+            // A secret rides along: written with its turn or not at all.
+            write.secrets = vec![(SecretKind::Pin, SecretString::from(kind))];
             tasks.push(tokio::spawn(async move {
                 (kind, store.apply_turn(write).await.unwrap())
             }));
@@ -627,6 +629,11 @@ async fn turns_committed_together_keep_their_own_outcomes(db: TestDb) {
         assert_eq!(lines.len(), 1, "only the applied turn's line");
         assert_ne!(lines[0].text, "stale");
         assert_eq!(stored.state, format!(r#"{{"by":"{}"}}"#, lines[0].text));
+        assert_eq!(
+            secret(&db.store, conversation.id, SecretKind::Pin).await,
+            Some(lines[0].text.clone()),
+            "only the applied turn's secret"
+        );
     }
 }
 

@@ -1,17 +1,18 @@
 //! Conversations and their turns: state, transcript, idempotency keys, and everything a turn
 //! creates, written in one transaction.
 
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Execute, Row};
 
-use super::batch::Written;
+use super::batch::PlainTurn;
 use super::sealed::{self, Owner};
-use super::{Backend, drafts, outbox, workflow};
 use super::{
     Conversation, ConversationStatus, NewConversation, SecretKind, Speaker, Store, StoreError,
     TranscriptLine, TurnOutcome, TurnWrite, documents, is_unique_violation, read_enum, read_time,
     tickets, to_millis,
 };
+use super::{drafts, outbox, workflow};
 
 const COLUMNS: &str = "id, platform, channel_id, customer_id, flow, step, state, status, \
                        version, created_at, updated_at";
@@ -78,28 +79,29 @@ impl Store {
         platform: &str,
         customer_id: &str,
     ) -> Result<(Option<Conversation>, bool), StoreError> {
+        // One row whether or not the customer has an open conversation, so the notices are
+        // known either way.
         let sql = format!(
-            "SELECT {COLUMNS}, CASE WHEN EXISTS (SELECT 1 FROM outbox o \
+            "SELECT c.*, CASE WHEN EXISTS (SELECT 1 FROM outbox o \
              WHERE o.customer_platform = $1 AND o.customer_id = $2 AND o.channel = 'chat' \
              AND o.delivered_at IS NULL) THEN 1 ELSE 0 END AS has_notices \
-             FROM conversations WHERE platform = $1 AND customer_id = $2 AND status IN ($3, $4) \
-             ORDER BY id DESC LIMIT 1"
+             FROM (SELECT 1 AS one) AS one LEFT JOIN (SELECT {COLUMNS} FROM conversations \
+             WHERE platform = $1 AND customer_id = $2 AND status IN ($3, $4) \
+             ORDER BY id DESC LIMIT 1) AS c ON 1 = 1"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(platform)
             .bind(customer_id)
             .bind(ConversationStatus::Active.as_str())
             .bind(ConversationStatus::PausedForAgent.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_one(&self.reader)
             .await?;
-        match row {
-            // Without an open conversation, notices may still wait (from a finished one).
-            None => Ok((None, true)),
-            Some(row) => Ok((
-                Some(from_row(&row)?),
-                row.try_get::<i64, _>("has_notices")? != 0,
-            )),
-        }
+        let has_notices = row.try_get::<i64, _>("has_notices")? != 0;
+        let open = match row.try_get::<Option<i64>, _>("id")? {
+            Some(_) => Some(from_row(&row)?),
+            None => None,
+        };
+        Ok((open, has_notices))
     }
 
     /// Starts a conversation: status active, version 0.
@@ -149,7 +151,7 @@ impl Store {
     /// one round trip for the writes ([`Store::apply_plain_turn`]).
     pub async fn apply_turn(&self, turn: TurnWrite) -> Result<TurnOutcome, StoreError> {
         if is_plain(&turn) {
-            return self.apply_plain_turn(&turn).await;
+            return self.apply_plain_turn(turn).await;
         }
         let now = to_millis(turn.now);
         let mut tx = self.pool.begin().await?;
@@ -186,7 +188,9 @@ impl Store {
             .await?;
         if updated.rows_affected() == 0 {
             tx.rollback().await?;
-            return self.not_applied(&turn).await;
+            return self
+                .not_applied(turn.conversation_id, turn.incoming_message_id.as_deref())
+                .await;
         }
 
         // All the turn's lines in one statement: one round trip however many replies.
@@ -253,62 +257,104 @@ impl Store {
     }
 
     /// A turn that writes only its key, state and transcript, with its writes in one round
-    /// trip: on SQLite one multi-statement query inside the transaction, on PostgreSQL one
-    /// statement whose common table expressions do all three (atomic on its own, so no
-    /// BEGIN and COMMIT round trips either).
-    async fn apply_plain_turn(&self, turn: &TurnWrite) -> Result<TurnOutcome, StoreError> {
-        let sql = plain_turn_sql(
-            self.backend,
+    /// trip: on SQLite in the writer's next group ([`super::batch`]), on PostgreSQL one
+    /// statement whose common table expressions do all three (atomic on its own, so no BEGIN
+    /// and COMMIT round trips either).
+    async fn apply_plain_turn(&self, turn: TurnWrite) -> Result<TurnOutcome, StoreError> {
+        let id = turn.conversation_id;
+        let applied = TurnOutcome::Applied {
+            version: turn.expected_version + 1,
+        };
+        if let Some(writer) = &self.writer {
+            let key = turn.incoming_message_id.clone();
+            let lines = transcript_json(&turn.transcript);
+            let secrets = self.sealed_json(id, &turn.secrets);
+            let written = writer
+                .write(PlainTurn {
+                    conversation_id: id,
+                    now: to_millis(turn.now),
+                    expected_version: turn.expected_version,
+                    flow: turn.flow,
+                    step: turn.step,
+                    state: turn.state,
+                    status: turn.status.as_str(),
+                    message_id: turn.incoming_message_id,
+                    lines,
+                    no_notices_seen: turn.no_notices_seen,
+                    secrets,
+                })
+                .await?;
+            return match written {
+                true => Ok(applied),
+                false => self.not_applied(id, key.as_deref()).await,
+            };
+        }
+        let sql = postgres_plain_turn_sql(
             turn.incoming_message_id.is_some(),
             turn.transcript.len(),
             turn.no_notices_seen,
+            !turn.secrets.is_empty(),
         );
-        let query = bind_update(sqlx::query(sqlx::AssertSqlSafe(sql.clone())), turn)
+        let query = bind_update(sqlx::query(sqlx::AssertSqlSafe(sql)), &turn)
             .bind(turn.incoming_message_id.as_deref());
-        let mut query = bind_transcript(query, turn);
-        if let Some(writer) = &self.writer {
-            // SQLite: with the turns that arrive meanwhile, in one commit.
-            let args = query
-                .take_arguments()
-                .map_err(sqlx::Error::Encode)?
-                .unwrap_or_default();
-            return match writer.write(sql, args).await? {
-                Written::Applied => Ok(TurnOutcome::Applied {
-                    version: turn.expected_version + 1,
-                }),
-                Written::Duplicate => Ok(TurnOutcome::Duplicate),
-                Written::NotApplied => self.not_applied(turn).await,
-            };
+        let mut query = bind_transcript(query, &turn);
+        if !turn.secrets.is_empty() {
+            query = query.bind(self.sealed_json(id, &turn.secrets));
         }
         match query.fetch_all(&self.pool).await {
-            Ok(rows) if rows.is_empty() => self.not_applied(turn).await,
-            Ok(_) => Ok(TurnOutcome::Applied {
-                version: turn.expected_version + 1,
-            }),
+            Ok(rows) if rows.is_empty() => {
+                self.not_applied(id, turn.incoming_message_id.as_deref())
+                    .await
+            }
+            Ok(_) => Ok(applied),
             Err(e) if is_unique_violation(&e) => Ok(TurnOutcome::Duplicate),
             Err(e) => Err(e.into()),
         }
     }
 
+    /// The conversation's secrets sealed, as the JSON array SQLite's group writer reads.
+    fn sealed_json(&self, conversation_id: i64, secrets: &[(SecretKind, SecretString)]) -> String {
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let sealed: Vec<_> = secrets
+            .iter()
+            .map(|(kind, value)| {
+                let aad = Owner::Conversation(conversation_id).secret_aad(*kind);
+                let (nonce, sealed) = self
+                    .cipher
+                    .seal(value.expose_secret().as_bytes(), aad.as_bytes());
+                serde_json::json!({
+                    "kind": kind.as_str(),
+                    "nonce": hex(&nonce),
+                    "sealed": hex(&sealed),
+                })
+            })
+            .collect();
+        serde_json::Value::Array(sealed).to_string()
+    }
+
     /// Why a turn's update matched no row: its message was handled meanwhile (a redelivery
     /// racing the first delivery), the conversation moved on, or it is gone.
-    async fn not_applied(&self, turn: &TurnWrite) -> Result<TurnOutcome, StoreError> {
-        if let Some(message_id) = &turn.incoming_message_id {
+    async fn not_applied(
+        &self,
+        conversation_id: i64,
+        message_id: Option<&str>,
+    ) -> Result<TurnOutcome, StoreError> {
+        if let Some(message_id) = message_id {
             let seen = sqlx::query(
                 "SELECT 1 AS seen FROM processed_messages WHERE message_id = $2 \
                  AND platform = (SELECT platform FROM conversations WHERE id = $1)",
             )
-            .bind(turn.conversation_id)
+            .bind(conversation_id)
             .bind(message_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reader)
             .await?;
             if seen.is_some() {
                 return Ok(TurnOutcome::Duplicate);
             }
         }
-        match self.conversation(turn.conversation_id).await? {
+        match self.conversation(conversation_id).await? {
             Some(_) => Ok(TurnOutcome::Conflict),
-            None => Err(StoreError::ConversationNotFound(turn.conversation_id)),
+            None => Err(StoreError::ConversationNotFound(conversation_id)),
         }
     }
 
@@ -338,7 +384,7 @@ impl Store {
         )
         .bind(platform)
         .bind(message_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await?;
         Ok(found.is_some())
     }
@@ -358,7 +404,7 @@ impl Store {
         .bind(platform)
         .bind(customer_id)
         .bind(to_millis(since))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.reader)
         .await?;
         let count: i64 = row.try_get("n")?;
         let oldest = row
@@ -392,9 +438,9 @@ impl Store {
     }
 }
 
-/// Only key, state and transcript to write.
+/// Only key, state, transcript (at least one line) and the conversation's secrets to write.
 fn is_plain(turn: &TurnWrite) -> bool {
-    turn.secrets.is_empty()
+    !turn.transcript.is_empty()
         && turn.clear_secrets.is_empty()
         && turn.documents.is_empty()
         && turn.tickets.is_empty()
@@ -412,14 +458,37 @@ fn update_sql(no_notices_seen: bool) -> String {
          updated_at = $2, version = version + 1 WHERE id = $1 AND version = $3",
     );
     if no_notices_seen {
-        sql.push_str(
-            " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.channel = 'chat' \
-             AND o.customer_platform = conversations.platform \
-             AND o.customer_id = conversations.customer_id AND o.delivered_at IS NULL \
-             AND o.next_attempt_at <= $2)",
-        );
+        sql.push_str(" AND NOT ");
+        sql.push_str(&chat_notices_due("$2"));
     }
     sql
+}
+
+/// Whether chat notices for the customer of the `conversations` row in scope are due at
+/// `now` (a parameter), as [`Store::pending_chat_notices`] counts them.
+pub(super) fn chat_notices_due(now: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM outbox o WHERE o.channel = 'chat' \
+         AND o.customer_platform = conversations.platform \
+         AND o.customer_id = conversations.customer_id AND o.delivered_at IS NULL \
+         AND o.next_attempt_at <= {now})"
+    )
+}
+
+/// The lines as the JSON array SQLite's group writer reads them with `json_each`.
+fn transcript_json(lines: &[super::NewTranscriptLine]) -> String {
+    let lines: Vec<_> = lines
+        .iter()
+        .map(|line| {
+            serde_json::json!({
+                "who": line.who.as_str(),
+                "text": line.text,
+                "attachment": line.attachment,
+                "mid": line.platform_message_id,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(lines).to_string()
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
@@ -463,55 +532,45 @@ fn bind_transcript<'q>(mut query: AnyQuery<'q>, turn: &'q TurnWrite) -> AnyQuery
     query
 }
 
-/// The plain turn's writes as one query that returns a row only when the turn applied.
-/// Parameters: those of [`update_sql`], $8 the message id, the transcript lines from $9.
-fn plain_turn_sql(backend: Backend, has_key: bool, lines: usize, no_notices_seen: bool) -> String {
+/// PostgreSQL's plain turn as one statement that returns a row only when the turn applied.
+/// Parameters: those of [`update_sql`], $8 the message id, the transcript lines from $9, then
+/// the sealed secrets as JSON ([`Store::sealed_json`]) when there are any. Every part is
+/// conditional on the update's row, so a conflict writes nothing; a duplicate key fails the
+/// whole statement.
+fn postgres_plain_turn_sql(
+    has_key: bool,
+    lines: usize,
+    no_notices_seen: bool,
+    has_secrets: bool,
+) -> String {
     let update = update_sql(no_notices_seen);
-    match backend {
-        // Each statement sees the one before; the group commit rolls the turn back to its
-        // savepoint unless the update returned its row. The key goes in first, as in the full
-        // path.
-        Backend::Sqlite => {
-            let mut sql = String::from("SAVEPOINT turn; ");
-            if has_key {
-                sql.push_str(
-                    "INSERT INTO processed_messages (platform, message_id, conversation_id, \
-                     processed_at) SELECT platform, $8, id, $2 FROM conversations WHERE id = $1; ",
-                );
-            }
-            sql.push_str(&update);
-            sql.push_str(" RETURNING version;");
-            if lines > 0 {
-                sql.push_str(&format!(
-                    " INSERT INTO transcript (conversation_id, who, text, attachment, \
-                     platform_message_id, at) VALUES {};",
-                    transcript_rows(9, lines)
-                ));
-            }
-            sql
-        }
-        // Every part is conditional on the update's row, so a conflict writes nothing; a
-        // duplicate key fails the whole statement.
-        Backend::Postgres => {
-            let mut sql = format!("WITH u AS ({update} RETURNING id, platform, version)");
-            if has_key {
-                sql.push_str(
-                    ", k AS (INSERT INTO processed_messages (platform, message_id, \
-                     conversation_id, processed_at) SELECT platform, $8, id, $2 FROM u)",
-                );
-            }
-            if lines > 0 {
-                sql.push_str(&format!(
-                    ", t AS (INSERT INTO transcript (conversation_id, who, text, attachment, \
-                     platform_message_id, at) SELECT u.id, l.who, l.text, l.attachment, l.mid, $2 \
-                     FROM u, (VALUES {}) AS l (n, who, text, attachment, mid) ORDER BY l.n)",
-                    numbered_rows(9, lines)
-                ));
-            }
-            sql.push_str(" SELECT version FROM u");
-            sql
-        }
+    let mut sql = format!("WITH u AS ({update} RETURNING id, platform, version)");
+    if has_key {
+        sql.push_str(
+            ", k AS (INSERT INTO processed_messages (platform, message_id, \
+             conversation_id, processed_at) SELECT platform, $8, id, $2 FROM u)",
+        );
     }
+    if lines > 0 {
+        sql.push_str(&format!(
+            ", t AS (INSERT INTO transcript (conversation_id, who, text, attachment, \
+             platform_message_id, at) SELECT u.id, l.who, l.text, l.attachment, l.mid, $2 \
+             FROM u, (VALUES {}) AS l (n, who, text, attachment, mid) ORDER BY l.n)",
+            numbered_rows(9, lines)
+        ));
+    }
+    if has_secrets {
+        sql.push_str(&format!(
+            ", s AS (INSERT INTO secrets (conversation_id, kind, nonce, ciphertext, updated_at) \
+             SELECT u.id, x.kind, decode(x.nonce, 'hex'), decode(x.sealed, 'hex'), $2 \
+             FROM u, json_to_recordset(${}::json) AS x (kind text, nonce text, sealed text) \
+             ON CONFLICT (conversation_id, kind) DO UPDATE SET nonce = excluded.nonce, \
+             ciphertext = excluded.ciphertext, updated_at = excluded.updated_at)",
+            9 + 4 * lines
+        ));
+    }
+    sql.push_str(" SELECT version FROM u");
+    sql
 }
 
 /// `(0, $first, ...)`, `(1, ...)`: the transcript lines with their order, four parameters each.

@@ -139,6 +139,10 @@ impl StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where a turn's lookups run. On a SQLite file, read-only connections of their own, so
+    /// they never wait for the one writing connection (WAL lets them read beside it);
+    /// elsewhere the same pool.
+    reader: AnyPool,
     backend: Backend,
     cipher: Arc<Cipher>,
     /// SQLite's group commit for plain turns ([`batch`]); `None` on PostgreSQL.
@@ -170,22 +174,27 @@ impl Store {
                 // SQLite commits one writer at a time. Every turn writes, so one connection
                 // makes turns queue fairly in the pool (woken in order) instead of sleeping in
                 // SQLite's busy handler, which ruins tail latency under load.
-                options = options.max_connections(1).after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        // WAL lets readers run beside the one writer; busy_timeout makes writers
-                        // queue instead of failing at once. Both are per connection (WAL is also
-                        // remembered by the file).
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        // Checkpoints run beside the writer instead (`checkpoint_in_background`):
-                        // inline, the commit that fills the log pays for copying it and its
-                        // fsync, milliseconds on one turn in a few hundred.
-                        conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
-                        Ok(())
-                    })
-                });
+                // The connection is a file in this process, not a socket that can drop: testing
+                // it before each use is a needless round trip to its thread on every query.
+                options = options
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the one writer; busy_timeout makes writers
+                            // queue instead of failing at once. Both are per connection (WAL is also
+                            // remembered by the file).
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            // Checkpoints run beside the writer instead (`checkpoint_in_background`):
+                            // inline, the commit that fills the log pays for copying it and its
+                            // fsync, milliseconds on one turn in a few hundred.
+                            conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                            Ok(())
+                        })
+                    });
                 &SQLITE_MIGRATIONS
             }
             Backend::Postgres => &POSTGRES_MIGRATIONS,
@@ -193,6 +202,7 @@ impl Store {
         let pool = options.connect(url).await?;
         let writer = (backend == Backend::Sqlite).then(|| batch::Writer::start(pool.clone()));
         let store = Store {
+            reader: pool.clone(),
             pool,
             backend,
             cipher: Arc::new(cipher),
@@ -207,6 +217,21 @@ impl Store {
             store.pool.close().await;
             return Err(e);
         }
+        let mut store = store;
+        if backend == Backend::Sqlite && !sqlite_in_memory(url) {
+            store.reader = AnyPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(Duration::from_secs(5))
+                .test_before_acquire(false)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA query_only = ON").await?;
+                        Ok(())
+                    })
+                })
+                .connect_lazy(url)?;
+        }
         if backend == Backend::Sqlite {
             checkpoint_in_background(url.to_string(), store.pool.clone());
         }
@@ -214,18 +239,28 @@ impl Store {
     }
 
     /// One single-row upsert transaction, the smallest write the database commits: the
-    /// benchmark's yardstick for a customer turn (`portbot bench`).
-    pub async fn upsert_probe(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
+    /// benchmark's yardstick for a customer turn (`portbot bench`). With
+    /// `explicit_transaction`, BEGIN, upsert, COMMIT; without, the statement commits on its
+    /// own (one round trip).
+    pub async fn upsert_probe(
+        &self,
+        key: &str,
+        value: &[u8],
+        explicit_transaction: bool,
+    ) -> Result<(), StoreError> {
+        let upsert = sqlx::query(
             "INSERT INTO meta (key, value) VALUES ($1, $2) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
         .bind(key)
-        .bind(value)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .bind(value);
+        if explicit_transaction {
+            let mut tx = self.pool.begin().await?;
+            upsert.execute(&mut *tx).await?;
+            tx.commit().await?;
+        } else {
+            upsert.execute(&self.pool).await?;
+        }
         Ok(())
     }
 
@@ -307,6 +342,16 @@ fn checkpoint_in_background(url: String, pool: AnyPool) {
         }
         let _ = conn.close().await;
     });
+}
+
+/// Whether a SQLite URL names an in-memory database (each connection would have its own).
+fn sqlite_in_memory(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or_default();
+    let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
+    path.is_empty() || path == ":memory:" || params.split('&').any(|p| p == "mode=memory")
 }
 
 /// Creates the SQLite file (owner-only: it holds names and addresses) and its folder, so a first

@@ -340,7 +340,7 @@ impl Store {
             .bind(customer_id)
             .bind(OutboxChannel::Chat.as_str())
             .bind(to_millis(now))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await?;
         rows.iter().map(from_row).collect()
     }
