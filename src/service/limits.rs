@@ -21,10 +21,19 @@ const WINDOW: Duration = Duration::from_secs(60);
 /// bounded by the customers active in the last minute.
 const PRUNE_ABOVE: usize = 4096;
 
+/// The customers' recent messages, and the size at which they are next pruned.
+#[derive(Default)]
+struct Windows {
+    times: HashMap<String, VecDeque<Instant>>,
+    /// At least [`PRUNE_ABOVE`], and twice what the last pruning kept: with more customers
+    /// active than that, pruning on every message would scan them all every time.
+    prune_above: usize,
+}
+
 /// A sliding one-minute window per customer: at most `per_minute` messages in any 60 seconds.
 pub struct MessageLimiter {
     per_minute: usize,
-    seen: Mutex<HashMap<String, VecDeque<Instant>>>,
+    seen: Mutex<Windows>,
 }
 
 impl MessageLimiter {
@@ -32,7 +41,10 @@ impl MessageLimiter {
     pub fn new(per_minute: u32) -> MessageLimiter {
         MessageLimiter {
             per_minute: per_minute as usize,
-            seen: Mutex::new(HashMap::new()),
+            seen: Mutex::new(Windows {
+                times: HashMap::new(),
+                prune_above: PRUNE_ABOVE,
+            }),
         }
     }
 
@@ -44,10 +56,12 @@ impl MessageLimiter {
         }
         // A poisoned lock only means another turn panicked mid-update; the counts are still fine.
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.len() > PRUNE_ABOVE {
-            seen.retain(|_, times| times.back().is_some_and(|t| now - *t < WINDOW));
+        if seen.times.len() > seen.prune_above {
+            seen.times
+                .retain(|_, times| times.back().is_some_and(|t| now - *t < WINDOW));
+            seen.prune_above = PRUNE_ABOVE.max(2 * seen.times.len());
         }
-        let times = seen.entry(key.to_string()).or_default();
+        let times = seen.times.entry(key.to_string()).or_default();
         while times
             .front()
             .is_some_and(|t| now.duration_since(*t) >= WINDOW)
@@ -193,7 +207,26 @@ mod tests {
             limiter.check(&i.to_string(), t0).unwrap();
         }
         limiter.check("late", t0 + Duration::from_secs(61)).unwrap();
-        assert_eq!(limiter.seen.lock().unwrap().len(), 1);
+        assert_eq!(limiter.seen.lock().unwrap().times.len(), 1);
+    }
+
+    #[test]
+    fn many_active_customers_are_not_scanned_on_every_message() {
+        let limiter = MessageLimiter::new(5);
+        let t0 = Instant::now();
+        let active = 3 * PRUNE_ABOVE;
+        for i in 0..active {
+            limiter.check(&i.to_string(), t0).unwrap();
+        }
+        let seen = limiter.seen.lock().unwrap();
+        // Everyone is still in the window, so nobody was forgotten; and the next pruning waits
+        // until the map has grown again, instead of coming on the very next message.
+        assert_eq!(seen.times.len(), active);
+        assert!(
+            seen.prune_above >= active,
+            "{} < {active}",
+            seen.prune_above
+        );
     }
 
     #[test]
