@@ -17,6 +17,9 @@ use crate::prompts::fill;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
+/// The window of the conversations-per-day limit.
+const DAY: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
 /// Keys above this many are pruned of customers quiet for a whole window, so memory stays
 /// bounded by the customers active in the last minute.
 const PRUNE_ABOVE: usize = 4096;
@@ -116,26 +119,37 @@ impl Service {
         customer: &Customer,
         now: DateTime<Utc>,
     ) -> Result<Option<Reply>, ServiceError> {
-        let limit = self.config.max_conversations_per_day;
-        if limit == 0 {
+        if self.config.max_conversations_per_day == 0 {
             return Ok(None);
         }
-        let day = chrono::Duration::days(1);
         let (count, oldest) = self
             .store
-            .conversations_started_since(&customer.platform, &customer.id, now - day)
+            .conversations_started_since(&customer.platform, &customer.id, now - DAY)
             .await?;
-        if count < u64::from(limit) {
-            return Ok(None);
+        Ok(self.conversation_limit_from(customer, count, oldest, now))
+    }
+
+    /// The refusal when `count` conversations started in the last day (the oldest at `oldest`)
+    /// already reach the limit.
+    pub(super) fn conversation_limit_from(
+        &self,
+        customer: &Customer,
+        count: u64,
+        oldest: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Option<Reply> {
+        let limit = self.config.max_conversations_per_day;
+        if limit == 0 || count < u64::from(limit) {
+            return None;
         }
         tracing::info!(customer = %customer.signer_id(), "conversation limit reached");
         let wait = oldest
-            .map(|t| (t + day - now).to_std().unwrap_or_default())
+            .map(|t| (t + DAY - now).to_std().unwrap_or_default())
             .unwrap_or_default();
-        Ok(Some(Reply::say(fill(
+        Some(Reply::say(fill(
             self.prompts.message("too_many_conversations"),
             &[("limit", limit.to_string()), ("wait", wait_words(wait))],
-        ))))
+        )))
     }
 
     /// The refusal (and the question again, from the state before the upload) when a file would

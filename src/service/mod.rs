@@ -275,25 +275,34 @@ impl Service {
             let (conversation, state, has_notices, mut greeting) = match cached.take() {
                 Some(c) => (c.conversation, c.state, false, Vec::new()),
                 None => {
-                    let (open, has_notices) = self
+                    let lookup = self
                         .store
-                        .open_conversation_for_turn(&customer.platform, &customer.id)
+                        .lookup_for_turn(
+                            &customer.platform,
+                            &customer.id,
+                            message_id.as_deref(),
+                            now - chrono::TimeDelta::days(1),
+                        )
                         .await?;
-                    let (conversation, greeting) = match open {
+                    let has_notices = lookup.has_notices;
+                    let (conversation, greeting) = match lookup.open {
                         Some(c) => (c, Vec::new()),
                         None => {
                             // A replay of a message that finished the last conversation must
                             // not start an empty new one (the key is only checked when the
                             // turn is written).
-                            if let Some(id) = &message_id
-                                && self.store.message_processed(&customer.platform, id).await?
-                            {
+                            if lookup.message_seen {
                                 return Ok(TurnResult {
                                     duplicate: true,
                                     ..TurnResult::default()
                                 });
                             }
-                            if let Some(refusal) = self.conversation_limit(customer, now).await? {
+                            if let Some(refusal) = self.conversation_limit_from(
+                                customer,
+                                lookup.started_since,
+                                lookup.oldest_since,
+                                now,
+                            ) {
                                 return Ok(TurnResult {
                                     replies: vec![refusal],
                                     ..TurnResult::default()

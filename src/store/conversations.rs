@@ -14,6 +14,19 @@ use super::{
 };
 use super::{drafts, outbox, workflow};
 
+/// What [`Store::lookup_for_turn`] found.
+#[derive(Debug)]
+pub struct TurnLookup {
+    pub open: Option<Conversation>,
+    /// Chat notices may be waiting for the customer.
+    pub has_notices: bool,
+    /// The message id was handled before.
+    pub message_seen: bool,
+    /// Conversations the customer started at or after `since`, and the oldest of their starts.
+    pub started_since: u64,
+    pub oldest_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 const COLUMNS: &str = "id, platform, channel_id, customer_id, flow, step, state, status, \
                        version, created_at, updated_at";
 
@@ -72,20 +85,28 @@ impl Store {
             .collect()
     }
 
-    /// The customer's open conversation, as [`Store::open_conversation`], and whether chat notices
-    /// may be waiting for them, in one query: a turn looks the notices up only when some are.
-    pub async fn open_conversation_for_turn(
+    /// What a turn needs to know before it runs, in one query: the customer's open
+    /// conversation (as [`Store::open_conversation`]), whether chat notices may be waiting for
+    /// them, and, for a first message, whether `message_id` was handled before and how many
+    /// conversations they started at or after `since` (as [`Store::conversations_started_since`]).
+    pub async fn lookup_for_turn(
         &self,
         platform: &str,
         customer_id: &str,
-    ) -> Result<(Option<Conversation>, bool), StoreError> {
-        // One row whether or not the customer has an open conversation, so the notices are
-        // known either way.
+        message_id: Option<&str>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<TurnLookup, StoreError> {
+        // One row whether or not the customer has an open conversation.
         let sql = format!(
             "SELECT c.*, CASE WHEN EXISTS (SELECT 1 FROM outbox o \
              WHERE o.customer_platform = $1 AND o.customer_id = $2 AND o.channel = 'chat' \
-             AND o.delivered_at IS NULL) THEN 1 ELSE 0 END AS has_notices \
-             FROM (SELECT 1 AS one) AS one LEFT JOIN (SELECT {COLUMNS} FROM conversations \
+             AND o.delivered_at IS NULL) THEN 1 ELSE 0 END AS has_notices, \
+             CASE WHEN EXISTS (SELECT 1 FROM processed_messages p \
+             WHERE p.platform = $1 AND p.message_id = CAST($5 AS TEXT)) THEN 1 ELSE 0 END AS seen, \
+             s.started, s.oldest \
+             FROM (SELECT COUNT(*) AS started, MIN(created_at) AS oldest FROM conversations \
+             WHERE platform = $1 AND customer_id = $2 AND created_at >= $6) AS s \
+             LEFT JOIN (SELECT {COLUMNS} FROM conversations \
              WHERE platform = $1 AND customer_id = $2 AND status IN ($3, $4) \
              ORDER BY id DESC LIMIT 1) AS c ON 1 = 1"
         );
@@ -94,14 +115,24 @@ impl Store {
             .bind(customer_id)
             .bind(ConversationStatus::Active.as_str())
             .bind(ConversationStatus::PausedForAgent.as_str())
+            .bind(message_id)
+            .bind(to_millis(since))
             .fetch_one(&self.reader)
             .await?;
-        let has_notices = row.try_get::<i64, _>("has_notices")? != 0;
         let open = match row.try_get::<Option<i64>, _>("id")? {
             Some(_) => Some(from_row(&row)?),
             None => None,
         };
-        Ok((open, has_notices))
+        let started: i64 = row.try_get("started")?;
+        Ok(TurnLookup {
+            open,
+            has_notices: row.try_get::<i64, _>("has_notices")? != 0,
+            message_seen: row.try_get::<i64, _>("seen")? != 0,
+            started_since: started.max(0) as u64,
+            oldest_since: row
+                .try_get::<Option<i64>, _>("oldest")?
+                .and_then(chrono::DateTime::from_timestamp_millis),
+        })
     }
 
     /// Starts a conversation: status active, version 0.
@@ -371,22 +402,6 @@ impl Store {
             kind,
         )
         .await
-    }
-
-    /// Whether the platform's message `message_id` was already handled.
-    pub async fn message_processed(
-        &self,
-        platform: &str,
-        message_id: &str,
-    ) -> Result<bool, StoreError> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM processed_messages WHERE platform = $1 AND message_id = $2",
-        )
-        .bind(platform)
-        .bind(message_id)
-        .fetch_optional(&self.reader)
-        .await?;
-        Ok(found.is_some())
     }
 
     /// How many conversations the customer started at or after `since`, and when the oldest
