@@ -2,8 +2,8 @@
 //! against in the same run (these machines are shared and noisy, so ratios are what count).
 //!
 //! 1. Customer turns per second through engine and store on a SQLite file in WAL mode, many
-//!    conversations in flight; p50/p99 turn latency with messages arriving at half that rate,
-//!    and flat out;
+//!    conversations in flight; p50/p99 turn latency with messages arriving at a fixed rate
+//!    (1,000 a second by default), at half the turn rate, and flat out;
 //! 2. raw single-row upsert transactions per second on the same database, in rounds
 //!    interleaved with the turns': the limit;
 //! 3. the same two on PostgreSQL when a URL is given;
@@ -159,7 +159,8 @@ fn ms(d: Duration) -> String {
 const ANSWERS_PER_ROUND: usize = 3;
 
 /// The turn benchmark on one database: throughput against the raw upsert rate in interleaved
-/// rounds, then latency at half the measured turn rate.
+/// rounds, then latency on steady traffic at `--arrival-rate` and at half the measured turn
+/// rate.
 async fn turn_benchmark(
     label: &str,
     data_dir: &Path,

@@ -18,14 +18,13 @@ use crate::prompts::fill;
 const WINDOW: Duration = Duration::from_secs(60);
 
 /// The window of the conversations-per-day limit.
-const DAY: chrono::TimeDelta = chrono::TimeDelta::days(1);
+pub(super) const DAY: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 /// Keys above this many are pruned of customers quiet for a whole window, so memory stays
 /// bounded by the customers active in the last minute.
 const PRUNE_ABOVE: usize = 4096;
 
 /// The customers' recent messages, and the size at which they are next pruned.
-#[derive(Default)]
 struct Windows {
     times: HashMap<String, VecDeque<Instant>>,
     /// At least [`PRUNE_ABOVE`], and twice what the last pruning kept: with more customers

@@ -281,7 +281,7 @@ impl Service {
                             &customer.platform,
                             &customer.id,
                             message_id.as_deref(),
-                            now - chrono::TimeDelta::days(1),
+                            now - limits::DAY,
                         )
                         .await?;
                     let has_notices = lookup.has_notices;

@@ -202,8 +202,25 @@ impl Store {
         };
         let pool = options.connect(url).await?;
         let writer = (backend == Backend::Sqlite).then(|| batch::Writer::start(pool.clone()));
+        let reader = if backend == Backend::Sqlite && !sqlite_in_memory(url) {
+            // Lazy: nothing connects until the first lookup, after the migrations below.
+            AnyPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(Duration::from_secs(5))
+                .test_before_acquire(false)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA query_only = ON").await?;
+                        Ok(())
+                    })
+                })
+                .connect_lazy(url)?
+        } else {
+            pool.clone()
+        };
         let store = Store {
-            reader: pool.clone(),
+            reader,
             pool,
             backend,
             cipher: Arc::new(cipher),
@@ -217,21 +234,6 @@ impl Store {
         if let Err(e) = checked {
             store.pool.close().await;
             return Err(e);
-        }
-        let mut store = store;
-        if backend == Backend::Sqlite && !sqlite_in_memory(url) {
-            store.reader = AnyPoolOptions::new()
-                .max_connections(2)
-                .acquire_timeout(Duration::from_secs(5))
-                .test_before_acquire(false)
-                .after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA query_only = ON").await?;
-                        Ok(())
-                    })
-                })
-                .connect_lazy(url)?;
         }
         if backend == Backend::Sqlite {
             checkpoint_in_background(url.to_string(), store.pool.clone());
@@ -345,31 +347,26 @@ fn checkpoint_in_background(url: String, pool: AnyPool) {
     });
 }
 
-/// Whether a SQLite URL names an in-memory database (each connection would have its own).
-fn sqlite_in_memory(url: &str) -> bool {
+/// A SQLite URL's path and its query parameters (`a=1&b=2`).
+fn sqlite_path_and_params(url: &str) -> (&str, &str) {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or_default();
-    let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
+    rest.split_once('?').unwrap_or((rest, ""))
+}
+
+/// Whether a SQLite URL names an in-memory database (each connection would have its own).
+fn sqlite_in_memory(url: &str) -> bool {
+    let (path, params) = sqlite_path_and_params(url);
     path.is_empty() || path == ":memory:" || params.split('&').any(|p| p == "mode=memory")
 }
 
 /// Creates the SQLite file (owner-only: it holds names and addresses) and its folder, so a first
 /// run works with any URL, not only `?mode=rwc`.
 fn prepare_sqlite_file(url: &str) -> Result<(), StoreError> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or_default();
-    let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
-    if path.is_empty()
-        || path == ":memory:"
-        || params
-            .split('&')
-            .any(|p| p == "mode=memory" || p == "mode=ro")
-        || path.contains('%')
-    {
+    let (path, params) = sqlite_path_and_params(url);
+    if sqlite_in_memory(url) || params.split('&').any(|p| p == "mode=ro") || path.contains('%') {
         // In memory, read-only, or percent-encoded: leave it to SQLite.
         return Ok(());
     }
