@@ -33,6 +33,7 @@ contract_tests!(
     a_turn_that_saw_no_notices_waits_for_them_to_be_read,
     a_plain_turn_keeps_its_transcript_lines_in_order,
     turns_committed_together_keep_their_own_outcomes,
+    a_message_id_taken_by_another_process_meanwhile_fails_only_its_own_turn,
     a_ticket_round_trips_with_its_numbers_secrets_and_loa,
     a_ticket_without_pin_or_account_number_says_so,
     ticket_numbers_are_unique_and_increasing_even_when_taken_concurrently,
@@ -634,6 +635,67 @@ async fn turns_committed_together_keep_their_own_outcomes(db: TestDb) {
             Some(lines[0].text.clone()),
             "only the applied turn's secret"
         );
+    }
+}
+
+async fn a_message_id_taken_by_another_process_meanwhile_fails_only_its_own_turn(db: TestDb) {
+    use sqlx::Connection;
+    let owner = start(&db.store, "console", "owner").await;
+    let mut conversations = Vec::new();
+    for i in 0..8 {
+        conversations.push(start(&db.store, "console", &format!("c{i}")).await);
+    }
+    // Another process is taking message "taken" for its own conversation, and has not
+    // committed yet: the turns below wait for it, then one of them finds its key taken.
+    sqlx::any::install_default_drivers();
+    let mut other = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    let mut other_tx = other.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO processed_messages (platform, message_id, conversation_id, processed_at) \
+         VALUES ('console', 'taken', $1, 0)",
+    )
+    .bind(owner.id)
+    .execute(&mut *other_tx)
+    .await
+    .unwrap();
+    let mut tasks = Vec::new();
+    for (i, conversation) in conversations.iter().enumerate() {
+        let key = if i == 3 {
+            "taken".into()
+        } else {
+            format!("m-{i}")
+        };
+        let mut write = turn(conversation, r#"{"by":"turn"}"#);
+        write.incoming_message_id = Some(key.clone());
+        write.transcript = vec![line(Speaker::Customer, &key)];
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            (key, store.apply_turn(write).await.unwrap())
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    other_tx.commit().await.unwrap();
+    for task in tasks {
+        match task.await.unwrap() {
+            (key, outcome) if key == "taken" => assert_eq!(outcome, TurnOutcome::Duplicate),
+            (key, outcome) => assert_eq!(outcome, TurnOutcome::Applied { version: 1 }, "{key}"),
+        }
+    }
+    for (i, conversation) in conversations.iter().enumerate() {
+        let lines = db.store.transcript(conversation.id).await.unwrap();
+        let stored = db
+            .store
+            .conversation(conversation.id)
+            .await
+            .unwrap()
+            .unwrap();
+        if i == 3 {
+            assert!(lines.is_empty(), "the duplicate wrote nothing");
+            assert_eq!(stored.version, 0);
+        } else {
+            assert_eq!(lines.len(), 1);
+            assert_eq!(stored.version, 1);
+        }
     }
 }
 

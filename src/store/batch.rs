@@ -1,5 +1,7 @@
-//! Group commit for SQLite's plain turns: the turns that arrive while one group is written go
-//! together in the next one, one transaction and one round trip to the database thread.
+//! Group commit for plain turns: the turns that arrive while one group is written go together
+//! in the next one, one transaction and one round trip to the database.
+//!
+//! ## SQLite
 //!
 //! SQLite commits one writer at a time, and a commit writes every page its transaction touched
 //! to the log. Turns of different customers touch many of the same pages (the transcript's and
@@ -16,15 +18,31 @@
 //!
 //! Every group runs on the writer task, never on a caller's: a caller that stops waiting (a
 //! time limit) cannot cut a group off between its `BEGIN` and its `COMMIT`.
+//!
+//! ## PostgreSQL
+//!
+//! A group is one statement, atomic on its own: the turns go in as one JSON array, and common
+//! table expressions update every conversation at its expected version and write the applied
+//! turns' keys, transcript lines and secrets ([`postgres_group_sql`]). Per turn, that saves the
+//! statement's round trip, its planning and executor start-up, and its commit, which on
+//! PostgreSQL cost more than the rows. PostgreSQL runs many writers at once, so a few groups
+//! run at a time ([`POSTGRES_GROUPS_IN_FLIGHT`]), each on its own spawned task.
+//!
+//! A message id processed by another process meanwhile fails the whole statement on the key's
+//! unique index; then each turn of that group is written again alone, where the failure
+//! concerns that turn only ([`Written::Duplicate`]).
 
 use std::sync::OnceLock;
 
 use sqlx::any::AnyArguments;
+use sqlx::any::AnyRow;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Arguments, Row};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
 
-use super::StoreError;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::{Backend, StoreError, is_unique_violation};
 
 /// At most this many turns share one commit.
 const MAX_GROUP: usize = 64;
@@ -34,6 +52,10 @@ const HOLD_GROUPS: usize = 4;
 
 /// Parameters per turn, in the order of [`PlainTurn`]'s fields.
 const PARAMS: usize = 11;
+
+/// PostgreSQL groups written at once. While they run, the next turns gather into the next
+/// group; more at once would only make them smaller.
+const POSTGRES_GROUPS_IN_FLIGHT: usize = 2;
 
 /// One plain turn's values: its eleven parameters.
 #[derive(Debug)]
@@ -56,10 +78,25 @@ pub(super) struct PlainTurn {
     pub secrets: String,
 }
 
+/// What became of a turn in its group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Written {
+    Applied,
+    /// It wrote nothing: its key was seen before, or its conversation is no longer at the
+    /// expected version.
+    NotApplied,
+    /// It wrote nothing: its message id was processed meanwhile by another process, which
+    /// its key's unique index told (PostgreSQL).
+    Duplicate,
+}
+
 struct Job {
     turn: PlainTurn,
-    done: oneshot::Sender<Result<bool, StoreError>>,
+    done: Waiting,
 }
+
+/// Where a caller waits for its turn's outcome.
+type Waiting = oneshot::Sender<Result<Written, StoreError>>;
 
 #[derive(Debug, Clone)]
 pub(super) struct Writer {
@@ -68,15 +105,17 @@ pub(super) struct Writer {
 
 impl Writer {
     /// Starts the writer task on `pool`. It ends when the last [`Writer`] is dropped.
-    pub fn start(pool: AnyPool) -> Writer {
+    pub fn start(pool: AnyPool, backend: Backend) -> Writer {
         let (jobs, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, rx));
+        match backend {
+            Backend::Sqlite => tokio::spawn(run(pool, rx)),
+            Backend::Postgres => tokio::spawn(run_postgres(pool, rx)),
+        };
         Writer { jobs }
     }
 
-    /// Writes `turn` in the next group: `true` if it applied, `false` if it wrote nothing
-    /// (its key was seen before, or its conversation is no longer at the expected version).
-    pub async fn write(&self, turn: PlainTurn) -> Result<bool, StoreError> {
+    /// Writes `turn` in the next group.
+    pub async fn write(&self, turn: PlainTurn) -> Result<Written, StoreError> {
         let (done, result) = oneshot::channel();
         self.jobs
             .send(Job { turn, done })
@@ -108,22 +147,49 @@ async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>) {
             }
             Err(error) => Err(error.into()),
         };
-        match outcome {
-            Ok(applied) => {
-                for (done, applied) in waiting.into_iter().zip(applied) {
-                    let _ = done.send(Ok(applied));
-                }
+        deliver(waiting, outcome);
+    }
+}
+
+/// Writes PostgreSQL's groups, a few at a time.
+async fn run_postgres(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>) {
+    let in_flight = Arc::new(Semaphore::new(POSTGRES_GROUPS_IN_FLIGHT));
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    loop {
+        // Wait for a free slot first: the turns that come meanwhile join this group.
+        let Ok(slot) = Arc::clone(&in_flight).acquire_owned().await else {
+            return;
+        };
+        if rx.recv_many(&mut group, MAX_GROUP).await == 0 {
+            return;
+        }
+        let (turns, waiting): (Vec<PlainTurn>, Vec<_>) =
+            group.drain(..).map(|job| (job.turn, job.done)).unzip();
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            write_postgres_group(&pool, turns, waiting).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Tells each caller what became of its turn.
+fn deliver(waiting: Vec<Waiting>, outcome: Result<Vec<Written>, StoreError>) {
+    match outcome {
+        Ok(written) => {
+            for (done, written) in waiting.into_iter().zip(written) {
+                let _ = done.send(Ok(written));
             }
-            Err(error) => {
-                // The whole group was rolled back; each caller gets the error (and may retry).
-                let message = error.to_string();
-                let mut error = Some(error);
-                for done in waiting {
-                    let error = error
-                        .take()
-                        .unwrap_or_else(|| StoreError::Group(message.clone()));
-                    let _ = done.send(Err(error));
-                }
+        }
+        Err(error) => {
+            // The whole group was rolled back; each caller gets the error (and may retry).
+            let message = error.to_string();
+            let mut error = Some(error);
+            for done in waiting {
+                let error = error
+                    .take()
+                    .unwrap_or_else(|| StoreError::Group(message.clone()));
+                let _ = done.send(Err(error));
             }
         }
     }
@@ -133,7 +199,7 @@ async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>) {
 async fn write_group(
     conn: &mut PoolConnection<Any>,
     turns: Vec<PlainTurn>,
-) -> Result<Vec<bool>, StoreError> {
+) -> Result<Vec<Written>, StoreError> {
     // Groups are padded to a power of two with turns that match no row, so a handful of
     // statements cover every group size and stay prepared.
     let count = turns.len();
@@ -164,14 +230,124 @@ async fn write_group(
             return Err(error.into());
         }
     };
-    let mut applied = vec![false; count];
+    applied_places(count, &rows)
+}
+
+/// Each turn's outcome from the places the applied turns' updates returned.
+fn applied_places(count: usize, rows: &[AnyRow]) -> Result<Vec<Written>, StoreError> {
+    let mut written = vec![Written::NotApplied; count];
     for row in rows {
         let place: i64 = row.try_get(0)?;
-        if let Some(slot) = usize::try_from(place).ok().and_then(|i| applied.get_mut(i)) {
-            *slot = true;
+        if let Some(slot) = usize::try_from(place).ok().and_then(|i| written.get_mut(i)) {
+            *slot = Written::Applied;
         }
     }
-    Ok(applied)
+    Ok(written)
+}
+
+/// Writes `turns` as one PostgreSQL statement and tells each caller what became of its turn.
+async fn write_postgres_group(pool: &AnyPool, turns: Vec<PlainTurn>, waiting: Vec<Waiting>) {
+    let outcome = match postgres_statement(pool, &turns).await {
+        Ok(rows) => applied_places(turns.len(), &rows),
+        Err(error) if is_unique_violation(&error) && turns.len() > 1 => {
+            // Nothing was written; each turn again on its own, with its own outcome.
+            for (turn, done) in turns.chunks(1).zip(waiting) {
+                let written = match postgres_statement(pool, turn).await {
+                    Ok(rows) => applied_places(1, &rows).map(|written| written[0]),
+                    Err(error) if is_unique_violation(&error) => Ok(Written::Duplicate),
+                    Err(error) => Err(error.into()),
+                };
+                let _ = done.send(written);
+            }
+            return;
+        }
+        Err(error) if is_unique_violation(&error) => Ok(vec![Written::Duplicate]),
+        Err(error) => Err(error.into()),
+    };
+    deliver(waiting, outcome);
+}
+
+/// Runs [`postgres_group_sql`] for `turns`; the rows of the applied ones.
+async fn postgres_statement(
+    pool: &AnyPool,
+    turns: &[PlainTurn],
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let input = postgres_input(turns).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(postgres_group_sql())
+        .bind(input)
+        .fetch_all(pool)
+        .await
+}
+
+/// The group's turns as the JSON array [`postgres_group_sql`] reads: one object per turn, with its
+/// place, and its lines and secrets as the JSON arrays they already are.
+fn postgres_input(turns: &[PlainTurn]) -> Result<String, serde_json::Error> {
+    use std::fmt::Write;
+    let mut input = String::from("[");
+    for (place, turn) in turns.iter().enumerate() {
+        if place > 0 {
+            input.push(',');
+        }
+        let _ = write!(
+            input,
+            r#"{{"place":{place},"id":{},"now":{},"version":{},"flow":{},"step":{},"state":{},"status":{},"mid":{},"no_notices":{},"lines":{},"secrets":{}}}"#,
+            turn.conversation_id,
+            turn.now,
+            turn.expected_version,
+            serde_json::to_string(&turn.flow)?,
+            serde_json::to_string(&turn.step)?,
+            serde_json::to_string(&turn.state)?,
+            serde_json::to_string(turn.status)?,
+            serde_json::to_string(&turn.message_id)?,
+            turn.no_notices_seen,
+            turn.lines,
+            turn.secrets,
+        );
+    }
+    input.push(']');
+    Ok(input)
+}
+
+/// PostgreSQL's group: `$1` is [`postgres_input`]'s array. A turn applies if its conversation
+/// is at the expected version, its message id is new, and (when the caller did not look for
+/// them) no chat notice is due; its key, transcript lines (in order) and secrets are written
+/// from the applied rows only. Returns the applied turns' places.
+///
+/// The conversations are found by `id = ANY (...)`, an index scan: joined with the input
+/// alone, the planner (which guesses a hundred input rows) scans the whole table once there
+/// are a few thousand conversations.
+fn postgres_group_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "\
+WITH i AS (SELECT * FROM json_to_recordset($1::json) AS x (place int, id bigint, now bigint, \
+version bigint, flow text, step text, state text, status text, mid text, no_notices boolean, \
+lines json, secrets json)), \
+u AS (UPDATE conversations SET flow = i.flow, step = i.step, state = i.state, \
+status = i.status, updated_at = i.now, version = conversations.version + 1 FROM i \
+WHERE conversations.id = ANY (ARRAY(SELECT id FROM i)) \
+AND conversations.id = i.id AND conversations.version = i.version \
+AND (i.mid IS NULL OR NOT EXISTS (SELECT 1 FROM processed_messages p \
+WHERE p.platform = conversations.platform AND p.message_id = i.mid)) \
+AND (NOT i.no_notices OR NOT {}) \
+RETURNING i.place, conversations.id, conversations.platform, i.mid, i.now, i.lines, \
+i.secrets), \
+k AS (INSERT INTO processed_messages (platform, message_id, conversation_id, processed_at) \
+SELECT platform, mid, id, now FROM u WHERE mid IS NOT NULL), \
+t AS (INSERT INTO transcript (conversation_id, who, text, attachment, platform_message_id, \
+at) SELECT u.id, l.line ->> 'who', l.line ->> 'text', l.line ->> 'attachment', \
+l.line ->> 'mid', u.now FROM u, json_array_elements(u.lines) WITH ORDINALITY AS l (line, n) \
+ORDER BY u.place, l.n), \
+s AS (INSERT INTO secrets (conversation_id, kind, nonce, ciphertext, updated_at) \
+SELECT u.id, x.kind, decode(x.nonce, 'hex'), decode(x.sealed, 'hex'), u.now \
+FROM u, json_to_recordset(u.secrets) AS x (kind text, nonce text, sealed text) \
+ON CONFLICT (conversation_id, kind) DO UPDATE SET nonce = excluded.nonce, \
+ciphertext = excluded.ciphertext, updated_at = excluded.updated_at) \
+SELECT place FROM u",
+            super::conversations::chat_notices_due("i.now")
+        )
+    })
 }
 
 fn bind(args: &mut AnyArguments, turn: PlainTurn) -> Result<(), sqlx::error::BoxDynError> {

@@ -5,7 +5,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::batch::PlainTurn;
+use super::batch::{PlainTurn, Written};
 use super::sealed::{self, Owner};
 use super::{
     Conversation, ConversationStatus, NewConversation, SecretKind, Speaker, Store, StoreError,
@@ -287,63 +287,39 @@ impl Store {
         })
     }
 
-    /// A turn that writes only its key, state and transcript, with its writes in one round
-    /// trip: on SQLite in the writer's next group ([`super::batch`]), on PostgreSQL one
-    /// statement whose common table expressions do all three (atomic on its own, so no BEGIN
-    /// and COMMIT round trips either).
+    /// A turn that writes only its key, state, transcript and secrets, in the writer's next
+    /// group ([`super::batch`]): one round trip and one commit shared with the turns of other
+    /// customers that arrive meanwhile.
     async fn apply_plain_turn(&self, turn: TurnWrite) -> Result<TurnOutcome, StoreError> {
         let id = turn.conversation_id;
-        let applied = TurnOutcome::Applied {
-            version: turn.expected_version + 1,
-        };
-        if let Some(writer) = &self.writer {
-            let key = turn.incoming_message_id.clone();
-            let lines = transcript_json(&turn.transcript);
-            let secrets = self.sealed_json(id, &turn.secrets);
-            let written = writer
-                .write(PlainTurn {
-                    conversation_id: id,
-                    now: to_millis(turn.now),
-                    expected_version: turn.expected_version,
-                    flow: turn.flow,
-                    step: turn.step,
-                    state: turn.state,
-                    status: turn.status.as_str(),
-                    message_id: turn.incoming_message_id,
-                    lines,
-                    no_notices_seen: turn.no_notices_seen,
-                    secrets,
-                })
-                .await?;
-            return match written {
-                true => Ok(applied),
-                false => self.not_applied(id, key.as_deref()).await,
-            };
-        }
-        let sql = postgres_plain_turn_sql(
-            turn.incoming_message_id.is_some(),
-            turn.transcript.len(),
-            turn.no_notices_seen,
-            !turn.secrets.is_empty(),
-        );
-        let query = bind_update(sqlx::query(sqlx::AssertSqlSafe(sql)), &turn)
-            .bind(turn.incoming_message_id.as_deref());
-        let mut query = bind_transcript(query, &turn);
-        if !turn.secrets.is_empty() {
-            query = query.bind(self.sealed_json(id, &turn.secrets));
-        }
-        match query.fetch_all(&self.pool).await {
-            Ok(rows) if rows.is_empty() => {
-                self.not_applied(id, turn.incoming_message_id.as_deref())
-                    .await
-            }
-            Ok(_) => Ok(applied),
-            Err(e) if is_unique_violation(&e) => Ok(TurnOutcome::Duplicate),
-            Err(e) => Err(e.into()),
+        let key = turn.incoming_message_id.clone();
+        let version = turn.expected_version;
+        let written = self
+            .writer
+            .write(PlainTurn {
+                conversation_id: id,
+                now: to_millis(turn.now),
+                expected_version: turn.expected_version,
+                flow: turn.flow,
+                step: turn.step,
+                state: turn.state,
+                status: turn.status.as_str(),
+                message_id: turn.incoming_message_id,
+                lines: transcript_json(&turn.transcript),
+                no_notices_seen: turn.no_notices_seen,
+                secrets: self.sealed_json(id, &turn.secrets),
+            })
+            .await?;
+        match written {
+            Written::Applied => Ok(TurnOutcome::Applied {
+                version: version + 1,
+            }),
+            Written::NotApplied => self.not_applied(id, key.as_deref()).await,
+            Written::Duplicate => Ok(TurnOutcome::Duplicate),
         }
     }
 
-    /// The conversation's secrets sealed, as the JSON array SQLite's group writer reads.
+    /// The conversation's secrets sealed, as the JSON array the group writer reads.
     fn sealed_json(&self, conversation_id: i64, secrets: &[(SecretKind, SecretString)]) -> String {
         let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
         let sealed: Vec<_> = secrets
@@ -490,7 +466,7 @@ pub(super) fn chat_notices_due(now: &str) -> String {
     )
 }
 
-/// The lines as the JSON array SQLite's group writer reads them with `json_each`.
+/// The lines as the JSON array the group writer reads.
 fn transcript_json(lines: &[super::NewTranscriptLine]) -> String {
     let lines: Vec<_> = lines
         .iter()
@@ -545,53 +521,4 @@ fn bind_transcript<'q>(mut query: AnyQuery<'q>, turn: &'q TurnWrite) -> AnyQuery
             .bind(line.platform_message_id.as_deref());
     }
     query
-}
-
-/// PostgreSQL's plain turn as one statement that returns a row only when the turn applied.
-/// Parameters: those of [`update_sql`], $8 the message id, the transcript lines from $9, then
-/// the sealed secrets as JSON ([`Store::sealed_json`]) when there are any. Every part is
-/// conditional on the update's row, so a conflict writes nothing; a duplicate key fails the
-/// whole statement.
-fn postgres_plain_turn_sql(
-    has_key: bool,
-    lines: usize,
-    no_notices_seen: bool,
-    has_secrets: bool,
-) -> String {
-    let update = update_sql(no_notices_seen);
-    let mut sql = format!("WITH u AS ({update} RETURNING id, platform, version)");
-    if has_key {
-        sql.push_str(
-            ", k AS (INSERT INTO processed_messages (platform, message_id, \
-             conversation_id, processed_at) SELECT platform, $8, id, $2 FROM u)",
-        );
-    }
-    if lines > 0 {
-        sql.push_str(&format!(
-            ", t AS (INSERT INTO transcript (conversation_id, who, text, attachment, \
-             platform_message_id, at) SELECT u.id, l.who, l.text, l.attachment, l.mid, $2 \
-             FROM u, (VALUES {}) AS l (n, who, text, attachment, mid) ORDER BY l.n)",
-            numbered_rows(9, lines)
-        ));
-    }
-    if has_secrets {
-        sql.push_str(&format!(
-            ", s AS (INSERT INTO secrets (conversation_id, kind, nonce, ciphertext, updated_at) \
-             SELECT u.id, x.kind, decode(x.nonce, 'hex'), decode(x.sealed, 'hex'), $2 \
-             FROM u, json_to_recordset(${}::json) AS x (kind text, nonce text, sealed text) \
-             ON CONFLICT (conversation_id, kind) DO UPDATE SET nonce = excluded.nonce, \
-             ciphertext = excluded.ciphertext, updated_at = excluded.updated_at)",
-            9 + 4 * lines
-        ));
-    }
-    sql.push_str(" SELECT version FROM u");
-    sql
-}
-
-/// `(0, $first, ...)`, `(1, ...)`: the transcript lines with their order, four parameters each.
-fn numbered_rows(first: usize, n: usize) -> String {
-    (0..n)
-        .map(|i| format!("({i}, {})", line_params(first, i)))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

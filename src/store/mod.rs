@@ -146,8 +146,8 @@ pub struct Store {
     reader: AnyPool,
     backend: Backend,
     cipher: Arc<Cipher>,
-    /// SQLite's group commit for plain turns ([`batch`]); `None` on PostgreSQL.
-    writer: Option<batch::Writer>,
+    /// Group commit for plain turns ([`batch`]).
+    writer: batch::Writer,
 }
 
 impl std::fmt::Debug for Store {
@@ -201,7 +201,7 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         let pool = options.connect(url).await?;
-        let writer = (backend == Backend::Sqlite).then(|| batch::Writer::start(pool.clone()));
+        let writer = batch::Writer::start(pool.clone(), backend);
         let reader = if backend == Backend::Sqlite && !sqlite_in_memory(url) {
             // Lazy: nothing connects until the first lookup, after the migrations below.
             AnyPoolOptions::new()
