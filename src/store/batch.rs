@@ -39,6 +39,7 @@ use sqlx::any::AnyRow;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Arguments, Row};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -105,10 +106,14 @@ pub(super) struct Writer {
 
 impl Writer {
     /// Starts the writer task on `pool`. It ends when the last [`Writer`] is dropped.
-    pub fn start(pool: AnyPool, backend: Backend) -> Writer {
+    ///
+    /// On SQLite, when `log_too_long` is set, the writer copies the rest of the write-ahead log
+    /// back between two groups, so that its next group starts the log again (see
+    /// `checkpoint_in_background`).
+    pub fn start(pool: AnyPool, backend: Backend, log_too_long: Arc<AtomicBool>) -> Writer {
         let (jobs, rx) = mpsc::unbounded_channel();
         match backend {
-            Backend::Sqlite => tokio::spawn(run(pool, rx)),
+            Backend::Sqlite => tokio::spawn(run(pool, rx, log_too_long)),
             Backend::Postgres => tokio::spawn(run_postgres(pool, rx)),
         };
         Writer { jobs }
@@ -124,7 +129,7 @@ impl Writer {
     }
 }
 
-async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>) {
+async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>, log_too_long: Arc<AtomicBool>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     // The pool's one connection, kept from one group to the next while turns keep coming (a
     // connection given back to the pool is checked by a round trip of its own), and given back
@@ -139,6 +144,9 @@ async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>) {
         };
         let outcome = match written {
             Ok((mut conn, groups)) => {
+                if log_too_long.swap(false, Ordering::Relaxed) {
+                    finish_checkpoint(&mut conn).await;
+                }
                 let outcome = write_group(&mut conn, turns).await;
                 if outcome.is_ok() && groups + 1 < HOLD_GROUPS && !rx.is_empty() {
                     held = Some((conn, groups + 1));
@@ -170,6 +178,18 @@ async fn run_postgres(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>) {
             write_postgres_group(&pool, turns, waiting).await;
             drop(slot);
         });
+    }
+}
+
+/// Copies what is left of the write-ahead log back into the database file. No write can land
+/// meanwhile (this is the writer), so the copy is complete, and the next write starts the log
+/// again from its beginning, unless a reader still reads from it.
+async fn finish_checkpoint(conn: &mut PoolConnection<Any>) {
+    if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .execute(&mut **conn)
+        .await
+    {
+        tracing::warn!(%error, "could not copy the write-ahead log back; the checkpointer will");
     }
 }
 

@@ -29,6 +29,7 @@ mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -201,7 +202,9 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         let pool = options.connect(url).await?;
-        let writer = batch::Writer::start(pool.clone(), backend);
+        // Set by the checkpointer, read by the writer ([`checkpoint_in_background`]).
+        let log_too_long = Arc::new(AtomicBool::new(false));
+        let writer = batch::Writer::start(pool.clone(), backend, Arc::clone(&log_too_long));
         let reader = if backend == Backend::Sqlite && !sqlite_in_memory(url) {
             // Lazy: nothing connects until the first lookup, after the migrations below.
             AnyPoolOptions::new()
@@ -236,7 +239,7 @@ impl Store {
             return Err(e);
         }
         if backend == Backend::Sqlite {
-            checkpoint_in_background(url.to_string(), store.pool.clone());
+            checkpoint_in_background(url.to_string(), store.pool.clone(), log_too_long);
         }
         Ok(store)
     }
@@ -298,17 +301,27 @@ impl Store {
 /// How often the write-ahead log is copied back into the SQLite file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
-/// A log longer than this (about 16 MB) is restarted from its beginning even if the writer has
-/// to wait a moment: without it, a writer that never pauses would grow the log for ever (a
-/// passive checkpoint never catches up with it), and every start-up would read it all.
+/// A log longer than this (about 16 MB) is started again from its beginning: without that, a
+/// writer that never pauses would grow the log for ever, and every start-up would read it all.
 const RESTART_LOG_FRAMES: i64 = 4096;
+
+/// The log is this long only if the writer did not start it again (no plain turns came): a
+/// restarting checkpoint then makes every writer wait for it.
+const FORCE_RESTART_LOG_FRAMES: i64 = 4 * RESTART_LOG_FRAMES;
 
 /// Copies the SQLite write-ahead log back into the database file every [`CHECKPOINT_EVERY`],
 /// on a connection of its own, for as long as `pool` is open. A passive checkpoint never waits
-/// for the writer nor makes it wait, so no turn pays for it; when the log has grown past
-/// [`RESTART_LOG_FRAMES`] anyway, a restarting checkpoint waits for the writer's commit and
-/// starts the log again from its beginning.
-fn checkpoint_in_background(url: String, pool: AnyPool) {
+/// for the writer nor makes it wait, so no turn pays for it.
+///
+/// SQLite starts the log again from its beginning when a write begins with every frame of it
+/// copied back, which a passive checkpoint under steady traffic never achieves: a commit lands
+/// while it copies. So when the log is longer than [`RESTART_LOG_FRAMES`], it asks the group
+/// writer (`log_too_long`) to finish the copy between two groups, which takes only what was
+/// written since this checkpoint (a fraction of a millisecond); the writer's next group then
+/// starts the log again. A restarting checkpoint here, which blocks every writer while it runs
+/// (milliseconds, and a stall of every turn behind it), is the fallback past
+/// [`FORCE_RESTART_LOG_FRAMES`].
+fn checkpoint_in_background(url: String, pool: AnyPool, log_too_long: Arc<AtomicBool>) {
     tokio::spawn(async move {
         let connected = async {
             let mut conn = sqlx::AnyConnection::connect(&url).await?;
@@ -332,14 +345,17 @@ fn checkpoint_in_background(url: String, pool: AnyPool) {
                 .fetch_one(&mut conn)
                 .await
                 .and_then(|row| row.try_get::<i64, _>(1));
-            let restart = match frames {
-                Ok(frames) => frames > RESTART_LOG_FRAMES,
+            let frames = match frames {
+                Ok(frames) => frames,
                 Err(error) => {
                     tracing::warn!(%error, "background checkpoint failed; trying again");
-                    false
+                    0
                 }
             };
-            if restart && let Err(error) = conn.execute("PRAGMA wal_checkpoint(RESTART)").await {
+            log_too_long.store(frames > RESTART_LOG_FRAMES, Ordering::Relaxed);
+            if frames > FORCE_RESTART_LOG_FRAMES
+                && let Err(error) = conn.execute("PRAGMA wal_checkpoint(RESTART)").await
+            {
                 tracing::warn!(%error, "could not restart the write-ahead log; trying again");
             }
         }
