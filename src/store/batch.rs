@@ -8,13 +8,16 @@
 //! the indexes' last pages), so a shared commit writes each of those once for the whole group
 //! instead of once per turn. And every round trip to SQLite's thread costs two thread wake-ups,
 //! which on a busy machine cost more than the writes themselves; a group is one round trip:
-//! `BEGIN IMMEDIATE`, every turn's statements, `COMMIT`, in one query.
+//! `BEGIN IMMEDIATE`, a few statements, `COMMIT`, in one query ([`sqlite_group_sql`]).
 //!
-//! Each turn keeps its own outcome without savepoints: its state update applies only at the
-//! expected version and only if its message id is new, and its transcript lines and its key
-//! are written only if that update changed the row (`changes()`), so a duplicate or stale turn
-//! writes nothing and the others still commit. The update returns the turn's place in the
-//! group, which is how each caller learns whether its turn applied.
+//! The turns go in as one JSON array (one parameter), into a temporary table of the
+//! connection's own ([`SQLITE_GROUP_TABLE`]). Which of them apply is decided there first: at
+//! the expected version, with a message id not seen before, and (for a cached turn) no chat
+//! notice due; of two turns of one conversation, only the first. Then one statement per table
+//! writes the applied turns' secrets, states, transcript lines and keys. So a group costs the
+//! same few statements for one turn or sixty-four, a stale or duplicate turn writes nothing,
+//! and the others still commit. The last statement returns the applied turns' places, which is
+//! how each caller learns whether its turn applied.
 //!
 //! Every group runs on the writer task, never on a caller's: a caller that stops waiting (a
 //! time limit) cannot cut a group off between its `BEGIN` and its `COMMIT`.
@@ -34,10 +37,9 @@
 
 use std::sync::OnceLock;
 
-use sqlx::any::AnyArguments;
 use sqlx::any::AnyRow;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, Arguments, Row};
+use sqlx::{Any, AnyPool, Row};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -51,14 +53,11 @@ const MAX_GROUP: usize = 64;
 /// At most this many groups in a row on the connection before it goes back to the pool.
 const HOLD_GROUPS: usize = 4;
 
-/// Parameters per turn, in the order of [`PlainTurn`]'s fields.
-const PARAMS: usize = 11;
-
 /// PostgreSQL groups written at once. While they run, the next turns gather into the next
 /// group; more at once would only make them smaller.
 const POSTGRES_GROUPS_IN_FLIGHT: usize = 2;
 
-/// One plain turn's values: its eleven parameters.
+/// One plain turn's values.
 #[derive(Debug)]
 pub(super) struct PlainTurn {
     pub conversation_id: i64,
@@ -220,20 +219,10 @@ async fn write_group(
     conn: &mut PoolConnection<Any>,
     turns: Vec<PlainTurn>,
 ) -> Result<Vec<Written>, StoreError> {
-    // Groups are padded to a power of two with turns that match no row, so a handful of
-    // statements cover every group size and stay prepared.
     let count = turns.len();
-    let size = count.next_power_of_two();
-    let mut args = AnyArguments::default();
-    for turn in turns {
-        bind(&mut args, turn).map_err(sqlx::Error::Encode)?;
-    }
-    for _ in count..size {
-        for _ in 0..PARAMS {
-            args.add(None::<i64>).map_err(sqlx::Error::Encode)?;
-        }
-    }
-    let rows = match sqlx::query_with(group_sql(size), args)
+    let input = group_input(&turns).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let rows = match sqlx::query(sqlite_group_sql())
+        .bind(input)
         .fetch_all(&mut **conn)
         .await
     {
@@ -292,16 +281,16 @@ async fn postgres_statement(
     pool: &AnyPool,
     turns: &[PlainTurn],
 ) -> Result<Vec<AnyRow>, sqlx::Error> {
-    let input = postgres_input(turns).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let input = group_input(turns).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(postgres_group_sql())
         .bind(input)
         .fetch_all(pool)
         .await
 }
 
-/// The group's turns as the JSON array [`postgres_group_sql`] reads: one object per turn, with its
-/// place, and its lines and secrets as the JSON arrays they already are.
-fn postgres_input(turns: &[PlainTurn]) -> Result<String, serde_json::Error> {
+/// The group's turns as the JSON array a group's query reads (both databases): one object per
+/// turn, with its place, and its lines and secrets as the JSON arrays they already are.
+fn group_input(turns: &[PlainTurn]) -> Result<String, serde_json::Error> {
     use std::fmt::Write;
     let mut input = String::from("[");
     for (place, turn) in turns.iter().enumerate() {
@@ -328,7 +317,7 @@ fn postgres_input(turns: &[PlainTurn]) -> Result<String, serde_json::Error> {
     Ok(input)
 }
 
-/// PostgreSQL's group: `$1` is [`postgres_input`]'s array. A turn applies if its conversation
+/// PostgreSQL's group: `$1` is [`group_input`]'s array. A turn applies if its conversation
 /// is at the expected version, its message id is new, and (when the caller did not look for
 /// them) no chat notice is due; its key, transcript lines (in order) and secrets are written
 /// from the applied rows only. Returns the applied turns' places.
@@ -370,67 +359,52 @@ SELECT place FROM u",
     })
 }
 
-fn bind(args: &mut AnyArguments, turn: PlainTurn) -> Result<(), sqlx::error::BoxDynError> {
-    args.add(turn.conversation_id)?;
-    args.add(turn.now)?;
-    args.add(turn.expected_version)?;
-    args.add(turn.flow)?;
-    args.add(turn.step)?;
-    args.add(turn.state)?;
-    args.add(turn.status)?;
-    args.add(turn.message_id)?;
-    args.add(turn.lines)?;
-    args.add(i64::from(turn.no_notices_seen))?;
-    args.add(turn.secrets)?;
-    Ok(())
-}
+/// The temporary table a SQLite group's turns go through, created on every connection of the
+/// writing pool (temporary tables are the connection's own).
+pub(super) const SQLITE_GROUP_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS group_turns (\
+place INTEGER PRIMARY KEY, id INTEGER NOT NULL, now INTEGER NOT NULL, \
+version INTEGER NOT NULL, flow TEXT NOT NULL, step TEXT, state TEXT NOT NULL, \
+status TEXT NOT NULL, mid TEXT, no_notices INTEGER NOT NULL, lines TEXT NOT NULL, \
+secrets TEXT NOT NULL, applied INTEGER NOT NULL)";
 
-/// The query for a group of `size` turns (a power of two up to [`MAX_GROUP`]).
-fn group_sql(size: usize) -> &'static str {
-    static SQL: [OnceLock<String>; MAX_GROUP.trailing_zeros() as usize + 1] =
-        [const { OnceLock::new() }; MAX_GROUP.trailing_zeros() as usize + 1];
-    SQL[size.trailing_zeros() as usize].get_or_init(|| {
-        let mut sql = String::from("BEGIN IMMEDIATE;");
-        for place in 0..size {
-            sql.push_str(&turn_sql(place));
-        }
-        sql.push_str(" COMMIT;");
-        sql
+/// SQLite's group: `$1` is [`group_input`]'s array. See the module's documentation.
+fn sqlite_group_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "BEGIN IMMEDIATE; \
+             DELETE FROM temp.group_turns; \
+             INSERT INTO temp.group_turns SELECT value ->> 'place', value ->> 'id', \
+             value ->> 'now', value ->> 'version', value ->> 'flow', value ->> 'step', \
+             value ->> 'state', value ->> 'status', value ->> 'mid', value ->> 'no_notices', \
+             value -> 'lines', value -> 'secrets', 0 FROM json_each($1); \
+             UPDATE temp.group_turns SET applied = 1 WHERE place IN (SELECT min(t.place) \
+             FROM temp.group_turns t JOIN conversations ON conversations.id = t.id \
+             WHERE conversations.version = t.version \
+             AND (t.mid IS NULL OR NOT EXISTS (SELECT 1 FROM processed_messages p \
+             WHERE p.platform = conversations.platform AND p.message_id = t.mid)) \
+             AND (t.no_notices = 0 OR NOT {}) GROUP BY t.id); \
+             INSERT INTO secrets (conversation_id, kind, nonce, ciphertext, updated_at) \
+             SELECT t.id, s.value ->> 'kind', unhex(s.value ->> 'nonce'), \
+             unhex(s.value ->> 'sealed'), t.now FROM temp.group_turns t, json_each(t.secrets) s \
+             WHERE t.applied ON CONFLICT (conversation_id, kind) DO UPDATE SET \
+             nonce = excluded.nonce, ciphertext = excluded.ciphertext, \
+             updated_at = excluded.updated_at; \
+             UPDATE conversations SET flow = t.flow, step = t.step, state = t.state, \
+             status = t.status, updated_at = t.now, version = conversations.version + 1 \
+             FROM temp.group_turns t WHERE t.applied AND conversations.id = t.id; \
+             INSERT INTO transcript (conversation_id, who, text, attachment, \
+             platform_message_id, at) SELECT t.id, l.value ->> 'who', l.value ->> 'text', \
+             l.value ->> 'attachment', l.value ->> 'mid', t.now \
+             FROM temp.group_turns t, json_each(t.lines) l WHERE t.applied \
+             ORDER BY t.place, l.key; \
+             INSERT INTO processed_messages (platform, message_id, conversation_id, \
+             processed_at) SELECT conversations.platform, t.mid, t.id, t.now \
+             FROM temp.group_turns t JOIN conversations ON conversations.id = t.id \
+             WHERE t.applied AND t.mid IS NOT NULL; \
+             SELECT place FROM temp.group_turns WHERE applied; \
+             COMMIT;",
+            super::conversations::chat_notices_due("t.now")
+        )
     })
-}
-
-/// The turn at `place` in its group. It applies if its conversation is at the expected
-/// version, its message id is new, and (when the caller did not look for them) no chat notice
-/// is due. Its secrets are written first, under that same condition; then the state update,
-/// which returns the turn's place when it applies; then its transcript lines and its key, each
-/// only if the statement before it changed rows.
-fn turn_sql(place: usize) -> String {
-    let p = |n: usize| format!("${}", place * PARAMS + n);
-    let (id, now, version, flow, step, state, status) = (p(1), p(2), p(3), p(4), p(5), p(6), p(7));
-    let (key, lines, no_notices, secrets) = (p(8), p(9), p(10), p(11));
-    let applies = format!(
-        "id = {id} AND version = {version} \
-         AND ({key} IS NULL OR NOT EXISTS (SELECT 1 FROM processed_messages p \
-         WHERE p.platform = conversations.platform AND p.message_id = {key})) \
-         AND ({no_notices} = 0 OR NOT {})",
-        super::conversations::chat_notices_due(&now)
-    );
-    format!(
-        " INSERT INTO secrets (conversation_id, kind, nonce, ciphertext, updated_at) \
-         SELECT {id}, s.value ->> 'kind', unhex(s.value ->> 'nonce'), \
-         unhex(s.value ->> 'sealed'), {now} FROM json_each({secrets}) AS s \
-         WHERE EXISTS (SELECT 1 FROM conversations WHERE {applies}) \
-         ON CONFLICT (conversation_id, kind) DO UPDATE SET nonce = excluded.nonce, \
-         ciphertext = excluded.ciphertext, updated_at = excluded.updated_at;\
-         UPDATE conversations SET flow = {flow}, step = {step}, state = {state}, \
-         status = {status}, updated_at = {now}, version = version + 1 \
-         WHERE {applies} RETURNING {place};\
-         INSERT INTO transcript (conversation_id, who, text, attachment, platform_message_id, \
-         at) SELECT {id}, l.value ->> 'who', l.value ->> 'text', l.value ->> 'attachment', \
-         l.value ->> 'mid', {now} FROM json_each({lines}) AS l WHERE changes() > 0 \
-         ORDER BY l.key;\
-         INSERT INTO processed_messages (platform, message_id, conversation_id, processed_at) \
-         SELECT platform, {key}, id, {now} FROM conversations \
-         WHERE id = {id} AND {key} IS NOT NULL AND changes() > 0;"
-    )
 }

@@ -194,6 +194,9 @@ impl Store {
                             // inline, the commit that fills the log pays for copying it and its
                             // fsync, milliseconds on one turn in a few hundred.
                             conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                            // The group writer's scratch table, kept in memory.
+                            conn.execute("PRAGMA temp_store = MEMORY").await?;
+                            conn.execute(batch::SQLITE_GROUP_TABLE).await?;
                             Ok(())
                         })
                     });
