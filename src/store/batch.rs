@@ -10,8 +10,9 @@
 //! which on a busy machine cost more than the writes themselves; a group is one round trip:
 //! `BEGIN IMMEDIATE`, a few statements, `COMMIT`, in one query ([`sqlite_group_sql`]).
 //!
-//! The turns go in as one JSON array (one parameter), into a temporary table of the
-//! connection's own ([`SQLITE_GROUP_TABLE`]). Which of them apply is decided there first: at
+//! The turns go in as one JSON array (one parameter), read once into SQLite's binary JSON
+//! (`jsonb_each`: every field is then a lookup, not a parse of the whole turn), into a
+//! temporary table of the connection's own ([`SQLITE_GROUP_TABLE`]). Which of them apply is decided there first: at
 //! the expected version, with a message id not seen before, and (for a cached turn) no chat
 //! notice due; of two turns of one conversation, only the first. Then one statement per table
 //! writes the applied turns' secrets, states, transcript lines and keys. So a group costs the
@@ -364,8 +365,8 @@ SELECT place FROM u",
 pub(super) const SQLITE_GROUP_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS group_turns (\
 place INTEGER PRIMARY KEY, id INTEGER NOT NULL, now INTEGER NOT NULL, \
 version INTEGER NOT NULL, flow TEXT NOT NULL, step TEXT, state TEXT NOT NULL, \
-status TEXT NOT NULL, mid TEXT, no_notices INTEGER NOT NULL, lines TEXT NOT NULL, \
-secrets TEXT NOT NULL, applied INTEGER NOT NULL)";
+status TEXT NOT NULL, mid TEXT, no_notices INTEGER NOT NULL, lines BLOB NOT NULL, \
+secrets BLOB NOT NULL, applied INTEGER NOT NULL)";
 
 /// SQLite's group: `$1` is [`group_input`]'s array. See the module's documentation.
 fn sqlite_group_sql() -> &'static str {
@@ -377,7 +378,8 @@ fn sqlite_group_sql() -> &'static str {
              INSERT INTO temp.group_turns SELECT value ->> 'place', value ->> 'id', \
              value ->> 'now', value ->> 'version', value ->> 'flow', value ->> 'step', \
              value ->> 'state', value ->> 'status', value ->> 'mid', value ->> 'no_notices', \
-             value -> 'lines', value -> 'secrets', 0 FROM json_each($1); \
+             jsonb_extract(value, '$.lines'), jsonb_extract(value, '$.secrets'), 0 \
+             FROM jsonb_each($1); \
              UPDATE temp.group_turns SET applied = 1 WHERE place IN (SELECT min(t.place) \
              FROM temp.group_turns t JOIN conversations ON conversations.id = t.id \
              WHERE conversations.version = t.version \
@@ -386,7 +388,7 @@ fn sqlite_group_sql() -> &'static str {
              AND (t.no_notices = 0 OR NOT {}) GROUP BY t.id); \
              INSERT INTO secrets (conversation_id, kind, nonce, ciphertext, updated_at) \
              SELECT t.id, s.value ->> 'kind', unhex(s.value ->> 'nonce'), \
-             unhex(s.value ->> 'sealed'), t.now FROM temp.group_turns t, json_each(t.secrets) s \
+             unhex(s.value ->> 'sealed'), t.now FROM temp.group_turns t, jsonb_each(t.secrets) s \
              WHERE t.applied ON CONFLICT (conversation_id, kind) DO UPDATE SET \
              nonce = excluded.nonce, ciphertext = excluded.ciphertext, \
              updated_at = excluded.updated_at; \
@@ -396,7 +398,7 @@ fn sqlite_group_sql() -> &'static str {
              INSERT INTO transcript (conversation_id, who, text, attachment, \
              platform_message_id, at) SELECT t.id, l.value ->> 'who', l.value ->> 'text', \
              l.value ->> 'attachment', l.value ->> 'mid', t.now \
-             FROM temp.group_turns t, json_each(t.lines) l WHERE t.applied \
+             FROM temp.group_turns t, jsonb_each(t.lines) l WHERE t.applied \
              ORDER BY t.place, l.key; \
              INSERT INTO processed_messages (platform, message_id, conversation_id, \
              processed_at) SELECT conversations.platform, t.mid, t.id, t.now \
