@@ -37,16 +37,14 @@ struct Inner {
 }
 
 impl ConversationCache {
-    /// The customer's cached open conversation.
-    pub fn get(&self, platform: &str, customer_id: &str) -> Option<Cached> {
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let clock = inner.clock;
-        let (stamp, cached) = inner
+    /// The customer's cached open conversation, taken out: the turn that uses it owns it (no
+    /// copy of the state), and puts it back once its write applied ([`Self::put`]). A turn
+    /// that fails leaves it out, so the next one reads the database.
+    pub fn take(&self, platform: &str, customer_id: &str) -> Option<Cached> {
+        self.lock()
             .entries
-            .get_mut(&(platform.to_string(), customer_id.to_string()))?;
-        *stamp = clock;
-        Some(cached.clone())
+            .remove(&(platform.to_string(), customer_id.to_string()))
+            .map(|(_, cached)| cached)
     }
 
     /// Remembers the conversation as just written, or forgets it once it is no longer open.
@@ -128,14 +126,16 @@ mod tests {
     fn an_open_conversation_is_remembered_and_a_finished_one_forgotten() {
         let cache = ConversationCache::default();
         cache.put(conversation("a", ConversationStatus::Active), State::new());
-        let cached = cache.get("console", "a").expect("cached");
+        assert!(cache.take("discord", "a").is_none(), "platforms are apart");
+        let cached = cache.take("console", "a").expect("cached");
         assert_eq!(cached.conversation.version, 3);
-        assert!(cache.get("discord", "a").is_none(), "platforms are apart");
+        assert!(cache.take("console", "a").is_none(), "taken out");
+        cache.put(cached.conversation, cached.state);
         cache.put(
             conversation("a", ConversationStatus::Finished),
             State::new(),
         );
-        assert!(cache.get("console", "a").is_none());
+        assert!(cache.take("console", "a").is_none());
     }
 
     #[test]
@@ -147,20 +147,19 @@ mod tests {
                 State::new(),
             );
         }
-        assert!(
-            cache.get("console", "0").is_some(),
-            "0 is now the most recent"
-        );
+        // A turn takes 0 and puts it back: 0 is now the most recent.
+        let taken = cache.take("console", "0").expect("cached");
+        cache.put(taken.conversation, taken.state);
         cache.put(
             conversation("new", ConversationStatus::Active),
             State::new(),
         );
         assert_eq!(cache.len(), CAPACITY);
-        assert!(cache.get("console", "0").is_some());
+        assert!(cache.take("console", "0").is_some());
         assert!(
-            cache.get("console", "1").is_none(),
+            cache.take("console", "1").is_none(),
             "1 was the least recently used"
         );
-        assert!(cache.get("console", "new").is_some());
+        assert!(cache.take("console", "new").is_some());
     }
 }

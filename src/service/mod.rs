@@ -268,7 +268,7 @@ impl Service {
         let engine = self.engine();
         // The first try trusts the cached conversation, if any; a conflict means it was stale,
         // and every later try reads the database.
-        let mut cached = self.cache.get(&customer.platform, &customer.id);
+        let mut cached = self.cache.take(&customer.platform, &customer.id);
         for _ in 0..MAX_TRIES {
             let now = self.now();
             let from_cache = cached.is_some();

@@ -38,6 +38,7 @@
 
 use std::sync::OnceLock;
 
+use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Row};
@@ -58,25 +59,47 @@ const HOLD_GROUPS: usize = 4;
 /// group; more at once would only make them smaller.
 const POSTGRES_GROUPS_IN_FLIGHT: usize = 2;
 
-/// One plain turn's values.
-#[derive(Debug)]
+/// One plain turn's values, serialized as one element of a group's JSON input
+/// ([`group_input`]) under the names the group's queries read.
+#[derive(Debug, Serialize)]
 pub(super) struct PlainTurn {
+    #[serde(rename = "id")]
     pub conversation_id: i64,
     /// Milliseconds since the epoch.
     pub now: i64,
+    #[serde(rename = "version")]
     pub expected_version: i64,
     pub flow: String,
     pub step: Option<String>,
     pub state: String,
     pub status: &'static str,
+    #[serde(rename = "mid")]
     pub message_id: Option<String>,
-    /// The transcript lines, a JSON array of `{who, text, attachment, mid}`; at least one.
-    pub lines: String,
+    /// The transcript lines; at least one.
+    pub lines: Vec<PlainLine>,
     /// See [`TurnWrite::no_notices_seen`](super::TurnWrite::no_notices_seen).
+    #[serde(rename = "no_notices")]
     pub no_notices_seen: bool,
-    /// The conversation's secrets set in this turn, already sealed: a JSON array of
-    /// `{kind, nonce, sealed}` with the bytes in hex; often empty.
-    pub secrets: String,
+    /// The conversation's secrets set in this turn, already sealed; often none.
+    pub secrets: Vec<SealedSecret>,
+}
+
+/// A transcript line of a [`PlainTurn`].
+#[derive(Debug, Serialize)]
+pub(super) struct PlainLine {
+    pub who: &'static str,
+    pub text: String,
+    pub attachment: Option<String>,
+    #[serde(rename = "mid")]
+    pub platform_message_id: Option<String>,
+}
+
+/// A secret of a [`PlainTurn`], sealed, with its bytes in hex.
+#[derive(Debug, Serialize)]
+pub(super) struct SealedSecret {
+    pub kind: &'static str,
+    pub nonce: String,
+    pub sealed: String,
 }
 
 /// What became of a turn in its group.
@@ -290,32 +313,20 @@ async fn postgres_statement(
 }
 
 /// The group's turns as the JSON array a group's query reads (both databases): one object per
-/// turn, with its place, and its lines and secrets as the JSON arrays they already are.
+/// turn, with its place in the group.
 fn group_input(turns: &[PlainTurn]) -> Result<String, serde_json::Error> {
-    use std::fmt::Write;
-    let mut input = String::from("[");
-    for (place, turn) in turns.iter().enumerate() {
-        if place > 0 {
-            input.push(',');
-        }
-        let _ = write!(
-            input,
-            r#"{{"place":{place},"id":{},"now":{},"version":{},"flow":{},"step":{},"state":{},"status":{},"mid":{},"no_notices":{},"lines":{},"secrets":{}}}"#,
-            turn.conversation_id,
-            turn.now,
-            turn.expected_version,
-            serde_json::to_string(&turn.flow)?,
-            serde_json::to_string(&turn.step)?,
-            serde_json::to_string(&turn.state)?,
-            serde_json::to_string(turn.status)?,
-            serde_json::to_string(&turn.message_id)?,
-            turn.no_notices_seen,
-            turn.lines,
-            turn.secrets,
-        );
+    #[derive(Serialize)]
+    struct Placed<'a> {
+        place: usize,
+        #[serde(flatten)]
+        turn: &'a PlainTurn,
     }
-    input.push(']');
-    Ok(input)
+    let placed: Vec<Placed> = turns
+        .iter()
+        .enumerate()
+        .map(|(place, turn)| Placed { place, turn })
+        .collect();
+    serde_json::to_string(&placed)
 }
 
 /// PostgreSQL's group: `$1` is [`group_input`]'s array. A turn applies if its conversation

@@ -5,7 +5,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::batch::{PlainTurn, Written};
+use super::batch::{PlainLine, PlainTurn, SealedSecret, Written};
 use super::sealed::{self, Owner};
 use super::{
     Conversation, ConversationStatus, NewConversation, SecretKind, Speaker, Store, StoreError,
@@ -305,9 +305,9 @@ impl Store {
                 state: turn.state,
                 status: turn.status.as_str(),
                 message_id: turn.incoming_message_id,
-                lines: transcript_json(&turn.transcript),
+                lines: plain_lines(turn.transcript),
                 no_notices_seen: turn.no_notices_seen,
-                secrets: self.sealed_json(id, &turn.secrets),
+                secrets: self.sealed(id, &turn.secrets),
             })
             .await?;
         match written {
@@ -319,24 +319,27 @@ impl Store {
         }
     }
 
-    /// The conversation's secrets sealed, as the JSON array the group writer reads.
-    fn sealed_json(&self, conversation_id: i64, secrets: &[(SecretKind, SecretString)]) -> String {
+    /// The conversation's secrets sealed, as the group writer takes them.
+    fn sealed(
+        &self,
+        conversation_id: i64,
+        secrets: &[(SecretKind, SecretString)],
+    ) -> Vec<SealedSecret> {
         let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-        let sealed: Vec<_> = secrets
+        secrets
             .iter()
             .map(|(kind, value)| {
                 let aad = Owner::Conversation(conversation_id).secret_aad(*kind);
                 let (nonce, sealed) = self
                     .cipher
                     .seal(value.expose_secret().as_bytes(), aad.as_bytes());
-                serde_json::json!({
-                    "kind": kind.as_str(),
-                    "nonce": hex(&nonce),
-                    "sealed": hex(&sealed),
-                })
+                SealedSecret {
+                    kind: kind.as_str(),
+                    nonce: hex(&nonce),
+                    sealed: hex(&sealed),
+                }
             })
-            .collect();
-        serde_json::Value::Array(sealed).to_string()
+            .collect()
     }
 
     /// Why a turn's update matched no row: its message was handled meanwhile (a redelivery
@@ -466,20 +469,17 @@ pub(super) fn chat_notices_due(now: &str) -> String {
     )
 }
 
-/// The lines as the JSON array the group writer reads.
-fn transcript_json(lines: &[super::NewTranscriptLine]) -> String {
-    let lines: Vec<_> = lines
-        .iter()
-        .map(|line| {
-            serde_json::json!({
-                "who": line.who.as_str(),
-                "text": line.text,
-                "attachment": line.attachment,
-                "mid": line.platform_message_id,
-            })
+/// The lines as the group writer takes them.
+fn plain_lines(lines: Vec<super::NewTranscriptLine>) -> Vec<PlainLine> {
+    lines
+        .into_iter()
+        .map(|line| PlainLine {
+            who: line.who.as_str(),
+            text: line.text,
+            attachment: line.attachment,
+            platform_message_id: line.platform_message_id,
         })
-        .collect();
-    serde_json::Value::Array(lines).to_string()
+        .collect()
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
