@@ -159,8 +159,10 @@ async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>, log_too_long: 
     // when they stop or after [`HOLD_GROUPS`] groups, so other queries get their turn.
     let mut held: Option<(PoolConnection<Any>, usize)> = None;
     while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let (turns, waiting): (Vec<PlainTurn>, Vec<_>) =
-            group.drain(..).map(|job| (job.turn, job.done)).unzip();
+        let (turns, waiting) = still_awaited(&mut group);
+        if turns.is_empty() {
+            continue;
+        }
         let written = match held.take() {
             Some(conn) => Ok(conn),
             None => pool.acquire().await.map(|conn| (conn, 0)),
@@ -194,8 +196,10 @@ async fn run_postgres(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>) {
         if rx.recv_many(&mut group, MAX_GROUP).await == 0 {
             return;
         }
-        let (turns, waiting): (Vec<PlainTurn>, Vec<_>) =
-            group.drain(..).map(|job| (job.turn, job.done)).unzip();
+        let (turns, waiting) = still_awaited(&mut group);
+        if turns.is_empty() {
+            continue;
+        }
         let pool = pool.clone();
         tokio::spawn(async move {
             write_postgres_group(&pool, turns, waiting).await;
@@ -213,6 +217,23 @@ async fn finish_checkpoint(conn: &mut PoolConnection<Any>) {
         .await
     {
         tracing::warn!(%error, "could not copy the write-ahead log back; the checkpointer will");
+    }
+}
+
+/// The turns of `group` whose callers still wait, with where they wait. A caller that stopped
+/// waiting (its time limit passed) was told its turn failed, so its turn is not written.
+fn still_awaited(group: &mut Vec<Job>) -> (Vec<PlainTurn>, Vec<Waiting>) {
+    group
+        .drain(..)
+        .filter(|job| !job.done.is_closed())
+        .map(|job| (job.turn, job.done))
+        .unzip()
+}
+
+/// Resolves once every caller in `waiting` has stopped waiting.
+async fn all_gone(waiting: &mut [Waiting]) {
+    for done in waiting {
+        done.closed().await;
     }
 }
 
@@ -279,8 +300,16 @@ fn applied_places(count: usize, rows: &[AnyRow]) -> Result<Vec<Written>, StoreEr
 }
 
 /// Writes `turns` as one PostgreSQL statement and tells each caller what became of its turn.
-async fn write_postgres_group(pool: &AnyPool, turns: Vec<PlainTurn>, waiting: Vec<Waiting>) {
-    let outcome = match postgres_statement(pool, &turns).await {
+///
+/// When every caller has stopped waiting (their time limit passed: the database is slow or
+/// unreachable, and they were told to try again), the statement is dropped with its
+/// connection rather than left to apply later behind their backs.
+async fn write_postgres_group(pool: &AnyPool, turns: Vec<PlainTurn>, mut waiting: Vec<Waiting>) {
+    let written = tokio::select! {
+        written = postgres_statement(pool, &turns) => written,
+        () = all_gone(&mut waiting) => return,
+    };
+    let outcome = match written {
         Ok(rows) => applied_places(turns.len(), &rows),
         Err(error) if is_unique_violation(&error) && turns.len() > 1 => {
             // Nothing was written; each turn again on its own, with its own outcome.
