@@ -13,7 +13,7 @@ use portbot::porting::{
     UsAddress,
 };
 use portbot::store::{
-    Conversation, ConversationStatus, DocumentKind, NewConversation, NewDocument, NewOutboxItem,
+    Conversation, ConversationStatus, CreateIfNone, DocumentKind, NewConversation, NewDocument, NewOutboxItem,
     NewTicket, NewTranscriptLine, OutboxChannel, SecretKind, Speaker, Store, StoreError,
     TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
 };
@@ -34,6 +34,7 @@ contract_tests!(
     a_plain_turn_keeps_its_transcript_lines_in_order,
     turns_committed_together_keep_their_own_outcomes,
     a_message_id_taken_by_another_process_meanwhile_fails_only_its_own_turn,
+    a_lookup_starts_a_conversation_only_for_a_new_message_under_the_days_limit,
     a_ticket_round_trips_with_its_numbers_secrets_and_loa,
     a_ticket_without_pin_or_account_number_says_so,
     ticket_numbers_are_unique_and_increasing_even_when_taken_concurrently,
@@ -697,6 +698,74 @@ async fn a_message_id_taken_by_another_process_meanwhile_fails_only_its_own_turn
             assert_eq!(stored.version, 1);
         }
     }
+}
+
+async fn a_lookup_starts_a_conversation_only_for_a_new_message_under_the_days_limit(db: TestDb) {
+    let store = &db.store;
+    let since = at(0) - chrono::Duration::days(1);
+    let create = || {
+        Some(CreateIfNone {
+            new: NewConversation {
+                platform: "console".into(),
+                channel_id: Some("thread-9".into()),
+                customer_id: "newcomer".into(),
+                flow: "menu".into(),
+                step: None,
+                state: r#"{"step":null}"#.into(),
+                now: at(2),
+            },
+            max_per_day: 2,
+        })
+    };
+    let lookup = |message: &'static str, create: Option<CreateIfNone>| {
+        store.lookup_for_turn("console", "newcomer", Some(message), since, create)
+    };
+    // Finishes `conversation` with a turn that processes `message`.
+    let finish = |conversation: Conversation, message: &'static str| async move {
+        let mut write = turn(&conversation, "{}");
+        write.status = ConversationStatus::Finished;
+        write.incoming_message_id = Some(message.into());
+        write.transcript = vec![line(Speaker::Customer, message)];
+        let outcome = store.apply_turn(write).await.unwrap();
+        assert_eq!(outcome, TurnOutcome::Applied { version: 1 });
+    };
+
+    // Without `create`, a lookup only looks.
+    let found = lookup("m1", None).await.unwrap();
+    assert!(found.open.is_none() && !found.created);
+
+    let first = lookup("m1", create()).await.unwrap();
+    assert!(first.created);
+    let conversation = first.open.expect("created");
+    assert_eq!(conversation.status, ConversationStatus::Active);
+    assert_eq!(conversation.version, 0);
+    assert_eq!(
+        store.conversation(conversation.id).await.unwrap().as_ref(),
+        Some(&conversation),
+        "what the lookup returns is what was stored"
+    );
+    let again = lookup("m2", create()).await.unwrap();
+    assert!(!again.created, "the open one is found");
+    assert_eq!(again.open.map(|c| c.id), Some(conversation.id));
+
+    // A message that finished the last conversation does not start a new one.
+    finish(conversation, "m1").await;
+    let replay = lookup("m1", create()).await.unwrap();
+    assert!(replay.message_seen && replay.open.is_none() && !replay.created);
+
+    // Two conversations a day: the second is started, the third is not.
+    let second = lookup("m3", create()).await.unwrap();
+    assert!(second.created);
+    finish(second.open.unwrap(), "m3").await;
+    let third = lookup("m4", create()).await.unwrap();
+    assert!(third.open.is_none() && !third.created);
+    assert_eq!(third.started_since, 2);
+    assert_eq!(third.oldest_since, Some(at(2)));
+    let stored = store
+        .conversations_with_status(ConversationStatus::Finished)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
 }
 
 async fn a_ticket_round_trips_with_its_numbers_secrets_and_loa(db: TestDb) {

@@ -29,9 +29,9 @@ use crate::porting::{PortCalendar, PortRequest, SignatureRecord, dates};
 use crate::prompts::{Prompts, fill};
 use crate::secrets::{Cipher, KeySource};
 use crate::store::{
-    Conversation, ConversationStatus, DocumentKind, NewConversation, NewDocument, NewOutboxItem,
-    NewTicket, NewTranscriptLine, OutboxChannel, Resubmission, SecretKind, Speaker, Store,
-    StoreError, Ticket, TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
+    Conversation, ConversationStatus, CreateIfNone, DocumentKind, NewConversation, NewDocument,
+    NewOutboxItem, NewTicket, NewTranscriptLine, OutboxChannel, Resubmission, SecretKind, Speaker,
+    Store, StoreError, Ticket, TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
 };
 
 /// Who is talking, and where.
@@ -275,6 +275,11 @@ impl Service {
             let (conversation, state, has_notices, mut greeting) = match cached.take() {
                 Some(c) => (c.conversation, c.state, false, Vec::new()),
                 None => {
+                    // A new customer's conversation is started by the lookup itself, when the
+                    // message is new and under the day's limit.
+                    let (state, mut greeting) = engine.start();
+                    // The engine answers with the menu itself; only the hello goes first.
+                    greeting.truncate(1);
                     let lookup = self
                         .store
                         .lookup_for_turn(
@@ -282,11 +287,19 @@ impl Service {
                             &customer.id,
                             message_id.as_deref(),
                             now - limits::DAY,
+                            Some(CreateIfNone {
+                                new: new_conversation(customer, &state, now),
+                                max_per_day: self.config.max_conversations_per_day,
+                            }),
                         )
                         .await?;
                     let has_notices = lookup.has_notices;
-                    let (conversation, greeting) = match lookup.open {
-                        Some(c) => (c, Vec::new()),
+                    let (conversation, state, greeting) = match lookup.open {
+                        Some(c) if lookup.created => (c, state, greeting),
+                        Some(c) => {
+                            let parsed = parse_state(c.id, &c.state)?;
+                            (c, parsed, Vec::new())
+                        }
                         None => {
                             // A replay of a message that finished the last conversation must
                             // not start an empty new one (the key is only checked when the
@@ -308,18 +321,14 @@ impl Service {
                                     ..TurnResult::default()
                                 });
                             }
-                            let (state, mut greeting) = engine.start();
-                            // The engine answers with the menu itself; only the hello goes
-                            // first.
-                            greeting.truncate(1);
+                            // The lookup creates in this case; should it not have, start here.
                             let c = self
                                 .store
                                 .create_conversation(new_conversation(customer, &state, now))
                                 .await?;
-                            (c, greeting)
+                            (c, state, greeting)
                         }
                     };
-                    let state = parse_state(conversation.id, &conversation.state)?;
                     (conversation, state, has_notices, greeting)
                 }
             };

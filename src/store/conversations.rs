@@ -7,17 +7,20 @@ use sqlx::any::AnyRow;
 
 use super::batch::{PlainLine, PlainTurn, SealedSecret, Written};
 use super::sealed::{self, Owner};
+use super::{Backend, drafts, outbox, workflow};
 use super::{
     Conversation, ConversationStatus, NewConversation, SecretKind, Speaker, Store, StoreError,
     TranscriptLine, TurnOutcome, TurnWrite, documents, is_unique_violation, read_enum, read_time,
     tickets, to_millis,
 };
-use super::{drafts, outbox, workflow};
 
 /// What [`Store::lookup_for_turn`] found.
 #[derive(Debug)]
 pub struct TurnLookup {
+    /// The customer's open conversation: the one found, or the one just created.
     pub open: Option<Conversation>,
+    /// `open` was created by this lookup ([`CreateIfNone`]).
+    pub created: bool,
     /// Chat notices may be waiting for the customer.
     pub has_notices: bool,
     /// The message id was handled before.
@@ -27,8 +30,37 @@ pub struct TurnLookup {
     pub oldest_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// The conversation a turn's lookup starts when the customer has none open, the message is
+/// new, and they started fewer than `max_per_day` conversations since the lookup's `since`
+/// (0: no limit).
+#[derive(Debug, Clone)]
+pub struct CreateIfNone {
+    pub new: NewConversation,
+    pub max_per_day: u32,
+}
+
 const COLUMNS: &str = "id, platform, channel_id, customer_id, flow, step, state, status, \
                        version, created_at, updated_at";
+
+/// The conversation `new` became, inserted as `id`: active, version 0, its times as stored
+/// (whole milliseconds).
+fn created(id: i64, new: NewConversation) -> Result<Conversation, StoreError> {
+    let at = chrono::DateTime::from_timestamp_millis(to_millis(new.now))
+        .ok_or_else(|| StoreError::Corrupt(format!("conversation {id}: time out of range")))?;
+    Ok(Conversation {
+        id,
+        platform: new.platform,
+        channel_id: new.channel_id,
+        customer_id: new.customer_id,
+        flow: new.flow,
+        step: new.step,
+        state: new.state,
+        status: ConversationStatus::Active,
+        version: 0,
+        created_at: at,
+        updated_at: at,
+    })
+}
 
 fn from_row(row: &AnyRow) -> Result<Conversation, StoreError> {
     Ok(Conversation {
@@ -89,15 +121,21 @@ impl Store {
     /// conversation (as [`Store::open_conversation`]), whether chat notices may be waiting for
     /// them, and, for a first message, whether `message_id` was handled before and how many
     /// conversations they started at or after `since` (as [`Store::conversations_started_since`]).
+    ///
+    /// With `create`, a customer with no open conversation gets one when the message is new and
+    /// under the day's limit (`created`). On PostgreSQL that is the same statement, so a new
+    /// customer's first message costs one round trip and one commit less; on SQLite the lookup
+    /// reads beside the writer, and the insert follows on the writing connection.
     pub async fn lookup_for_turn(
         &self,
         platform: &str,
         customer_id: &str,
         message_id: Option<&str>,
         since: chrono::DateTime<chrono::Utc>,
+        create: Option<CreateIfNone>,
     ) -> Result<TurnLookup, StoreError> {
         // One row whether or not the customer has an open conversation.
-        let sql = format!(
+        let lookup = format!(
             "SELECT c.*, CASE WHEN EXISTS (SELECT 1 FROM outbox o \
              WHERE o.customer_platform = $1 AND o.customer_id = $2 AND o.channel = 'chat' \
              AND o.delivered_at IS NULL) THEN 1 ELSE 0 END AS has_notices, \
@@ -110,29 +148,74 @@ impl Store {
              WHERE platform = $1 AND customer_id = $2 AND status IN ($3, $4) \
              ORDER BY id DESC LIMIT 1) AS c ON 1 = 1"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let create_here = create
+            .as_ref()
+            .filter(|_| self.backend == Backend::Postgres);
+        let sql = match create_here {
+            None => lookup,
+            Some(_) => format!(
+                "WITH l AS ({lookup}), n AS (INSERT INTO conversations (platform, channel_id, \
+                 customer_id, flow, step, state, status, version, created_at, updated_at) \
+                 SELECT $1, $7, $2, $8, $9, $10, $3, 0, $11, $11 FROM l \
+                 WHERE l.id IS NULL AND l.seen = 0 AND ($12 = 0 OR l.started < $12) \
+                 RETURNING id) SELECT l.*, (SELECT id FROM n) AS created_id FROM l"
+            ),
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(platform)
             .bind(customer_id)
             .bind(ConversationStatus::Active.as_str())
             .bind(ConversationStatus::PausedForAgent.as_str())
             .bind(message_id)
-            .bind(to_millis(since))
-            .fetch_one(&self.reader)
-            .await?;
-        let open = match row.try_get::<Option<i64>, _>("id")? {
-            Some(_) => Some(from_row(&row)?),
-            None => None,
+            .bind(to_millis(since));
+        if let Some(create) = create_here {
+            let new = &create.new;
+            query = query
+                .bind(new.channel_id.as_deref())
+                .bind(new.flow.as_str())
+                .bind(new.step.as_deref())
+                .bind(new.state.as_str())
+                .bind(to_millis(new.now))
+                .bind(i64::from(create.max_per_day));
+        }
+        let executor = match create_here {
+            Some(_) => &self.pool,
+            None => &self.reader,
         };
+        let row = query.fetch_one(executor).await?;
         let started: i64 = row.try_get("started")?;
-        Ok(TurnLookup {
-            open,
+        let mut lookup = TurnLookup {
+            open: match row.try_get::<Option<i64>, _>("id")? {
+                Some(_) => Some(from_row(&row)?),
+                None => None,
+            },
+            created: false,
             has_notices: row.try_get::<i64, _>("has_notices")? != 0,
             message_seen: row.try_get::<i64, _>("seen")? != 0,
             started_since: started.max(0) as u64,
             oldest_since: row
                 .try_get::<Option<i64>, _>("oldest")?
                 .and_then(chrono::DateTime::from_timestamp_millis),
-        })
+        };
+        match create {
+            Some(create) if create_here.is_some() => {
+                if let Some(id) = row.try_get::<Option<i64>, _>("created_id")? {
+                    lookup.open = Some(created(id, create.new)?);
+                    lookup.created = true;
+                }
+            }
+            Some(create)
+                if lookup.open.is_none()
+                    && !lookup.message_seen
+                    && (create.max_per_day == 0
+                        || lookup.started_since < u64::from(create.max_per_day)) =>
+            {
+                lookup.open = Some(self.create_conversation(create.new).await?);
+                lookup.created = true;
+            }
+            _ => {}
+        }
+        Ok(lookup)
     }
 
     /// Starts a conversation: status active, version 0.

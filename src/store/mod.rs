@@ -40,7 +40,7 @@ use sqlx::{Connection, Executor, Row};
 
 use crate::secrets::Cipher;
 
-pub use conversations::TurnLookup;
+pub use conversations::{CreateIfNone, TurnLookup};
 pub use drafts::{Draft, NewDraft};
 pub use idle::IdleConversation;
 pub use outbox::{MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, OutboxEntry};
