@@ -13,9 +13,9 @@ use portbot::porting::{
     UsAddress,
 };
 use portbot::store::{
-    Conversation, ConversationStatus, CreateIfNone, DocumentKind, NewConversation, NewDocument, NewOutboxItem,
-    NewTicket, NewTranscriptLine, OutboxChannel, SecretKind, Speaker, Store, StoreError,
-    TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
+    Conversation, ConversationStatus, CreateIfNone, DocumentKind, NewConversation, NewDocument,
+    NewOutboxItem, NewTicket, NewTranscriptLine, OutboxChannel, SecretKind, Speaker, Store,
+    StoreError, TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
 };
 use secrecy::{ExposeSecret, SecretString};
 

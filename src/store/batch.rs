@@ -12,16 +12,18 @@
 //!
 //! The turns go in as one JSON array (one parameter), read once into SQLite's binary JSON
 //! (`jsonb_each`: every field is then a lookup, not a parse of the whole turn), into a
-//! temporary table of the connection's own ([`SQLITE_GROUP_TABLE`]). Which of them apply is decided there first: at
-//! the expected version, with a message id not seen before, and (for a cached turn) no chat
-//! notice due; of two turns of one conversation, only the first. Then one statement per table
-//! writes the applied turns' secrets, states, transcript lines and keys. So a group costs the
-//! same few statements for one turn or sixty-four, a stale or duplicate turn writes nothing,
-//! and the others still commit. The last statement returns the applied turns' places, which is
-//! how each caller learns whether its turn applied.
+//! temporary table of the connection's own ([`SQLITE_GROUP_TABLE`]). Which of them apply is
+//! decided there first: at the expected version, with a message id not seen before, and (for a
+//! cached turn) no chat notice due; of two turns of one conversation, only the first. Then one
+//! statement per table writes the applied turns' secrets, states, transcript lines and keys. So
+//! a group costs the same few statements for one turn or sixty-four, a stale or duplicate turn
+//! writes nothing, and the others still commit. The last statement returns the applied turns'
+//! places, which is how each caller learns whether its turn applied.
 //!
 //! Every group runs on the writer task, never on a caller's: a caller that stops waiting (a
-//! time limit) cannot cut a group off between its `BEGIN` and its `COMMIT`.
+//! time limit) cannot cut a group off between its `BEGIN` and its `COMMIT`. A turn whose caller
+//! has stopped waiting by the time its group forms is left out: that customer was told to try
+//! again.
 //!
 //! ## PostgreSQL
 //!
@@ -36,15 +38,13 @@
 //! unique index; then each turn of that group is written again alone, where the failure
 //! concerns that turn only ([`Written::Duplicate`]).
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Row};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::{Backend, StoreError, is_unique_violation};
