@@ -118,37 +118,34 @@ impl Service {
         customer: &Customer,
         now: DateTime<Utc>,
     ) -> Result<Option<Reply>, ServiceError> {
-        if self.config.max_conversations_per_day == 0 {
+        let limit = self.config.max_conversations_per_day;
+        if limit == 0 {
             return Ok(None);
         }
         let (count, oldest) = self
             .store
             .conversations_started_since(&customer.platform, &customer.id, now - DAY)
             .await?;
-        Ok(self.conversation_limit_from(customer, count, oldest, now))
+        Ok((count >= u64::from(limit)).then(|| self.too_many_conversations(customer, oldest, now)))
     }
 
-    /// The refusal when `count` conversations started in the last day (the oldest at `oldest`)
-    /// already reach the limit.
-    pub(super) fn conversation_limit_from(
+    /// The refusal for a customer who has started the day's limit of conversations, the oldest
+    /// of them at `oldest`: the limit, and how long until they may start another.
+    pub(super) fn too_many_conversations(
         &self,
         customer: &Customer,
-        count: u64,
         oldest: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
-    ) -> Option<Reply> {
+    ) -> Reply {
         let limit = self.config.max_conversations_per_day;
-        if limit == 0 || count < u64::from(limit) {
-            return None;
-        }
         tracing::info!(customer = %customer.signer_id(), "conversation limit reached");
         let wait = oldest
             .map(|t| (t + DAY - now).to_std().unwrap_or_default())
             .unwrap_or_default();
-        Some(Reply::say(fill(
+        Reply::say(fill(
             self.prompts.message("too_many_conversations"),
             &[("limit", limit.to_string()), ("wait", wait_words(wait))],
-        )))
+        ))
     }
 
     /// The refusal (and the question again, from the state before the upload) when a file would

@@ -310,23 +310,16 @@ impl Service {
                                     ..TurnResult::default()
                                 });
                             }
-                            if let Some(refusal) = self.conversation_limit_from(
-                                customer,
-                                lookup.started_since,
-                                lookup.oldest_since,
-                                now,
-                            ) {
-                                return Ok(TurnResult {
-                                    replies: vec![refusal],
-                                    ..TurnResult::default()
-                                });
-                            }
-                            // The lookup creates in this case; should it not have, start here.
-                            let c = self
-                                .store
-                                .create_conversation(new_conversation(customer, &state, now))
-                                .await?;
-                            (c, state, greeting)
+                            // The lookup starts a conversation unless the message was seen
+                            // or the day's limit is reached.
+                            return Ok(TurnResult {
+                                replies: vec![self.too_many_conversations(
+                                    customer,
+                                    lookup.oldest_since,
+                                    now,
+                                )],
+                                ..TurnResult::default()
+                            });
                         }
                     };
                     (conversation, state, has_notices, greeting)
