@@ -1,0 +1,251 @@
+//! The commands a customer can give at any step: help, back, skip, agent, cancel, status,
+//! start over, menu, resume and change <field>.
+
+use chrono::NaiveDate;
+
+use super::state::{Answer, Flow, Pending, State};
+use super::validators;
+use super::{Effect, Engine, Reply, Turn};
+use crate::prompts::fill;
+
+pub(super) enum Command {
+    Help,
+    Back,
+    Skip,
+    Agent,
+    Cancel,
+    Status,
+    StartOver,
+    Menu,
+    Resume,
+    Change(String),
+}
+
+impl<'a> Engine<'a> {
+    pub(super) fn command(&self, said: &str) -> Option<Command> {
+        let c = &self.prompts.common.commands;
+        let is = |words: &[String]| words.iter().any(|w| w == said);
+        if is(&c.help) {
+            return Some(Command::Help);
+        }
+        if is(&c.back) {
+            return Some(Command::Back);
+        }
+        if is(&c.skip) {
+            return Some(Command::Skip);
+        }
+        if is(&c.agent) {
+            return Some(Command::Agent);
+        }
+        if is(&c.cancel) {
+            return Some(Command::Cancel);
+        }
+        if is(&c.status) {
+            return Some(Command::Status);
+        }
+        if is(&c.start_over) {
+            return Some(Command::StartOver);
+        }
+        if is(&c.menu) {
+            return Some(Command::Menu);
+        }
+        if is(&c.resume) {
+            return Some(Command::Resume);
+        }
+        for prefix in &c.change {
+            if said == prefix {
+                return Some(Command::Change(String::new()));
+            }
+            if let Some(rest) = said
+                .strip_prefix(prefix.as_str())
+                .and_then(|r| r.strip_prefix(' '))
+            {
+                let field = rest
+                    .trim_start_matches("my ")
+                    .trim_start_matches("the ")
+                    .trim();
+                return Some(Command::Change(field.to_string()));
+            }
+        }
+        None
+    }
+
+    pub(super) fn run_command(
+        &self,
+        command: Command,
+        mut state: State,
+        today: NaiveDate,
+        secret: bool,
+    ) -> Turn {
+        let mut replies = Vec::new();
+        let mut effects = Vec::new();
+        let in_port_in = state.flow == Flow::PortIn;
+        match command {
+            Command::Help => {
+                match state
+                    .step
+                    .as_deref()
+                    .and_then(|id| self.prompts.step(id).map(|s| (id, s)))
+                {
+                    Some((id, step)) if in_port_in => {
+                        let args = self.question_args(&state, today);
+                        let mut text = fill(&step.help, &args);
+                        text.push_str("\n\n");
+                        text.push_str(&self.examples(&state, step, today));
+                        replies.push(Reply::say(text));
+                        replies.push(self.question(&state, id, step, today));
+                    }
+                    _ => {
+                        replies.push(Reply::say(&self.prompts.common.menu_help));
+                        replies.push(self.menu_reply());
+                    }
+                }
+            }
+            Command::Back => {
+                if let (true, Some(current)) = (in_port_in, state.step.clone()) {
+                    state.pending = None;
+                    match self.previous_step(&state, &current) {
+                        Some(previous) => {
+                            state.step = Some(previous);
+                            state.failures = 0;
+                        }
+                        None => replies.push(Reply::say(self.prompts.message("back_at_start"))),
+                    }
+                } else {
+                    replies.push(Reply::say(self.prompts.message("back_at_start")));
+                }
+                replies.extend(self.pending_question(&state, today));
+            }
+            Command::Skip => {
+                if !in_port_in {
+                    replies.push(Reply::say(self.prompts.message("not_understood_menu")));
+                    replies.push(self.menu_reply());
+                } else if let Some(id) = state.step.clone() {
+                    return self.skip(state, &id, today, secret);
+                }
+            }
+            Command::Agent => {
+                state.paused = true;
+                state.pending = None;
+                effects.push(Effect::Handoff {
+                    summary: self.agent_summary(&state),
+                });
+                replies.push(Reply::say(self.prompts.message("paused_for_agent")));
+            }
+            Command::Resume => {
+                replies.push(Reply::say(self.prompts.message("resumed")));
+                replies.extend(self.pending_question(&state, today));
+            }
+            Command::Cancel => {
+                state.pending = Some(Pending::ConfirmCancel);
+                replies.push(self.confirm_reply("cancel_confirm"));
+            }
+            Command::StartOver => {
+                state.pending = Some(Pending::ConfirmStartOver);
+                replies.push(self.confirm_reply("start_over_confirm"));
+            }
+            Command::Status => {
+                effects.push(Effect::ShowStatus);
+                if in_port_in
+                    && let Some(step) = state.step.as_deref().and_then(|id| self.prompts.step(id))
+                {
+                    let applicable = self.applicable_steps(&state);
+                    let position = applicable
+                        .iter()
+                        .position(|id| Some(*id) == state.step.as_deref())
+                        .map(|i| i + 1)
+                        .unwrap_or(applicable.len());
+                    replies.push(Reply::say(fill(
+                        self.prompts.message("status_progress"),
+                        &[
+                            ("position", position.to_string()),
+                            ("total", applicable.len().to_string()),
+                            ("label", step.label.clone()),
+                        ],
+                    )));
+                }
+                replies.extend(self.pending_question(&state, today));
+            }
+            Command::Menu => {
+                state.pending = None;
+                if state.flow == Flow::PortIn {
+                    state.flow = Flow::Menu;
+                }
+                replies.push(self.menu_reply());
+            }
+            Command::Change(field) => {
+                if !in_port_in && state.answers.is_empty() {
+                    replies.push(Reply::say(self.prompts.message("not_understood_menu")));
+                    replies.push(self.menu_reply());
+                } else {
+                    match self.find_field(&state, &field) {
+                        Some(id) => {
+                            state.flow = Flow::PortIn;
+                            state.pending = None;
+                            state.step = Some(id);
+                            state.failures = 0;
+                        }
+                        None => {
+                            let key = if field.is_empty() {
+                                "change_list"
+                            } else {
+                                "change_unknown"
+                            };
+                            replies.push(Reply::say(fill(
+                                self.prompts.message(key),
+                                &[
+                                    ("field", field.clone()),
+                                    ("fields", self.changeable_fields(&state)),
+                                ],
+                            )));
+                        }
+                    }
+                    replies.extend(self.pending_question(&state, today));
+                }
+            }
+        }
+        self.finish(state, replies, effects, secret)
+    }
+
+    pub(super) fn skip(&self, mut state: State, id: &str, today: NaiveDate, secret: bool) -> Turn {
+        let Some(step) = self.prompts.step(id) else {
+            return self.finish(state, Vec::new(), Vec::new(), secret);
+        };
+        let required_now = step
+            .required_when
+            .as_deref()
+            .is_some_and(|c| validators::condition(c, &state))
+            || (matches!(id, "pin" | "account_number")
+                && state
+                    .fix
+                    .as_ref()
+                    .is_some_and(|f| f.fields.iter().any(|x| x == id)));
+        let mut replies = Vec::new();
+        let mut effects = Vec::new();
+        if step.optional && !required_now {
+            state.pending = None;
+            self.set_answer(&mut state, id, Answer::Skipped);
+            replies.push(Reply::say(fill(
+                self.prompts.message("skipped"),
+                &[("label", step.label.clone())],
+            )));
+            replies.extend(self.advance(&mut state, today, &mut effects));
+        } else {
+            let reason = step
+                .skip_refused
+                .as_deref()
+                .unwrap_or(self.prompts.message("skip_refused"));
+            replies.push(Reply::say(fill(reason, &[("label", step.label.clone())])));
+            replies.push(self.question(&state, id, step, today));
+        }
+        self.finish(state, replies, effects, secret)
+    }
+
+    pub(super) fn confirm_reply(&self, key: &str) -> Reply {
+        Reply {
+            text: self.prompts.message(key).to_string(),
+            choices: vec!["Yes".into(), "No".into()],
+            step: None,
+        }
+    }
+}
