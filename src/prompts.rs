@@ -18,12 +18,17 @@ use serde::Deserialize;
 use crate::conversation::validators;
 use crate::loa::LoaWording;
 use crate::notify::NotificationWording;
+use crate::porting::text::match_words;
 
-const BUILTIN: [(&str, &str); 6] = [
+const BUILTIN: [(&str, &str); 7] = [
     ("common.toml", include_str!("../prompts/common.toml")),
     ("port_in.toml", include_str!("../prompts/port_in.toml")),
     ("port_out.toml", include_str!("../prompts/port_out.toml")),
     ("faq.toml", include_str!("../prompts/faq.toml")),
+    (
+        "understanding.toml",
+        include_str!("../prompts/understanding.toml"),
+    ),
     ("loa.toml", include_str!("../prompts/loa.toml")),
     (
         "notifications.toml",
@@ -56,6 +61,7 @@ pub struct Prompts {
     pub port_in: PortIn,
     pub port_out: PortOut,
     pub faq: Faq,
+    pub understanding: Understanding,
     pub loa: LoaWording,
     pub notifications: NotificationWording,
 }
@@ -164,8 +170,6 @@ pub struct PortOut {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Faq {
-    /// Words a question starts with; a line that ends in '?' counts as a question too.
-    pub question_words: Vec<String>,
     pub entries: Vec<FaqEntry>,
     pub back_to_question: String,
 }
@@ -174,9 +178,133 @@ pub struct Faq {
 #[serde(deny_unknown_fields)]
 pub struct FaqEntry {
     pub id: String,
-    /// Any one of these phrases (lower case) in a question picks this answer.
-    pub keywords: Vec<String>,
+    /// Any one of these phrases in a question picks this answer.
+    pub keywords: Phrases,
     pub answer: String,
+    /// `port_out`: this answer replaces its namesake for a customer asking about leaving us.
+    #[serde(default)]
+    pub context: Option<String>,
+}
+
+/// How customers talk: the phrases `understanding.toml` gives the understanding step. Every
+/// list is required, so a missing one is a start-up error naming the file and the key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Understanding {
+    pub fillers: Phrases,
+    pub yes_no: YesNoWords,
+    pub skip: SkipWords,
+    pub small_talk: SmallTalk,
+    pub questions: QuestionWords,
+    pub corrections: CorrectionWords,
+    pub names: NameWords,
+    pub menu: MenuWords,
+    pub after_submit: AfterSubmitWords,
+    pub dates: DateWords,
+    pub carriers: Vec<Carrier>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YesNoWords {
+    pub yes: Phrases,
+    pub no: Phrases,
+    pub unsure: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkipWords {
+    pub phrases: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmallTalk {
+    pub greetings: Phrases,
+    pub thanks: Phrases,
+    pub goodbyes: Phrases,
+    pub frustration: Phrases,
+    pub frustration_strong: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionWords {
+    pub starters: Phrases,
+    pub about_this: Phrases,
+    pub requests: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionWords {
+    pub markers: Phrases,
+    pub wrong: Phrases,
+    pub joiners: Phrases,
+    pub ordinals: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameWords {
+    pub not_a_name: Phrases,
+    pub not_a_business: Phrases,
+    pub me: Phrases,
+    pub title_words: Phrases,
+    pub suffixes: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuWords {
+    pub port_in: Phrases,
+    pub port_out: Phrases,
+    pub status: Phrases,
+    pub agent: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AfterSubmitWords {
+    pub cancel: Phrases,
+    pub change_date: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DateWords {
+    pub earliest: Phrases,
+    pub accept_suggestion: Phrases,
+}
+
+/// Phrases as the understanding step matches them: each one's words, read the way a message
+/// is read ([`match_words`]), so "don't" in the file matches "dont" typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(from = "Vec<String>")]
+pub struct Phrases(pub Vec<Vec<String>>);
+
+impl From<Vec<String>> for Phrases {
+    fn from(phrases: Vec<String>) -> Phrases {
+        Phrases(
+            phrases
+                .iter()
+                .map(|p| match_words(p))
+                .filter(|words| !words.is_empty())
+                .collect(),
+        )
+    }
+}
+
+/// A carrier's proper name and the ways customers write it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Carrier {
+    pub name: String,
+    pub aliases: Phrases,
+    /// An everyday word too ("Mint", "Cricket"): recognised only where the carrier is asked.
+    #[serde(default)]
+    pub common_word: bool,
 }
 
 /// Messages every flow needs; checked at start-up.
@@ -225,6 +353,26 @@ const COMMON_MESSAGES: &[&str] = &[
     "too_many_messages",
     "too_many_conversations",
     "too_many_uploads",
+    "greeting_again",
+    "thanks_reply",
+    "goodbye_reply",
+    "goodbye_done",
+    "goodbye_menu",
+    "frustration",
+    "unknown_question",
+    "unsure",
+    "carrier_confirm",
+    "carrier_unknown_confirm",
+    "carrier_retype",
+    "me_taken",
+    "date_taken",
+    "noted",
+    "updated",
+    "fix_field",
+    "stale_choice",
+    "request_recorded_cancel",
+    "request_recorded_date",
+    "request_no_tickets",
 ];
 
 /// Refusals of agents' actions, beyond the lifecycle's own.
@@ -295,6 +443,7 @@ impl Prompts {
             port_in: parse("port_in.toml", &read("port_in.toml")?)?,
             port_out: parse("port_out.toml", &read("port_out.toml")?)?,
             faq: parse("faq.toml", &read("faq.toml")?)?,
+            understanding: parse("understanding.toml", &read("understanding.toml")?)?,
             loa: LoaWording::parse(&read("loa.toml")?).map_err(|e| invalid("loa.toml", e))?,
             notifications: NotificationWording::parse(&read("notifications.toml")?)
                 .map_err(|e| invalid("notifications.toml", e))?,

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use secrecy::SecretString;
 
 use super::flow::fix_changes_loa;
+use super::reading::Read;
 use super::state::{Answer, Flow, Pending, State};
 use super::validators::{self, Context, Given, Outcome};
 use super::{Effect, Engine, FINAL_STEPS, Input, Reply, Turn, normalize};
@@ -13,52 +14,6 @@ use crate::porting::text::parse_yes_no;
 use crate::prompts::{Step, fill};
 
 impl<'a> Engine<'a> {
-    pub(super) fn menu(
-        &self,
-        mut state: State,
-        said: &str,
-        input: Input,
-        today: NaiveDate,
-    ) -> Turn {
-        let mut replies = Vec::new();
-        let mut effects = Vec::new();
-        if matches!(input, Input::File { .. }) {
-            replies.push(Reply::say(self.prompts.message("attachment_not_expected")));
-            replies.push(self.menu_reply());
-            return self.finish(state, replies, effects, false);
-        }
-        match self.pick_choice(&self.prompts.common.menu_choices, said) {
-            Some("port_in") => {
-                state.flow = Flow::PortIn;
-                if state.step.is_none() {
-                    state.step = self.next_step(&state);
-                }
-                replies.extend(self.pending_question(&state, today));
-            }
-            Some("port_out") => {
-                replies.push(Reply::say(&self.prompts.port_out.guidance));
-                replies.push(Reply::say(&self.prompts.port_out.follow_up));
-                replies.push(self.menu_reply());
-            }
-            Some("status") => {
-                effects.push(Effect::ShowStatus);
-                replies.push(self.menu_reply());
-            }
-            Some("agent") => {
-                state.paused = true;
-                effects.push(Effect::Handoff {
-                    summary: self.agent_summary(&state),
-                });
-                replies.push(Reply::say(self.prompts.message("paused_for_agent")));
-            }
-            _ => {
-                replies.push(Reply::say(self.prompts.message("not_understood_menu")));
-                replies.push(self.menu_reply());
-            }
-        }
-        self.finish(state, replies, effects, false)
-    }
-
     /// Matches a typed answer to a choice: its number, label, value or an alias.
     pub(super) fn pick_choice<'c>(
         &self,
@@ -111,18 +66,85 @@ impl<'a> Engine<'a> {
             return self.finish(state, replies, effects, secret);
         }
 
-        // A choice's number or label stands for its value.
-        let said = text.as_deref().map(normalize).unwrap_or_default();
-        let chosen = self.pick_choice(&step.choices, &said).map(str::to_string);
-        if chosen.as_deref() == Some("skip")
-            || (step.optional && validator.expects_upload() && parse_yes_no(&said) == Some(false))
-        {
+        // What the message gives: the value for this step, and other fields beside it.
+        let mut extras = Vec::new();
+        let mut accepted_note = None;
+        let mut secret = secret;
+        let typed_choice = matches!(input, Input::Choice { .. });
+        let value: Option<String> = match &text {
+            Some(text) if !typed_choice => {
+                match self.read_answer(&state, &id, step, validator, text, today) {
+                    Read::Value {
+                        text,
+                        extras: found,
+                        note,
+                    } => {
+                        extras = found;
+                        accepted_note = note;
+                        Some(text)
+                    }
+                    Read::Skip => return self.skip(state, &id, today, secret),
+                    Read::Unsure => {
+                        let args = self.question_args(&state, today);
+                        let mut text = self.prompts.message("unsure").to_string();
+                        text.push(' ');
+                        text.push_str(&fill(&step.help, &args));
+                        replies.push(Reply::say(text));
+                        replies.push(self.question(&state, &id, step, today));
+                        return self.finish(state, replies, effects, secret);
+                    }
+                    Read::Refuse(refusal) => {
+                        replies.extend(self.refusal_replies(
+                            &mut state,
+                            &id,
+                            step,
+                            &[refusal],
+                            today,
+                        ));
+                        return self.finish(state, replies, effects, secret);
+                    }
+                    Read::AskCarrier { name, known } => {
+                        let key = if known {
+                            "carrier_confirm"
+                        } else {
+                            "carrier_unknown_confirm"
+                        };
+                        replies.push(Reply {
+                            text: fill(self.prompts.message(key), &[("carrier", name.clone())]),
+                            choices: vec!["Yes".into(), "No".into()],
+                            step: None,
+                        });
+                        state.pending = Some(Pending::ConfirmCarrier { name });
+                        return self.finish(state, replies, effects, secret);
+                    }
+                    Read::SignNow(name) => {
+                        for done in ["summary", "consent"] {
+                            state.answers.insert(done.into(), Answer::Bool(true));
+                        }
+                        state.step = Some("signature".into());
+                        state.pending = None;
+                        return self.answer_step(
+                            state,
+                            Input::Text(name.clone()),
+                            Some(name),
+                            today,
+                            secret,
+                        );
+                    }
+                }
+            }
+            other => other.clone(),
+        };
+        let chosen = value.clone();
+        if chosen.as_deref() == Some("skip") {
             return self.skip(state, &id, today, secret);
         }
         if id == "summary" {
-            return self.summary_answer(state, chosen.as_deref(), &said, today);
+            let said = chosen.as_deref().map(normalize).unwrap_or_default();
+            let picked = self.pick_choice(&step.choices, &said).map(str::to_string);
+            return self.summary_answer(state, picked.as_deref(), &said, today);
         }
-        let given = match (&input, &chosen, &text) {
+        let given = match (&input, &value) {
             (
                 Input::File {
                     file_name,
@@ -130,15 +152,13 @@ impl<'a> Engine<'a> {
                     size,
                 },
                 _,
-                _,
             ) => Given::File {
                 file_name,
                 bytes,
                 size: *size,
             },
-            (_, Some(value), _) => Given::Text(value),
-            (_, None, Some(text)) => Given::Text(text),
-            (_, None, None) => Given::Text(""),
+            (_, Some(value)) => Given::Text(value),
+            (_, None) => Given::Text(""),
         };
         let choice_values: Vec<&str> = step.choices.iter().map(|c| c.value.as_str()).collect();
         let ctx = Context {
@@ -155,6 +175,7 @@ impl<'a> Engine<'a> {
                 notes,
                 secret: plain,
             } => {
+                replies.extend(accepted_note.map(Reply::say));
                 if let Some(value) = plain {
                     effects.push(Effect::StoreSecret {
                         step: id.clone(),
@@ -205,10 +226,45 @@ impl<'a> Engine<'a> {
                     return self.finish(state, replies, effects, secret);
                 }
                 self.set_answer(&mut state, &id, answer);
+                let (noted, had_secret) =
+                    self.apply_extras(&mut state, extras, &mut effects, today);
+                secret |= had_secret;
+                if !noted.is_empty() {
+                    replies.push(Reply::say(fill(
+                        self.prompts.message("noted"),
+                        &[("answers", noted.join(" · "))],
+                    )));
+                }
                 replies.extend(self.advance(&mut state, today, &mut effects));
             }
+            Outcome::Refuse(_)
+                if !step.choices.is_empty()
+                    && !matches!(input, Input::File { .. })
+                    && let Some(text) = text.as_deref()
+                    && let (noted, had_secret) = {
+                        let found = self.extras(&state, &id, text);
+                        self.apply_extras(&mut state, found, &mut effects, today)
+                    }
+                    && !noted.is_empty() =>
+            {
+                // Not this question's answer, but another's ("business" asked landline or
+                // mobile): kept, and this question asked again.
+                secret |= had_secret;
+                replies.push(Reply::say(fill(
+                    self.prompts.message("noted"),
+                    &[("answers", noted.join(" · "))],
+                )));
+                replies.push(self.question(&state, &id, step, today));
+            }
             Outcome::Refuse(refusal) => {
+                // A refused port date comes with the next valid one: a yes takes it.
+                let suggested = refusal
+                    .arg("suggestion_iso")
+                    .and_then(|d| d.parse::<NaiveDate>().ok());
                 replies.extend(self.refusal_replies(&mut state, &id, step, &[refusal], today));
+                if let Some(date) = suggested.filter(|_| id == "port_date") {
+                    state.pending = Some(Pending::SuggestedDate { date });
+                }
             }
             Outcome::NumbersRefused { kept, refused } => {
                 let refusals: Vec<Refusal> = refused

@@ -4,11 +4,13 @@
 use chrono::NaiveDate;
 
 use super::state::{Answer, Flow, Pending, State};
+use super::understand::YesNo;
 use super::validators;
-use super::{Effect, Engine, Reply, Turn};
+use super::{Effect, Engine, Input, Reply, Turn};
 use crate::prompts::fill;
 
-pub(super) enum Command {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
     Help,
     Back,
     Skip,
@@ -247,5 +249,77 @@ impl<'a> Engine<'a> {
             choices: vec!["Yes".into(), "No".into()],
             step: None,
         }
+    }
+}
+
+impl Engine<'_> {
+    /// The answer to a yes/no question the bot asked that is not a step: cancel, start over,
+    /// or whether it read the carrier right. `None` when the message is not an answer to it:
+    /// the customer moved on, and the message is read as a new one.
+    pub(super) fn confirmation(
+        &self,
+        state: &mut State,
+        input: &Input,
+        text: Option<&str>,
+        today: NaiveDate,
+    ) -> Option<Turn> {
+        let pending = state.pending.clone()?;
+        if !matches!(
+            pending,
+            Pending::ConfirmCancel | Pending::ConfirmStartOver | Pending::ConfirmCarrier { .. }
+        ) {
+            return None;
+        }
+        let answer = match input {
+            Input::Choice { value, .. } => match value.as_str() {
+                "yes" => Some(YesNo::Yes),
+                "no" => Some(YesNo::No),
+                _ => None,
+            },
+            _ => text.and_then(|t| self.yes_no(t)),
+        };
+        state.pending = None;
+        // Anything else: the customer moved on; the message is read as a new one.
+        let answer = answer.filter(|a| *a != YesNo::Unsure)?;
+        let mut replies = Vec::new();
+        let mut effects = Vec::new();
+        let state = std::mem::take(state);
+        let state = match (pending, answer) {
+            (Pending::ConfirmCancel, YesNo::Yes) => {
+                let mut state = State::new();
+                state.flow = Flow::Cancelled;
+                effects.push(Effect::ClearSecrets);
+                replies.push(Reply::say(self.prompts.message("cancelled")));
+                return Some(self.finish(state, replies, effects, false));
+            }
+            (Pending::ConfirmStartOver, YesNo::Yes) => {
+                let restart_port_in = state.flow == Flow::PortIn;
+                let mut state = State::new();
+                effects.push(Effect::ClearSecrets);
+                replies.push(Reply::say(self.prompts.message("started_over")));
+                if restart_port_in {
+                    state.flow = Flow::PortIn;
+                    state.step = self.next_step(&state);
+                }
+                state
+            }
+            (Pending::ConfirmCancel | Pending::ConfirmStartOver, YesNo::No) => {
+                replies.push(Reply::say(self.prompts.message("cancel_kept")));
+                state
+            }
+            (Pending::ConfirmCarrier { name }, YesNo::Yes) => {
+                let mut state = state;
+                self.set_answer(&mut state, "carrier", Answer::Text(name));
+                replies.extend(self.advance(&mut state, today, &mut effects));
+                return Some(self.finish(state, replies, effects, false));
+            }
+            (Pending::ConfirmCarrier { .. }, YesNo::No) => {
+                replies.push(Reply::say(self.prompts.message("carrier_retype")));
+                state
+            }
+            (_, _) => state,
+        };
+        replies.extend(self.pending_question(&state, today));
+        Some(self.finish(state, replies, effects, false))
     }
 }

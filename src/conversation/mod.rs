@@ -13,9 +13,12 @@
 mod answers;
 mod commands;
 mod flow;
+mod questions;
+mod reading;
 mod requests;
 pub mod state;
 mod summaries;
+mod understand;
 pub mod validators;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,16 +26,26 @@ use chrono_tz::America::New_York;
 use secrecy::SecretString;
 use serde::Serialize;
 
-use crate::porting::text::{clean_input, parse_yes_no};
+use crate::porting::text::clean_input;
 use crate::porting::{PortCalendar, PortDateRules};
 use crate::prompts::Prompts;
+pub use commands::Command;
 pub use requests::build_requests;
 pub use state::{Answer, Flow, Pending, State};
+use understand::{Intent, SmallTalk};
 
 /// What the customer sent.
 #[derive(Debug, Clone)]
 pub enum Input {
     Text(String),
+    /// A button or menu option: the value of a choice of `step` (`None`: the opening menu).
+    /// Adapters send these instead of the choice's words, so nothing is read twice.
+    Choice {
+        step: Option<String>,
+        value: String,
+    },
+    /// A button that gives a command (Back, Help, an agent, a field to change).
+    Command(Command),
     /// An upload; `size` is the whole file's size, which may exceed `bytes` for a file too large
     /// to read in full.
     File {
@@ -88,6 +101,22 @@ pub enum Effect {
     Handoff { summary: String },
     /// Show the customer's tickets before the replies.
     ShowStatus,
+    /// After submitting, the customer asked to cancel a request or change its port date: a
+    /// request to the porting team, recorded on the ticket (the adapter says which tickets);
+    /// never a change the bot makes itself.
+    TicketRequest {
+        kind: TicketRequestKind,
+        /// The ticket the customer named, if any.
+        ticket: Option<String>,
+        /// The customer's words, for the agents.
+        words: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketRequestKind {
+    Cancel,
+    ChangeDate,
 }
 
 /// The outcome of one customer message.
@@ -151,7 +180,6 @@ impl<'a> Engine<'a> {
     /// One customer message.
     pub fn step(&self, mut state: State, input: Input, now: DateTime<Utc>) -> Turn {
         let today = today(now);
-        let mut turn_effects = Vec::new();
         let mut replies = Vec::new();
         let step_is_secret = state.flow == Flow::PortIn
             && state
@@ -159,86 +187,95 @@ impl<'a> Engine<'a> {
                 .as_deref()
                 .and_then(|s| self.prompts.step(s))
                 .is_some_and(|s| s.secret);
+        let text = match &input {
+            Input::Text(raw) => Some(clean_input(raw)),
+            _ => None,
+        };
+        let said = text.as_deref().map(normalize).unwrap_or_default();
 
+        if state.flow == Flow::Done
+            && !state.paused
+            && let Some(text) = &text
+            && let Some(turn) = self.after_submit(&state, text, &said, today)
+        {
+            return turn;
+        }
         if matches!(state.flow, Flow::Done | Flow::Cancelled) {
             let (fresh, _) = self.start();
             state = fresh;
         }
 
-        let text = match &input {
-            Input::Text(raw) => Some(clean_input(raw)),
-            Input::File { .. } => None,
-        };
-        let said = text.as_deref().map(normalize).unwrap_or_default();
-
         // While an agent has the conversation, the bot only says so.
         if state.paused {
-            let commands = &self.prompts.common.commands;
-            if commands.resume.contains(&said) {
+            let resume = self.prompts.common.commands.resume.contains(&said)
+                || matches!(input, Input::Command(Command::Resume));
+            if resume {
                 state.paused = false;
                 replies.push(Reply::say(self.prompts.message("resumed")));
                 replies.extend(self.pending_question(&state, today));
             } else {
                 replies.push(Reply::say(self.prompts.message("still_paused")));
             }
-            return self.finish(state, replies, turn_effects, step_is_secret);
+            return self.finish(state, replies, Vec::new(), step_is_secret);
         }
 
-        // A yes/no confirmation the bot asked for.
-        if let Some(pending @ (Pending::ConfirmCancel | Pending::ConfirmStartOver)) =
-            state.pending.clone()
-        {
-            state.pending = None;
-            match text.as_deref().and_then(parse_yes_no) {
-                Some(true) if pending == Pending::ConfirmCancel => {
-                    state = State::new();
-                    state.flow = Flow::Cancelled;
-                    turn_effects.push(Effect::ClearSecrets);
-                    replies.push(Reply::say(self.prompts.message("cancelled")));
-                    return self.finish(state, replies, turn_effects, false);
-                }
-                Some(true) => {
-                    let restart_port_in = state.flow == Flow::PortIn;
-                    state = State::new();
-                    turn_effects.push(Effect::ClearSecrets);
-                    replies.push(Reply::say(self.prompts.message("started_over")));
-                    if restart_port_in {
-                        state.flow = Flow::PortIn;
-                        state.step = self.next_step(&state);
-                    }
-                    replies.extend(self.pending_question(&state, today));
-                    return self.finish(state, replies, turn_effects, false);
-                }
-                Some(false) => {
-                    replies.push(Reply::say(self.prompts.message("cancel_kept")));
-                    replies.extend(self.pending_question(&state, today));
-                    return self.finish(state, replies, turn_effects, false);
-                }
-                // Anything else: the customer moved on; treat it as a new message.
-                None => {}
-            }
+        if let Some(turn) = self.confirmation(&mut state, &input, text.as_deref(), today) {
+            return turn;
         }
 
-        if let Some(text) = &text {
-            if text.is_empty() {
-                replies.push(Reply::say(self.prompts.message("empty")));
-                replies.extend(self.pending_question(&state, today));
-                return self.finish(state, replies, turn_effects, false);
-            }
-            if let Some(command) = self.command(&said) {
+        let text = match input {
+            Input::Command(command) => {
                 return self.run_command(command, state, today, step_is_secret);
             }
-            if let Some(answer) = self.faq_answer(text) {
-                replies.push(Reply::say(answer));
-                replies.push(Reply::say(&self.prompts.faq.back_to_question));
-                replies.extend(self.pending_question(&state, today));
-                return self.finish(state, replies, turn_effects, step_is_secret);
-            }
+            Input::Choice { step, value } => return self.typed_choice(state, step, value, today),
+            Input::File { .. } => None,
+            Input::Text(_) => text,
+        };
+        let Some(text) = text else {
+            return match state.flow {
+                Flow::PortIn => self.answer_step(state, input, None, today, step_is_secret),
+                _ => self.menu(state, None, Intent::Answer, today),
+            };
+        };
+        if text.is_empty() {
+            replies.push(Reply::say(self.prompts.message("empty")));
+            replies.extend(self.pending_question(&state, today));
+            return self.finish(state, replies, Vec::new(), false);
         }
-
-        match state.flow {
-            Flow::PortIn => self.answer_step(state, input, text, today, step_is_secret),
-            _ => self.menu(state, &said, input, today),
+        let intent = self.understand(&text, &said, &state);
+        if state.flow != Flow::PortIn {
+            return match intent {
+                Intent::Command(command) => self.run_command(command, state, today, false),
+                intent => self.menu(state, Some(&text), intent, today),
+            };
+        }
+        match intent {
+            Intent::Command(command) => self.run_command(command, state, today, step_is_secret),
+            Intent::Question(topic) => self.answer_question(state, &topic, today, step_is_secret),
+            Intent::SmallTalk(talk) => {
+                let key = match talk {
+                    SmallTalk::Greeting => "greeting_again",
+                    SmallTalk::Thanks => "thanks_reply",
+                    SmallTalk::Goodbye => "goodbye_reply",
+                };
+                replies.push(Reply::say(self.prompts.message(key)));
+                if talk != SmallTalk::Goodbye {
+                    replies.extend(self.pending_question(&state, today));
+                }
+                self.finish(state, replies, Vec::new(), step_is_secret)
+            }
+            Intent::Frustration => {
+                replies.push(Reply::say(self.prompts.message("frustration")));
+                replies.extend(self.pending_question(&state, today));
+                self.finish(state, replies, Vec::new(), step_is_secret)
+            }
+            Intent::Correction(correction) => {
+                self.correct(state, correction, today, step_is_secret)
+            }
+            Intent::Answer => {
+                let input = Input::Text(text.clone());
+                self.answer_step(state, input, Some(text), today, step_is_secret)
+            }
         }
     }
 

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use super::state::{Answer, Flow, Pending, State};
 use super::validators;
-use super::{Engine, FINAL_STEPS, Reply, normalize};
+use super::{Engine, FINAL_STEPS, Reply};
 use crate::porting::dates;
 use crate::prompts::{Step, fill};
 
@@ -179,32 +179,6 @@ impl<'a> Engine<'a> {
     /// What to say after tickets were created: the ticket lines come from the adapter.
     pub fn next_steps(&self) -> String {
         self.prompts.message("next_steps").to_string()
-    }
-
-    pub(super) fn faq_answer(&self, text: &str) -> Option<String> {
-        let lowered = normalize(text);
-        let first_word = lowered.split(' ').next().unwrap_or_default();
-        let is_question = text.trim_end().ends_with('?')
-            || self
-                .prompts
-                .faq
-                .question_words
-                .iter()
-                .any(|w| w == first_word);
-        if !is_question {
-            return None;
-        }
-        self.prompts
-            .faq
-            .entries
-            .iter()
-            .find(|entry| entry.keywords.iter().any(|k| lowered.contains(k.as_str())))
-            .map(|entry| {
-                fill(
-                    &entry.answer,
-                    &[("provider", self.provider_name.to_string())],
-                )
-            })
     }
 }
 

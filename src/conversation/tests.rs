@@ -74,7 +74,7 @@ fn a_wrong_answer_changes_nothing_but_the_count_of_failures() {
     let engine = fixture.engine();
     let before = run(&engine, &TO_SUMMARY[..8]).state;
     let after = engine
-        .step(before.clone(), Input::Text("maybe".into()), now())
+        .step(before.clone(), Input::Text("purple".into()), now())
         .state;
     assert_eq!(after.answers, before.answers);
     assert_eq!(after.step, before.step);
@@ -88,7 +88,7 @@ fn the_third_wrong_answer_in_a_row_offers_an_agent() {
     let mut state = run(&engine, &TO_SUMMARY[..1]).state;
     let mut texts = Vec::new();
     for _ in 0..3 {
-        let turn = engine.step(state, Input::Text("maybe".into()), now());
+        let turn = engine.step(state, Input::Text("purple".into()), now());
         texts.push(turn.replies[0].text.clone());
         state = turn.state;
     }

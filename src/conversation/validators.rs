@@ -109,14 +109,26 @@ impl Validator {
             Validator::Choice => vec!["answer.choice"],
             Validator::Pin => with_prefix(text::REFUSAL_CODES, "pin."),
             Validator::AccountNumber => with_prefix(text::REFUSAL_CODES, "account_number."),
-            Validator::Carrier => named(with_prefix(text::REFUSAL_CODES, "carrier.")),
-            Validator::Title => {
-                let mut codes = with_prefix(text::REFUSAL_CODES, "title.");
-                codes.push("text.unprintable");
+            Validator::Carrier => {
+                let mut codes = named(with_prefix(text::REFUSAL_CODES, "carrier."));
+                codes.push("carrier.not_a_name");
                 codes
             }
-            Validator::PersonName => named(with_prefix(text::REFUSAL_CODES, "name.")),
-            Validator::BusinessName => named(with_prefix(text::REFUSAL_CODES, "business_name.")),
+            Validator::Title => {
+                let mut codes = with_prefix(text::REFUSAL_CODES, "title.");
+                codes.extend(["text.unprintable", "title.not_a_title"]);
+                codes
+            }
+            Validator::PersonName => {
+                let mut codes = named(with_prefix(text::REFUSAL_CODES, "name."));
+                codes.extend(["name.not_a_name", "name.me"]);
+                codes
+            }
+            Validator::BusinessName => {
+                let mut codes = named(with_prefix(text::REFUSAL_CODES, "business_name."));
+                codes.push("business_name.not_a_name");
+                codes
+            }
             Validator::Signature => {
                 let mut codes = with_prefix(text::REFUSAL_CODES, "name.");
                 codes.extend(["signature.mismatch", "text.unprintable"]);
@@ -124,7 +136,7 @@ impl Validator {
             }
             Validator::Numbers => {
                 let mut codes = phone::REFUSAL_CODES.to_vec();
-                codes.push("numbers.none");
+                codes.extend(["numbers.none", "numbers.draft_unclear"]);
                 codes
             }
             Validator::Btn => phone::REFUSAL_CODES.to_vec(),
@@ -443,7 +455,13 @@ fn numbers(input: &str, ctx: &Context) -> Outcome {
     } else {
         parse_number_list(input)
     };
-    let mut all = kept_before.clone();
+    // A list that repeats a kept number is the whole list sent again, corrected: it replaces.
+    let resent = list.numbers.iter().any(|n| kept_before.contains(n));
+    let mut all = if resent {
+        Vec::new()
+    } else {
+        kept_before.clone()
+    };
     let mut duplicates = list.duplicates.clone();
     for number in list.numbers {
         if all.contains(&number) {

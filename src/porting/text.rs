@@ -161,7 +161,7 @@ pub fn parse_yes_no(input: &str) -> Option<bool> {
         "👎",
         "❌",
     ];
-    let words = yes_no_words(input);
+    let words = match_words(input);
     if words.len() > 30 {
         return None;
     }
@@ -188,9 +188,9 @@ pub fn parse_yes_no(input: &str) -> Option<bool> {
     None
 }
 
-/// Lower-case words, apostrophes dropped (`don't` -> `dont`), other punctuation as spaces;
-/// emoji stay as words of their own.
-fn yes_no_words(input: &str) -> Vec<String> {
+/// A message as phrases are matched against it: lower-case words, apostrophes dropped (`don't`
+/// -> `dont`), other punctuation as spaces; emoji stay as words of their own.
+pub fn match_words(input: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     for c in input.chars().take(200) {

@@ -22,7 +22,7 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::conversation::{self, Effect, Engine, Flow, Input, Reply, State};
+use crate::conversation::{self, Effect, Engine, Flow, Input, Reply, State, TicketRequestKind};
 use crate::loa;
 use crate::notify::{self, Notice, NoticeKind};
 use crate::porting::{PortCalendar, PortRequest, SignatureRecord, dates};
@@ -31,7 +31,8 @@ use crate::secrets::{Cipher, KeySource};
 use crate::store::{
     Conversation, ConversationStatus, CreateIfNone, DocumentKind, NewConversation, NewDocument,
     NewOutboxItem, NewTicket, NewTranscriptLine, OutboxChannel, Resubmission, SecretKind, Speaker,
-    Store, StoreError, Ticket, TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
+    Store, StoreError, Ticket, TicketChange, TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
+    Visibility,
 };
 
 /// Who is talking, and where.
@@ -367,6 +368,7 @@ impl Service {
             let mut before = Vec::new();
             let mut after = Vec::new();
             let mut created = Vec::new();
+            let mut requests = Vec::new();
             for effect in turn.effects {
                 match effect {
                     Effect::StoreSecret { step, value } => {
@@ -466,6 +468,17 @@ impl Service {
                     Effect::ShowStatus => {
                         before.extend(self.status_replies(customer).await?);
                     }
+                    Effect::TicketRequest {
+                        kind,
+                        ticket,
+                        words,
+                    } => {
+                        let (reply, asked) = self
+                            .customer_request(customer, conversation.id, kind, ticket, words)
+                            .await?;
+                        after.push(reply);
+                        requests.extend(asked);
+                    }
                 }
             }
             // Ticket status goes right before the question the customer should answer next.
@@ -505,6 +518,11 @@ impl Service {
                 TurnOutcome::Applied { version } => {
                     self.cache
                         .put(Conversation { version, ..written }, turn.state);
+                    // The customer's own request on a ticket: recorded (audited) with the
+                    // agents' notice once the turn that answered it is saved.
+                    for change in requests {
+                        self.store.change_ticket(change).await?;
+                    }
                     let mut tickets = Vec::new();
                     for (pdf, shown) in created {
                         write_file(Path::new(&shown.loa_path), &pdf)?;
@@ -737,6 +755,88 @@ impl Service {
         Ok(vec![Reply::say(lines.join("\n"))])
     }
 
+    /// A submitted customer's wish to cancel a request or change its date: a note on each of
+    /// their open tickets (the one they named, else those of this conversation) with a notice to
+    /// the agents. Only an agent changes the ticket. Returns what to tell the customer and the
+    /// changes to record once the turn is saved.
+    async fn customer_request(
+        &self,
+        customer: &Customer,
+        conversation_id: i64,
+        kind: TicketRequestKind,
+        named: Option<String>,
+        words: String,
+    ) -> Result<(Reply, Vec<TicketChange>), ServiceError> {
+        let tickets = self
+            .store
+            .list_tickets(&TicketFilter {
+                customer: Some((customer.platform.clone(), customer.id.clone())),
+                ..TicketFilter::default()
+            })
+            .await?;
+        let chosen: Vec<&Ticket> = tickets
+            .iter()
+            .filter(|t| !t.status.is_final())
+            .filter(|t| match &named {
+                Some(number) => t.number.eq_ignore_ascii_case(number),
+                None => t.conversation_id == conversation_id,
+            })
+            .collect();
+        if chosen.is_empty() {
+            return Ok((
+                Reply::say(self.prompts.message("request_no_tickets")),
+                Vec::new(),
+            ));
+        }
+        let (action, key, wish) = match kind {
+            TicketRequestKind::Cancel => ("cancel_requested", "request_recorded_cancel", "cancel"),
+            TicketRequestKind::ChangeDate => (
+                "date_change_requested",
+                "request_recorded_date",
+                "change the port date of",
+            ),
+        };
+        let numbers: Vec<String> = chosen.iter().map(|t| t.number.clone()).collect();
+        let now = self.now();
+        let changes = chosen
+            .iter()
+            .map(|ticket| {
+                let mut change = TicketChange::new(
+                    &ticket.number,
+                    ticket.status,
+                    &customer.signer_id(),
+                    action,
+                    now,
+                );
+                change.note = Some(words.clone());
+                change.visibility = Some(Visibility::Internal);
+                change.outbox = self.notices(
+                    &Notice {
+                        kind: NoticeKind::CustomerRequest,
+                        ticket_number: Some(ticket.number.clone()),
+                        conversation_id: Some(conversation_id),
+                        customer_platform: customer.platform.clone(),
+                        customer_id: customer.id.clone(),
+                        email: None,
+                        values: vec![
+                            ("customer", customer.signer_id()),
+                            ("number", ticket.number.clone()),
+                            ("wish", wish.to_string()),
+                            ("words", words.clone()),
+                        ],
+                    },
+                    false,
+                );
+                change
+            })
+            .collect();
+        let reply = fill(
+            self.prompts.message(key),
+            &[("tickets", numbers.join(", "))],
+        );
+        Ok((Reply::say(reply), changes))
+    }
+
     fn ticket_line(&self, ticket: &Ticket) -> String {
         fill(
             self.prompts.message("status_ticket"),
@@ -855,6 +955,8 @@ fn customer_line(input: &Input, redact: bool, message_id: Option<String>) -> New
     let (text, attachment) = match input {
         Input::Text(_) if redact => ("[hidden: sensitive answer]".to_string(), None),
         Input::Text(text) => (text.clone(), None),
+        Input::Choice { value, .. } => (format!("[chose: {value}]"), None),
+        Input::Command(command) => (format!("[{command:?}]").to_lowercase(), None),
         Input::File { file_name, .. } => {
             (format!("[attached {file_name}]"), Some(file_name.clone()))
         }
