@@ -109,6 +109,10 @@ pub struct Choice {
     /// Said when this choice is picked.
     #[serde(default)]
     pub note: Option<String>,
+    /// Answers this choice gives other steps (a question that asks two things at once):
+    /// step id -> the answer, read by that step as if typed there.
+    #[serde(default)]
+    pub sets: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +158,20 @@ pub struct Step {
     /// Steps whose answers depend on this one, asked again when this answer changes.
     #[serde(default)]
     pub resets: Vec<String>,
+    /// Optional steps this question offers too ("and the title, if you like"): answered here
+    /// without them, they count as skipped rather than being asked again.
+    #[serde(default)]
+    pub offers: Vec<String>,
+    /// Other wordings of the question, each for when its condition holds (the first wins).
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub when: String,
+    pub question: String,
 }
 
 fn always() -> String {
@@ -201,7 +219,14 @@ pub struct Understanding {
     pub menu: MenuWords,
     pub after_submit: AfterSubmitWords,
     pub dates: DateWords,
+    pub extras: ExtraWords,
     pub carriers: Vec<Carrier>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraWords {
+    pub same_bill: Phrases,
 }
 
 #[derive(Debug, Deserialize)]
@@ -522,9 +547,47 @@ impl Prompts {
             if let Some(unknown) = step
                 .resets
                 .iter()
+                .chain(&step.offers)
                 .find(|r| !self.port_in.steps.contains_key(*r))
             {
-                return Err(at(format!("`resets` names an unknown step `{unknown}`")));
+                return Err(at(format!(
+                    "`resets` or `offers` names an unknown step `{unknown}`"
+                )));
+            }
+            if let Some(offered) = step
+                .offers
+                .iter()
+                .find(|o| !self.port_in.steps[*o].optional)
+            {
+                return Err(at(format!(
+                    "`offers` names `{offered}`, which is not optional"
+                )));
+            }
+            for variant in &step.variants {
+                if !validators::is_condition(&variant.when) {
+                    return Err(at(format!(
+                        "unknown condition `{}` in `variants`",
+                        variant.when
+                    )));
+                }
+            }
+            for choice in &step.choices {
+                for (target, value) in &choice.sets {
+                    let Some(other) = self.port_in.steps.get(target) else {
+                        return Err(at(format!(
+                            "choice `{}` sets an unknown step `{target}`",
+                            choice.value
+                        )));
+                    };
+                    let known =
+                        other.choices.is_empty() || other.choices.iter().any(|c| &c.value == value);
+                    if !known {
+                        return Err(at(format!(
+                            "choice `{}` sets `{target}` to `{value}`, which is not one of its choices",
+                            choice.value
+                        )));
+                    }
+                }
             }
             if validator.needs_choices() && step.choices.is_empty() {
                 return Err(at(format!(

@@ -1128,7 +1128,7 @@ async fn a_question_with_more_choices_than_buttons_gets_a_select_menu_that_answe
             let file = file.unwrap().path();
             let mut text = std::fs::read_to_string(&file).unwrap();
             if file.ends_with("port_in.toml") {
-                let carrier = "aliases = [\"carrier\", \"provider\", \"current carrier\"]";
+                let carrier = "aliases = [\"carrier\", \"provider\", \"current carrier\", \"phone company\", \"losing carrier\", \"current provider\", \"telephone company\"]";
                 assert!(text.contains(carrier));
                 text = text.replace(carrier, &format!("{carrier}\n{choices}"));
             }

@@ -60,6 +60,21 @@ impl<'a> Engine<'a> {
         let mut replies = Vec::new();
         let mut effects = Vec::new();
 
+        // A file at a question that offers an upload ("attach the CSR too, if you have it").
+        if matches!(input, Input::File { .. })
+            && !validator.expects_upload()
+            && let Some(upload) = step.offers.iter().find(|o| {
+                !state.answers.contains_key(*o)
+                    && self
+                        .prompts
+                        .step(o)
+                        .and_then(|s| validators::find(&s.validator))
+                        .is_some_and(|v| v.expects_upload())
+            })
+        {
+            state.step = Some(upload.clone());
+            return self.answer_step(state, input, None, today, secret);
+        }
         if matches!(input, Input::File { .. }) && !validator.expects_upload() {
             replies.push(Reply::say(self.prompts.message("attachment_not_expected")));
             replies.push(self.question(&state, &id, step, today));
@@ -225,9 +240,42 @@ impl<'a> Engine<'a> {
                     });
                     return self.finish(state, replies, effects, secret);
                 }
+                let sets = match &answer {
+                    Answer::Choice(value) => step
+                        .choices
+                        .iter()
+                        .find(|c| &c.value == value)
+                        .map(|c| c.sets.clone())
+                        .unwrap_or_default(),
+                    _ => Default::default(),
+                };
                 self.set_answer(&mut state, &id, answer);
+                // A two-in-one question: each of its answers as if given at its own step; a
+                // refused one ("I already cancelled it") is that step's to explain.
+                for (target, value) in sets {
+                    if let Some(refusal) =
+                        self.answer_other(&mut state, &target, &value, today, &mut effects)
+                        && let Some(target_step) = self.prompts.step(&target)
+                    {
+                        state.step = Some(target.clone());
+                        replies.extend(self.refusal_replies(
+                            &mut state,
+                            &target,
+                            target_step,
+                            &[refusal],
+                            today,
+                        ));
+                        return self.finish(state, replies, effects, secret);
+                    }
+                }
                 let (noted, had_secret) =
                     self.apply_extras(&mut state, extras, &mut effects, today);
+                // Optional fields this question offered and the answer left out: skipped.
+                for offered in &step.offers {
+                    if !state.answers.contains_key(offered) && self.applies(&state, offered) {
+                        state.answers.insert(offered.clone(), Answer::Skipped);
+                    }
+                }
                 secret |= had_secret;
                 if !noted.is_empty() {
                     replies.push(Reply::say(fill(
@@ -254,7 +302,12 @@ impl<'a> Engine<'a> {
                     self.prompts.message("noted"),
                     &[("answers", noted.join(" · "))],
                 )));
-                replies.push(self.question(&state, &id, step, today));
+                if self.applies(&state, &id) {
+                    replies.push(self.question(&state, &id, step, today));
+                } else {
+                    // What was given answers the question after all (a two-in-one question).
+                    replies.extend(self.advance(&mut state, today, &mut effects));
+                }
             }
             Outcome::Refuse(refusal) => {
                 // A refused port date comes with the next valid one: a yes takes it.
@@ -262,8 +315,8 @@ impl<'a> Engine<'a> {
                     .arg("suggestion_iso")
                     .and_then(|d| d.parse::<NaiveDate>().ok());
                 replies.extend(self.refusal_replies(&mut state, &id, step, &[refusal], today));
-                if let Some(date) = suggested.filter(|_| id == "port_date") {
-                    state.pending = Some(Pending::SuggestedDate { date });
+                if id == "port_date" {
+                    state.pending = suggested.map(|date| Pending::SuggestedDate { date });
                 }
             }
             Outcome::NumbersRefused { kept, refused } => {
@@ -404,6 +457,7 @@ impl<'a> Engine<'a> {
                 .unwrap_or(refusal.code);
             let mut args = refusal.args.clone();
             args.push(("label", step.label.clone()));
+            args.extend(self.question_args(state, today));
             let text = fill(template, &args);
             if refusals.len() > 1 {
                 lines.push(format!("• {text}"));

@@ -227,6 +227,12 @@ impl<'a> Engine<'a> {
         if step.optional && !required_now {
             state.pending = None;
             self.set_answer(&mut state, id, Answer::Skipped);
+            // What this question offered besides ("and the BTN, if the bill shows one").
+            for offered in &step.offers {
+                if !state.answers.contains_key(offered) {
+                    state.answers.insert(offered.clone(), Answer::Skipped);
+                }
+            }
             replies.push(Reply::say(fill(
                 self.prompts.message("skipped"),
                 &[("label", step.label.clone())],

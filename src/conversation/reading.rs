@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use super::state::{Answer, Flow, Pending, State};
 use super::understand::{
-    Correction, Opener, YesNo, after_first_clause, contains, is_one_of, longest,
+    Correction, Opener, YesNo, after_first_clause, contains, first_clause, is_one_of, longest,
 };
 use super::validators::{self, Context, Given, Outcome, Validator};
 use super::{Effect, Engine, Input, Intent, Reply, Turn};
@@ -243,16 +243,47 @@ impl Engine<'_> {
                     Validator::Pin => parse_pin(text).is_ok(),
                     _ => crate::porting::text::parse_account_number(text).is_ok(),
                 };
+                if validator == Validator::AccountNumber && !text.chars().any(|c| c.is_numeric()) {
+                    // "Office Manager" answering the question before this one.
+                    return Read::Refuse(
+                        Refusal::new("account_number.no_digits")
+                            .with("input", validators::short(text)),
+                    );
+                }
                 if whole {
                     return value(text);
                 }
-                let label = labelled(
-                    text,
-                    &["account number", "account", "acct", "pin", "passcode"],
-                );
-                match label.or_else(|| secret_token(text)) {
-                    Some(token) => value(token),
-                    None => value(text),
+                // "8472 1193 0045, BTN 312-448-2900": the phone number is the BTN, never
+                // part of the account number.
+                let mut extras = Vec::new();
+                let mut rest = text.to_string();
+                if validator == Validator::AccountNumber
+                    && let Some((region, _)) = self.phone_region(text)
+                {
+                    extras.push(("btn".to_string(), region.to_string()));
+                    rest = text.replacen(region, " ", 1);
+                    for label in ["btn", "BTN", "billing number", "main number"] {
+                        rest = rest.replace(label, " ");
+                    }
+                }
+                let rest = rest
+                    .trim()
+                    .trim_matches(|c: char| c == ',' || c.is_whitespace());
+                let whole_rest = validator == Validator::AccountNumber
+                    && crate::porting::text::parse_account_number(rest).is_ok();
+                let token = if whole_rest {
+                    Some(rest)
+                } else {
+                    labelled(
+                        rest,
+                        &["account number", "account", "acct", "pin", "passcode"],
+                    )
+                    .or_else(|| secret_token(rest))
+                };
+                Read::Value {
+                    text: token.unwrap_or(rest).to_string(),
+                    extras,
+                    note: None,
                 }
             }
             Validator::Title => {
@@ -486,7 +517,24 @@ impl Engine<'_> {
         }
         match dates::parse_spoken_date(text, today) {
             Some(date) => said_date(date),
-            None => value(text),
+            None => {
+                // "asap, and email me at ...": the date first, other answers after it.
+                let first = first_clause(text);
+                let rest = after_first_clause(text);
+                if first.len() < text.trim().len() && !rest.is_empty() {
+                    let first_words = plain(match_words(first));
+                    if let Read::Value { text, note, .. } =
+                        self.read_port_date(state, first, &first_words, today)
+                    {
+                        return Read::Value {
+                            text,
+                            extras: self.extras(state, "port_date", rest),
+                            note,
+                        };
+                    }
+                }
+                value(text)
+            }
         }
     }
 
@@ -529,6 +577,18 @@ impl Engine<'_> {
             found.push(("email".into(), email.trim_end_matches('.').to_string()));
         }
         let mut words = plain(match_words(&rest));
+        // "same bill", or "the same AT&T bill": "same" or "one" a few words before "bill".
+        let same_bill = contains(&words, &self.understanding().extras.same_bill)
+            || words.iter().enumerate().any(|(i, w)| {
+                matches!(w.as_str(), "same" | "one" | "single")
+                    && words[i + 1..]
+                        .iter()
+                        .take(3)
+                        .any(|n| matches!(n.as_str(), "bill" | "account"))
+            });
+        if open("same_bill") && same_bill {
+            found.push(("same_bill".into(), "yes".into()));
+        }
         if open("carrier")
             && let Some((carrier, at, len)) = self.carrier_in(&words, false)
         {
@@ -552,6 +612,43 @@ impl Engine<'_> {
             }
         }
         found
+    }
+
+    /// Answers step `id` with `text` as if typed there: kept when its validator accepts it,
+    /// else the refusal.
+    pub(super) fn answer_other(
+        &self,
+        state: &mut State,
+        id: &str,
+        text: &str,
+        today: NaiveDate,
+        effects: &mut Vec<Effect>,
+    ) -> Option<Refusal> {
+        let step = self.prompts.step(id)?;
+        let validator = validators::find(&step.validator)?;
+        let choice_values: Vec<&str> = step.choices.iter().map(|c| c.value.as_str()).collect();
+        let ctx = Context {
+            state,
+            today,
+            calendar: self.calendar,
+            rules: self.rules,
+            max_upload_bytes: self.max_upload_bytes,
+            unprintable: self.unprintable,
+        };
+        match validators::validate(validator, &Given::Text(text), &choice_values, &ctx) {
+            Outcome::Accept { answer, secret, .. } => {
+                if let Some(value) = secret {
+                    effects.push(Effect::StoreSecret {
+                        step: id.to_string(),
+                        value: SecretString::from(value),
+                    });
+                }
+                self.set_answer(state, id, answer);
+                None
+            }
+            Outcome::Refuse(refusal) => Some(refusal),
+            Outcome::NumbersRefused { .. } => Some(Refusal::new("numbers.none")),
+        }
     }
 
     /// Validates and keeps the other fields' values; a value its validator refuses is left out

@@ -88,7 +88,12 @@ impl<'a> Engine<'a> {
             text.push_str(&self.summary_text(state));
             text.push_str("\n\n");
         }
-        text.push_str(&fill(&step.question, &args));
+        let wording = step
+            .variants
+            .iter()
+            .find(|v| validators::condition(&v.when, state))
+            .map_or(&step.question, |v| &v.question);
+        text.push_str(&fill(wording, &args));
         if let Some(Pending::NumbersDraft { kept }) = &state.pending
             && id == "numbers"
             && !kept.is_empty()

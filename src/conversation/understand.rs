@@ -507,11 +507,9 @@ impl Engine<'_> {
                 && t.chars()
                     .all(|c| c.is_ascii_digit() || "()+-./,".contains(c))
         };
-        let mut start = None;
-        for (i, (_, token)) in tokens.iter().enumerate() {
-            if !numeric(token) {
-                continue;
-            }
+        let mut i = 0;
+        while i < tokens.len() {
+            let token = tokens[i].1;
             // Enough digits for a phone number in this token and the next numeric ones.
             let run: usize = tokens[i..]
                 .iter()
@@ -525,33 +523,38 @@ impl Engine<'_> {
                     .iter()
                     .any(|n| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '#') == *n)
             });
-            if run >= 10 && !after_secret {
-                start = Some(i);
-                break;
-            }
-        }
-        let start = start?;
-        let mut end = start;
-        let mut i = start;
-        while i < tokens.len() {
-            let token = tokens[i].1;
-            if numeric(token) {
-                end = i;
+            if !numeric(token) || run < 10 || after_secret {
                 i += 1;
-            } else if CONNECTORS.contains(&token.to_lowercase().as_str())
-                && tokens.get(i + 1).is_some_and(|(_, t)| numeric(t))
-            {
-                i += 1;
-            } else {
-                break;
+                continue;
             }
+            let start = i;
+            let mut end = start;
+            let mut j = start;
+            while j < tokens.len() {
+                let token = tokens[j].1;
+                if numeric(token) {
+                    end = j;
+                    j += 1;
+                } else if CONNECTORS.contains(&token.to_lowercase().as_str())
+                    && tokens.get(j + 1).is_some_and(|(_, t)| numeric(t))
+                {
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            let from = tokens[start].0;
+            let to = tokens[end].0 + tokens[end].1.len();
+            let region = text[from..to].trim_end_matches([',', '.']);
+            let rest = text[to..].trim_start_matches([',', '.', ' ']);
+            // The list parser decides what is a number: an account number's twelve digits
+            // are none, and the search goes on after them.
+            if !phone::parse_number_list(region).numbers.is_empty() {
+                return Some((region, rest));
+            }
+            i = end + 1;
         }
-        let from = tokens[start].0;
-        let to = tokens[end].0 + tokens[end].1.len();
-        let region = text[from..to].trim_end_matches([',', '.']);
-        let rest = text[to..].trim_start_matches([',', '.', ' ']);
-        // The list parser decides what is a number; a region it finds none in is no region.
-        (!phone::parse_number_list(region).numbers.is_empty()).then_some((region, rest))
+        None
     }
 }
 

@@ -108,7 +108,11 @@ impl Validator {
             }
             Validator::Choice => vec!["answer.choice"],
             Validator::Pin => with_prefix(text::REFUSAL_CODES, "pin."),
-            Validator::AccountNumber => with_prefix(text::REFUSAL_CODES, "account_number."),
+            Validator::AccountNumber => {
+                let mut codes = with_prefix(text::REFUSAL_CODES, "account_number.");
+                codes.push("account_number.no_digits");
+                codes
+            }
             Validator::Carrier => {
                 let mut codes = named(with_prefix(text::REFUSAL_CODES, "carrier."));
                 codes.push("carrier.not_a_name");
@@ -186,6 +190,9 @@ const CONDITIONS: &[&str] = &[
     "is_mobile",
     "is_partial",
     "mobile_pin_missing",
+    "checklist_open",
+    "several_numbers",
+    "types_unknown",
     "never",
 ];
 
@@ -205,6 +212,15 @@ pub fn condition(name: &str, state: &State) -> bool {
         "is_partial" => state.bool("partial_port") == Some(true),
         "mobile_pin_missing" => {
             state.choice("number_type") == Some("mobile") && !state.is_secret_given("pin")
+        }
+        "several_numbers" => state.numbers().len() > 1,
+        // The two-in-one questions apply while neither of their answers is known.
+        "checklist_open" => {
+            !state.answers.contains_key("keep_active") && !state.answers.contains_key("ready")
+        }
+        "types_unknown" => {
+            !state.answers.contains_key("number_type")
+                && !state.answers.contains_key("customer_type")
         }
         // "never" steps are asked only when a rejection names them.
         _ => false,

@@ -12,8 +12,8 @@ use serenity::all::{
 
 use super::render::{self, Action, ComponentId};
 use super::{Bot, Error};
-use crate::conversation::{Input, Reply};
-use crate::prompts::fill;
+use crate::conversation::{Command, Input, Reply};
+use crate::prompts::{Choice, fill};
 use crate::service::{Customer, ServiceError, TurnResult};
 
 /// A message in a DM, or in a channel that holds a customer's conversation.
@@ -73,7 +73,8 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
             .service
             .within(bot.service.turn(&customer, Some(key), input))
             .await;
-        if n == 0 && typed_secret && result.is_ok() {
+        let redacted = result.as_ref().is_ok_and(|r| r.redacted);
+        if n == 0 && (typed_secret && result.is_ok() || redacted) {
             // Stored (encrypted) first; now take it out of the chat.
             let note = take_out_of_chat(ctx, msg).await;
             say(ctx, msg.channel_id, bot.words.message(note)).await?;
@@ -131,19 +132,34 @@ pub async fn on_component(
             .await?;
         return Ok(());
     }
-    let commands = &bot.service.prompts.common.commands;
-    let first = |words: &[String]| words.first().cloned().unwrap_or_default();
-    let text = match id.action {
-        Action::Choice(n) => choice_label(press, n),
-        Action::Pick => selected(press),
-        // The same as typing `change <step>`; an unknown step gets the engine's own answer.
-        Action::Edit => selected(press).map(|step| format!("{} {step}", first(&commands.change))),
-        Action::Back => Some(first(&commands.back)),
-        Action::Help => Some(first(&commands.help)),
-        Action::Agent => Some(first(&commands.agent)),
+    // Buttons carry data, not words: a choice of a step is its value, a command is a command.
+    // The menu and yes/no confirmations (no step) answer with their label, as typed.
+    let step_choice = |pick: &dyn Fn(&Choice) -> bool| {
+        id.step
+            .as_deref()
+            .and_then(|s| bot.service.prompts.step(s))
+            .and_then(|s| s.choices.iter().find(|c| pick(c)))
+            .map(|c| Input::Choice {
+                step: id.step.clone(),
+                value: c.value.clone(),
+            })
+    };
+    let input = match &id.action {
+        Action::Choice(n) => {
+            let label = choice_label(press, *n);
+            step_choice(&|c| Some(&c.label) == label.as_ref()).or(label.map(Input::Text))
+        }
+        Action::Pick => {
+            let label = selected(press);
+            step_choice(&|c| Some(&c.label) == label.as_ref()).or(label.map(Input::Text))
+        }
+        Action::Edit => selected(press).map(|step| Input::Command(Command::Change(step))),
+        Action::Back => Some(Input::Command(Command::Back)),
+        Action::Help => Some(Input::Command(Command::Help)),
+        Action::Agent => Some(Input::Command(Command::Agent)),
         Action::Modal => None,
     };
-    let Some(text) = text else {
+    let Some(input) = input else {
         return Ok(());
     };
     answer(
@@ -152,7 +168,7 @@ pub async fn on_component(
         press.channel_id,
         &customer,
         press.id.to_string(),
-        text,
+        input,
     )
     .await
 }
@@ -197,7 +213,7 @@ pub async fn on_modal(
         submit.channel_id,
         &customer,
         submit.id.to_string(),
-        value,
+        Input::Text(value),
     )
     .await
 }
@@ -210,9 +226,9 @@ async fn answer(
     channel: ChannelId,
     customer: &Customer,
     key: String,
-    text: String,
+    input: Input,
 ) -> Result<(), Error> {
-    let turn = bot.service.turn(customer, Some(key), Input::Text(text));
+    let turn = bot.service.turn(customer, Some(key), input);
     let result = bot.service.within(turn).await;
     post_turn(bot, ctx, channel, customer, result).await
 }

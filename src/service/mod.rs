@@ -92,6 +92,9 @@ pub struct TurnResult {
     pub tickets: Vec<CreatedTicket>,
     /// The message id was seen before: nothing was done again.
     pub duplicate: bool,
+    /// The message held a secret (a PIN typed where it was not asked, for example): it is
+    /// hidden in the transcript, and an adapter should take it out of the chat.
+    pub redacted: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -329,6 +332,7 @@ impl Service {
             // Only a file turn keeps the state from before, to ask again if the file is refused.
             let before = matches!(input, Input::File { .. }).then(|| state.clone());
             let turn = engine.step(state, input.clone(), now);
+            let redact_input = turn.redact_input;
             let uploads = turn
                 .effects
                 .iter()
@@ -532,6 +536,7 @@ impl Service {
                         replies,
                         tickets,
                         duplicate: false,
+                        redacted: redact_input,
                     });
                 }
                 TurnOutcome::Duplicate => {
