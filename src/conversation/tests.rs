@@ -51,17 +51,13 @@ const TO_SUMMARY: &[&str] = &[
     "yes",
     "4821",
     "skip",
-    "yes",
     "312-448-2915, 800-736-4192",
     "yes",
     "AT&T",
-    "landline",
-    "business",
+    "business landline",
     "Acme Plumbing LLC",
     "500 W Madison St, Chicago, IL 60661",
     "Maria Garcia",
-    "skip",
-    "skip",
     "8472 1193 0045",
     "no",
     "ok",
@@ -72,7 +68,7 @@ const TO_SUMMARY: &[&str] = &[
 fn a_wrong_answer_changes_nothing_but_the_count_of_failures() {
     let fixture = Fixture::new();
     let engine = fixture.engine();
-    let before = run(&engine, &TO_SUMMARY[..8]).state;
+    let before = run(&engine, &TO_SUMMARY[..7]).state;
     let after = engine
         .step(before.clone(), Input::Text("purple".into()), now())
         .state;
@@ -127,12 +123,16 @@ fn a_secret_answer_is_an_effect_and_is_kept_out_of_the_transcript() {
 fn changing_the_numbers_asks_again_whether_they_share_one_bill() {
     let fixture = Fixture::new();
     let engine = fixture.engine();
-    let state = run(&engine, &TO_SUMMARY[..10]).state;
+    let state = run(&engine, &TO_SUMMARY[..8]).state;
     assert_eq!(state.bool("same_bill"), Some(true));
     let state = engine
         .step(state, Input::Text("change numbers".into()), now())
         .state;
-    let turn = engine.step(state, Input::Text("312-448-2916".into()), now());
+    let turn = engine.step(
+        state,
+        Input::Text("312-448-2916, 312-448-2917".into()),
+        now(),
+    );
     assert_eq!(turn.state.bool("same_bill"), None);
     assert_eq!(turn.state.step.as_deref(), Some("same_bill"));
 }
@@ -155,7 +155,7 @@ fn a_mixed_list_becomes_one_request_per_kind_with_the_same_details() {
 fn a_name_the_loa_cannot_print_is_refused_when_given_and_cyrillic_is_accepted() {
     let fixture = Fixture::new();
     let engine = fixture.engine();
-    let state = run(&engine, &TO_SUMMARY[..12]).state;
+    let state = run(&engine, &TO_SUMMARY[..10]).state;
     assert_eq!(state.step.as_deref(), Some("business_name"));
     let turn = engine.step(state.clone(), Input::Text("王氏贸易有限公司".into()), now());
     assert_eq!(turn.state.step.as_deref(), Some("business_name"));
