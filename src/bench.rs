@@ -49,7 +49,7 @@ pub const SCRIPT: &[&str] = &[
     "8472 1193 0045",
     "no",
     "ok",
-    "zoe@acmeplumbing.example",
+    "zoe@acmeplumbing.example.com",
 ];
 
 #[derive(Debug, Clone)]

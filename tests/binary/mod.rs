@@ -38,7 +38,7 @@ pub const BUSINESS: &[&str] = &[
     "8472 1193 0045",
     "no",
     "ok",
-    "zoe@acmeplumbing.example",
+    "zoe@acmeplumbing.example.com",
     "confirm",
     "yes",
     "Zoë Łukasiewicz",
