@@ -458,17 +458,24 @@ fn proper_case(tokens: &[Token]) -> String {
         if mixed {
             return text.to_string();
         }
-        // `Winston-Salem`: each part of a hyphenated name.
+        let capitalized = |part: &str| -> String {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first
+                    .to_uppercase()
+                    .chain(chars.as_str().to_lowercase().chars())
+                    .collect(),
+                None => String::new(),
+            }
+        };
+        // `Winston-Salem`: each part of a hyphenated name; `O'Fallon`, `D'Iberville`: a letter
+        // and an apostrophe start a name.
         text.split('-')
-            .map(|part| {
-                let mut chars = part.chars();
-                match chars.next() {
-                    Some(first) => first
-                        .to_uppercase()
-                        .chain(chars.as_str().to_lowercase().chars())
-                        .collect(),
-                    None => String::new(),
+            .map(|part| match part.split_once('\'') {
+                Some((letter, rest)) if letter.chars().count() == 1 => {
+                    format!("{}'{}", capitalized(letter), capitalized(rest))
                 }
+                _ => capitalized(part),
             })
             .collect::<Vec<String>>()
             .join("-")
@@ -728,7 +735,15 @@ fn street_end(line: &[Token]) -> Option<usize> {
     let is_suffix = |t: &Token| STREET_SUFFIXES.contains(&t.key().as_str());
     let is_direction = |t: &Token| DIRECTIONS.contains(&t.key().as_str());
     let mut i = (2..line.len()).find(|&i| is_suffix(&line[i]) || is_unit_at(line, i))?;
-    while i < line.len() && (is_suffix(&line[i]) || (i > 2 && is_direction(&line[i]))) {
+    if is_suffix(&line[i]) {
+        i += 1;
+        // `9 Oak Ln St Louis`: a second suffix may start the city (`St` for Saint) or end the
+        // street (`1 Park Lane Ave`); only commas can tell.
+        if line.get(i).is_some_and(is_suffix) {
+            return None;
+        }
+    }
+    while i < line.len() && i > 2 && is_direction(&line[i]) {
         i += 1;
     }
     // `County Road 12`, `Highway 101`: the road's number is part of the street.
@@ -924,6 +939,11 @@ mod tests {
         );
         assert_eq!(parse("1 Main St, McAllen, Texas 78501").city, "McAllen");
         assert_eq!(parse("1 Main St, DeKalb, IL 60115").city, "DeKalb");
+        assert_eq!(parse("1 Main St, O'FALLON, MO 63366").city, "O'Fallon");
+        assert_eq!(
+            parse("1 Main St, Coeur d'Alene, ID 83814").city,
+            "Coeur d'Alene"
+        );
     }
 
     #[test]
@@ -956,6 +976,8 @@ mod tests {
             "12 Main St 4 Springfield IL 62704",
             "100 Oak Ave Bldg Springfield 2 IL 62704",
             "7 Elm St Springfield Apt 4 IL 62704",
+            "9 Oak Ln St Louis MO 63101",
+            "1 Park Lane Ave Springfield IL 62704",
         ] {
             assert_eq!(refused(input).code, "address.needs_commas", "{input}");
         }
