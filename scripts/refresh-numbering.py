@@ -8,7 +8,7 @@ script is run by hand when new area codes open, not by CI:
     python3 -m venv /tmp/numbering && /tmp/numbering/bin/pip install --upgrade phonenumbers
     /tmp/numbering/bin/python scripts/refresh-numbering.py
 
-then `cargo test --test numbering_table` shows, as a diff of tests/fixtures/*.tsv, every verdict
+then `cargo test --test porting_table` shows, as a diff of tests/fixtures/numbers.tsv, every verdict
 the new data changes (accept the diff with UPDATE_FIXTURES=1 after reading it).
 """
 

@@ -110,7 +110,11 @@ impl PhoneNumber {
     }
 
     pub fn kind(&self) -> NumberKind {
-        if TOLL_FREE_NPAS.contains(&&self.0[2..5]) {
+        // 822 and 880-889 are set aside for the next toll-free codes: a number in one of them,
+        // accepted unconfirmed, is toll-free whenever it opens.
+        let npa = &self.0[2..5];
+        let reserved_toll_free = npa == "822" || npa.starts_with("88");
+        if TOLL_FREE_NPAS.contains(&npa) || reserved_toll_free {
             NumberKind::TollFree
         } else {
             NumberKind::Local
@@ -343,9 +347,9 @@ fn check_area_code(national: &str) -> Result<(), Refused> {
             // N9X codes are kept for expanding the plan, 37X and 96X for purposes not yet
             // known: none of them is an area code.
             [_, b'9', _] | [b'3', b'7', _] | [b'9', b'6', _] => Err(("phone.invalid", area_code())),
-            // 52X and the 5NN codes (533, 544...) are set aside for non-geographic services;
-            // the other 5XX codes open as ordinary overlays.
-            [b'5', b'2', _] => Err(("phone.non_geographic", area_code())),
+            // 52X, the 5NN codes (533, 544...) and the N00 codes (200, 700...) are set aside
+            // for non-geographic services; the other 5XX codes open as ordinary overlays.
+            [b'5', b'2', _] | [_, b'0', b'0'] => Err(("phone.non_geographic", area_code())),
             [b'5', x, y] if x == y => Err(("phone.non_geographic", area_code())),
             _ => Ok(()),
         };
@@ -1023,6 +1027,28 @@ mod tests {
         let n = PhoneNumber::parse("671-301-1234").unwrap();
         assert!(!n.is_confirmed());
         assert!(PhoneNumber::parse("671-472-1234").unwrap().is_confirmed());
+    }
+
+    #[test]
+    fn an_unknown_number_in_a_code_set_aside_for_toll_free_is_toll_free() {
+        let n = PhoneNumber::parse("822-448-2915").unwrap();
+        assert!(!n.is_confirmed());
+        assert_eq!(n.kind(), NumberKind::TollFree);
+        assert_eq!(
+            PhoneNumber::parse("883-448-2915").unwrap().kind(),
+            NumberKind::TollFree
+        );
+    }
+
+    #[test]
+    fn unknown_n00_codes_are_non_geographic() {
+        for npa in ["200", "300", "400", "700"] {
+            assert_eq!(
+                code(&format!("{npa}-448-2915")),
+                "phone.non_geographic",
+                "{npa}"
+            );
+        }
     }
 
     #[test]
