@@ -461,23 +461,27 @@ pub fn parse_number_list(input: &str) -> NumberList {
         Cow::Owned(input.nfkc().collect())
     };
     let mut entries: Vec<Entry> = Vec::new();
-    // The last entry that was one number, and where it started and ended in the input.
-    let mut last: Option<(PhoneNumber, usize, usize)> = None;
+    // The number the last entry ended with, where that entry started and ended in the input,
+    // and whether it was a range.
+    let mut last: Option<(PhoneNumber, usize, usize, bool)> = None;
     for (start, end) in split_entries(&input) {
         let text = &input[start..end];
         let is_line_number = text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit());
-        let joined = last
-            .as_ref()
-            .filter(|_| is_line_number)
-            .and_then(|(number, from, to)| {
-                shorthand(&input[*to..start]).map(|how| (number.clone(), *from, how))
-            });
+        let joined =
+            last.as_ref()
+                .filter(|_| is_line_number)
+                .and_then(|(number, from, to, ranged)| {
+                    // `4100 through 4103 and 4105` goes on; `4100 through 4103 through 4110` is a typo.
+                    shorthand(&input[*to..start])
+                        .filter(|how| !(*ranged && *how == Shorthand::Through))
+                        .map(|how| (number.clone(), *from, how))
+                });
         last = None;
         match joined {
             Some((number, _, Shorthand::Also)) => {
                 let result = number.with_line(text);
                 if let Ok(n) = &result {
-                    last = Some((n.clone(), start, end));
+                    last = Some((n.clone(), start, end, false));
                 }
                 entries.push((echo(text), result.map(|n| vec![n])));
             }
@@ -489,14 +493,14 @@ pub fn parse_number_list(input: &str) -> NumberList {
                 if let Ok(numbers) = &range
                     && let Some(n) = numbers.last()
                 {
-                    last = Some((n.clone(), from, end));
+                    last = Some((n.clone(), from, end, true));
                 }
                 entries.push((typed, range));
             }
             None => {
                 let result = PhoneNumber::parse(text);
                 if let Ok(n) = &result {
-                    last = Some((n.clone(), start, end));
+                    last = Some((n.clone(), start, end, false));
                 }
                 entries.push((echo(text), result.map(|n| vec![n])));
             }
@@ -1176,6 +1180,15 @@ mod tests {
         }
         let (numbers, _, _) = list("312-448-2915 and 212-736-4100 to 4101");
         assert_eq!(numbers, ["+13124482915", "+12127364100", "+12127364101"]);
+    }
+
+    #[test]
+    fn a_range_after_a_range_is_not_chained() {
+        let (numbers, _, refused) = list("212-736-4100 through 4101 through 4103");
+        assert_eq!(numbers, ["+12127364100", "+12127364101"]);
+        assert_eq!(refused, [("4103".to_string(), "phone.too_few_digits")]);
+        let (numbers, _, _) = list("212-736-4100 through 4101 and 4103");
+        assert_eq!(numbers, ["+12127364100", "+12127364101", "+12127364103"]);
     }
 
     #[test]
