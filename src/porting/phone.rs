@@ -1156,6 +1156,9 @@ mod tests {
         }
         let (numbers, _, _) = list("212-736-4100, 4101 and 4105");
         assert_eq!(numbers, ["+12127364100", "+12127364101", "+12127364105"]);
+        let (numbers, _, refused) = list("212-736-4100 and 4101, both on AT&T");
+        assert_eq!(numbers, ["+12127364100", "+12127364101"]);
+        assert!(refused.is_empty(), "{refused:?}");
     }
 
     #[test]
