@@ -45,7 +45,7 @@ pub const SCRIPT: &[&str] = &[
     "8472 1193 0045, BTN (312) 448-2900",
     "no",
     "ok",
-    "zoe@acmeplumbing.example",
+    "zoe@acmeplumbing.example.com",
 ];
 
 #[derive(Debug, Clone)]

@@ -593,7 +593,7 @@ fn the_customer_hears_of_every_step_in_chat_and_by_email() {
         assert!(
             message["to"]
                 .to_string()
-                .contains("zoe@acmeplumbing.example"),
+                .contains("zoe@acmeplumbing.example.com"),
             "{message}"
         );
     }

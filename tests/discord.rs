@@ -280,7 +280,7 @@ async fn up_to_the_summary(h: &mut Harness, zoe: &User) -> Value {
     h.fake
         .submit_modal(zoe, h.thread, &private, "8472 1193 0045");
     h.next_question().await;
-    for answer in ["no", "ok", "zoe@acmeplumbing.example"] {
+    for answer in ["no", "ok", "zoe@acmeplumbing.example.com"] {
         question = h.say(zoe, answer).await;
     }
     assert_eq!(step(&question), "summary");

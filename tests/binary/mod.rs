@@ -33,7 +33,7 @@ pub const BUSINESS: &[&str] = &[
     "8472 1193 0045, BTN (312) 448-2900",
     "no",
     "ok",
-    "zoe@acmeplumbing.example",
+    "zoe@acmeplumbing.example.com",
     "confirm",
     "yes",
     "Zoë Łukasiewicz",
