@@ -185,7 +185,7 @@ fn piped_output_is_plain_text_with_numbered_choices_and_no_escape_codes() {
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("  1. Port numbers in"), "{text}");
-    assert!(text.contains("keep it active"), "{text}");
+    assert!(text.contains("Keep your current service active"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text}");
 }
 

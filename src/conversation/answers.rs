@@ -210,7 +210,14 @@ impl<'a> Engine<'a> {
                     });
                 }
                 for (key, args) in notes {
-                    replies.push(Reply::say(fill(self.prompts.message(key), &args)));
+                    // A note is a message, or the wording of a porting rule's own note.
+                    let template = self
+                        .prompts
+                        .common
+                        .errors
+                        .get(key)
+                        .map_or_else(|| self.prompts.message(key), String::as_str);
+                    replies.push(Reply::say(fill(template, &args)));
                 }
                 if let Answer::Choice(value) = &answer
                     && let Some(note) = step

@@ -30,6 +30,13 @@ impl<'a> Engine<'a> {
         self.applicable_steps(state)
             .into_iter()
             .filter(|id| !FINAL_STEPS.contains(id) && !state.answers.contains_key(*id))
+            // A question that asks two fields at once is not a field of its own.
+            .filter(|id| {
+                !self.prompts.port_in.steps[*id]
+                    .choices
+                    .iter()
+                    .any(|c| !c.sets.is_empty())
+            })
             .map(str::to_string)
             .collect()
     }

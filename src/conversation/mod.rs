@@ -193,10 +193,13 @@ impl<'a> Engine<'a> {
         };
         let said = text.as_deref().map(normalize).unwrap_or_default();
 
-        if state.flow == Flow::Done
+        // A finished conversation, or a new one (a customer coming back after submitting):
+        // cancelling or changing a submitted request is a request to the porting team.
+        let fresh = state.flow == Flow::Menu && state.answers.is_empty() && state.pending.is_none();
+        if (state.flow == Flow::Done || fresh)
             && !state.paused
             && let Some(text) = &text
-            && let Some(turn) = self.after_submit(&state, text, &said, today)
+            && let Some(turn) = self.after_submit(&state, text, &said, fresh)
         {
             return turn;
         }

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::state::{Flow, State};
+use super::state::State;
 use super::understand::{Intent, SmallTalk, Topic, contains};
 use super::{Effect, Engine, Reply, TicketRequestKind, Turn};
 use crate::porting::text::match_words;
@@ -62,7 +62,7 @@ impl Engine<'_> {
         state: &State,
         text: &str,
         said: &str,
-        today: NaiveDate,
+        only_requests: bool,
     ) -> Option<Turn> {
         let u = &self.prompts.understanding;
         let words = match_words(text);
@@ -87,6 +87,9 @@ impl Engine<'_> {
             // The service says which tickets it passed on.
             return Some(self.finish(state, Vec::new(), effects, false));
         }
+        if only_requests {
+            return None;
+        }
         match self.understand(text, said, &state) {
             Intent::SmallTalk(SmallTalk::Thanks | SmallTalk::Goodbye) => {
                 let replies = vec![Reply::say(self.prompts.message("goodbye_done"))];
@@ -105,10 +108,7 @@ impl Engine<'_> {
                 let replies = vec![Reply::say(self.prompts.message("finished"))];
                 Some(self.finish(state, replies, vec![Effect::ShowStatus], false))
             }
-            _ => {
-                let _ = (today, Flow::Done);
-                None
-            }
+            _ => None,
         }
     }
 }

@@ -215,6 +215,9 @@ impl Engine<'_> {
                 if id == "consent" && self.is_signature(state, text) {
                     return Read::SignNow(text.trim().to_string());
                 }
+                if id == "consent" && self.looks_like_a_signature(text, &words) {
+                    return self.not_the_signer(state, text);
+                }
                 if let Some((value, rest)) = self.choice_in(&step.choices, text) {
                     return with_extras(value, &rest);
                 }
@@ -346,7 +349,13 @@ impl Engine<'_> {
                 value(text)
             }
             Validator::Email => {
-                let token = text.split_whitespace().find(|t| t.contains('@')).map(|t| {
+                // "it's zoe@acme.com": the address among the words; "zoe @acme.com" stays
+                // whole, for the validator to say what is wrong with it.
+                let is_address = |t: &&str| {
+                    t.split_once('@')
+                        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+                };
+                let token = text.split_whitespace().find(is_address).map(|t| {
                     t.trim_matches(|c: char| matches!(c, ',' | '.' | '"' | '<' | '>' | '(' | ')'))
                 });
                 value(token.unwrap_or(text))
@@ -356,10 +365,40 @@ impl Engine<'_> {
                 if self.is_signature(state, text) {
                     return Read::SignNow(text.trim().to_string());
                 }
+                if self
+                    .pick_choice(&step.choices, &super::normalize(text))
+                    .is_none()
+                    && self.looks_like_a_signature(text, &words)
+                {
+                    return self.not_the_signer(state, text);
+                }
                 value(text)
             }
             Validator::BillDate | Validator::Address | Validator::Signature => value(text),
         }
+    }
+
+    /// A full name typed where a signature is welcome: two to five words of a name, not a yes,
+    /// a no or a command.
+    fn looks_like_a_signature(&self, text: &str, words: &[String]) -> bool {
+        (2..=5).contains(&words.len())
+            && self.yes_no(text).is_none()
+            && crate::porting::text::parse_person_name(text).is_ok()
+            && self.plausible(words, &self.understanding().names.not_a_name, &[])
+    }
+
+    fn not_the_signer(&self, state: &State, text: &str) -> Read {
+        Read::Refuse(
+            Refusal::new("signature.mismatch")
+                .with("input", validators::short(text))
+                .with(
+                    "authorized_name",
+                    state
+                        .text("authorized_name")
+                        .unwrap_or_default()
+                        .to_string(),
+                ),
+        )
     }
 
     /// Whether a text is the authorized person's name (a signature).
@@ -508,7 +547,7 @@ impl Engine<'_> {
         }
         if is_one_of(words, &d.earliest)
             || is_one_of(self.without_fillers(words), &d.earliest)
-            || longest(words, &d.earliest).is_some_and(|(_, len)| len >= 2)
+            || longest(words, &d.earliest).is_some_and(|(_, len)| len >= 2 || words.len() <= 3)
         {
             return said_date(earliest);
         }
@@ -841,9 +880,23 @@ impl Engine<'_> {
             return Some("email".into());
         }
         let pending = state.step.clone()?;
-        let previous = self
-            .previous_step(state, &pending)
-            .filter(|p| state.answers.contains_key(p));
+        // The last answer the customer gave themselves (not one skipped along the way).
+        let applicable = self.applicable_steps(state);
+        let before = applicable
+            .iter()
+            .position(|id| *id == pending)
+            .unwrap_or(applicable.len());
+        let previous = applicable[..before]
+            .iter()
+            .rev()
+            .find(|id| {
+                !super::FINAL_STEPS.contains(id)
+                    && state
+                        .answers
+                        .get(**id)
+                        .is_some_and(|a| *a != Answer::Skipped)
+            })
+            .map(|id| id.to_string());
         let order: Vec<String> = if state.failures > 0 {
             [Some(pending.clone()), previous]
                 .into_iter()

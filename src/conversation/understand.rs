@@ -276,7 +276,14 @@ impl Engine<'_> {
             .filter_map(|e| {
                 longest(words, &e.keywords).map(|(_, len)| (len, e.context.is_some(), &e.id))
             })
-            .max_by_key(|(len, context, _)| (*len, *context))
+            // The longest keyword wins; on a tie, the entry listed first.
+            .fold(
+                None,
+                |best: Option<(usize, bool, &String)>, entry| match best {
+                    Some(b) if (b.0, b.1) >= (entry.0, entry.1) => Some(b),
+                    _ => Some(entry),
+                },
+            )
             .map(|(_, _, id)| id.clone())
     }
 
@@ -384,10 +391,18 @@ impl Engine<'_> {
             .map_or(0, |_| 1);
         let marker = starts_with(&words[lead..], &c.markers);
         let wrong = longest(words, &c.wrong);
-        if marker.is_none() && wrong.is_none() {
+        let field = self.field_named(words, state);
+        // "the second number is 4102", "my email is ...": an earlier answer named, then its new
+        // value, while another question is asked.
+        let restated = field.as_ref().is_some_and(|(id, at, len)| {
+            state.step.as_deref() != Some(id.as_str())
+                && state.answers.contains_key(id)
+                && *at <= 2
+                && starts_with(&words[at + len..], &c.joiners).is_some()
+        });
+        if marker.is_none() && wrong.is_none() && !restated {
             return None;
         }
-        let field = self.field_named(words, state);
         let ordinal = field
             .as_ref()
             .filter(|(id, _, _)| id == "numbers")

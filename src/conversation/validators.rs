@@ -90,7 +90,7 @@ impl Validator {
             Validator::Ready => vec!["answer.yes_no", "ready.no"],
             Validator::OrderCleared => vec!["answer.yes_no", "order_cleared.no"],
             Validator::SameBill => vec!["answer.yes_no", "same_bill.no"],
-            Validator::Consent => vec!["answer.yes_no", "consent.no"],
+            Validator::Consent => vec!["answer.yes_no", "consent.no", "signature.mismatch"],
             Validator::Upload => {
                 let mut codes = upload::REFUSAL_CODES.to_vec();
                 codes.extend(["upload.text_instead", "upload.unrecognized"]);
@@ -155,7 +155,7 @@ impl Validator {
                 codes
             }
             Validator::Email => email::REFUSAL_CODES.to_vec(),
-            Validator::Summary => vec!["summary.choose"],
+            Validator::Summary => vec!["summary.choose", "signature.mismatch"],
         }
     }
 
@@ -438,7 +438,14 @@ fn validate_input(
         }),
         Validator::PersonName => from(text::parse_person_name(input), Answer::Text),
         Validator::BusinessName => from(text::parse_business_name(input), Answer::Text),
-        Validator::Address => from(UsAddress::parse(input), Answer::Address),
+        Validator::Address => match UsAddress::parse(input) {
+            Ok(address) if address.is_rural_route() => Outcome::Accept {
+                answer: Answer::Address(address),
+                notes: vec![("address.rural_route", Vec::new())],
+                secret: None,
+            },
+            other => from(other, Answer::Address),
+        },
         Validator::Email => from(Email::parse(input), Answer::Email),
         Validator::Btn => from(PhoneNumber::parse(input), Answer::Phone),
         Validator::NewBtn => match PhoneNumber::parse(input) {
@@ -502,6 +509,14 @@ fn numbers(input: &str, ctx: &Context) -> Outcome {
         notes.push((
             "duplicates_merged",
             vec![("numbers", join_national(&duplicates))],
+        ));
+    }
+    // Numbers in area codes or exchanges newer than the numbering data: kept, and said so.
+    let unconfirmed: Vec<PhoneNumber> = all.iter().filter(|n| !n.is_confirmed()).cloned().collect();
+    if !unconfirmed.is_empty() {
+        notes.push((
+            "phone.unconfirmed",
+            vec![("numbers", join_national(&unconfirmed))],
         ));
     }
     let groups = phone::split_by_kind(&all);

@@ -779,12 +779,18 @@ impl Service {
                 ..TicketFilter::default()
             })
             .await?;
+        // Without a number: the open tickets of the customer's latest request.
+        let latest = tickets
+            .iter()
+            .filter(|t| !t.status.is_final())
+            .max_by_key(|t| t.created_at)
+            .map(|t| t.conversation_id);
         let chosen: Vec<&Ticket> = tickets
             .iter()
             .filter(|t| !t.status.is_final())
             .filter(|t| match &named {
                 Some(number) => t.number.eq_ignore_ascii_case(number),
-                None => t.conversation_id == conversation_id,
+                None => Some(t.conversation_id) == latest,
             })
             .collect();
         if chosen.is_empty() {
