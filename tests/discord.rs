@@ -216,10 +216,10 @@ const BILL: &[u8] = include_bytes!("fixtures/bill.pdf");
 async fn up_to_the_pin(h: &mut Harness, zoe: &User) -> Value {
     let menu = h.open(zoe).await;
     h.fake.press(zoe, &menu, &button(&menu, "Port numbers in"));
-    let keep = h.next_question().await;
-    assert_eq!(step(&keep), "keep_active");
+    let checklist = h.next_question().await;
+    assert_eq!(step(&checklist), "checklist");
     h.fake
-        .press(zoe, &keep, &button(&keep, "Yes, I'll keep it active"));
+        .press(zoe, &checklist, &button(&checklist, "Yes, both"));
     let bill = h.next_question().await;
     assert_eq!(step(&bill), "bill_copy");
     let attachment = h.fake.attachment("bill.pdf", BILL.to_vec());
@@ -260,18 +260,13 @@ async fn up_to_the_summary(h: &mut Harness, zoe: &User) -> Value {
     let mut question = h.next_question().await;
 
     for answer in [
-        "skip",
-        "yes",
         "(312) 448-2915, 312.448.2916",
         "yes",
         "AT&T",
-        "landline",
-        "business",
+        "business landline",
         "Acme Plumbing LLC",
         "500 W Madison St, Chicago, IL 60661",
-        "Zoë Łukasiewicz",
-        "Office Manager",
-        "(312) 448-2900",
+        "Zoë Łukasiewicz, Office Manager",
     ] {
         question = h.say(zoe, answer).await;
     }
@@ -418,7 +413,7 @@ async fn an_agent_writing_in_the_thread_is_recorded_not_taken_as_an_answer() {
     // The customer's own answer is what moves the conversation on.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let next = h.say(&zoe, "yes").await;
-    assert_eq!(step(&keep), "keep_active");
+    assert_eq!(step(&keep), "checklist");
     assert_eq!(step(&next), "bill_copy");
     let service = h.service().await;
     let customer = Customer {
@@ -444,8 +439,7 @@ async fn a_button_posted_before_a_restart_still_works_after_it() {
     h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
     let keep = h.next_question().await;
     h.restart().await;
-    h.fake
-        .press(&zoe, &keep, &button(&keep, "Yes, I'll keep it active"));
+    h.fake.press(&zoe, &keep, &button(&keep, "Yes, both"));
     assert_eq!(step(&h.next_question().await), "bill_copy");
 }
 
@@ -694,7 +688,7 @@ async fn a_dm_runs_the_conversation_right_there_with_typed_answers() {
         Some("-")
     );
     let keep = h.say(&customer, "port numbers in").await;
-    assert_eq!(step(&keep), "keep_active");
+    assert_eq!(step(&keep), "checklist");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -714,13 +708,10 @@ async fn an_agent_starts_the_flow_for_a_member_in_a_new_private_thread() {
     assert!(calls.iter().any(|c| c.method == "PUT"
         && c.path == format!("/api/v10/channels/{}/thread-members/{}", h.thread, zoe.id)));
     let question = h.next_question().await;
-    assert_eq!(step(&question), "keep_active");
+    assert_eq!(step(&question), "checklist");
     // It is the customer's conversation: their press moves it on.
-    h.fake.press(
-        &zoe,
-        &question,
-        &button(&question, "Yes, I'll keep it active"),
-    );
+    h.fake
+        .press(&zoe, &question, &button(&question, "Yes, both"));
     assert_eq!(step(&h.next_question().await), "bill_copy");
 }
 
@@ -926,7 +917,7 @@ async fn the_start_port_request_menu_on_a_members_message_prefills_the_numbers_i
     assert!(calls.iter().any(|c| c.method == "PUT"
         && c.path == format!("/api/v10/channels/{}/thread-members/{}", h.thread, zoe.id)));
     let question = h.next_question().await;
-    assert_eq!(step(&question), "keep_active");
+    assert_eq!(step(&question), "checklist");
     let greeting = posted_in(&h, h.thread, 0);
     assert!(
         greeting.iter().any(|t| t.contains("asked me to help you")),
@@ -947,11 +938,8 @@ async fn the_start_port_request_menu_on_a_members_message_prefills_the_numbers_i
         "{}",
         conversation.state
     );
-    h.fake.press(
-        &zoe,
-        &question,
-        &button(&question, "Yes, I'll keep it active"),
-    );
+    h.fake
+        .press(&zoe, &question, &button(&question, "Yes, both"));
     assert_eq!(step(&h.next_question().await), "bill_copy");
 }
 
@@ -984,7 +972,7 @@ async fn an_agent_pauses_saves_a_draft_and_resumes_the_conversation_in_its_threa
     let menu = h.open(&zoe).await;
     h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
     let keep = h.next_question().await;
-    assert_eq!(step(&keep), "keep_active");
+    assert_eq!(step(&keep), "checklist");
 
     // Only agents, and only where a customer's conversation runs.
     let refused = port_command(&h, &zoe, h.thread, "pause").await;
@@ -1012,14 +1000,14 @@ async fn an_agent_pauses_saves_a_draft_and_resumes_the_conversation_in_its_threa
     };
     let paused = service.conversation_of(&customer).await.unwrap().unwrap();
     assert_eq!(paused.status.as_str(), "paused_for_agent");
-    assert_eq!(paused.step.as_deref(), Some("keep_active"));
+    assert_eq!(paused.step.as_deref(), Some("checklist"));
 
     // Handed back: told so, and asked the same question again, with its buttons.
     h.seen = h.fake.calls().len();
     assert_eq!(port_command(&h, &ana, h.thread, "resume").await, "Done.");
     let since = h.seen;
     let again = h.next_question().await;
-    assert_eq!(step(&again), "keep_active");
+    assert_eq!(step(&again), "checklist");
     let said = posted_in(&h, h.thread, since);
     assert!(
         said.iter().any(|t| t.contains("has handed you back to me")),
@@ -1142,7 +1130,7 @@ async fn a_question_with_more_choices_than_buttons_gets_a_select_menu_that_answe
         .submit_modal(&zoe, h.thread, &button(&pin, "Enter privately"), "4821");
     h.next_question().await;
     let mut question = Value::Null;
-    for answer in ["skip", "yes", "(312) 448-2915", "yes"] {
+    for answer in ["(312) 448-2915, (312) 448-2916", "yes"] {
         question = h.say(&zoe, answer).await;
     }
     let (menu, options) = select_menu(&question);
@@ -1162,7 +1150,7 @@ async fn a_question_with_more_choices_than_buttons_gets_a_select_menu_that_answe
     );
 
     h.fake.select(&zoe, &question, &menu, "Carrier 17");
-    assert_eq!(step(&h.next_question().await), "number_type");
+    assert_eq!(step(&h.next_question().await), "line_and_account");
     let service = h.service().await;
     let customer = Customer {
         platform: "discord".into(),
