@@ -413,6 +413,37 @@ const AGENT_CODES: &[&str] = &[
     "agent.missing",
 ];
 
+/// The steps the Rust code reads by id (conditions, building the request, signing), with the
+/// choice values it reads: a prompts file without one of them is refused at start-up.
+const ENGINE_STEPS: &[(&str, &[&str])] = &[
+    ("keep_active", &[]),
+    ("bill_copy", &[]),
+    ("pin_required", &["yes", "no", "unsure"]),
+    ("pin", &[]),
+    ("csr", &[]),
+    ("ready", &[]),
+    ("numbers", &[]),
+    ("same_bill", &[]),
+    ("carrier", &[]),
+    ("number_type", &["landline", "mobile"]),
+    ("customer_type", &["business", "residential"]),
+    ("business_name", &[]),
+    ("account_holder", &[]),
+    ("service_address", &[]),
+    ("authorized_name", &[]),
+    ("authorized_title", &[]),
+    ("btn", &[]),
+    ("account_number", &[]),
+    ("mobile_pin", &[]),
+    ("partial_port", &[]),
+    ("new_btn", &[]),
+    ("port_date", &[]),
+    ("email", &[]),
+    ("summary", &["confirm", "change"]),
+    ("consent", &[]),
+    ("signature", &[]),
+];
+
 const PORT_IN_MESSAGES: &[&str] = &[
     "duplicates_merged",
     "split_requests",
@@ -522,6 +553,37 @@ impl Prompts {
             }
         }
         let file = "port_in.toml";
+        for (id, values) in ENGINE_STEPS {
+            let step = self.port_in.steps.get(*id).ok_or_else(|| {
+                invalid(
+                    file,
+                    format!("step `{id}` is missing: the bot reads its answer"),
+                )
+            })?;
+            if let Some(value) = values
+                .iter()
+                .find(|v| !step.choices.iter().any(|c| c.value == **v))
+            {
+                return Err(invalid(
+                    file,
+                    format!("step `{id}` has no choice with value `{value}`"),
+                ));
+            }
+        }
+        if let Some(entry) = self
+            .faq
+            .entries
+            .iter()
+            .find(|e| e.context.as_deref().is_some_and(|c| c != "port_out"))
+        {
+            return Err(invalid(
+                "faq.toml",
+                format!("entry `{}`: the only context is `port_out`", entry.id),
+            ));
+        }
+        if self.understanding.carriers.is_empty() {
+            return Err(invalid("understanding.toml", "[[carriers]] is empty"));
+        }
         for id in &self.port_in.order {
             let step = self.port_in.steps.get(id).ok_or_else(|| {
                 invalid(
@@ -689,6 +751,52 @@ mod tests {
     fn fill_replaces_known_placeholders_and_keeps_unknown_ones() {
         let text = fill("Hi {name}, {unknown} {name}", &[("name", "Zoë")]);
         assert_eq!(text, "Hi Zoë, {unknown} Zoë");
+    }
+
+    fn with_file(name: &str, text: String) -> Result<Prompts, PromptsError> {
+        Prompts::from_sources(|file| {
+            if file == name {
+                Ok(text.clone())
+            } else {
+                Ok(BUILTIN
+                    .iter()
+                    .find(|(n, _)| *n == file)
+                    .unwrap()
+                    .1
+                    .to_string())
+            }
+        })
+    }
+
+    #[test]
+    fn a_choice_value_the_engine_reads_is_checked_at_start_up() {
+        let port_in = BUILTIN
+            .iter()
+            .find(|(n, _)| *n == "port_in.toml")
+            .unwrap()
+            .1;
+        let broken = port_in.replace("value = \"unsure\"", "value = \"dunno\"");
+        let err = with_file("port_in.toml", broken).unwrap_err().to_string();
+        assert!(err.contains("port_in.toml"), "{err}");
+        assert!(
+            err.contains("`pin_required`") && err.contains("`unsure`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_list_of_phrases_is_a_start_up_error_naming_the_file_and_key() {
+        let understanding = BUILTIN
+            .iter()
+            .find(|(n, _)| *n == "understanding.toml")
+            .unwrap()
+            .1;
+        let broken = understanding.replace("frustration_strong = ", "frustration_loud = ");
+        let err = with_file("understanding.toml", broken)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("understanding.toml"), "{err}");
+        assert!(err.contains("frustration"), "{err}");
     }
 
     #[test]

@@ -199,7 +199,7 @@ impl<'a> Engine<'a> {
         if (state.flow == Flow::Done || fresh)
             && !state.paused
             && let Some(text) = &text
-            && let Some(turn) = self.after_submit(&state, text, &said, fresh)
+            && let Some(turn) = self.after_submit(&state, text, &said, today, fresh)
         {
             return turn;
         }

@@ -62,6 +62,7 @@ impl Engine<'_> {
         state: &State,
         text: &str,
         said: &str,
+        today: NaiveDate,
         only_requests: bool,
     ) -> Option<Turn> {
         let u = &self.prompts.understanding;
@@ -84,8 +85,9 @@ impl Engine<'_> {
                 ticket,
                 words: text.to_string(),
             }];
-            // The service says which tickets it passed on.
-            return Some(self.finish(state, Vec::new(), effects, false));
+            // The service says which tickets it passed on, before this question.
+            let replies = self.pending_question(&state, today);
+            return Some(self.finish(state, replies, effects, false));
         }
         if only_requests {
             return None;

@@ -188,10 +188,15 @@ impl Engine<'_> {
         let frustrated = contains(&words, &u.small_talk.frustration_strong);
         if self.is_question(text, core) {
             // "can I skip this?", "could you go back?": a request, not a question.
-            if let Some(n) = starts_with(core, &u.questions.requests)
-                && let Some(command) = self.exact_command(&core[n..].join(" "))
-            {
-                return Intent::Command(command);
+            if let Some(n) = starts_with(core, &u.questions.requests) {
+                let asked = &core[n..];
+                if let Some(command) = self.exact_command(&asked.join(" ")) {
+                    return Intent::Command(command);
+                }
+                // "can I skip this?", "can I give it later?"
+                if asks_step && is_one_of(asked, &u.skip.phrases) {
+                    return Intent::Command(Command::Skip);
+                }
             }
             if let Some(id) = self.faq_topic(&words, state) {
                 return Intent::Question(Topic::Faq(id));

@@ -1082,4 +1082,54 @@ mod tests {
         assert_eq!(r.arg("days"), Some("31"));
         assert_eq!(r.arg("date"), Some("Monday, November 9, 2026"));
     }
+
+    #[test]
+    fn spoken_dates_are_read_from_a_monday() {
+        // Monday, November 23, 2026.
+        let today = d(2026, 11, 23);
+        for (said, expected) in [
+            ("next Friday", d(2026, 12, 4)),
+            ("friday", d(2026, 11, 27)),
+            ("this friday", d(2026, 11, 27)),
+            ("on Monday", d(2026, 11, 30)),
+            ("in two weeks", d(2026, 12, 7)),
+            ("in 10 days", d(2026, 12, 3)),
+            ("a week from now", d(2026, 11, 30)),
+            ("two weeks from today", d(2026, 12, 7)),
+            ("the 30th", d(2026, 11, 30)),
+            ("the 2nd", d(2026, 12, 2)),
+            ("December first", d(2026, 12, 1)),
+            ("the first of December", d(2026, 12, 1)),
+            ("December twenty first", d(2026, 12, 21)),
+            ("Thanksgiving", d(2026, 11, 26)),
+            ("the Monday after Thanksgiving", d(2026, 11, 30)),
+            ("the day after Christmas", d(2026, 12, 26)),
+            ("New Year's Day", d(2027, 1, 1)),
+        ] {
+            assert_eq!(parse_spoken_date(said, today), Some(expected), "{said}");
+        }
+    }
+
+    #[test]
+    fn words_that_are_not_a_date_are_not_read_as_one() {
+        let today = d(2026, 11, 23);
+        for said in [
+            "whenever",
+            "next-ish",
+            "soon",
+            "in a while",
+            "the 45th",
+            "blue",
+        ] {
+            assert_eq!(parse_spoken_date(said, today), None, "{said}");
+        }
+    }
+
+    #[test]
+    fn next_friday_said_on_a_saturday_is_the_coming_friday() {
+        assert_eq!(
+            parse_spoken_date("next friday", d(2026, 11, 28)),
+            Some(d(2026, 12, 4))
+        );
+    }
 }

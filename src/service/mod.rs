@@ -480,7 +480,7 @@ impl Service {
                         let (reply, asked) = self
                             .customer_request(customer, conversation.id, kind, ticket, words)
                             .await?;
-                        after.push(reply);
+                        before.push(reply);
                         requests.extend(asked);
                     }
                 }
