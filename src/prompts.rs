@@ -804,20 +804,7 @@ mod tests {
         let broken = BUILTIN[1]
             .1
             .replace("validator = \"carrier\"", "validator = \"no_such\"");
-        let err = Prompts::from_sources(|file| {
-            if file == "port_in.toml" {
-                Ok(broken.clone())
-            } else {
-                Ok(BUILTIN
-                    .iter()
-                    .find(|(n, _)| *n == file)
-                    .unwrap()
-                    .1
-                    .to_string())
-            }
-        })
-        .unwrap_err()
-        .to_string();
+        let err = with_file("port_in.toml", broken).unwrap_err().to_string();
         assert!(err.contains("port_in.toml"), "{err}");
         assert!(err.contains("step `carrier`"), "{err}");
         assert!(err.contains("no_such"), "{err}");

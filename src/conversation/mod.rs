@@ -5,10 +5,17 @@
 //! secret or a document, create tickets, hand off to an agent). It never sends or stores
 //! anything itself, so every conversation can be replayed in tests.
 //!
-//! Global commands (help, back, change <field>, skip, agent, cancel, status, start over, menu)
-//! and common questions are handled in one place, [`Engine::step`], before the current step sees
-//! the input. A wrong answer never changes what is known: the step is asked again with the
-//! reason and an example.
+//! Routing is in one place, [`Engine::step`]: a typed message is first understood
+//! (`understand`: a command, a question and its topic, small talk, frustration, a correction or
+//! an answer), then acted on; buttons arrive already typed ([`Input::Choice`],
+//! [`Input::Command`]). Answers are read for the pending step and for other fields the same
+//! message gives (`reading`), then checked by the step's validator (`validators`) and kept
+//! (`answers`); `commands` runs help, back, skip, agent, cancel, status, start over, menu and
+//! `change <field>`; `questions` answers questions and what is said after submitting; `flow`
+//! decides which step comes next; `summaries` words the questions and summaries; `requests`
+//! builds the port requests. A wrong answer never changes what is known: the step is asked
+//! again with the reason and an example, and a text that is not clearly an answer is never
+//! stored as one.
 
 mod answers;
 mod commands;

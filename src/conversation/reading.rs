@@ -653,16 +653,8 @@ impl Engine<'_> {
         found
     }
 
-    /// Answers step `id` with `text` as if typed there: kept when its validator accepts it,
-    /// else the refusal.
-    pub(super) fn answer_other(
-        &self,
-        state: &mut State,
-        id: &str,
-        text: &str,
-        today: NaiveDate,
-        effects: &mut Vec<Effect>,
-    ) -> Option<Refusal> {
+    /// Step `id`'s validator on `text`, as if the customer had typed it there.
+    fn check_text(&self, state: &State, id: &str, text: &str, today: NaiveDate) -> Option<Outcome> {
         let step = self.prompts.step(id)?;
         let validator = validators::find(&step.validator)?;
         let choice_values: Vec<&str> = step.choices.iter().map(|c| c.value.as_str()).collect();
@@ -674,15 +666,45 @@ impl Engine<'_> {
             max_upload_bytes: self.max_upload_bytes,
             unprintable: self.unprintable,
         };
-        match validators::validate(validator, &Given::Text(text), &choice_values, &ctx) {
+        Some(validators::validate(
+            validator,
+            &Given::Text(text),
+            &choice_values,
+            &ctx,
+        ))
+    }
+
+    /// Keeps an accepted answer for step `id`, its secret (if any) for the encrypted store.
+    fn keep(
+        &self,
+        state: &mut State,
+        id: &str,
+        answer: Answer,
+        secret: Option<String>,
+        effects: &mut Vec<Effect>,
+    ) {
+        if let Some(value) = secret {
+            effects.push(Effect::StoreSecret {
+                step: id.to_string(),
+                value: SecretString::from(value),
+            });
+        }
+        self.set_answer(state, id, answer);
+    }
+
+    /// Answers step `id` with `text` as if typed there: kept when its validator accepts it,
+    /// else the refusal.
+    pub(super) fn answer_other(
+        &self,
+        state: &mut State,
+        id: &str,
+        text: &str,
+        today: NaiveDate,
+        effects: &mut Vec<Effect>,
+    ) -> Option<Refusal> {
+        match self.check_text(state, id, text, today)? {
             Outcome::Accept { answer, secret, .. } => {
-                if let Some(value) = secret {
-                    effects.push(Effect::StoreSecret {
-                        step: id.to_string(),
-                        value: SecretString::from(value),
-                    });
-                }
-                self.set_answer(state, id, answer);
+                self.keep(state, id, answer, secret, effects);
                 None
             }
             Outcome::Refuse(refusal) => Some(refusal),
@@ -703,42 +725,23 @@ impl Engine<'_> {
         let mut noted = Vec::new();
         let mut secret = false;
         for (id, text) in extras {
-            let Some(step) = self.prompts.step(&id) else {
-                continue;
-            };
-            let Some(validator) = validators::find(&step.validator) else {
-                continue;
-            };
             if id == "pin" && state.choice("pin_required").is_none() {
                 self.set_answer(state, "pin_required", Answer::Choice("yes".into()));
             }
             if !self.applies(state, &id) {
                 continue;
             }
-            let choice_values: Vec<&str> = step.choices.iter().map(|c| c.value.as_str()).collect();
-            let ctx = Context {
-                state,
-                today,
-                calendar: self.calendar,
-                rules: self.rules,
-                max_upload_bytes: self.max_upload_bytes,
-                unprintable: self.unprintable,
-            };
-            if let Outcome::Accept {
+            if let Some(Outcome::Accept {
                 answer,
-                secret: plain_secret,
+                secret: plain,
                 ..
-            } = validators::validate(validator, &Given::Text(&text), &choice_values, &ctx)
+            }) = self.check_text(state, &id, &text, today)
             {
-                if let Some(value) = plain_secret {
-                    secret = true;
-                    effects.push(Effect::StoreSecret {
-                        step: id.clone(),
-                        value: SecretString::from(value),
-                    });
+                secret |= plain.is_some();
+                if let Some(step) = self.prompts.step(&id) {
+                    noted.push(format!("{}: {}", step.label, self.display(&id, &answer)));
                 }
-                noted.push(format!("{}: {}", step.label, self.display(&id, &answer)));
-                self.set_answer(state, &id, answer);
+                self.keep(state, &id, answer, plain, effects);
             }
         }
         (noted, secret)
@@ -921,22 +924,13 @@ impl Engine<'_> {
         let Some(validator) = validators::find(&step.validator) else {
             return false;
         };
-        let read = self.read_answer(state, id, step, validator, text, today);
-        let Read::Value { text, .. } = read else {
+        let Read::Value { text, .. } = self.read_answer(state, id, step, validator, text, today)
+        else {
             return false;
         };
-        let choice_values: Vec<&str> = step.choices.iter().map(|c| c.value.as_str()).collect();
-        let ctx = Context {
-            state,
-            today,
-            calendar: self.calendar,
-            rules: self.rules,
-            max_upload_bytes: self.max_upload_bytes,
-            unprintable: self.unprintable,
-        };
         matches!(
-            validators::validate(validator, &Given::Text(&text), &choice_values, &ctx),
-            Outcome::Accept { .. }
+            self.check_text(state, id, &text, today),
+            Some(Outcome::Accept { .. })
         )
     }
 

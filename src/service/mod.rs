@@ -745,14 +745,18 @@ impl Service {
     }
 
     /// The customer's own tickets, one line each.
-    pub async fn status_replies(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
-        let tickets = self
+    async fn customer_tickets(&self, customer: &Customer) -> Result<Vec<Ticket>, ServiceError> {
+        Ok(self
             .store
             .list_tickets(&TicketFilter {
                 customer: Some((customer.platform.clone(), customer.id.clone())),
                 ..TicketFilter::default()
             })
-            .await?;
+            .await?)
+    }
+
+    pub async fn status_replies(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
+        let tickets = self.customer_tickets(customer).await?;
         if tickets.is_empty() {
             return Ok(vec![Reply::say(self.prompts.message("status_no_tickets"))]);
         }
@@ -772,13 +776,7 @@ impl Service {
         named: Option<String>,
         words: String,
     ) -> Result<(Reply, Vec<TicketChange>), ServiceError> {
-        let tickets = self
-            .store
-            .list_tickets(&TicketFilter {
-                customer: Some((customer.platform.clone(), customer.id.clone())),
-                ..TicketFilter::default()
-            })
-            .await?;
+        let tickets = self.customer_tickets(customer).await?;
         // Without a number: the open tickets of the customer's latest request.
         let latest = tickets
             .iter()
