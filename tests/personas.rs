@@ -907,10 +907,9 @@ fn did_it_go_through_and_thanks_bye_get_proper_answers() {
     script.push("did it go through?".into());
     script.push("thanks, bye".into());
     let o = replay("after", script);
-    assert!(
-        o.reply_to("did it go through?")
-            .contains("PB-10001 (local): submitted")
-    );
+    let status = o.reply_to("did it go through?");
+    assert!(status.contains("PB-10001 (local): submitted"), "{status}");
+    assert!(!status.contains("I'm portbot"), "{status}");
     assert!(o.reply_to("thanks, bye").contains("You're welcome"));
 }
 

@@ -333,6 +333,14 @@ impl Service {
             let before = matches!(input, Input::File { .. }).then(|| state.clone());
             let turn = engine.step(state, input.clone(), now);
             let redact_input = turn.redact_input;
+            // A customer back to ask about their requests gets the answer, not the hello.
+            if turn
+                .effects
+                .iter()
+                .any(|e| matches!(e, Effect::ShowStatus | Effect::TicketRequest { .. }))
+            {
+                greeting.clear();
+            }
             let uploads = turn
                 .effects
                 .iter()
