@@ -489,3 +489,26 @@ fn sure_after_a_refused_date_takes_the_suggested_date() {
         ))
     );
 }
+
+#[test]
+fn an_account_number_then_the_btn_after_a_comma_are_both_kept() {
+    let fixture = Fixture::new();
+    let engine = fixture.engine();
+    let turn = say(
+        &engine,
+        at(&engine, "account_number"),
+        "8472 1193 0045, (312) 448-2900",
+    );
+    assert_eq!(
+        turn.state.answers.get("account_number"),
+        Some(&Answer::Secret { chars: 12 })
+    );
+    assert_eq!(
+        turn.state
+            .phone("btn")
+            .map(|p| p.e164().to_string())
+            .as_deref(),
+        Some("+13124482900")
+    );
+    assert!(turn.redact_input);
+}

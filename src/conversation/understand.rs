@@ -563,8 +563,18 @@ impl Engine<'_> {
                     break;
                 }
             }
-            let from = tokens[start].0;
+            let mut from = tokens[start].0;
             let to = tokens[end].0 + tokens[end].1.len();
+            // "8472 1193 0045, (312) 448-2900": digits before a comma that hold no phone number
+            // (an account number) are not part of the list.
+            while let Some(comma) = text[from..to].find(',') {
+                let head = &text[from..from + comma];
+                if !phone::parse_number_list(head).numbers.is_empty() {
+                    break;
+                }
+                from += comma + 1;
+                from += text[from..to].len() - text[from..to].trim_start().len();
+            }
             let region = text[from..to].trim_end_matches([',', '.']);
             let rest = text[to..].trim_start_matches([',', '.', ' ']);
             // The list parser decides what is a number: an account number's twelve digits
