@@ -8,7 +8,7 @@ mod harness;
 
 use std::time::Duration;
 
-use fake::{AGENT_CHANNEL, FakeDiscord, INTAKE, User};
+use fake::{AGENT_CHANNEL, AGENT_ROLE, FakeDiscord, INTAKE, User};
 use harness::*;
 use portbot::service::{AgentAction, Customer, Service};
 use portbot::store::Speaker;
@@ -822,4 +822,93 @@ async fn a_question_with_more_choices_than_buttons_gets_a_select_menu_that_answe
         "{}",
         conversation.state
     );
+}
+
+/// Everything the bot posts pings nobody but whom it means to (the customer in their thread, the
+/// agent role in the agent channel), and customer text posted back is inert: a business name
+/// in the hand-off summary, a refused answer echoed in the thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_text_pings_nobody_and_every_post_allows_only_the_meant_pings() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let summary = up_to_the_summary(&mut h, &zoe).await;
+    let (menu, _) = select_menu(&summary);
+    h.fake.select(&zoe, &summary, &menu, "business_name");
+    assert_eq!(step(&h.next_question().await), "business_name");
+    let summary = h.say(&zoe, "@everyone @here Acme").await;
+    assert_eq!(step(&summary), "summary");
+    let hostile = format!(
+        "@everyone <@&{AGENT_ROLE}> <@{}> [portal](https://evil.example)",
+        1
+    );
+    let summary = h.say(&zoe, &hostile).await;
+    assert_eq!(step(&summary), "summary");
+    let since = h.fake.calls().len();
+    h.fake
+        .press(&zoe, &summary, &button(&summary, "Talk to an agent"));
+    let agents = format!("/api/v10/channels/{AGENT_CHANNEL}/messages");
+    let handoff = h
+        .fake
+        .wait_for("the hand-off in the agent channel", |calls| {
+            calls[since..]
+                .iter()
+                .find(|c| c.path == agents)
+                .map(|c| c.json["content"].as_str().unwrap_or_default().to_string())
+        })
+        .await;
+    assert!(handoff.contains("Acme"), "{handoff}");
+    let said = posted_in(&h, h.thread, 0);
+    assert!(
+        said.iter().any(|t| t.contains("evil.example")),
+        "the refused answer is echoed: {said:?}"
+    );
+
+    let thread = format!("/api/v10/channels/{}/messages", h.thread);
+    let mut checked = 0;
+    for call in h.fake.calls() {
+        let Some(message) = call.message() else {
+            continue;
+        };
+        let mentions = &message["allowed_mentions"];
+        assert_eq!(
+            mentions["parse"],
+            json!([]),
+            "{} {}: {message}",
+            call.method,
+            call.path
+        );
+        let users = if call.path == thread {
+            json!([zoe.id.to_string()])
+        } else {
+            json!([])
+        };
+        let roles = if call.path == agents {
+            json!([AGENT_ROLE.to_string()])
+        } else {
+            json!([])
+        };
+        for (field, allowed) in [("users", users), ("roles", roles)] {
+            let given = mentions[field].as_array().cloned().unwrap_or_default();
+            assert!(
+                given
+                    .iter()
+                    .all(|id| allowed.as_array().unwrap().contains(id)),
+                "{field} {given:?} on {} {}",
+                call.method,
+                call.path
+            );
+        }
+        let text = format!(
+            "{}{}",
+            message["content"].as_str().unwrap_or_default(),
+            message["embeds"][0]["description"]
+                .as_str()
+                .unwrap_or_default()
+        );
+        for live in ["@everyone", "@here", "<@&", "<@1>", "](https"] {
+            assert!(!text.contains(live), "{live} posted live in {text}");
+        }
+        checked += 1;
+    }
+    assert!(checked > 20, "{checked} messages");
 }

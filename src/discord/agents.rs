@@ -411,7 +411,7 @@ async fn transcript(
                 &[
                     ("at", l.at.format("%H:%M").to_string()),
                     ("who", l.who.as_str().to_string()),
-                    ("text", l.text.clone()),
+                    ("text", super::render::inert(&l.text)),
                 ],
             )
         })

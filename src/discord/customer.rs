@@ -316,9 +316,11 @@ pub async fn post_turn(
                 &[("number", ticket.number.clone())],
             );
             let file = CreateAttachment::bytes(pdf, loa_file_name(&ticket.number));
-            channel
-                .send_message(ctx, CreateMessage::new().content(text).add_file(file))
-                .await?;
+            let message = CreateMessage::new()
+                .content(text)
+                .add_file(file)
+                .allowed_mentions(render::customer_pings(&customer.id));
+            channel.send_message(ctx, message).await?;
         }
         let text = fill(
             bot.words.message("agent_ticket"),
@@ -330,10 +332,10 @@ pub async fn post_turn(
                 ("thread", format!("<#{channel}>")),
             ],
         );
-        bot.config
-            .agent_channel
-            .send_message(ctx, CreateMessage::new().content(text))
-            .await?;
+        let message = CreateMessage::new()
+            .content(text)
+            .allowed_mentions(render::agent_pings(bot.config.agent_role));
+        bot.config.agent_channel.send_message(ctx, message).await?;
     }
     Ok(())
 }
@@ -372,6 +374,7 @@ pub async fn post_replies(
         &editable,
     );
     for message in messages {
+        let message = message.allowed_mentions(render::customer_pings(&customer.id));
         channel.send_message(ctx, message).await?;
     }
     Ok(())

@@ -82,7 +82,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let words = Words::load(service.config.prompts_dir.as_deref())?;
-    let mut http = HttpBuilder::new(config.token.expose_secret());
+    let mut http =
+        HttpBuilder::new(config.token.expose_secret()).default_allowed_mentions(render::no_pings());
     if let Some(url) = &config.api_url {
         // serenity only rewrites URLs to the proxy when its own rate limiter is off.
         http = http.proxy(url.as_str()).ratelimiter_disabled(true);
@@ -102,6 +103,8 @@ pub async fn run(
             commands: commands::all(),
             event_handler: |ctx, event| Box::pin(on_event(ctx, event)),
             on_error: |error| Box::pin(commands::on_error(error)),
+            // poise's default lets replies ping any member they name.
+            allowed_mentions: Some(render::no_pings()),
             ..Default::default()
         })
         // No owner look-up: nothing here is owner-only, and it is one more call at start-up.

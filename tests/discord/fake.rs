@@ -40,6 +40,28 @@ pub struct Call {
     pub response: Value,
 }
 
+impl Call {
+    /// The message this call posts or edits, as the bot sent it (its content, embeds and
+    /// `allowed_mentions`): a channel message, an interaction's reply, a follow-up or an edit.
+    pub fn message(&self) -> Option<&Value> {
+        let api = self.path.strip_prefix("/api/v10/")?;
+        let segments: Vec<&str> = api.split('/').collect();
+        match (self.method.as_str(), segments.as_slice()) {
+            ("POST", ["channels", _, "messages"])
+            | ("POST", ["webhooks", _, _])
+            | ("PATCH", ["webhooks", _, _, "messages", _]) => Some(&self.json),
+            // 4: a reply; 7: an update of the pressed message. Others (acknowledgements, modals)
+            // post nothing.
+            ("POST", ["interactions", _, _, "callback"])
+                if self.json["type"] == 4 || self.json["type"] == 7 =>
+            {
+                Some(&self.json["data"])
+            }
+            _ => None,
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
     calls: Vec<Call>,
