@@ -912,3 +912,54 @@ async fn customer_text_pings_nobody_and_every_post_allows_only_the_meant_pings()
     }
     assert!(checked > 20, "{checked} messages");
 }
+
+/// The PUTs of the slash commands that Discord took.
+fn registrations(calls: &[fake::Call]) -> usize {
+    calls
+        .iter()
+        .filter(|c| c.method == "PUT" && c.path.ends_with("/commands") && !c.response.is_null())
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_registration_refused_once_is_retried_and_the_bot_answers_meanwhile() {
+    let fake = FakeDiscord::start().await;
+    fake.refuse("PUT", "/commands", "500 Internal Server Error", 1);
+    let mut h = Harness::start_on(fake, |_| {}).await;
+    let customer = User {
+        roles: None,
+        ..zoe()
+    };
+    h.thread = 800_000_000_000_000_003;
+    let menu = h.say(&customer, "hello").await;
+    button(&menu, "Port numbers in");
+    h.fake
+        .wait_for("the commands registered on a second try", |calls| {
+            (registrations(calls) == 1).then_some(())
+        })
+        .await;
+    let max = User::customer(700_000_000_000_000_003, "max");
+    assert_eq!(step(&h.open(&max).await), "-");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_registration_refused_for_good_leaves_the_bot_serving_typed_messages() {
+    let fake = FakeDiscord::start().await;
+    fake.refuse("PUT", "/commands", "403 Forbidden", usize::MAX);
+    let mut h = Harness::start_on(fake, |_| {}).await;
+    let customer = User {
+        roles: None,
+        ..zoe()
+    };
+    h.thread = 800_000_000_000_000_004;
+    let menu = h.say(&customer, "hello").await;
+    button(&menu, "Port numbers in");
+    // Trying again cannot fix a refusal: one try, then the bot carries on without commands.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let calls = h.fake.calls();
+    let tries = calls
+        .iter()
+        .filter(|c| c.method == "PUT" && c.path.ends_with("/commands"))
+        .count();
+    assert_eq!((tries, registrations(&calls)), (1, 0));
+}

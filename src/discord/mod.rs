@@ -30,7 +30,8 @@ use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 use serenity::all::{
-    ChannelType, ClientBuilder, FullEvent, GatewayIntents, Http, HttpBuilder, Interaction,
+    ChannelType, ClientBuilder, CreateCommand, FullEvent, GatewayIntents, GuildId, Http,
+    HttpBuilder, HttpError, Interaction,
 };
 
 pub use config::DiscordConfig;
@@ -109,12 +110,13 @@ pub async fn run(
         })
         // No owner look-up: nothing here is owner-only, and it is one more call at start-up.
         .initialize_owners(false)
+        // The commands are registered beside, never in, setup: poise handles no event until
+        // setup returns, so a registration that failed there left the bot connected and deaf.
         .setup(move |ctx, _ready, framework| {
-            Box::pin(async move {
-                poise::builtins::register_in_guild(ctx, &framework.options().commands, guild)
-                    .await?;
-                Ok(data)
-            })
+            let commands =
+                poise::builtins::create_application_commands(&framework.options().commands);
+            tokio::spawn(register_commands(Arc::clone(&ctx.http), guild, commands));
+            Box::pin(async move { Ok(data) })
         })
         .build();
     let mut client = ClientBuilder::new_with_http(http, intents())
@@ -148,6 +150,46 @@ async fn on_event(
             interaction: Interaction::Modal(submit),
         } => customer::on_modal(bot, serenity, submit).await,
         _ => Ok(()),
+    }
+}
+
+/// Tries to register the slash commands this many times when Discord answers 429 or 5xx, or not
+/// at all; the waits between tries double from one second.
+const REGISTER_ATTEMPTS: u32 = 5;
+
+/// Registers the slash commands in the guild while the bot already serves typed messages in DMs
+/// and threads. A refusal that trying again cannot fix (no `applications.commands` scope, a field
+/// the server rejects) or one that outlasts the retries leaves the bot running without commands,
+/// and says so at error level with Discord's reason and what to do.
+async fn register_commands(http: Arc<Http>, guild: GuildId, commands: Vec<CreateCommand>) {
+    let mut wait = std::time::Duration::from_secs(1);
+    for attempt in 1..=REGISTER_ATTEMPTS {
+        let error = match guild.set_commands(&http, commands.clone()).await {
+            Ok(_) => return,
+            Err(error) => error,
+        };
+        let transient = match &error {
+            serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {
+                let status = response.status_code;
+                status.as_u16() == 429 || status.is_server_error()
+            }
+            serenity::Error::Http(HttpError::Request(_)) => true,
+            _ => false,
+        };
+        if transient && attempt < REGISTER_ATTEMPTS {
+            tracing::warn!(%error, attempt, "Discord did not take the slash commands; trying again");
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+            continue;
+        }
+        tracing::error!(
+            %error,
+            %guild,
+            "Discord refused the slash commands, so /port and /ticket do not exist in the server; \
+             customers can still write in a DM or in an open thread. Check that the bot was \
+             invited with the applications.commands scope, then restart it"
+        );
+        return;
     }
 }
 

@@ -72,6 +72,8 @@ struct State {
     gateway: Option<mpsc::UnboundedSender<Value>>,
     sequence: u64,
     ready: bool,
+    /// Calls to refuse: (method, path suffix, status line, how many more times).
+    refusals: Vec<(String, String, &'static str, usize)>,
 }
 
 #[derive(Clone)]
@@ -109,6 +111,16 @@ impl FakeDiscord {
             }
         });
         fake
+    }
+
+    /// Refuses the next `times` calls of `method` to a path ending in `suffix` with `status`
+    /// (e.g. "500 Internal Server Error") and Discord's error body; they are recorded.
+    pub fn refuse(&self, method: &str, suffix: &str, status: &'static str, times: usize) {
+        self.state
+            .lock()
+            .unwrap()
+            .refusals
+            .push((method.into(), suffix.into(), status, times));
     }
 
     pub fn id(&self) -> u64 {
@@ -488,6 +500,21 @@ impl FakeDiscord {
             return ("200 OK", bytes.clone());
         }
         let (json_body, files) = parse_body(content_type, body);
+        let refused = {
+            let mut state = self.state.lock().unwrap();
+            let refusal = state.refusals.iter_mut().find(|(m, suffix, _, times)| {
+                m == method && path.ends_with(suffix.as_str()) && *times > 0
+            });
+            refusal.map(|(_, _, status, times)| {
+                *times -= 1;
+                *status
+            })
+        };
+        if let Some(status) = refused {
+            self.record(method, path, content_type, json_body, files, Value::Null);
+            let body = json!({ "message": format!("Refused by the test: {status}"), "code": 0 });
+            return (status, body.to_string().into_bytes());
+        }
         let api = path.strip_prefix("/api/v10").unwrap_or(path);
         let segments: Vec<&str> = api.trim_matches('/').split('/').collect();
         let response = match (method, segments.as_slice()) {

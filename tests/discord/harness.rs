@@ -76,12 +76,17 @@ impl Harness {
 
     /// Starts the bot after `prepare` has set up its (still empty) data folder.
     pub async fn start_with(prepare: impl FnOnce(&std::path::Path)) -> Harness {
+        Harness::start_on(FakeDiscord::start().await, prepare).await
+    }
+
+    /// Starts the bot on `fake` (a test may have told it to refuse some calls).
+    pub async fn start_on(fake: FakeDiscord, prepare: impl FnOnce(&std::path::Path)) -> Harness {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
         let mut harness = Harness {
-            fake: FakeDiscord::start().await,
+            fake,
             dir: tempfile::tempdir().unwrap(),
             bot: None,
             thread: 0,
