@@ -902,10 +902,18 @@ fn report(ticket: Ticket) -> anyhow::Result<()> {
 /// The ticket list as CSV: one row per ticket, numbers joined with spaces, never secrets.
 fn tickets_csv(tickets: &[Ticket]) -> String {
     fn field(value: &str) -> String {
+        // A spreadsheet runs a cell that starts like a formula: `=HYPERLINK(..)` typed as a
+        // business name, and even the numbers (`+13124482915 +13124482916` would be summed).
+        // A leading apostrophe is how spreadsheets mark a cell as text.
+        let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{value}")
+        } else {
+            value.to_string()
+        };
         if value.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", value.replace('"', "\"\""))
         } else {
-            value.to_string()
+            value
         }
     }
     let mut out = String::from(
