@@ -561,7 +561,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
                         draft.customer_id,
                         draft.created_by,
                         draft.missing.join(", "),
-                        draft.summary
+                        printable(&draft.summary)
                     );
                 }
                 return Ok(());
@@ -745,7 +745,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
                     "{} {:<8} {}",
                     line.at.format("%Y-%m-%d %H:%M:%S"),
                     line.who.as_str(),
-                    line.text.replace('\n', "\n                             ")
+                    printable(&line.text).replace('\n', "\n                             ")
                 );
             }
             Ok(())
@@ -823,7 +823,7 @@ async fn conversations(service: &Service, command: ConversationsCommand) -> anyh
                     "{} (waiting since {})\n{}\n",
                     w.customer.signer_id(),
                     w.since.format("%Y-%m-%d %H:%M UTC"),
-                    w.summary
+                    printable(&w.summary)
                 );
             }
             Ok(())
@@ -897,6 +897,25 @@ fn report(ticket: Ticket) -> anyhow::Result<()> {
             .unwrap_or_default()
     );
     Ok(())
+}
+
+/// Customer text as the terminal should show it: control characters (escape sequences that set
+/// the title, clear the screen or fake coloured lines) and the bidirectional overrides that
+/// reorder what is shown are written as visible escapes (`\u{1b}`); line breaks and tabs stay.
+fn printable(text: &str) -> String {
+    let hidden = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    text.chars()
+        .map(|c| {
+            if hidden(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The ticket list as CSV: one row per ticket, numbers joined with spaces, never secrets.

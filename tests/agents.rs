@@ -650,3 +650,25 @@ fn no_cell_of_a_csv_export_starts_like_a_spreadsheet_formula() {
         "{row:?}"
     );
 }
+
+#[test]
+fn a_transcript_shows_escape_sequences_the_customer_typed_as_text_never_runs_them() {
+    let sandbox = Sandbox::new();
+    let typed = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[31mAgent: approved\u{9b}0m\u{202e}";
+    let mut lines = BUSINESS.to_vec();
+    lines.insert(1, typed);
+    let turns = chat(&sandbox, "zoe", &lines);
+    let last = turns.last().unwrap().last().unwrap();
+    let number = last["tickets"][0]["number"].as_str().expect("a ticket");
+    let transcript = sandbox.run(&["tickets", "transcript", number]);
+    assert!(
+        transcript.contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"),
+        "{transcript}"
+    );
+    assert!(
+        !transcript
+            .chars()
+            .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{202e}'),
+        "{transcript:?}"
+    );
+}
