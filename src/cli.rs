@@ -14,7 +14,7 @@ use crate::notify;
 use crate::porting::RejectionCode;
 use crate::prompts::Prompts;
 use crate::service::AgentAction;
-use crate::service::{Customer, Service};
+use crate::service::{Customer, Service, write_private};
 use crate::store::{Draft, Ticket, TicketFilter, TicketStatus};
 use chrono::NaiveDate;
 use secrecy::ExposeSecret;
@@ -299,7 +299,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             message_ids,
         } => {
-            let service = Service::start(config).await?;
+            let mut service = Service::start(config).await?;
+            service.keep_loa_copies();
             let id = user
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "local".into());
@@ -587,7 +588,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
                         Some(v) => format!("no LOA version {v} for ticket {number}"),
                         None => format!("no ticket {number}"),
                     })?;
-            std::fs::write(&out, &pdf).with_context(|| format!("writing {}", out.display()))?;
+            write_private(&out, &pdf).with_context(|| format!("writing {}", out.display()))?;
             println!("Wrote {} ({} bytes).", out.display(), pdf.len());
             Ok(())
         }
@@ -779,7 +780,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             };
             match out {
                 Some(path) => {
-                    std::fs::write(&path, &text)
+                    write_private(&path, text.as_bytes())
                         .with_context(|| format!("writing {}", path.display()))?;
                     println!("Wrote {}.", path.display());
                 }

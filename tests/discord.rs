@@ -38,6 +38,12 @@ async fn a_full_port_in_ends_with_the_loa_attached_in_the_private_thread() {
         .await;
     assert!(notice.json["content"].as_str().unwrap().contains(&number));
 
+    // The LOA went from the database to Discord: no copy of it is left on the disk.
+    assert!(
+        !h.dir.path().join("loa").exists(),
+        "an LOA file was written"
+    );
+
     // Neither secret ever reached Discord.
     for call in h.fake.calls() {
         let body = call.json.to_string();

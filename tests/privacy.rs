@@ -329,3 +329,67 @@ fn a_lost_key_file_is_not_silently_replaced() {
         "{stderr}"
     );
 }
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The files that hold personal data are the owner's alone: the terminal chat's LOA copy (in a
+/// folder only the owner may enter), an LOA or an export written on request; and the copies go
+/// with the retention period.
+#[cfg(unix)]
+#[test]
+fn files_with_personal_data_are_written_owner_only_and_loa_copies_expire() {
+    let mut sandbox = Sandbox::new();
+    let mut chat = sandbox.chat("zoe");
+    chat.read_turn();
+    let mut last = Vec::new();
+    for line in script() {
+        last = chat.say(line);
+    }
+    chat.close();
+    let number = last.last().unwrap()["tickets"][0]["number"]
+        .as_str()
+        .expect("a ticket")
+        .to_string();
+    let loas = sandbox.data_dir().join("loa");
+    let copy = loas.join(format!("{number}-v1.pdf"));
+    assert_eq!((mode(&loas), mode(&copy)), (0o700, 0o600));
+
+    let out = sandbox.data_dir().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let loa = out.join("loa.pdf");
+    let csv = out.join("tickets.csv");
+    let json = out.join("ticket.json");
+    sandbox.run(&["tickets", "loa", &number, "--out", loa.to_str().unwrap()]);
+    sandbox.run(&["tickets", "export", "--out", csv.to_str().unwrap()]);
+    sandbox.run(&[
+        "tickets",
+        "export",
+        &number,
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    for file in [&loa, &csv, &json] {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+
+    // A copy from before the retention period goes; the LOA stays in the database.
+    let old = std::time::SystemTime::from(
+        chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap(),
+    );
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    sandbox.set("PORTBOT_RETENTION_DAYS", "90");
+    sandbox.run(&["retention"]);
+    assert!(!copy.exists(), "the old copy is deleted");
+    let again = out.join("again.pdf");
+    sandbox.run(&["tickets", "loa", &number, "--out", again.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&loa).unwrap());
+}
