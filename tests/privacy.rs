@@ -393,3 +393,54 @@ fn files_with_personal_data_are_written_owner_only_and_loa_copies_expire() {
     sandbox.run(&["tickets", "loa", &number, "--out", again.to_str().unwrap()]);
     assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&loa).unwrap());
 }
+
+/// A customer whose request never became a ticket is told their answers are cleared: their
+/// bill goes too, on cancel and on expiry, and retention deletes any left from before.
+#[test]
+fn uploads_of_conversations_that_never_made_a_ticket_are_deleted_with_them() {
+    let uploads = |sandbox: &Sandbox| {
+        binary::count(
+            sandbox,
+            "SELECT COUNT(*) FROM documents WHERE kind IN ('bill', 'csr')",
+        )
+    };
+    let with_a_bill = |sandbox: &Sandbox, user: &str| {
+        let mut chat = sandbox.chat(user);
+        chat.read_turn();
+        for line in ["1", "yes", "/attach tests/fixtures/bill.pdf"] {
+            chat.say(line);
+        }
+        assert_eq!(uploads(sandbox), 1);
+        chat
+    };
+    let mut sandbox = Sandbox::new();
+    let mut chat = with_a_bill(&sandbox, "cancels");
+    chat.say("cancel");
+    chat.say("yes");
+    chat.close();
+    assert_eq!(uploads(&sandbox), 0, "deleted on cancel");
+
+    with_a_bill(&sandbox, "goes-quiet").close();
+    sandbox.set("PORTBOT_NOW", "2026-12-10T15:00:00Z");
+    sandbox.run(&["worker", "--once"]);
+    let cancelled = "SELECT COUNT(*) FROM conversations WHERE status = 'cancelled'";
+    assert_eq!(binary::count(&sandbox, cancelled), 2);
+    assert_eq!(uploads(&sandbox), 0, "deleted on expiry");
+
+    // A bill an older version left with a cancelled conversation.
+    with_a_bill(&sandbox, "older").close();
+    let db = format!(
+        "sqlite://{}",
+        sandbox.data_dir().join("portbot.db").display()
+    );
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        sqlx::query("UPDATE conversations SET status = 'cancelled'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    sandbox.run(&["retention"]);
+    assert_eq!(uploads(&sandbox), 0, "deleted by retention");
+}

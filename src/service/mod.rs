@@ -384,6 +384,7 @@ impl Service {
                     }
                     Effect::ClearSecrets => {
                         write.clear_secrets = vec![SecretKind::Pin, SecretKind::AccountNumber];
+                        write.clear_uploads = true;
                     }
                     Effect::StoreDocument {
                         step,
