@@ -931,7 +931,7 @@ fn registrations(calls: &[fake::Call]) -> usize {
 async fn a_command_registration_refused_once_is_retried_and_the_bot_answers_meanwhile() {
     let fake = FakeDiscord::start().await;
     fake.refuse("PUT", "/commands", "500 Internal Server Error", 1);
-    let mut h = Harness::start_on(fake, |_| {}).await;
+    let mut h = Harness::start_on(fake, &[], |_| {}).await;
     let customer = User {
         roles: None,
         ..zoe()
@@ -952,7 +952,7 @@ async fn a_command_registration_refused_once_is_retried_and_the_bot_answers_mean
 async fn a_command_registration_refused_for_good_leaves_the_bot_serving_typed_messages() {
     let fake = FakeDiscord::start().await;
     fake.refuse("PUT", "/commands", "403 Forbidden", usize::MAX);
-    let mut h = Harness::start_on(fake, |_| {}).await;
+    let mut h = Harness::start_on(fake, &[], |_| {}).await;
     let customer = User {
         roles: None,
         ..zoe()
@@ -968,4 +968,79 @@ async fn a_command_registration_refused_for_good_leaves_the_bot_serving_typed_me
         .filter(|c| c.method == "PUT" && c.path.ends_with("/commands"))
         .count();
     assert_eq!((tries, registrations(&calls)), (1, 0));
+}
+
+/// The POSTs that created a thread.
+fn threads_created(h: &Harness) -> Vec<u64> {
+    h.fake
+        .calls()
+        .iter()
+        .filter(|c| c.method == "POST" && c.path.ends_with("/threads"))
+        .map(|c| c.response["id"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_open_makes_no_thread_past_the_conversation_limit_and_reuses_the_open_one() {
+    let fake = FakeDiscord::start().await;
+    let limit = [("PORTBOT_MAX_CONVERSATIONS_PER_DAY", "1")];
+    let mut h = Harness::start_on(fake, &limit, |_| {}).await;
+    let zoe = zoe();
+    h.open(&zoe).await;
+    let first = h.thread;
+
+    // Again while it is open: the same thread, and she is added to it again (she may have left).
+    let since = h.fake.calls().len();
+    let again = port_command(&h, &zoe, INTAKE, "open").await;
+    assert!(again.contains(&first.to_string()), "{again}");
+    let member = format!("/api/v10/channels/{first}/thread-members/{}", zoe.id);
+    assert!(
+        h.fake.calls()[since..]
+            .iter()
+            .any(|c| c.method == "PUT" && c.path == member),
+        "re-added to her thread"
+    );
+
+    // Cancelled, the day's one conversation is used up: no new thread, a clear answer.
+    h.say(&zoe, "cancel").await;
+    let path = format!("/api/v10/channels/{first}/messages");
+    let since = h.fake.calls().len();
+    h.fake.message(&zoe, first, "yes", Vec::new());
+    h.fake
+        .wait_for("the cancellation", |calls| {
+            calls[since..].iter().find(|c| c.path == path).map(|_| ())
+        })
+        .await;
+    let refused = port_command(&h, &zoe, INTAKE, "open").await;
+    assert!(refused.contains("conversations"), "{refused}");
+    assert_eq!(threads_created(&h), [first]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_the_customer_could_not_be_added_to_is_deleted() {
+    let fake = FakeDiscord::start().await;
+    fake.refuse(
+        "PUT",
+        &format!("/thread-members/{}", zoe().id),
+        "403 Forbidden",
+        1,
+    );
+    let h = Harness::start_on(fake, &[], |_| {}).await;
+    let zoe = zoe();
+    let token = h.fake.slash(&zoe, INTAKE, "port", "open", json!([]));
+    let reply = answer_to(&h, &token).await;
+    assert!(
+        reply["content"].as_str().unwrap().contains("went wrong"),
+        "{reply}"
+    );
+    let created = threads_created(&h);
+    assert_eq!(created.len(), 1);
+    let deleted = format!("/api/v10/channels/{}", created[0]);
+    assert!(
+        h.fake
+            .calls()
+            .iter()
+            .any(|c| c.method == "DELETE" && c.path == deleted),
+        "the orphan thread is deleted"
+    );
 }

@@ -436,7 +436,14 @@ pub async fn open_thread(ctx: Context<'_>, user: &User) -> Result<ChannelId, Err
                 .invitable(false),
         )
         .await?;
-    thread.id.add_thread_member(ctx, user.id).await?;
+    if let Err(error) = thread.id.add_thread_member(ctx, user.id).await {
+        // A thread the customer is not in is no use to anyone, and counts against the guild's
+        // active threads.
+        if let Err(e) = thread.id.delete(ctx).await {
+            tracing::warn!(error = %e, "could not delete a thread the customer was not added to");
+        }
+        return Err(error.into());
+    }
     Ok(thread.id)
 }
 

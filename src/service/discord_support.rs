@@ -35,6 +35,18 @@ impl Service {
 
     /// Runs the customer's open conversation in `customer.channel_id` from now on (a new
     /// private thread); notifications follow it there.
+    /// Why `customer` may not start a conversation now (the day's limit), before anything is
+    /// made for one, such as a private thread.
+    pub async fn new_conversation_refusal(
+        &self,
+        customer: &Customer,
+    ) -> Result<Option<String>, ServiceError> {
+        Ok(self
+            .conversation_limit(customer, self.now())
+            .await?
+            .map(|reply| reply.text))
+    }
+
     pub async fn move_to_channel(&self, customer: &Customer) -> Result<(), ServiceError> {
         if let (Some(conversation), Some(channel)) =
             (self.conversation_of(customer).await?, &customer.channel_id)

@@ -547,6 +547,10 @@ impl FakeDiscord {
                 }
                 Some(commands)
             }
+            ("DELETE", ["channels", id]) => {
+                let id: u64 = id.parse().unwrap();
+                Some(channel(id, 12, Some(INTAKE)))
+            }
             ("POST", ["channels", parent, "threads"]) => {
                 let parent: u64 = parent.parse().unwrap();
                 Some(channel(self.id(), 12, Some(parent)))

@@ -27,23 +27,37 @@ pub struct Harness {
     pub thread: u64,
     /// Calls before this index were already looked at.
     pub seen: usize,
+    /// Settings that differ from `config`'s: (variable, value).
+    pub overrides: Vec<(String, String)>,
 }
 
 /// The settings for data folder `dir`; the words come from `dir/prompts` when a test put
 /// its own there.
 pub fn config(dir: &std::path::Path) -> Config {
+    config_with(dir, &[])
+}
+
+/// The settings for data folder `dir` with some of them set otherwise: (variable, value).
+pub fn config_with(dir: &std::path::Path, overrides: &[(String, String)]) -> Config {
     let prompts = dir.join("prompts");
     let prompts = prompts.exists().then(|| prompts.display().to_string());
     let dir = dir.display().to_string();
-    Config::from_lookup(|name| match name {
-        "PORTBOT_NOW" => Some(NOW.into()),
-        "PORTBOT_DATA_DIR" => Some(dir.clone()),
-        // Scripted customers answer faster than people: no spam limits here.
-        "PORTBOT_MAX_MESSAGES_PER_MINUTE" | "PORTBOT_MAX_CONVERSATIONS_PER_DAY" => Some("0".into()),
-        "PORTBOT_PROMPTS_DIR" => prompts.clone(),
-        // Notices made outside Discord reach the thread within a second.
-        "PORTBOT_WORKER_INTERVAL_SECS" => Some("1".into()),
-        _ => None,
+    Config::from_lookup(|name| {
+        if let Some((_, value)) = overrides.iter().find(|(n, _)| n == name) {
+            return Some(value.clone());
+        }
+        match name {
+            "PORTBOT_NOW" => Some(NOW.into()),
+            "PORTBOT_DATA_DIR" => Some(dir.clone()),
+            // Scripted customers answer faster than people: no spam limits here.
+            "PORTBOT_MAX_MESSAGES_PER_MINUTE" | "PORTBOT_MAX_CONVERSATIONS_PER_DAY" => {
+                Some("0".into())
+            }
+            "PORTBOT_PROMPTS_DIR" => prompts.clone(),
+            // Notices made outside Discord reach the thread within a second.
+            "PORTBOT_WORKER_INTERVAL_SECS" => Some("1".into()),
+            _ => None,
+        }
     })
     .unwrap()
 }
@@ -76,11 +90,16 @@ impl Harness {
 
     /// Starts the bot after `prepare` has set up its (still empty) data folder.
     pub async fn start_with(prepare: impl FnOnce(&std::path::Path)) -> Harness {
-        Harness::start_on(FakeDiscord::start().await, prepare).await
+        Harness::start_on(FakeDiscord::start().await, &[], prepare).await
     }
 
-    /// Starts the bot on `fake` (a test may have told it to refuse some calls).
-    pub async fn start_on(fake: FakeDiscord, prepare: impl FnOnce(&std::path::Path)) -> Harness {
+    /// Starts the bot on `fake` (a test may have told it to refuse some calls), with the settings
+    /// `overrides` (variable, value) set otherwise than in `config`.
+    pub async fn start_on(
+        fake: FakeDiscord,
+        overrides: &[(&str, &str)],
+        prepare: impl FnOnce(&std::path::Path),
+    ) -> Harness {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
@@ -91,6 +110,10 @@ impl Harness {
             bot: None,
             thread: 0,
             seen: 0,
+            overrides: overrides
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
         };
         prepare(harness.dir.path());
         harness.start_bot().await;
@@ -100,7 +123,7 @@ impl Harness {
     /// Runs the bot on its own thread and runtime, as `portbot discord` runs it (awaited by
     /// `main`, never spawned: its outbox loop's future is not `Send`).
     pub async fn start_bot(&mut self) {
-        let config = config(self.dir.path());
+        let config = config_with(self.dir.path(), &self.overrides);
         let discord = discord_config(&self.fake, AGENT_ROLE);
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -183,7 +206,9 @@ impl Harness {
     }
 
     pub async fn service(&self) -> Service {
-        Service::start(config(self.dir.path())).await.unwrap()
+        Service::start(config_with(self.dir.path(), &self.overrides))
+            .await
+            .unwrap()
     }
 }
 
