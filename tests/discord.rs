@@ -836,18 +836,27 @@ async fn a_question_with_more_choices_than_buttons_gets_a_select_menu_that_answe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customer_text_pings_nobody_and_every_post_allows_only_the_meant_pings() {
     let mut h = Harness::start().await;
+    // A refused answer is echoed: "I need a yes or a no here (you wrote ...)".
+    let max = User::customer(700_000_000_000_000_003, "max");
+    let menu = h.open(&max).await;
+    h.fake.press(&max, &menu, &button(&menu, "Port numbers in"));
+    assert_eq!(step(&h.next_question().await), "keep_active");
+    let hostile = format!("[x](https://evil.example) @everyone <@&{AGENT_ROLE}> <@1>");
+    assert_eq!(step(&h.say(&max, &hostile).await), "keep_active");
+    let said = posted_in(&h, h.thread, 0);
+    assert!(
+        said.iter()
+            .any(|t| t.contains("you wrote") && t.contains("everyone")),
+        "the refused answer is echoed: {said:?}"
+    );
+
+    // The business name goes to the agent channel in the hand-off summary.
     let zoe = zoe();
     let summary = up_to_the_summary(&mut h, &zoe).await;
     let (menu, _) = select_menu(&summary);
     h.fake.select(&zoe, &summary, &menu, "business_name");
     assert_eq!(step(&h.next_question().await), "business_name");
     let summary = h.say(&zoe, "@everyone @here Acme").await;
-    assert_eq!(step(&summary), "summary");
-    let hostile = format!(
-        "@everyone <@&{AGENT_ROLE}> <@{}> [portal](https://evil.example)",
-        1
-    );
-    let summary = h.say(&zoe, &hostile).await;
     assert_eq!(step(&summary), "summary");
     let since = h.fake.calls().len();
     h.fake
@@ -863,13 +872,7 @@ async fn customer_text_pings_nobody_and_every_post_allows_only_the_meant_pings()
         })
         .await;
     assert!(handoff.contains("Acme"), "{handoff}");
-    let said = posted_in(&h, h.thread, 0);
-    assert!(
-        said.iter().any(|t| t.contains("evil.example")),
-        "the refused answer is echoed: {said:?}"
-    );
 
-    let thread = format!("/api/v10/channels/{}/messages", h.thread);
     let mut checked = 0;
     for call in h.fake.calls() {
         let Some(message) = call.message() else {
@@ -883,8 +886,15 @@ async fn customer_text_pings_nobody_and_every_post_allows_only_the_meant_pings()
             call.method,
             call.path
         );
-        let users = if call.path == thread {
-            json!([zoe.id.to_string()])
+        // In a customer's thread, only that customer; each thread here is zoe's or max's.
+        let in_a_thread = call.path.starts_with("/api/v10/channels/")
+            && ![INTAKE, AGENT_CHANNEL]
+                .iter()
+                .any(|c| call.path.contains(&c.to_string()));
+        let users = if in_a_thread {
+            let given = mentions["users"].as_array().cloned().unwrap_or_default();
+            assert!(given.len() <= 1, "{given:?}");
+            json!([zoe.id.to_string(), max.id.to_string()])
         } else {
             json!([])
         };
@@ -1001,16 +1011,13 @@ async fn port_open_makes_no_thread_past_the_conversation_limit_and_reuses_the_op
         "re-added to her thread"
     );
 
+    assert_eq!(step(&h.next_question().await), "-", "the menu, asked again");
+
     // Cancelled, the day's one conversation is used up: no new thread, a clear answer.
     h.say(&zoe, "cancel").await;
-    let path = format!("/api/v10/channels/{first}/messages");
     let since = h.fake.calls().len();
     h.fake.message(&zoe, first, "yes", Vec::new());
-    h.fake
-        .wait_for("the cancellation", |calls| {
-            calls[since..].iter().find(|c| c.path == path).map(|_| ())
-        })
-        .await;
+    wait_posted(&h, since, "cancelled").await;
     let refused = port_command(&h, &zoe, INTAKE, "open").await;
     assert!(refused.contains("conversations"), "{refused}");
     assert_eq!(threads_created(&h), [first]);
