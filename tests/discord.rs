@@ -1051,3 +1051,22 @@ async fn a_thread_the_customer_could_not_be_added_to_is_deleted() {
         "the orphan thread is deleted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_and_a_quick_answer_after_it_are_taken_in_the_order_they_were_sent() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let menu = h.open(&zoe).await;
+    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
+    let keep = h.next_question().await;
+    h.fake
+        .press(&zoe, &keep, &button(&keep, "Yes, I'll keep it active"));
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+    // The file takes a while to fetch; the answer to the next question is typed meanwhile.
+    h.fake.slow_attachments(Duration::from_millis(500));
+    let attachment = h.fake.attachment("bill.pdf", BILL.to_vec());
+    h.fake.message(&zoe, h.thread, "", vec![attachment]);
+    h.fake.message(&zoe, h.thread, "Nov 10", Vec::new());
+    assert_eq!(step(&h.next_question().await), "bill_date");
+    assert_eq!(step(&h.next_question().await), "pin_required");
+}

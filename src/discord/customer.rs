@@ -21,6 +21,8 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
     if msg.author.bot {
         return Ok(());
     }
+    let place = bot.lanes.join(msg.author.id, msg.id.get());
+    place.turn().await;
     let channel = msg.channel_id.to_string();
     let customer = if msg.guild_id.is_none() {
         bot.customer(msg.author.id, Some(channel))
@@ -116,9 +118,11 @@ pub async fn on_component(
             .await?;
         return Ok(());
     }
+    let place = bot.lanes.join(press.user.id, press.id.get());
     press
         .create_response(ctx, CreateInteractionResponse::Acknowledge)
         .await?;
+    place.turn().await;
     let customer = bot.customer(press.user.id, Some(press.channel_id.to_string()));
     if let Some(refusal) = refusal(bot, &customer, &id).await? {
         press
@@ -166,9 +170,11 @@ pub async fn on_modal(
     let Some(id) = ComponentId::decode(&submit.data.custom_id) else {
         return Ok(());
     };
+    let place = bot.lanes.join(submit.user.id, submit.id.get());
     submit
         .create_response(ctx, CreateInteractionResponse::Acknowledge)
         .await?;
+    place.turn().await;
     let customer = bot.customer(submit.user.id, Some(submit.channel_id.to_string()));
     if let Some(refusal) = refusal(bot, &customer, &id).await? {
         submit

@@ -14,6 +14,7 @@
 //!   decides what a user sees when a command fails.
 //! - `agents`: the agents' commands (`/ticket ...`, `/port start|pause|resume|ticket`, the
 //!   "Start port request" context menu), agent role only.
+//! - `lanes`: one customer's events handled one at a time, in arrival order.
 //! - `outbox`: notifications from the outbox, posted in threads and in the agent channel.
 
 pub mod config;
@@ -23,6 +24,7 @@ pub mod words;
 mod agents;
 mod commands;
 mod customer;
+mod lanes;
 mod outbox;
 
 use std::future::Future;
@@ -44,6 +46,8 @@ pub struct Bot {
     pub service: Service,
     pub config: DiscordConfig,
     pub words: Words,
+    /// Each customer's events in turn.
+    lanes: lanes::Lanes,
 }
 
 type Error = anyhow::Error;
@@ -97,6 +101,7 @@ pub async fn run(
         service,
         config,
         words,
+        lanes: lanes::Lanes::default(),
     });
     let data = Arc::clone(&bot);
     let framework = poise::Framework::builder()

@@ -72,6 +72,8 @@ struct State {
     gateway: Option<mpsc::UnboundedSender<Value>>,
     sequence: u64,
     ready: bool,
+    /// How long attachment downloads take (a slow CDN).
+    attachment_delay: Duration,
     /// Calls to refuse: (method, path suffix, status line, how many more times).
     refusals: Vec<(String, String, &'static str, usize)>,
 }
@@ -121,6 +123,11 @@ impl FakeDiscord {
             .unwrap()
             .refusals
             .push((method.into(), suffix.into(), status, times));
+    }
+
+    /// Makes every attachment download take `delay`.
+    pub fn slow_attachments(&self, delay: Duration) {
+        self.state.lock().unwrap().attachment_delay = delay;
     }
 
     pub fn id(&self) -> u64 {
@@ -470,6 +477,10 @@ impl FakeDiscord {
             }
             let path = target.split('?').next().unwrap_or_default().to_string();
             let content_type = headers.get("content-type").cloned().unwrap_or_default();
+            if path.starts_with("/attachments/") {
+                let delay = self.state.lock().unwrap().attachment_delay;
+                tokio::time::sleep(delay).await;
+            }
             let (status, response) = self.route(&method, &path, &content_type, &body);
             let head = format!(
                 "HTTP/1.1 {status}\r\ncontent-type: {}\r\ncontent-length: {}\r\n\r\n",
