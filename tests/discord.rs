@@ -1070,3 +1070,45 @@ async fn a_file_and_a_quick_answer_after_it_are_taken_in_the_order_they_were_sen
     assert_eq!(step(&h.next_question().await), "bill_date");
     assert_eq!(step(&h.next_question().await), "pin_required");
 }
+
+/// The downloads of attachments the bot made.
+fn downloads(h: &Harness) -> usize {
+    h.fake
+        .calls()
+        .iter()
+        .filter(|c| c.path.starts_with("/attachments/"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_no_question_asks_for_or_too_large_by_discords_word_is_refused_unread() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let menu = h.open(&zoe).await;
+    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
+    let keep = h.next_question().await;
+    assert_eq!(step(&keep), "keep_active");
+    let since = h.fake.calls().len();
+    let bill = h.fake.attachment("bill.pdf", BILL.to_vec());
+    h.fake.message(&zoe, h.thread, "", vec![bill]);
+    assert_eq!(step(&h.next_question().await), "keep_active");
+    wait_posted(&h, since, "I wasn't expecting a file here").await;
+
+    h.fake
+        .press(&zoe, &keep, &button(&keep, "Yes, I'll keep it active"));
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+    // Twice the limit, Discord says: refused by that alone.
+    let since = h.fake.calls().len();
+    let mut big = h.fake.attachment("big.pdf", BILL.to_vec());
+    big["size"] = json!(2 * 10_485_760);
+    h.fake.message(&zoe, h.thread, "", vec![big]);
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+    wait_posted(&h, since, "over the 10 MB limit").await;
+    assert_eq!(downloads(&h), 0, "nothing was fetched");
+
+    // The file the question asks for is fetched.
+    let bill = h.fake.attachment("bill.pdf", BILL.to_vec());
+    h.fake.message(&zoe, h.thread, "", vec![bill]);
+    assert_eq!(step(&h.next_question().await), "bill_date");
+    assert_eq!(downloads(&h), 1);
+}

@@ -2,6 +2,7 @@
 //! customer's thread (recorded as the agent, never taken as an answer).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serenity::all::{
     ActionRowComponent, Attachment, ButtonKind, ChannelId, ComponentInteraction,
@@ -14,7 +15,7 @@ use super::render::{self, Action, ComponentId};
 use super::{Bot, Error};
 use crate::conversation::{Input, Reply};
 use crate::prompts::fill;
-use crate::service::{Customer, ServiceError, TurnResult};
+use crate::service::{Customer, ServiceError, TurnResult, UploadCheck};
 
 /// A message in a DM, or in a channel that holds a customer's conversation.
 pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) -> Result<(), Error> {
@@ -56,30 +57,39 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
 
     let typed_secret =
         !msg.content.trim().is_empty() && bot.service.awaits_secret(&customer).await?;
-    let mut inputs = Vec::new();
     if !msg.content.trim().is_empty() {
-        inputs.push((msg.id.to_string(), Input::Text(msg.content.clone())));
-    }
-    for (n, attachment) in msg.attachments.iter().enumerate() {
-        // Discord's attachment links expire: fetch the file now, before anything else.
-        match download(attachment, bot.service.config.max_upload_bytes).await {
-            Ok(input) => inputs.push((format!("{}:{n}", msg.id), input)),
-            Err(error) => {
-                tracing::warn!(%error, file = %attachment.filename, "attachment download failed");
-                say(ctx, msg.channel_id, bot.words.message("failed")).await?;
-            }
-        }
-    }
-    for (n, (key, input)) in inputs.into_iter().enumerate() {
+        let input = Input::Text(msg.content.clone());
         let result = bot
             .service
-            .within(bot.service.turn(&customer, Some(key), input))
+            .within(bot.service.turn(&customer, Some(msg.id.to_string()), input))
             .await;
-        if n == 0 && typed_secret && result.is_ok() {
+        if typed_secret && result.is_ok() {
             // Stored (encrypted) first; now take it out of the chat.
             let note = take_out_of_chat(ctx, msg).await;
             say(ctx, msg.channel_id, bot.words.message(note)).await?;
         }
+        post_turn(bot, ctx, msg.channel_id, &customer, result).await?;
+    }
+    for (n, attachment) in msg.attachments.iter().enumerate() {
+        // Each file is looked at when its turn comes: the answer before it may change the
+        // question.
+        let input = match attachment_input(bot, &customer, attachment).await {
+            Ok(Attached::Input(input)) => input,
+            Ok(Attached::Answered(replies)) => {
+                post_replies(bot, ctx, msg.channel_id, &customer, &replies).await?;
+                continue;
+            }
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), file = %attachment.filename, "attachment download failed");
+                say(ctx, msg.channel_id, bot.words.message("failed")).await?;
+                continue;
+            }
+        };
+        let key = format!("{}:{n}", msg.id);
+        let result = bot
+            .service
+            .within(bot.service.turn(&customer, Some(key), input))
+            .await;
         post_turn(bot, ctx, msg.channel_id, &customer, result).await?;
     }
     Ok(())
@@ -273,20 +283,68 @@ fn choice_label(press: &ComponentInteraction, n: usize) -> Option<String> {
         })
 }
 
-/// Fetches an attachment. A file far over the limit is not fetched: the engine only needs its
-/// size to refuse it.
-async fn download(attachment: &Attachment, limit: usize) -> Result<Input, serenity::Error> {
+/// The most attachments fetched at once, all customers together.
+pub const MAX_DOWNLOADS: usize = 4;
+/// The longest one attachment may take to fetch.
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A file as the turn takes it, or the answer it already has.
+enum Attached {
+    Input(Input),
+    Answered(Vec<Reply>),
+}
+
+/// A customer's file, fetched only when the pending question asks for one and the size Discord
+/// reports and the conversation's uploads allow it; otherwise the turn refuses it by what Discord
+/// says of it, without its bytes.
+async fn attachment_input(
+    bot: &Bot,
+    customer: &Customer,
+    attachment: &Attachment,
+) -> anyhow::Result<Attached> {
     let size = attachment.size as usize;
-    let bytes = if size > limit.saturating_mul(4) {
-        Vec::new()
-    } else {
-        attachment.download().await?
+    let unfetched = || {
+        Attached::Input(Input::File {
+            file_name: attachment.filename.clone(),
+            size,
+            bytes: Vec::new(),
+        })
     };
-    Ok(Input::File {
-        file_name: attachment.filename.clone(),
-        size: size.max(bytes.len()),
-        bytes,
-    })
+    match bot.service.upload_check(customer, size).await? {
+        UploadCheck::Skip => Ok(unfetched()),
+        UploadCheck::Refused(replies) => Ok(Attached::Answered(replies)),
+        UploadCheck::Fetch => {
+            let limit = bot.service.config.max_upload_bytes;
+            let bytes = fetch(bot, &attachment.url, limit).await?;
+            Ok(Attached::Input(Input::File {
+                file_name: attachment.filename.clone(),
+                size: size.max(bytes.len()),
+                bytes,
+            }))
+        }
+    }
+}
+
+/// Fetches at most `limit + 1` bytes from `url` (one past the limit is enough to refuse a file
+/// that was bigger than Discord said), within the timeout and the bound on fetches at once.
+async fn fetch(bot: &Bot, url: &str, limit: usize) -> anyhow::Result<Vec<u8>> {
+    let _slot = bot.downloads.acquire().await?;
+    let download = async {
+        let mut response = bot.files.get(url).send().await?.error_for_status()?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > limit {
+                break;
+            }
+        }
+        Ok::<_, reqwest::Error>(bytes)
+    };
+    match tokio::time::timeout(DOWNLOAD_TIMEOUT, download).await {
+        // The URL is the customer's file: not for the log.
+        Ok(result) => result.map_err(|e| anyhow::anyhow!(e.without_url())),
+        Err(_) => anyhow::bail!("no answer within {DOWNLOAD_TIMEOUT:?}"),
+    }
 }
 
 /// Posts a turn's replies in `channel`, then the LOA of every ticket it created, and tells the

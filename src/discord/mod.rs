@@ -48,6 +48,9 @@ pub struct Bot {
     pub words: Words,
     /// Each customer's events in turn.
     lanes: lanes::Lanes,
+    /// Fetches customers' attachments, a few at a time.
+    files: reqwest::Client,
+    downloads: tokio::sync::Semaphore,
 }
 
 type Error = anyhow::Error;
@@ -102,6 +105,8 @@ pub async fn run(
         config,
         words,
         lanes: lanes::Lanes::default(),
+        files: reqwest::Client::new(),
+        downloads: tokio::sync::Semaphore::new(customer::MAX_DOWNLOADS),
     });
     let data = Arc::clone(&bot);
     let framework = poise::Framework::builder()

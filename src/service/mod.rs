@@ -12,6 +12,7 @@ mod handoff;
 mod limits;
 mod tickets;
 
+pub use discord_support::UploadCheck;
 pub use handoff::{Started, Waiting};
 pub use tickets::{AgentAction, WorkflowError};
 

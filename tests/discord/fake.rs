@@ -507,8 +507,10 @@ impl FakeDiscord {
         content_type: &str,
         body: &[u8],
     ) -> (&'static str, Vec<u8>) {
-        if let Some(bytes) = self.state.lock().unwrap().attachments.get(path) {
-            return ("200 OK", bytes.clone());
+        let attachment = self.state.lock().unwrap().attachments.get(path).cloned();
+        if let Some(bytes) = attachment {
+            self.record(method, path, "", Value::Null, Vec::new(), Value::Null);
+            return ("200 OK", bytes);
         }
         let (json_body, files) = parse_body(content_type, body);
         let refused = {
