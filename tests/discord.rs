@@ -1112,3 +1112,43 @@ async fn a_file_no_question_asks_for_or_too_large_by_discords_word_is_refused_un
     assert_eq!(step(&h.next_question().await), "bill_date");
     assert_eq!(downloads(&h), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_discord_refused_is_posted_again_and_a_question_never_posted_is_asked_again() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let menu = h.open(&zoe).await;
+    // Refused once: posted on the next try, and the rest of the turn's replies after it.
+    h.fake
+        .refuse("POST", "/messages", "500 Internal Server Error", 1);
+    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
+    let keep = h.next_question().await;
+    assert_eq!(step(&keep), "keep_active");
+
+    // Refused every time: the customer's next message is not taken as an answer to the
+    // question they never saw; it is asked again.
+    h.fake
+        .refuse("POST", "/messages", "503 Service Unavailable", 3);
+    h.fake
+        .press(&zoe, &keep, &button(&keep, "Yes, I'll keep it active"));
+    h.fake
+        .wait_for("three refused tries", |calls| {
+            let refused = calls
+                .iter()
+                .filter(|c| c.path.ends_with("/messages") && c.response.is_null())
+                .count();
+            (refused == 4).then_some(())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let again = h.say(&zoe, "skip").await;
+    assert_eq!(step(&again), "bill_copy");
+    let service = h.service().await;
+    let customer = Customer {
+        platform: "discord".into(),
+        id: zoe.id.to_string(),
+        channel_id: None,
+    };
+    let conversation = service.conversation_of(&customer).await.unwrap().unwrap();
+    assert_eq!(conversation.step.as_deref(), Some("bill_copy"));
+}

@@ -8,7 +8,7 @@ use serenity::all::{
     ActionRowComponent, Attachment, ButtonKind, ChannelId, ComponentInteraction,
     ComponentInteractionDataKind, Context as SerenityContext, CreateAttachment,
     CreateInteractionResponse, CreateInteractionResponseFollowup, CreateMessage, Message,
-    ModalInteraction, UserId,
+    ModalInteraction, Nonce, UserId,
 };
 
 use super::render::{self, Action, ComponentId};
@@ -57,6 +57,16 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
 
     let typed_secret =
         !msg.content.trim().is_empty() && bot.service.awaits_secret(&customer).await?;
+    let missed = bot
+        .missed
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&customer.id);
+    if missed && !typed_secret {
+        // They never saw the question, so this cannot be its answer: ask it again.
+        let replies = bot.service.open(&customer).await?;
+        return post_replies(bot, ctx, msg.channel_id, &customer, &replies).await;
+    }
     if !msg.content.trim().is_empty() {
         let input = Input::Text(msg.content.clone());
         let result = bot
@@ -384,7 +394,7 @@ pub async fn post_turn(
                 .content(text)
                 .add_file(file)
                 .allowed_mentions(render::customer_pings(&customer.id));
-            channel.send_message(ctx, message).await?;
+            send(ctx, channel, message).await?;
         }
         let text = fill(
             bot.words.message("agent_ticket"),
@@ -399,7 +409,7 @@ pub async fn post_turn(
         let message = CreateMessage::new()
             .content(text)
             .allowed_mentions(render::agent_pings(bot.config.agent_role));
-        bot.config.agent_channel.send_message(ctx, message).await?;
+        send(ctx, bot.config.agent_channel, message).await?;
     }
     Ok(())
 }
@@ -439,18 +449,58 @@ pub async fn post_replies(
     );
     for message in messages {
         let message = message.allowed_mentions(render::customer_pings(&customer.id));
-        channel.send_message(ctx, message).await?;
+        if let Err(error) = send(ctx, channel, message).await {
+            bot.missed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(customer.id.clone());
+            return Err(error.into());
+        }
     }
     Ok(())
 }
 
 pub async fn say(ctx: &SerenityContext, channel: ChannelId, text: &str) -> Result<(), Error> {
     for piece in render::split(text, render::MAX_CONTENT) {
-        channel
-            .send_message(ctx, CreateMessage::new().content(piece))
-            .await?;
+        send(ctx, channel, CreateMessage::new().content(piece)).await?;
     }
     Ok(())
+}
+
+/// Tries to post a message this many times when Discord answers 429 or 5xx, or not at all; the
+/// waits between tries double from a quarter second.
+const SEND_ATTEMPTS: u32 = 3;
+
+/// Posts `message`, trying again when that may work. The nonce makes a retry after a post that
+/// did land (the answer was lost) return that message instead of posting it twice.
+async fn send(
+    ctx: &SerenityContext,
+    channel: ChannelId,
+    message: CreateMessage,
+) -> Result<(), serenity::Error> {
+    let nonce = Nonce::Number(rand_nonce());
+    let message = message.nonce(nonce).enforce_nonce(true);
+    let mut wait = Duration::from_millis(250);
+    for attempt in 1.. {
+        match channel.send_message(ctx, message.clone()).await {
+            Ok(_) => return Ok(()),
+            Err(error) if attempt < SEND_ATTEMPTS && super::transient(&error) => {
+                tracing::warn!(%error, attempt, "a message was not posted; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    unreachable!("the loop returns on the last attempt")
+}
+
+/// A message nonce: random, so no two posts share one.
+fn rand_nonce() -> u64 {
+    let mut bytes = [0u8; 8];
+    // Without randomness the nonce is only less unique: still a valid post.
+    let _ = getrandom::fill(&mut bytes);
+    u64::from_le_bytes(bytes)
 }
 
 /// How agents are named in transcripts and audit events.

@@ -51,6 +51,8 @@ pub struct Bot {
     /// Fetches customers' attachments, a few at a time.
     files: reqwest::Client,
     downloads: tokio::sync::Semaphore,
+    /// Customers whose last question could not be posted: their next message gets it again.
+    missed: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 type Error = anyhow::Error;
@@ -107,6 +109,7 @@ pub async fn run(
         lanes: lanes::Lanes::default(),
         files: reqwest::Client::new(),
         downloads: tokio::sync::Semaphore::new(customer::MAX_DOWNLOADS),
+        missed: Default::default(),
     });
     let data = Arc::clone(&bot);
     let framework = poise::Framework::builder()
@@ -178,15 +181,7 @@ async fn register_commands(http: Arc<Http>, guild: GuildId, commands: Vec<Create
             Ok(_) => return,
             Err(error) => error,
         };
-        let transient = match &error {
-            serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {
-                let status = response.status_code;
-                status.as_u16() == 429 || status.is_server_error()
-            }
-            serenity::Error::Http(HttpError::Request(_)) => true,
-            _ => false,
-        };
-        if transient && attempt < REGISTER_ATTEMPTS {
+        if transient(&error) && attempt < REGISTER_ATTEMPTS {
             tracing::warn!(%error, attempt, "Discord did not take the slash commands; trying again");
             tokio::time::sleep(wait).await;
             wait *= 2;
@@ -200,6 +195,18 @@ async fn register_commands(http: Arc<Http>, guild: GuildId, commands: Vec<Create
              invited with the applications.commands scope, then restart it"
         );
         return;
+    }
+}
+
+/// Whether trying a refused call again may work: Discord was busy (429, 5xx) or did not answer.
+fn transient(error: &serenity::Error) -> bool {
+    match error {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {
+            let status = response.status_code;
+            status.as_u16() == 429 || status.is_server_error()
+        }
+        serenity::Error::Http(HttpError::Request(_)) => true,
+        _ => false,
     }
 }
 
