@@ -872,6 +872,7 @@ async fn customer_text_pings_nobody_and_every_post_allows_only_the_meant_pings()
         })
         .await;
     assert!(handoff.contains("Acme"), "{handoff}");
+    assert!(!handoff.contains("{conversation}"), "{handoff}");
 
     let mut checked = 0;
     for call in h.fake.calls() {

@@ -470,6 +470,7 @@ impl Service {
                                 values: vec![
                                     ("summary", summary),
                                     ("customer", customer.signer_id()),
+                                    ("conversation", conversation.id.to_string()),
                                 ],
                             },
                             false,
