@@ -1153,3 +1153,42 @@ async fn a_reply_discord_refused_is_posted_again_and_a_question_never_posted_is_
     let conversation = service.conversation_of(&customer).await.unwrap().unwrap();
     assert_eq!(conversation.step.as_deref(), Some("bill_copy"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_commands_are_hidden_from_members_and_a_secret_modal_opens_only_for_its_owner() {
+    let mut h = Harness::start().await;
+    let registered = h
+        .fake
+        .calls()
+        .into_iter()
+        .find(|c| c.method == "PUT" && c.path.ends_with("/commands"))
+        .unwrap()
+        .json;
+    let permissions = |name: &str| {
+        registered
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {registered}"))["default_member_permissions"]
+            .clone()
+    };
+    // Manage Threads, 1 << 34.
+    assert_eq!(permissions("ticket"), json!("17179869184"));
+    assert_eq!(permissions("Start port request"), json!("17179869184"));
+    assert!(permissions("port").is_null(), "customers use /port open");
+
+    let zoe = zoe();
+    let pin = up_to_the_pin(&mut h, &zoe).await;
+    let ana = User::agent(700_000_000_000_000_002, "ana");
+    let token = h.fake.press(&ana, &pin, &button(&pin, "Enter privately"));
+    let reply = answer_to(&h, &token).await;
+    assert!(ephemeral(&reply), "{reply}");
+    assert!(
+        reply["content"]
+            .as_str()
+            .unwrap()
+            .contains("someone else's conversation"),
+        "{reply}"
+    );
+}

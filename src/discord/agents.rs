@@ -127,9 +127,13 @@ fn ticket_line(bot: &Bot, t: &Ticket) -> String {
 }
 
 /// Port tickets (agents only).
+// Hidden from members without Manage Threads (which agents need anyway to see customers' private
+// threads); a server admin can give it to the agent role alone under Integrations. The role check
+// stays: this only keeps customers from seeing commands they cannot use.
 #[poise::command(
     slash_command,
     guild_only,
+    default_member_permissions = "MANAGE_THREADS",
     subcommands(
         "list",
         "show",
@@ -485,7 +489,11 @@ pub async fn start(
 }
 
 /// Start a port request for the author, with the numbers in this message.
-#[poise::command(context_menu_command = "Start port request", guild_only)]
+#[poise::command(
+    context_menu_command = "Start port request",
+    guild_only,
+    default_member_permissions = "MANAGE_THREADS"
+)]
 pub async fn start_from_message(ctx: Context<'_>, message: Message) -> Result<(), Error> {
     start_for(ctx, &message.author, Some(&message.content)).await
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use serenity::all::{
     ActionRowComponent, Attachment, ButtonKind, ChannelId, ComponentInteraction,
     ComponentInteractionDataKind, Context as SerenityContext, CreateAttachment,
-    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateMessage, Message,
-    ModalInteraction, Nonce, UserId,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    CreateMessage, Message, ModalInteraction, Nonce, UserId,
 };
 
 use super::render::{self, Action, ComponentId};
@@ -132,6 +132,17 @@ pub async fn on_component(
         return Ok(());
     };
     if id.action == Action::Modal {
+        // Only the conversation's customer may type its secret or signature.
+        let customer = bot.customer(press.user.id, Some(press.channel_id.to_string()));
+        if let Some(refusal) = refusal(bot, &customer, &id).await? {
+            let message = CreateInteractionResponseMessage::new()
+                .content(refusal)
+                .ephemeral(true);
+            press
+                .create_response(ctx, CreateInteractionResponse::Message(message))
+                .await?;
+            return Ok(());
+        }
         let modal = render::modal(&id, &bot.words);
         press
             .create_response(ctx, CreateInteractionResponse::Modal(modal))
