@@ -444,3 +444,27 @@ fn uploads_of_conversations_that_never_made_a_ticket_are_deleted_with_them() {
     sandbox.run(&["retention"]);
     assert_eq!(uploads(&sandbox), 0, "deleted by retention");
 }
+
+#[cfg(unix)]
+#[test]
+fn start_up_warns_about_a_key_others_can_read_and_a_password_sent_in_plain_text() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut sandbox = Sandbox::new();
+    sandbox.run(&["tickets", "list"]);
+    let key = sandbox.data_dir().join("secret.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    sandbox.set("RUST_LOG", "warn");
+    sandbox.set("PORTBOT_SMTP_URL", "smtp://porting:hunter2@mail.example:25");
+    let output = sandbox.command(&["tickets", "list"]).output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("secret.key can be read by others (mode 644)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("sends a password over smtp:// without tls=required"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}

@@ -92,6 +92,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let words = Words::load(service.config.prompts_dir.as_deref())?;
+    if let Some(warning) = config.warning() {
+        tracing::warn!("{warning}");
+    }
     let mut http =
         HttpBuilder::new(config.token.expose_secret()).default_allowed_mentions(render::no_pings());
     if let Some(url) = &config.api_url {

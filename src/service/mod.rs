@@ -152,6 +152,18 @@ impl Service {
                 config.data_dir.join("secret.key").display()
             );
         }
+        if let Some(warning) = config
+            .smtp_url
+            .as_ref()
+            .and_then(|url| notify::mail::url_warning(url.expose_secret()))
+        {
+            tracing::warn!("{warning}");
+        }
+        if let KeySource::File = source
+            && let Some(warning) = crate::secrets::key_file_warning(&config.data_dir)
+        {
+            tracing::warn!("{warning}");
+        }
         if config.provider_is_placeholder {
             tracing::warn!(
                 "PORTBOT_PROVIDER_NAME is not set; LOAs show placeholder provider details"
