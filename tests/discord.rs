@@ -1192,3 +1192,68 @@ async fn agent_commands_are_hidden_from_members_and_a_secret_modal_opens_only_fo
         "{reply}"
     );
 }
+
+/// The first answer the bot gave the interaction with `token`: its callback's type.
+async fn first_callback(h: &Harness, token: &str) -> u64 {
+    let callback = format!("/{token}/callback");
+    h.fake
+        .wait_for("the interaction's callback", |calls| {
+            calls
+                .iter()
+                .find(|c| c.path.ends_with(&callback))
+                .and_then(|c| c.json["type"].as_u64())
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn look_ups_are_acknowledged_before_the_database_and_the_list_holds_open_tickets_only() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let ana = User::agent(700_000_000_000_000_002, "ana");
+    let number = port_in(&mut h, &zoe).await;
+    let lookups = [
+        (&ana, "ticket", "list", json!([])),
+        (&ana, "ticket", "show", json!([number_option(&number)])),
+        (&ana, "ticket", "history", json!([number_option(&number)])),
+        (
+            &ana,
+            "ticket",
+            "transcript",
+            json!([number_option(&number)]),
+        ),
+        (&zoe, "port", "status", json!([])),
+    ];
+    for (user, command, sub, options) in lookups {
+        let token = h.fake.slash(user, INTAKE, command, sub, options);
+        // 5: "thinking", answered later.
+        assert_eq!(first_callback(&h, &token).await, 5, "/{command} {sub}");
+        let reply = answer_to(&h, &token).await;
+        assert!(ephemeral(&reply), "{reply}");
+    }
+    let token = h.fake.slash(&ana, INTAKE, "ticket", "list", json!([]));
+    assert!(
+        answer_to(&h, &token).await["content"]
+            .as_str()
+            .unwrap()
+            .contains(&number)
+    );
+
+    let service = h.service().await;
+    service
+        .act(
+            &number,
+            "cli:ana",
+            AgentAction::Cancel {
+                reason: "the customer withdrew".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let token = h.fake.slash(&ana, INTAKE, "ticket", "list", json!([]));
+    let said = answer_to(&h, &token).await["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(said, "No open tickets.");
+}

@@ -152,22 +152,46 @@ pub async fn ticket(_: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// Tickets on one page of `/ticket list`.
+const TICKETS_PER_PAGE: u32 = 20;
+
 /// Open tickets, newest first.
 #[poise::command(slash_command)]
-async fn list(ctx: Context<'_>) -> Result<(), Error> {
+async fn list(
+    ctx: Context<'_>,
+    #[description = "Page, from 1"]
+    #[min = 1]
+    page: Option<u32>,
+) -> Result<(), Error> {
     if agent(ctx).await?.is_none() {
         return Ok(());
     }
+    ctx.defer_ephemeral().await?;
     let bot = ctx.data();
-    let tickets = bot
+    let page = page.unwrap_or(1).max(1);
+    // One more than a page, to know whether there is a next one.
+    let mut tickets = bot
         .service
         .store
-        .list_tickets(&TicketFilter::default())
+        .list_tickets(&TicketFilter {
+            open_only: true,
+            limit: Some(TICKETS_PER_PAGE + 1),
+            offset: (page - 1).saturating_mul(TICKETS_PER_PAGE),
+            ..TicketFilter::default()
+        })
         .await?;
     if tickets.is_empty() {
         return ephemeral(ctx, bot.words.message("no_tickets")).await;
     }
-    let lines: Vec<String> = tickets.iter().map(|t| ticket_line(bot, t)).collect();
+    let more = tickets.len() > TICKETS_PER_PAGE as usize;
+    tickets.truncate(TICKETS_PER_PAGE as usize);
+    let mut lines: Vec<String> = tickets.iter().map(|t| ticket_line(bot, t)).collect();
+    if more {
+        lines.push(fill(
+            bot.words.message("more_tickets"),
+            &[("next", (page + 1).to_string())],
+        ));
+    }
     ephemeral(ctx, lines.join("\n")).await
 }
 
@@ -180,6 +204,7 @@ async fn show(
     if agent(ctx).await?.is_none() {
         return Ok(());
     }
+    ctx.defer_ephemeral().await?;
     let bot = ctx.data();
     match bot.service.store.ticket(&number).await? {
         Some(t) => ephemeral(ctx, ticket_line(bot, &t)).await,
@@ -359,6 +384,7 @@ async fn history(
     if agent(ctx).await?.is_none() {
         return Ok(());
     }
+    ctx.defer_ephemeral().await?;
     let bot = ctx.data();
     if bot.service.store.ticket(&number).await?.is_none() {
         return ephemeral(ctx, WorkflowError::NotFound(number).to_string()).await;
@@ -399,6 +425,7 @@ async fn transcript(
     if agent(ctx).await?.is_none() {
         return Ok(());
     }
+    ctx.defer_ephemeral().await?;
     let bot = ctx.data();
     let Some(ticket) = bot.service.store.ticket(&number).await? else {
         return ephemeral(ctx, WorkflowError::NotFound(number).to_string()).await;

@@ -115,6 +115,7 @@ async fn open(ctx: Context<'_>) -> Result<(), Error> {
 /// Your port requests and where they stand.
 #[poise::command(slash_command)]
 async fn status(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
     let bot = ctx.data();
     let customer = bot.customer(ctx.author().id, None);
     let replies = bot.service.status_replies(&customer).await?;

@@ -62,6 +62,7 @@ const KEYS: &[&str] = &[
     "ticket_line",
     "ticket_claimed",
     "no_tickets",
+    "more_tickets",
     "history_line",
     "transcript_line",
     "ticket_changed",

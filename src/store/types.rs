@@ -315,6 +315,11 @@ pub struct TicketFilter {
     pub status: Option<TicketStatus>,
     /// `(platform, customer id)`.
     pub customer: Option<(String, String)>,
+    /// Only tickets that can still change (not completed or cancelled).
+    pub open_only: bool,
+    /// At most this many, after skipping `offset` (newest first).
+    pub limit: Option<u32>,
+    pub offset: u32,
 }
 
 #[cfg(test)]
