@@ -1257,3 +1257,31 @@ async fn look_ups_are_acknowledged_before_the_database_and_the_list_holds_open_t
         .to_string();
     assert_eq!(said, "No open tickets.");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_typed_over_the_message_limit_is_deleted_and_the_customer_told_it_was_not_saved() {
+    let fake = FakeDiscord::start().await;
+    // Five turns reach the PIN question; the PIN is the sixth message in the minute.
+    let limit = [("PORTBOT_MAX_MESSAGES_PER_MINUTE", "5")];
+    let mut h = Harness::start_on(fake, &limit, |_| {}).await;
+    let zoe = zoe();
+    up_to_the_pin(&mut h, &zoe).await;
+    let since = h.fake.calls().len();
+    let message = h.fake.message(&zoe, h.thread, "4821", Vec::new());
+    let note = wait_posted(&h, since, "couldn't save it").await;
+    assert!(note.contains("deleted your message"), "{note}");
+    let deleted = format!("/api/v10/channels/{}/messages/{message}", h.thread);
+    assert!(
+        h.fake
+            .calls()
+            .iter()
+            .any(|c| c.method == "DELETE" && c.path == deleted)
+    );
+    // Told about the limit once, not once per message.
+    h.fake.message(&zoe, h.thread, "hello?", Vec::new());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let said = posted_in(&h, h.thread, since);
+    assert!(said.iter().all(|t| !t.contains("I saved that")), "{said:?}");
+    let told = said.iter().filter(|t| t.contains("faster than")).count();
+    assert_eq!(told, 1, "{said:?}");
+}

@@ -68,15 +68,25 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
         return post_replies(bot, ctx, msg.channel_id, &customer, &replies).await;
     }
     if !msg.content.trim().is_empty() {
+        // Out of the chat first, whatever becomes of the turn: a secret must not stay there
+        // because saving it failed.
+        let deleted = if typed_secret {
+            Some(take_out_of_chat(ctx, msg).await)
+        } else {
+            None
+        };
         let input = Input::Text(msg.content.clone());
         let result = bot
             .service
             .within(bot.service.turn(&customer, Some(msg.id.to_string()), input))
             .await;
-        if typed_secret && result.is_ok() {
-            // Stored (encrypted) first; now take it out of the chat.
-            let note = take_out_of_chat(ctx, msg).await;
-            say(ctx, msg.channel_id, bot.words.message(note)).await?;
+        let saved = match &result {
+            Ok(turn) if turn.duplicate => None,
+            Ok(turn) => Some(!turn.limited),
+            Err(_) => Some(false),
+        };
+        if let (Some(deleted), Some(saved)) = (deleted, saved) {
+            say(ctx, msg.channel_id, bot.words.message(deleted.note(saved))).await?;
         }
         post_turn(bot, ctx, msg.channel_id, &customer, result).await?;
     }
@@ -105,18 +115,39 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
     Ok(())
 }
 
-/// Deletes a message that holds a typed secret, and names the note that tells the customer
-/// what happened. Discord lets no bot delete someone else's message in a DM, so there the
-/// customer is asked to delete it themselves; the same when the bot lacks Manage Messages.
-async fn take_out_of_chat(ctx: &SerenityContext, msg: &Message) -> &'static str {
+/// What became of a message with a typed secret.
+#[derive(Debug, Clone, Copy)]
+enum Deleted {
+    Yes,
+    /// The bot may not (it lacks Manage Messages).
+    No,
+    /// Discord lets no bot delete someone else's message in a DM.
+    InDm,
+}
+
+impl Deleted {
+    /// The note that tells the customer what happened to their message and their secret.
+    fn note(self, saved: bool) -> &'static str {
+        match (self, saved) {
+            (Deleted::Yes, true) => "typed_secret_deleted",
+            (Deleted::No, true) => "typed_secret_not_deleted",
+            (Deleted::InDm, true) => "typed_secret_in_dm",
+            (Deleted::Yes, false) => "typed_secret_deleted_not_saved",
+            (Deleted::No | Deleted::InDm, false) => "typed_secret_not_saved",
+        }
+    }
+}
+
+/// Deletes a message that holds a typed secret, where a bot may.
+async fn take_out_of_chat(ctx: &SerenityContext, msg: &Message) -> Deleted {
     if msg.guild_id.is_none() {
-        return "typed_secret_in_dm";
+        return Deleted::InDm;
     }
     match msg.delete(ctx).await {
-        Ok(()) => "typed_secret_deleted",
+        Ok(()) => Deleted::Yes,
         Err(error) => {
             tracing::warn!(%error, "could not delete a message with a typed secret");
-            "typed_secret_not_deleted"
+            Deleted::No
         }
     }
 }

@@ -46,6 +46,8 @@ const KEYS: &[&str] = &[
     "typed_secret_deleted",
     "typed_secret_in_dm",
     "typed_secret_not_deleted",
+    "typed_secret_deleted_not_saved",
+    "typed_secret_not_saved",
     "not_your_conversation",
     "question_moved_on",
     "loa_attached",

@@ -92,6 +92,8 @@ pub struct TurnResult {
     pub tickets: Vec<CreatedTicket>,
     /// The message id was seen before: nothing was done again.
     pub duplicate: bool,
+    /// Refused by the per-minute message limit: nothing of it was kept.
+    pub limited: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -284,7 +286,8 @@ impl Service {
     ) -> Result<TurnResult, ServiceError> {
         if let Some(refusal) = self.message_limit(customer) {
             return Ok(TurnResult {
-                replies: vec![refusal],
+                replies: refusal,
+                limited: true,
                 ..TurnResult::default()
             });
         }
@@ -540,7 +543,7 @@ impl Service {
                     return Ok(TurnResult {
                         replies,
                         tickets,
-                        duplicate: false,
+                        ..TurnResult::default()
                     });
                 }
                 TurnOutcome::Duplicate => {
