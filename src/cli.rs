@@ -14,7 +14,7 @@ use crate::notify;
 use crate::porting::RejectionCode;
 use crate::prompts::Prompts;
 use crate::service::AgentAction;
-use crate::service::{Customer, Service};
+use crate::service::{Customer, Service, write_private};
 use crate::store::{Draft, Ticket, TicketFilter, TicketStatus};
 use chrono::NaiveDate;
 use secrecy::ExposeSecret;
@@ -299,7 +299,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             message_ids,
         } => {
-            let service = Service::start(config).await?;
+            let mut service = Service::start(config).await?;
+            service.keep_loa_copies();
             let id = user
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "local".into());
@@ -561,7 +562,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
                         draft.customer_id,
                         draft.created_by,
                         draft.missing.join(", "),
-                        draft.summary
+                        printable(&draft.summary)
                     );
                 }
                 return Ok(());
@@ -587,7 +588,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
                         Some(v) => format!("no LOA version {v} for ticket {number}"),
                         None => format!("no ticket {number}"),
                     })?;
-            std::fs::write(&out, &pdf).with_context(|| format!("writing {}", out.display()))?;
+            write_private(&out, &pdf).with_context(|| format!("writing {}", out.display()))?;
             println!("Wrote {} ({} bytes).", out.display(), pdf.len());
             Ok(())
         }
@@ -745,7 +746,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
                     "{} {:<8} {}",
                     line.at.format("%Y-%m-%d %H:%M:%S"),
                     line.who.as_str(),
-                    line.text.replace('\n', "\n                             ")
+                    printable(&line.text).replace('\n', "\n                             ")
                 );
             }
             Ok(())
@@ -779,7 +780,7 @@ async fn tickets(service: &Service, command: TicketsCommand) -> anyhow::Result<(
             };
             match out {
                 Some(path) => {
-                    std::fs::write(&path, &text)
+                    write_private(&path, text.as_bytes())
                         .with_context(|| format!("writing {}", path.display()))?;
                     println!("Wrote {}.", path.display());
                 }
@@ -823,7 +824,7 @@ async fn conversations(service: &Service, command: ConversationsCommand) -> anyh
                     "{} (waiting since {})\n{}\n",
                     w.customer.signer_id(),
                     w.since.format("%Y-%m-%d %H:%M UTC"),
-                    w.summary
+                    printable(&w.summary)
                 );
             }
             Ok(())
@@ -899,13 +900,40 @@ fn report(ticket: Ticket) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Customer text as the terminal should show it: control characters (escape sequences that set
+/// the title, clear the screen or fake coloured lines) and the bidirectional overrides that
+/// reorder what is shown are written as visible escapes (`\u{1b}`); line breaks and tabs stay.
+fn printable(text: &str) -> String {
+    let hidden = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    text.chars()
+        .map(|c| {
+            if hidden(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// The ticket list as CSV: one row per ticket, numbers joined with spaces, never secrets.
 fn tickets_csv(tickets: &[Ticket]) -> String {
     fn field(value: &str) -> String {
+        // A spreadsheet runs a cell that starts like a formula: `=HYPERLINK(..)` typed as a
+        // business name, and even the numbers (`+13124482915 +13124482916` would be summed).
+        // A leading apostrophe is how spreadsheets mark a cell as text.
+        let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{value}")
+        } else {
+            value.to_string()
+        };
         if value.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", value.replace('"', "\"\""))
         } else {
-            value.to_string()
+            value
         }
     }
     let mut out = String::from(

@@ -28,6 +28,8 @@
 //! - [`store`]: sqlx over SQLite (default) or PostgreSQL, one code path; migrations per backend.
 //! - [`secrets`]: encryption at rest for PINs, account numbers and documents.
 //! - [`config`]: typed configuration from the environment.
+//! - [`logging`]: the `RUST_LOG` filter under caps that keep dependencies' payload dumps (and
+//!   the secrets in them) out of the log.
 //! - [`bench`]: `portbot bench`, the headline performance figures beside their limits.
 
 pub mod bench;
@@ -37,6 +39,7 @@ pub mod console;
 pub mod conversation;
 pub mod discord;
 pub mod loa;
+pub mod logging;
 pub mod notify;
 pub mod porting;
 pub mod prompts;

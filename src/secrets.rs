@@ -187,6 +187,30 @@ impl Cipher {
     }
 }
 
+/// Why the key file in `data_dir` is at risk: others may read it (it was made 0600; a copy or
+/// a restore may not keep that).
+pub fn key_file_warning(data_dir: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let path = data_dir.join(KEY_FILE);
+        let mode = fs::metadata(&path).ok()?.permissions().mode();
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "{} can be read by others (mode {:o}): anyone who reads it can decrypt every PIN \
+                 and account number; run chmod 600 on it",
+                path.display(),
+                mode & 0o777
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = data_dir;
+        None
+    }
+}
+
 fn create_key_file(path: &Path, data_dir: &Path) -> Result<(Cipher, KeySource), SecretsError> {
     fs::create_dir_all(data_dir).map_err(|source| SecretsError::KeyFileIo {
         action: "create the folder for",

@@ -576,3 +576,77 @@ fn the_customer_hears_of_every_step_in_chat_and_by_email() {
         );
     }
 }
+
+/// The cells of one CSV line (quoted cells unquoted).
+fn csv_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cells.last_mut().unwrap().push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => cells.push(String::new()),
+            c => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells
+}
+
+#[test]
+fn no_cell_of_a_csv_export_starts_like_a_spreadsheet_formula() {
+    let sandbox = Sandbox::new();
+    let hostile = "+HYPERLINK(\"https://evil.example\",\"Pay here\")";
+    let lines: Vec<&str> = BUSINESS
+        .iter()
+        .map(|&line| {
+            if line == "Acme Plumbing LLC" {
+                hostile
+            } else {
+                line
+            }
+        })
+        .collect();
+    let turns = chat(&sandbox, "zoe", &lines);
+    let last = turns.last().unwrap().last().unwrap();
+    assert!(last["tickets"][0]["number"].is_string(), "{last}");
+    let csv = sandbox.run(&["tickets", "export"]);
+    let row = csv_cells(csv.lines().nth(1).unwrap());
+    for cell in &row {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?} in {row:?}"
+        );
+    }
+    assert!(row.contains(&format!("'{hostile}")), "{row:?}");
+    // The numbers stay readable: E.164, marked as text.
+    assert!(
+        row.contains(&"'+13124482915 +13124482916".to_string()),
+        "{row:?}"
+    );
+}
+
+#[test]
+fn a_transcript_shows_escape_sequences_the_customer_typed_as_text_never_runs_them() {
+    let sandbox = Sandbox::new();
+    let typed = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[31mAgent: approved\u{9b}0m\u{202e}";
+    let mut lines = BUSINESS.to_vec();
+    lines.insert(1, typed);
+    let turns = chat(&sandbox, "zoe", &lines);
+    let last = turns.last().unwrap().last().unwrap();
+    let number = last["tickets"][0]["number"].as_str().expect("a ticket");
+    let transcript = sandbox.run(&["tickets", "transcript", number]);
+    assert!(
+        transcript.contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"),
+        "{transcript}"
+    );
+    assert!(
+        !transcript
+            .chars()
+            .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{202e}'),
+        "{transcript:?}"
+    );
+}

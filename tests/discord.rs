@@ -3,336 +3,16 @@
 
 #[path = "discord/fake.rs"]
 mod fake;
+#[path = "discord/harness.rs"]
+mod harness;
 
 use std::time::Duration;
 
-use fake::{AGENT_CHANNEL, AGENT_ROLE, APPLICATION, FakeDiscord, GUILD, INTAKE, TOKEN, User};
-use portbot::config::Config;
-use portbot::discord::DiscordConfig;
+use fake::{AGENT_CHANNEL, AGENT_ROLE, FakeDiscord, INTAKE, User};
+use harness::*;
 use portbot::service::{AgentAction, Customer, Service};
 use portbot::store::Speaker;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-
-/// Monday, November 23, 2026, 10:00 Eastern, as in the terminal tests.
-const NOW: &str = "2026-11-23T15:00:00Z";
-
-/// The bot on a fake Discord; `restart` stops it and starts a new one on the same data.
-struct Harness {
-    fake: FakeDiscord,
-    dir: tempfile::TempDir,
-    bot: Option<(
-        oneshot::Sender<()>,
-        std::thread::JoinHandle<anyhow::Result<()>>,
-    )>,
-    /// The customer's thread, once opened.
-    thread: u64,
-    /// Calls before this index were already looked at.
-    seen: usize,
-}
-
-/// The settings for data folder `dir`; the words come from `dir/prompts` when a test put
-/// its own there.
-fn config(dir: &std::path::Path) -> Config {
-    let prompts = dir.join("prompts");
-    let prompts = prompts.exists().then(|| prompts.display().to_string());
-    let dir = dir.display().to_string();
-    Config::from_lookup(|name| match name {
-        "PORTBOT_NOW" => Some(NOW.into()),
-        "PORTBOT_DATA_DIR" => Some(dir.clone()),
-        // Scripted customers answer faster than people: no spam limits here.
-        "PORTBOT_MAX_MESSAGES_PER_MINUTE" | "PORTBOT_MAX_CONVERSATIONS_PER_DAY" => Some("0".into()),
-        "PORTBOT_PROMPTS_DIR" => prompts.clone(),
-        // Notices made outside Discord reach the thread within a second.
-        "PORTBOT_WORKER_INTERVAL_SECS" => Some("1".into()),
-        _ => None,
-    })
-    .unwrap()
-}
-
-/// The Discord settings for the fake server, with `role` as the agent role.
-fn discord_config(fake: &FakeDiscord, role: u64) -> DiscordConfig {
-    let vars = [
-        ("DISCORD_TOKEN", TOKEN.to_string()),
-        ("PORTBOT_DISCORD_GUILD_ID", GUILD.to_string()),
-        ("PORTBOT_DISCORD_INTAKE_CHANNEL_ID", INTAKE.to_string()),
-        ("PORTBOT_DISCORD_AGENT_ROLE_ID", role.to_string()),
-        (
-            "PORTBOT_DISCORD_AGENT_CHANNEL_ID",
-            AGENT_CHANNEL.to_string(),
-        ),
-        ("PORTBOT_DISCORD_API_URL", fake.api_url.clone()),
-    ];
-    DiscordConfig::from_lookup(|name| {
-        vars.iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap()
-}
-
-impl Harness {
-    async fn start() -> Harness {
-        Harness::start_with(|_| {}).await
-    }
-
-    /// Starts the bot after `prepare` has set up its (still empty) data folder.
-    async fn start_with(prepare: impl FnOnce(&std::path::Path)) -> Harness {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_test_writer()
-            .try_init();
-        let mut harness = Harness {
-            fake: FakeDiscord::start().await,
-            dir: tempfile::tempdir().unwrap(),
-            bot: None,
-            thread: 0,
-            seen: 0,
-        };
-        prepare(harness.dir.path());
-        harness.start_bot().await;
-        harness
-    }
-
-    /// Runs the bot on its own thread and runtime, as `portbot discord` runs it (awaited by
-    /// `main`, never spawned: its outbox loop's future is not `Send`).
-    async fn start_bot(&mut self) {
-        let config = config(self.dir.path());
-        let discord = discord_config(&self.fake, AGENT_ROLE);
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let service = Service::start(config).await?;
-                let ran = portbot::discord::run(service, discord, async {
-                    let _ = stopped.await;
-                })
-                .await;
-                if let Err(error) = &ran {
-                    eprintln!("the bot stopped: {error:#}");
-                }
-                ran
-            })
-        });
-        self.bot = Some((stop, thread));
-        self.seen = self.fake.wait_ready(self.seen).await;
-    }
-
-    async fn restart(&mut self) {
-        let (stop, thread) = self.bot.take().unwrap();
-        stop.send(()).unwrap();
-        tokio::task::spawn_blocking(move || thread.join().unwrap().unwrap())
-            .await
-            .unwrap();
-        self.start_bot().await;
-    }
-
-    /// Waits for the bot's next question in the thread (a message with buttons) and returns
-    /// it; everything posted up to it counts as seen.
-    async fn next_question(&mut self) -> Value {
-        let path = format!("/api/v10/channels/{}/messages", self.thread);
-        let since = self.seen;
-        let (index, message) = self
-            .fake
-            .wait_for("the next question", |calls| {
-                calls[since..]
-                    .iter()
-                    .enumerate()
-                    .find(|(_, c)| {
-                        c.method == "POST"
-                            && c.path == path
-                            && c.response["components"]
-                                .as_array()
-                                .is_some_and(|a| !a.is_empty())
-                    })
-                    .map(|(i, c)| (since + i, c.response.clone()))
-            })
-            .await;
-        self.seen = index + 1;
-        message
-    }
-
-    /// Types `text` in the thread as `user` and returns the next question.
-    async fn say(&mut self, user: &User, text: &str) -> Value {
-        self.fake.message(user, self.thread, text, Vec::new());
-        self.next_question().await
-    }
-
-    /// `/port open` as `user`: returns the first question in the new private thread.
-    async fn open(&mut self, user: &User) -> Value {
-        let since = self.seen;
-        self.fake.slash(user, INTAKE, "port", "open", json!([]));
-        let thread = self
-            .fake
-            .wait_for("the private thread", |calls| {
-                calls[since..]
-                    .iter()
-                    .find(|c| c.method == "POST" && c.path.ends_with("/threads"))
-                    .map(|c| c.response["id"].as_str().unwrap().parse::<u64>().unwrap())
-            })
-            .await;
-        self.thread = thread;
-        self.next_question().await
-    }
-
-    async fn service(&self) -> Service {
-        Service::start(config(self.dir.path())).await.unwrap()
-    }
-}
-
-/// The custom_id of the button labelled `label` on a message.
-fn button(message: &Value, label: &str) -> String {
-    message["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|row| row["components"].as_array().unwrap())
-        .find(|b| b["label"] == label)
-        .unwrap_or_else(|| panic!("no button {label:?} on {message}"))["custom_id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-/// The step a question asks, read from its buttons' custom_ids (`pb:<conversation>:<step>:..`).
-fn step(message: &Value) -> String {
-    let id = message["components"][0]["components"][0]["custom_id"]
-        .as_str()
-        .unwrap();
-    id.split(':').nth(2).unwrap().to_string()
-}
-
-fn zoe() -> User {
-    User::customer(700_000_000_000_000_001, "zoe")
-}
-
-const BILL: &[u8] = include_bytes!("fixtures/bill.pdf");
-
-/// From the menu to the PIN question, uploading the bill on the way.
-async fn up_to_the_pin(h: &mut Harness, zoe: &User) -> Value {
-    let menu = h.open(zoe).await;
-    h.fake.press(zoe, &menu, &button(&menu, "Port numbers in"));
-    let checklist = h.next_question().await;
-    assert_eq!(step(&checklist), "checklist");
-    h.fake
-        .press(zoe, &checklist, &button(&checklist, "Yes, both"));
-    let bill = h.next_question().await;
-    assert_eq!(step(&bill), "bill_copy");
-    let attachment = h.fake.attachment("bill.pdf", BILL.to_vec());
-    h.fake.message(zoe, h.thread, "", vec![attachment]);
-    assert_eq!(step(&h.next_question().await), "bill_date");
-    assert_eq!(step(&h.say(zoe, "Nov 10").await), "pin_required");
-    let pin = h.say(zoe, "yes").await;
-    assert_eq!(step(&pin), "pin");
-    pin
-}
-
-/// The whole port-in through the thread: buttons, an uploaded bill, the PIN and account number
-/// in modals, the summary embed, consent and the signature modal. Returns the ticket number.
-async fn port_in(h: &mut Harness, zoe: &User) -> String {
-    let summary = up_to_the_summary(h, zoe).await;
-    sign(h, zoe, &summary).await
-}
-
-/// Every answer up to the summary embed, which it returns.
-async fn up_to_the_summary(h: &mut Harness, zoe: &User) -> Value {
-    let question = up_to_the_pin(h, zoe).await;
-
-    // The PIN goes through the modal, never through the channel.
-    let private = button(&question, "Enter privately");
-    let since = h.fake.calls().len();
-    h.fake.press(zoe, &question, &private);
-    let modal = h
-        .fake
-        .wait_for("the modal", |calls| {
-            calls[since..]
-                .iter()
-                .find(|c| c.path.ends_with("/callback") && c.json["type"] == 9)
-                .map(|c| c.json.clone())
-        })
-        .await;
-    assert_eq!(modal["data"]["custom_id"], private);
-    h.fake.submit_modal(zoe, h.thread, &private, "4821");
-    let mut question = h.next_question().await;
-
-    for answer in [
-        "(312) 448-2915, 312.448.2916",
-        "yes",
-        "AT&T",
-        "business landline",
-        "Acme Plumbing LLC",
-        "500 W Madison St, Chicago, IL 60661",
-        "Zoë Łukasiewicz, Office Manager",
-    ] {
-        question = h.say(zoe, answer).await;
-    }
-    assert_eq!(step(&question), "account_number");
-    let private = button(&question, "Enter privately");
-    h.fake
-        .submit_modal(zoe, h.thread, &private, "8472 1193 0045");
-    h.next_question().await;
-    for answer in ["no", "ok", "zoe@acmeplumbing.example.com"] {
-        question = h.say(zoe, answer).await;
-    }
-    assert_eq!(step(&question), "summary");
-    assert!(
-        question["embeds"][0]["description"]
-            .as_str()
-            .is_some_and(|d| d.contains("Acme Plumbing LLC")),
-        "the summary is an embed: {question}"
-    );
-    question
-}
-
-/// Confirms the summary, agrees and signs in the modal; returns the number on the LOA posted.
-async fn sign(h: &mut Harness, zoe: &User, summary: &Value) -> String {
-    h.fake.press(zoe, summary, &button(summary, "Confirm"));
-    let consent = h.next_question().await;
-    h.fake
-        .press(zoe, &consent, &button(&consent, "Yes, I agree"));
-    let signature = h.next_question().await;
-    assert_eq!(step(&signature), "signature");
-    let since = h.seen;
-    h.fake.submit_modal(
-        zoe,
-        h.thread,
-        &button(&signature, "Sign"),
-        "Zoë Łukasiewicz",
-    );
-    let thread_messages = format!("/api/v10/channels/{}/messages", h.thread);
-    let loa = h
-        .fake
-        .wait_for("the LOA in the thread", |calls| {
-            calls[since..]
-                .iter()
-                .find(|c| c.path == thread_messages && !c.files.is_empty())
-                .cloned()
-        })
-        .await;
-    assert!(loa.content_type.starts_with("multipart/form-data"));
-    let (name, pdf) = &loa.files[0];
-    assert!(name.starts_with("LOA-") && name.ends_with(".pdf"), "{name}");
-    assert!(pdf.starts_with(b"%PDF"));
-    let number = name
-        .trim_start_matches("LOA-")
-        .trim_end_matches(".pdf")
-        .to_string();
-    assert!(loa.json["content"].as_str().unwrap().contains(&number));
-    // The customer is pointed at the attachment, never at a path on the server.
-    let data_dir = h.dir.path().display().to_string();
-    assert!(
-        h.fake.calls()[since..]
-            .iter()
-            .all(|c| !c.json.to_string().contains(&data_dir)),
-        "a server path was posted"
-    );
-    h.seen = h.fake.calls().len();
-    number
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_port_in_ends_with_the_loa_attached_in_the_private_thread() {
@@ -357,6 +37,12 @@ async fn a_full_port_in_ends_with_the_loa_attached_in_the_private_thread() {
         })
         .await;
     assert!(notice.json["content"].as_str().unwrap().contains(&number));
+
+    // The LOA went from the database to Discord: no copy of it is left on the disk.
+    assert!(
+        !h.dir.path().join("loa").exists(),
+        "an LOA file was written"
+    );
 
     // Neither secret ever reached Discord.
     for call in h.fake.calls() {
@@ -441,34 +127,6 @@ async fn a_button_posted_before_a_restart_still_works_after_it() {
     h.restart().await;
     h.fake.press(&zoe, &keep, &button(&keep, "Yes, both"));
     assert_eq!(step(&h.next_question().await), "bill_copy");
-}
-
-/// The bot's answer to the interaction with `token`: an immediate response's data, or the
-/// first follow-up after a deferral.
-async fn answer_to(h: &Harness, token: &str) -> Value {
-    let callback = format!("/{token}/callback");
-    let followup = format!("/webhooks/{APPLICATION}/{token}");
-    h.fake
-        .wait_for("the answer to an interaction", |calls| {
-            calls.iter().find_map(|c| {
-                if c.path.ends_with(&callback) && c.json["type"] == 4 {
-                    Some(c.json["data"].clone())
-                } else if c.path.ends_with(&followup) {
-                    Some(c.json.clone())
-                } else {
-                    None
-                }
-            })
-        })
-        .await
-}
-
-fn number_option(number: &str) -> Value {
-    json!({ "name": "number", "type": 3, "value": number })
-}
-
-fn ephemeral(reply: &Value) -> bool {
-    reply["flags"].as_u64().is_some_and(|f| f & 64 != 0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1163,4 +821,457 @@ async fn a_question_with_more_choices_than_buttons_gets_a_select_menu_that_answe
         "{}",
         conversation.state
     );
+}
+
+/// Everything the bot posts pings nobody but whom it means to (the customer in their thread, the
+/// agent role in the agent channel), and customer text posted back is inert: a business name
+/// in the hand-off summary, a refused answer echoed in the thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_text_pings_nobody_and_every_post_allows_only_the_meant_pings() {
+    let mut h = Harness::start().await;
+    // A refused answer is echoed: "I need a yes or a no here (you wrote ...)".
+    let max = User::customer(700_000_000_000_000_003, "max");
+    let menu = h.open(&max).await;
+    h.fake.press(&max, &menu, &button(&menu, "Port numbers in"));
+    assert_eq!(step(&h.next_question().await), "checklist");
+    let hostile = format!("[x](https://evil.example) @everyone <@&{AGENT_ROLE}> <@1>");
+    assert_eq!(step(&h.say(&max, &hostile).await), "checklist");
+    let said = posted_in(&h, h.thread, 0);
+    assert!(
+        said.iter()
+            .any(|t| t.contains("isn't one of the options") && t.contains("everyone")),
+        "the refused answer is echoed: {said:?}"
+    );
+
+    // The business name goes to the agent channel in the hand-off summary.
+    let zoe = zoe();
+    let summary = up_to_the_summary(&mut h, &zoe).await;
+    let (menu, _) = select_menu(&summary);
+    h.fake.select(&zoe, &summary, &menu, "business_name");
+    assert_eq!(step(&h.next_question().await), "business_name");
+    let summary = h.say(&zoe, "@everyone @here Acme").await;
+    assert_eq!(step(&summary), "summary");
+    let since = h.fake.calls().len();
+    h.fake
+        .press(&zoe, &summary, &button(&summary, "Talk to an agent"));
+    let agents = format!("/api/v10/channels/{AGENT_CHANNEL}/messages");
+    let handoff = h
+        .fake
+        .wait_for("the hand-off in the agent channel", |calls| {
+            calls[since..]
+                .iter()
+                .find(|c| c.path == agents)
+                .map(|c| c.json["content"].as_str().unwrap_or_default().to_string())
+        })
+        .await;
+    assert!(handoff.contains("Acme"), "{handoff}");
+    assert!(!handoff.contains("{conversation}"), "{handoff}");
+
+    let mut checked = 0;
+    for call in h.fake.calls() {
+        let Some(message) = call.message() else {
+            continue;
+        };
+        let mentions = &message["allowed_mentions"];
+        assert_eq!(
+            mentions["parse"],
+            json!([]),
+            "{} {}: {message}",
+            call.method,
+            call.path
+        );
+        // In a customer's thread, only that customer; each thread here is zoe's or max's.
+        let in_a_thread = call.path.starts_with("/api/v10/channels/")
+            && ![INTAKE, AGENT_CHANNEL]
+                .iter()
+                .any(|c| call.path.contains(&c.to_string()));
+        let users = if in_a_thread {
+            let given = mentions["users"].as_array().cloned().unwrap_or_default();
+            assert!(given.len() <= 1, "{given:?}");
+            json!([zoe.id.to_string(), max.id.to_string()])
+        } else {
+            json!([])
+        };
+        let roles = if call.path == agents {
+            json!([AGENT_ROLE.to_string()])
+        } else {
+            json!([])
+        };
+        for (field, allowed) in [("users", users), ("roles", roles)] {
+            let given = mentions[field].as_array().cloned().unwrap_or_default();
+            assert!(
+                given
+                    .iter()
+                    .all(|id| allowed.as_array().unwrap().contains(id)),
+                "{field} {given:?} on {} {}",
+                call.method,
+                call.path
+            );
+        }
+        let text = format!(
+            "{}{}",
+            message["content"].as_str().unwrap_or_default(),
+            message["embeds"][0]["description"]
+                .as_str()
+                .unwrap_or_default()
+        );
+        for live in ["@everyone", "@here", "<@&", "<@1>", "](https"] {
+            assert!(!text.contains(live), "{live} posted live in {text}");
+        }
+        checked += 1;
+    }
+    assert!(checked > 20, "{checked} messages");
+}
+
+/// The PUTs of the slash commands that Discord took.
+fn registrations(calls: &[fake::Call]) -> usize {
+    calls
+        .iter()
+        .filter(|c| c.method == "PUT" && c.path.ends_with("/commands") && !c.response.is_null())
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_registration_refused_once_is_retried_and_the_bot_answers_meanwhile() {
+    let fake = FakeDiscord::start().await;
+    fake.refuse("PUT", "/commands", "500 Internal Server Error", 1);
+    let mut h = Harness::start_on(fake, &[], |_| {}).await;
+    let customer = User {
+        roles: None,
+        ..zoe()
+    };
+    h.thread = 800_000_000_000_000_003;
+    let menu = h.say(&customer, "hello").await;
+    button(&menu, "Port numbers in");
+    h.fake
+        .wait_for("the commands registered on a second try", |calls| {
+            (registrations(calls) == 1).then_some(())
+        })
+        .await;
+    let max = User::customer(700_000_000_000_000_003, "max");
+    assert_eq!(step(&h.open(&max).await), "-");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_registration_refused_for_good_leaves_the_bot_serving_typed_messages() {
+    let fake = FakeDiscord::start().await;
+    fake.refuse("PUT", "/commands", "403 Forbidden", usize::MAX);
+    let mut h = Harness::start_on(fake, &[], |_| {}).await;
+    let customer = User {
+        roles: None,
+        ..zoe()
+    };
+    h.thread = 800_000_000_000_000_004;
+    let menu = h.say(&customer, "hello").await;
+    button(&menu, "Port numbers in");
+    // Trying again cannot fix a refusal: one try, then the bot carries on without commands.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let calls = h.fake.calls();
+    let tries = calls
+        .iter()
+        .filter(|c| c.method == "PUT" && c.path.ends_with("/commands"))
+        .count();
+    assert_eq!((tries, registrations(&calls)), (1, 0));
+}
+
+/// The POSTs that created a thread.
+fn threads_created(h: &Harness) -> Vec<u64> {
+    h.fake
+        .calls()
+        .iter()
+        .filter(|c| c.method == "POST" && c.path.ends_with("/threads"))
+        .map(|c| c.response["id"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_open_makes_no_thread_past_the_conversation_limit_and_reuses_the_open_one() {
+    let fake = FakeDiscord::start().await;
+    let limit = [("PORTBOT_MAX_CONVERSATIONS_PER_DAY", "1")];
+    let mut h = Harness::start_on(fake, &limit, |_| {}).await;
+    let zoe = zoe();
+    h.open(&zoe).await;
+    let first = h.thread;
+
+    // Again while it is open: the same thread, and she is added to it again (she may have left).
+    let since = h.fake.calls().len();
+    let again = port_command(&h, &zoe, INTAKE, "open").await;
+    assert!(again.contains(&first.to_string()), "{again}");
+    let member = format!("/api/v10/channels/{first}/thread-members/{}", zoe.id);
+    assert!(
+        h.fake.calls()[since..]
+            .iter()
+            .any(|c| c.method == "PUT" && c.path == member),
+        "re-added to her thread"
+    );
+
+    assert_eq!(step(&h.next_question().await), "-", "the menu, asked again");
+
+    // Cancelled, the day's one conversation is used up: no new thread, a clear answer.
+    h.say(&zoe, "cancel").await;
+    let since = h.fake.calls().len();
+    h.fake.message(&zoe, first, "yes", Vec::new());
+    wait_posted(&h, since, "cancelled").await;
+    let refused = port_command(&h, &zoe, INTAKE, "open").await;
+    assert!(refused.contains("conversations"), "{refused}");
+    assert_eq!(threads_created(&h), [first]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_the_customer_could_not_be_added_to_is_deleted() {
+    let fake = FakeDiscord::start().await;
+    fake.refuse(
+        "PUT",
+        &format!("/thread-members/{}", zoe().id),
+        "403 Forbidden",
+        1,
+    );
+    let h = Harness::start_on(fake, &[], |_| {}).await;
+    let zoe = zoe();
+    let token = h.fake.slash(&zoe, INTAKE, "port", "open", json!([]));
+    let reply = answer_to(&h, &token).await;
+    assert!(
+        reply["content"].as_str().unwrap().contains("went wrong"),
+        "{reply}"
+    );
+    let created = threads_created(&h);
+    assert_eq!(created.len(), 1);
+    let deleted = format!("/api/v10/channels/{}", created[0]);
+    assert!(
+        h.fake
+            .calls()
+            .iter()
+            .any(|c| c.method == "DELETE" && c.path == deleted),
+        "the orphan thread is deleted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_and_a_quick_answer_after_it_are_taken_in_the_order_they_were_sent() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let menu = h.open(&zoe).await;
+    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
+    let keep = h.next_question().await;
+    h.fake.press(&zoe, &keep, &button(&keep, "Yes, both"));
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+    // The file takes a while to fetch; the answer to the next question is typed meanwhile.
+    h.fake.slow_attachments(Duration::from_millis(500));
+    let attachment = h.fake.attachment("bill.pdf", BILL.to_vec());
+    h.fake.message(&zoe, h.thread, "", vec![attachment]);
+    h.fake.message(&zoe, h.thread, "Nov 10", Vec::new());
+    assert_eq!(step(&h.next_question().await), "bill_date");
+    assert_eq!(step(&h.next_question().await), "pin_required");
+}
+
+/// The downloads of attachments the bot made.
+fn downloads(h: &Harness) -> usize {
+    h.fake
+        .calls()
+        .iter()
+        .filter(|c| c.path.starts_with("/attachments/"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_no_question_asks_for_or_too_large_by_discords_word_is_refused_unread() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let menu = h.open(&zoe).await;
+    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
+    let keep = h.next_question().await;
+    assert_eq!(step(&keep), "checklist");
+    let since = h.fake.calls().len();
+    let bill = h.fake.attachment("bill.pdf", BILL.to_vec());
+    h.fake.message(&zoe, h.thread, "", vec![bill]);
+    assert_eq!(step(&h.next_question().await), "checklist");
+    wait_posted(&h, since, "I wasn't expecting a file here").await;
+
+    h.fake.press(&zoe, &keep, &button(&keep, "Yes, both"));
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+    // Twice the limit, Discord says: refused by that alone.
+    let since = h.fake.calls().len();
+    let mut big = h.fake.attachment("big.pdf", BILL.to_vec());
+    big["size"] = json!(2 * 10_485_760);
+    h.fake.message(&zoe, h.thread, "", vec![big]);
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+    wait_posted(&h, since, "over the 10 MB limit").await;
+    assert_eq!(downloads(&h), 0, "nothing was fetched");
+
+    // The file the question asks for is fetched.
+    let bill = h.fake.attachment("bill.pdf", BILL.to_vec());
+    h.fake.message(&zoe, h.thread, "", vec![bill]);
+    assert_eq!(step(&h.next_question().await), "bill_date");
+    assert_eq!(downloads(&h), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_discord_refused_is_posted_again_and_a_question_never_posted_is_asked_again() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let menu = h.open(&zoe).await;
+    // Refused once: posted on the next try, and the rest of the turn's replies after it.
+    h.fake
+        .refuse("POST", "/messages", "500 Internal Server Error", 1);
+    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
+    let keep = h.next_question().await;
+    assert_eq!(step(&keep), "checklist");
+
+    // Refused every time: the customer's next message is not taken as an answer to the
+    // question they never saw; it is asked again.
+    h.fake
+        .refuse("POST", "/messages", "503 Service Unavailable", 3);
+    h.fake.press(&zoe, &keep, &button(&keep, "Yes, both"));
+    h.fake
+        .wait_for("three refused tries", |calls| {
+            let refused = calls
+                .iter()
+                .filter(|c| c.path.ends_with("/messages") && c.response.is_null())
+                .count();
+            (refused == 4).then_some(())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let again = h.say(&zoe, "skip").await;
+    assert_eq!(step(&again), "bill_copy");
+    let service = h.service().await;
+    let customer = Customer {
+        platform: "discord".into(),
+        id: zoe.id.to_string(),
+        channel_id: None,
+    };
+    let conversation = service.conversation_of(&customer).await.unwrap().unwrap();
+    assert_eq!(conversation.step.as_deref(), Some("bill_copy"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_commands_are_hidden_from_members_and_a_secret_modal_opens_only_for_its_owner() {
+    let mut h = Harness::start().await;
+    let registered = h
+        .fake
+        .calls()
+        .into_iter()
+        .find(|c| c.method == "PUT" && c.path.ends_with("/commands"))
+        .unwrap()
+        .json;
+    let permissions = |name: &str| {
+        registered
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {registered}"))["default_member_permissions"]
+            .clone()
+    };
+    // Manage Threads, 1 << 34.
+    assert_eq!(permissions("ticket"), json!("17179869184"));
+    assert_eq!(permissions("Start port request"), json!("17179869184"));
+    assert!(permissions("port").is_null(), "customers use /port open");
+
+    let zoe = zoe();
+    let pin = up_to_the_pin(&mut h, &zoe).await;
+    let ana = User::agent(700_000_000_000_000_002, "ana");
+    let token = h.fake.press(&ana, &pin, &button(&pin, "Enter privately"));
+    let reply = answer_to(&h, &token).await;
+    assert!(ephemeral(&reply), "{reply}");
+    assert!(
+        reply["content"]
+            .as_str()
+            .unwrap()
+            .contains("someone else's conversation"),
+        "{reply}"
+    );
+}
+
+/// The first answer the bot gave the interaction with `token`: its callback's type.
+async fn first_callback(h: &Harness, token: &str) -> u64 {
+    let callback = format!("/{token}/callback");
+    h.fake
+        .wait_for("the interaction's callback", |calls| {
+            calls
+                .iter()
+                .find(|c| c.path.ends_with(&callback))
+                .and_then(|c| c.json["type"].as_u64())
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn look_ups_are_acknowledged_before_the_database_and_the_list_holds_open_tickets_only() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let ana = User::agent(700_000_000_000_000_002, "ana");
+    let number = port_in(&mut h, &zoe).await;
+    let lookups = [
+        (&ana, "ticket", "list", json!([])),
+        (&ana, "ticket", "show", json!([number_option(&number)])),
+        (&ana, "ticket", "history", json!([number_option(&number)])),
+        (
+            &ana,
+            "ticket",
+            "transcript",
+            json!([number_option(&number)]),
+        ),
+        (&zoe, "port", "status", json!([])),
+    ];
+    for (user, command, sub, options) in lookups {
+        let token = h.fake.slash(user, INTAKE, command, sub, options);
+        // 5: "thinking", answered later.
+        assert_eq!(first_callback(&h, &token).await, 5, "/{command} {sub}");
+        let reply = answer_to(&h, &token).await;
+        assert!(ephemeral(&reply), "{reply}");
+    }
+    let token = h.fake.slash(&ana, INTAKE, "ticket", "list", json!([]));
+    assert!(
+        answer_to(&h, &token).await["content"]
+            .as_str()
+            .unwrap()
+            .contains(&number)
+    );
+
+    let service = h.service().await;
+    service
+        .act(
+            &number,
+            "cli:ana",
+            AgentAction::Cancel {
+                reason: "the customer withdrew".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let token = h.fake.slash(&ana, INTAKE, "ticket", "list", json!([]));
+    let said = answer_to(&h, &token).await["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(said, "No open tickets.");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_typed_over_the_message_limit_is_deleted_and_the_customer_told_it_was_not_saved() {
+    let fake = FakeDiscord::start().await;
+    // Five turns reach the PIN question; the PIN is the sixth message in the minute.
+    let limit = [("PORTBOT_MAX_MESSAGES_PER_MINUTE", "5")];
+    let mut h = Harness::start_on(fake, &limit, |_| {}).await;
+    let zoe = zoe();
+    up_to_the_pin(&mut h, &zoe).await;
+    let since = h.fake.calls().len();
+    let message = h.fake.message(&zoe, h.thread, "4821", Vec::new());
+    let note = wait_posted(&h, since, "couldn't save it").await;
+    assert!(note.contains("deleted your message"), "{note}");
+    let deleted = format!("/api/v10/channels/{}/messages/{message}", h.thread);
+    assert!(
+        h.fake
+            .calls()
+            .iter()
+            .any(|c| c.method == "DELETE" && c.path == deleted)
+    );
+    // Told about the limit once, not once per message.
+    h.fake.message(&zoe, h.thread, "hello?", Vec::new());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let said = posted_in(&h, h.thread, since);
+    assert!(said.iter().all(|t| !t.contains("I saved that")), "{said:?}");
+    let told = said.iter().filter(|t| t.contains("faster than")).count();
+    assert_eq!(told, 1, "{said:?}");
 }

@@ -116,7 +116,46 @@ async fn finish(store: &portbot::store::Store, conversation: &portbot::store::Co
     ));
 }
 
+/// The plan of `customer_in_channel`'s query, as the backend's EXPLAIN prints it.
+async fn channel_lookup_plan(db: &TestDb) -> String {
+    use sqlx::{Connection, Row};
+    let query = "SELECT customer_id FROM conversations WHERE platform = 'discord' \
+                 AND channel_id = '900' ORDER BY CASE WHEN status IN ('active', \
+                 'paused_for_agent') THEN 0 ELSE 1 END, id DESC LIMIT 1";
+    sqlx::any::install_default_drivers();
+    let mut connection = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    let explain = if db.url.starts_with("sqlite") {
+        format!("EXPLAIN QUERY PLAN {query}")
+    } else {
+        // A test database is small enough that PostgreSQL would scan it anyway.
+        sqlx::query("SET enable_seqscan = off")
+            .execute(&mut connection)
+            .await
+            .unwrap();
+        format!("EXPLAIN {query}")
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(explain))
+        .fetch_all(&mut connection)
+        .await
+        .unwrap();
+    // SQLite: (id, parent, notused, detail); PostgreSQL: one text column per line.
+    let column = if db.url.starts_with("sqlite") { 3 } else { 0 };
+    rows.iter()
+        .map(|r| r.try_get::<String, _>(column).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn finding_whose_conversation_a_channel_holds_uses_an_index(db: TestDb) {
+    for i in 0..50 {
+        start_conversation(&db.store, "discord", &i.to_string(), now()).await;
+    }
+    let plan = channel_lookup_plan(&db).await;
+    assert!(plan.contains("conversations_by_channel"), "{plan}");
+}
+
 contract_tests!(
+    finding_whose_conversation_a_channel_holds_uses_an_index,
     a_channel_leads_to_the_customer_whose_open_conversation_runs_there,
     a_customers_notices_go_to_their_open_conversations_channel_else_their_newest,
 );

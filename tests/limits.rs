@@ -4,7 +4,7 @@
 
 mod binary;
 
-use binary::Sandbox;
+use binary::{Sandbox, count};
 use serde_json::Value;
 
 fn text(turn: &[Value]) -> String {
@@ -16,28 +16,6 @@ fn text(turn: &[Value]) -> String {
 
 fn waiting_step(turn: &[Value]) -> Option<String> {
     turn.last()?["step"].as_str().map(String::from)
-}
-
-/// One number from the sandbox's SQLite database.
-fn count(sandbox: &Sandbox, sql: &str) -> i64 {
-    let url = format!(
-        "sqlite://{}?mode=ro",
-        sandbox.data_dir().join("portbot.db").display()
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        n
-    })
 }
 
 #[test]

@@ -329,3 +329,142 @@ fn a_lost_key_file_is_not_silently_replaced() {
         "{stderr}"
     );
 }
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The files that hold personal data are the owner's alone: the terminal chat's LOA copy (in a
+/// folder only the owner may enter), an LOA or an export written on request; and the copies go
+/// with the retention period.
+#[cfg(unix)]
+#[test]
+fn files_with_personal_data_are_written_owner_only_and_loa_copies_expire() {
+    let mut sandbox = Sandbox::new();
+    let mut chat = sandbox.chat("zoe");
+    chat.read_turn();
+    let mut last = Vec::new();
+    for line in script() {
+        last = chat.say(line);
+    }
+    chat.close();
+    let number = last.last().unwrap()["tickets"][0]["number"]
+        .as_str()
+        .expect("a ticket")
+        .to_string();
+    let loas = sandbox.data_dir().join("loa");
+    let copy = loas.join(format!("{number}-v1.pdf"));
+    assert_eq!((mode(&loas), mode(&copy)), (0o700, 0o600));
+
+    let out = sandbox.data_dir().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let loa = out.join("loa.pdf");
+    let csv = out.join("tickets.csv");
+    let json = out.join("ticket.json");
+    sandbox.run(&["tickets", "loa", &number, "--out", loa.to_str().unwrap()]);
+    sandbox.run(&["tickets", "export", "--out", csv.to_str().unwrap()]);
+    sandbox.run(&[
+        "tickets",
+        "export",
+        &number,
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    for file in [&loa, &csv, &json] {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+
+    // A copy from before the retention period goes; the LOA stays in the database.
+    let old = std::time::SystemTime::from(
+        chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap(),
+    );
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    sandbox.set("PORTBOT_RETENTION_DAYS", "90");
+    sandbox.run(&["retention"]);
+    assert!(!copy.exists(), "the old copy is deleted");
+    let again = out.join("again.pdf");
+    sandbox.run(&["tickets", "loa", &number, "--out", again.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&loa).unwrap());
+}
+
+/// A customer whose request never became a ticket is told their answers are cleared: their
+/// bill goes too, on cancel and on expiry, and retention deletes any left from before.
+#[test]
+fn uploads_of_conversations_that_never_made_a_ticket_are_deleted_with_them() {
+    let uploads = |sandbox: &Sandbox| {
+        binary::count(
+            sandbox,
+            "SELECT COUNT(*) FROM documents WHERE kind IN ('bill', 'csr')",
+        )
+    };
+    let with_a_bill = |sandbox: &Sandbox, user: &str| {
+        let mut chat = sandbox.chat(user);
+        chat.read_turn();
+        for line in ["1", "yes", "/attach tests/fixtures/bill.pdf"] {
+            chat.say(line);
+        }
+        assert_eq!(uploads(sandbox), 1);
+        chat
+    };
+    let mut sandbox = Sandbox::new();
+    let mut chat = with_a_bill(&sandbox, "cancels");
+    chat.say("cancel");
+    chat.say("yes");
+    chat.close();
+    assert_eq!(uploads(&sandbox), 0, "deleted on cancel");
+
+    with_a_bill(&sandbox, "goes-quiet").close();
+    sandbox.set("PORTBOT_NOW", "2026-12-10T15:00:00Z");
+    sandbox.run(&["worker", "--once"]);
+    let cancelled = "SELECT COUNT(*) FROM conversations WHERE status = 'cancelled'";
+    assert_eq!(binary::count(&sandbox, cancelled), 2);
+    assert_eq!(uploads(&sandbox), 0, "deleted on expiry");
+
+    // A bill an older version left with a cancelled conversation.
+    with_a_bill(&sandbox, "older").close();
+    let db = format!(
+        "sqlite://{}",
+        sandbox.data_dir().join("portbot.db").display()
+    );
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        sqlx::query("UPDATE conversations SET status = 'cancelled'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    sandbox.run(&["retention"]);
+    assert_eq!(uploads(&sandbox), 0, "deleted by retention");
+}
+
+#[cfg(unix)]
+#[test]
+fn start_up_warns_about_a_key_others_can_read_and_a_password_sent_in_plain_text() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut sandbox = Sandbox::new();
+    sandbox.run(&["tickets", "list"]);
+    let key = sandbox.data_dir().join("secret.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    sandbox.set("RUST_LOG", "warn");
+    sandbox.set("PORTBOT_SMTP_URL", "smtp://porting:hunter2@mail.example:25");
+    let output = sandbox.command(&["tickets", "list"]).output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("secret.key can be read by others (mode 644)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("sends a password over smtp:// without tls=required"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}

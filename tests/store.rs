@@ -947,6 +947,7 @@ async fn tickets_list_newest_first_and_filter_by_status_and_customer(db: TestDb)
     let drafts = TicketFilter {
         status: Some(TicketStatus::Draft),
         customer: None,
+        ..TicketFilter::default()
     };
     assert_eq!(
         numbers(store.list_tickets(&drafts).await.unwrap()),
@@ -956,6 +957,7 @@ async fn tickets_list_newest_first_and_filter_by_status_and_customer(db: TestDb)
     let alice = TicketFilter {
         status: None,
         customer: Some(("discord".into(), "alice".into())),
+        ..TicketFilter::default()
     };
     let listed = store.list_tickets(&alice).await.unwrap();
     assert!(
@@ -977,13 +979,29 @@ async fn tickets_list_newest_first_and_filter_by_status_and_customer(db: TestDb)
     let nobody = TicketFilter {
         status: None,
         customer: Some(("console".into(), "alice".into())),
+        ..TicketFilter::default()
     };
     assert!(store.list_tickets(&nobody).await.unwrap().is_empty());
     let completed = TicketFilter {
         status: Some(TicketStatus::Completed),
         customer: None,
+        ..TicketFilter::default()
     };
     assert!(store.list_tickets(&completed).await.unwrap().is_empty());
+
+    // Pages, newest first, each with its own numbers.
+    let page = |offset| TicketFilter {
+        limit: Some(2),
+        offset,
+        ..TicketFilter::default()
+    };
+    let first = store.list_tickets(&page(0)).await.unwrap();
+    assert!(first.iter().all(|t| !t.request.numbers.is_empty()));
+    assert_eq!(numbers(first), vec![made[2].clone(), made[1].clone()]);
+    assert_eq!(
+        numbers(store.list_tickets(&page(2)).await.unwrap()),
+        vec![made[0].clone()]
+    );
 }
 
 async fn a_wrong_key_fails_at_connect(db: TestDb) {

@@ -127,9 +127,13 @@ fn ticket_line(bot: &Bot, t: &Ticket) -> String {
 }
 
 /// Port tickets (agents only).
+// Hidden from members without Manage Threads (which agents need anyway to see customers' private
+// threads); a server admin can give it to the agent role alone under Integrations. The role check
+// stays: this only keeps customers from seeing commands they cannot use.
 #[poise::command(
     slash_command,
     guild_only,
+    default_member_permissions = "MANAGE_THREADS",
     subcommands(
         "list",
         "show",
@@ -148,22 +152,46 @@ pub async fn ticket(_: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// Tickets on one page of `/ticket list`.
+const TICKETS_PER_PAGE: u32 = 20;
+
 /// Open tickets, newest first.
 #[poise::command(slash_command)]
-async fn list(ctx: Context<'_>) -> Result<(), Error> {
+async fn list(
+    ctx: Context<'_>,
+    #[description = "Page, from 1"]
+    #[min = 1]
+    page: Option<u32>,
+) -> Result<(), Error> {
     if agent(ctx).await?.is_none() {
         return Ok(());
     }
+    ctx.defer_ephemeral().await?;
     let bot = ctx.data();
-    let tickets = bot
+    let page = page.unwrap_or(1).max(1);
+    // One more than a page, to know whether there is a next one.
+    let mut tickets = bot
         .service
         .store
-        .list_tickets(&TicketFilter::default())
+        .list_tickets(&TicketFilter {
+            open_only: true,
+            limit: Some(TICKETS_PER_PAGE + 1),
+            offset: (page - 1).saturating_mul(TICKETS_PER_PAGE),
+            ..TicketFilter::default()
+        })
         .await?;
     if tickets.is_empty() {
         return ephemeral(ctx, bot.words.message("no_tickets")).await;
     }
-    let lines: Vec<String> = tickets.iter().map(|t| ticket_line(bot, t)).collect();
+    let more = tickets.len() > TICKETS_PER_PAGE as usize;
+    tickets.truncate(TICKETS_PER_PAGE as usize);
+    let mut lines: Vec<String> = tickets.iter().map(|t| ticket_line(bot, t)).collect();
+    if more {
+        lines.push(fill(
+            bot.words.message("more_tickets"),
+            &[("next", (page + 1).to_string())],
+        ));
+    }
     ephemeral(ctx, lines.join("\n")).await
 }
 
@@ -176,6 +204,7 @@ async fn show(
     if agent(ctx).await?.is_none() {
         return Ok(());
     }
+    ctx.defer_ephemeral().await?;
     let bot = ctx.data();
     match bot.service.store.ticket(&number).await? {
         Some(t) => ephemeral(ctx, ticket_line(bot, &t)).await,
@@ -355,6 +384,7 @@ async fn history(
     if agent(ctx).await?.is_none() {
         return Ok(());
     }
+    ctx.defer_ephemeral().await?;
     let bot = ctx.data();
     if bot.service.store.ticket(&number).await?.is_none() {
         return ephemeral(ctx, WorkflowError::NotFound(number).to_string()).await;
@@ -395,6 +425,7 @@ async fn transcript(
     if agent(ctx).await?.is_none() {
         return Ok(());
     }
+    ctx.defer_ephemeral().await?;
     let bot = ctx.data();
     let Some(ticket) = bot.service.store.ticket(&number).await? else {
         return ephemeral(ctx, WorkflowError::NotFound(number).to_string()).await;
@@ -411,7 +442,7 @@ async fn transcript(
                 &[
                     ("at", l.at.format("%H:%M").to_string()),
                     ("who", l.who.as_str().to_string()),
-                    ("text", l.text.clone()),
+                    ("text", super::render::inert(&l.text)),
                 ],
             )
         })
@@ -436,7 +467,14 @@ pub async fn open_thread(ctx: Context<'_>, user: &User) -> Result<ChannelId, Err
                 .invitable(false),
         )
         .await?;
-    thread.id.add_thread_member(ctx, user.id).await?;
+    if let Err(error) = thread.id.add_thread_member(ctx, user.id).await {
+        // A thread the customer is not in is no use to anyone, and counts against the guild's
+        // active threads.
+        if let Err(e) = thread.id.delete(ctx).await {
+            tracing::warn!(error = %e, "could not delete a thread the customer was not added to");
+        }
+        return Err(error.into());
+    }
     Ok(thread.id)
 }
 
@@ -478,7 +516,11 @@ pub async fn start(
 }
 
 /// Start a port request for the author, with the numbers in this message.
-#[poise::command(context_menu_command = "Start port request", guild_only)]
+#[poise::command(
+    context_menu_command = "Start port request",
+    guild_only,
+    default_member_permissions = "MANAGE_THREADS"
+)]
 pub async fn start_from_message(ctx: Context<'_>, message: Message) -> Result<(), Error> {
     start_for(ctx, &message.author, Some(&message.content)).await
 }

@@ -85,6 +85,8 @@ async fn open(ctx: Context<'_>) -> Result<(), Error> {
         .and_then(|id| id.parse::<u64>().ok())
     {
         let thread = serenity::all::ChannelId::new(thread);
+        // They may have left the thread since; adding a member again changes nothing.
+        thread.add_thread_member(ctx, user).await?;
         customer.channel_id = Some(thread.to_string());
         let replies = bot.service.open(&customer).await?;
         post_replies(&bot, ctx.serenity_context(), thread, &customer, &replies).await?;
@@ -93,6 +95,10 @@ async fn open(ctx: Context<'_>) -> Result<(), Error> {
             &[("thread", format!("<#{thread}>"))],
         );
         return ephemeral(ctx, text).await;
+    }
+    // A thread costs one of the guild's active threads: none for a customer who may not start.
+    if let Some(refusal) = bot.service.new_conversation_refusal(&customer).await? {
+        return ephemeral(ctx, refusal).await;
     }
     let thread = open_thread(ctx, ctx.author()).await?;
     customer.channel_id = Some(thread.to_string());
@@ -109,6 +115,7 @@ async fn open(ctx: Context<'_>) -> Result<(), Error> {
 /// Your port requests and where they stand.
 #[poise::command(slash_command)]
 async fn status(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
     let bot = ctx.data();
     let customer = bot.customer(ctx.author().id, None);
     let replies = bot.service.status_replies(&customer).await?;

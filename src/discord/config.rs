@@ -80,6 +80,30 @@ impl DiscordConfig {
     }
 }
 
+impl DiscordConfig {
+    /// Why these settings are risky though valid: the bot token (and every customer's answers)
+    /// would cross the network unencrypted to a proxy that is not on this machine.
+    pub fn warning(&self) -> Option<String> {
+        let url = self.api_url.as_deref()?;
+        let rest = url.strip_prefix("http://")?;
+        let host = rest.split(['/', '?']).next().unwrap_or_default();
+        let host = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+        };
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        (!loopback).then(|| {
+            format!(
+                "{API_URL} is plain http to {host}: the bot token and customers' answers cross \
+                 the network unencrypted; use https, or a proxy on this machine"
+            )
+        })
+    }
+}
+
 fn missing(var: &'static str, what: &str) -> ConfigError {
     ConfigError {
         var,
@@ -142,6 +166,25 @@ mod tests {
             let error = DiscordConfig::from_lookup(settings(&[(var, "")])).unwrap_err();
             assert_eq!(error.var, var);
             assert!(error.to_string().contains("not set"), "{error}");
+        }
+    }
+
+    #[test]
+    fn plain_http_to_a_proxy_elsewhere_is_warned_about_and_a_local_one_is_not() {
+        let warning = |url: &str| {
+            DiscordConfig::from_lookup(settings(&[(API_URL, url)]))
+                .unwrap()
+                .warning()
+        };
+        assert!(warning("http://proxy.example:3000").is_some());
+        assert!(warning("http://10.0.0.5:3000/").is_some());
+        for url in [
+            "http://127.0.0.1:3000",
+            "http://localhost:3000",
+            "http://[::1]:3000",
+            "https://proxy.example",
+        ] {
+            assert_eq!(warning(url), None, "{url}");
         }
     }
 

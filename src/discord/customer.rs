@@ -2,25 +2,28 @@
 //! customer's thread (recorded as the agent, never taken as an answer).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serenity::all::{
     ActionRowComponent, Attachment, ButtonKind, ChannelId, ComponentInteraction,
     ComponentInteractionDataKind, Context as SerenityContext, CreateAttachment,
-    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateMessage, Message,
-    ModalInteraction, UserId,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    CreateMessage, Message, ModalInteraction, Nonce, UserId,
 };
 
 use super::render::{self, Action, ComponentId};
 use super::{Bot, Error};
 use crate::conversation::{Command, Input, Reply};
 use crate::prompts::{Choice, fill};
-use crate::service::{Customer, ServiceError, TurnResult};
+use crate::service::{Customer, ServiceError, TurnResult, UploadCheck};
 
 /// A message in a DM, or in a channel that holds a customer's conversation.
 pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) -> Result<(), Error> {
     if msg.author.bot {
         return Ok(());
     }
+    let place = bot.lanes.join(msg.author.id, msg.id.get());
+    place.turn().await;
     let channel = msg.channel_id.to_string();
     let customer = if msg.guild_id.is_none() {
         bot.customer(msg.author.id, Some(channel))
@@ -54,48 +57,105 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
 
     let typed_secret =
         !msg.content.trim().is_empty() && bot.service.awaits_secret(&customer).await?;
-    let mut inputs = Vec::new();
+    let missed = bot
+        .missed
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&customer.id);
+    if missed && !typed_secret {
+        // They never saw the question, so this cannot be its answer: ask it again.
+        let replies = bot.service.open(&customer).await?;
+        return post_replies(bot, ctx, msg.channel_id, &customer, &replies).await;
+    }
     if !msg.content.trim().is_empty() {
-        inputs.push((msg.id.to_string(), Input::Text(msg.content.clone())));
+        // Out of the chat first, whatever becomes of the turn: a secret must not stay there
+        // because saving it failed.
+        let deleted = if typed_secret {
+            Some(take_out_of_chat(ctx, msg).await)
+        } else {
+            None
+        };
+        let input = Input::Text(msg.content.clone());
+        let result = bot
+            .service
+            .within(bot.service.turn(&customer, Some(msg.id.to_string()), input))
+            .await;
+        // A secret where none was asked (a PIN typed at "do you have a PIN?"): the turn found
+        // it, so it comes out of the chat now.
+        let deleted = match deleted {
+            None if result.as_ref().is_ok_and(|turn| turn.redacted) => {
+                Some(take_out_of_chat(ctx, msg).await)
+            }
+            deleted => deleted,
+        };
+        let saved = match &result {
+            Ok(turn) if turn.duplicate => None,
+            Ok(turn) => Some(!turn.limited),
+            Err(_) => Some(false),
+        };
+        if let (Some(deleted), Some(saved)) = (deleted, saved) {
+            say(ctx, msg.channel_id, bot.words.message(deleted.note(saved))).await?;
+        }
+        post_turn(bot, ctx, msg.channel_id, &customer, result).await?;
     }
     for (n, attachment) in msg.attachments.iter().enumerate() {
-        // Discord's attachment links expire: fetch the file now, before anything else.
-        match download(attachment, bot.service.config.max_upload_bytes).await {
-            Ok(input) => inputs.push((format!("{}:{n}", msg.id), input)),
-            Err(error) => {
-                tracing::warn!(%error, file = %attachment.filename, "attachment download failed");
-                say(ctx, msg.channel_id, bot.words.message("failed")).await?;
+        // Each file is looked at when its turn comes: the answer before it may change the
+        // question.
+        let input = match attachment_input(bot, &customer, attachment).await {
+            Ok(Attached::Input(input)) => input,
+            Ok(Attached::Answered(replies)) => {
+                post_replies(bot, ctx, msg.channel_id, &customer, &replies).await?;
+                continue;
             }
-        }
-    }
-    for (n, (key, input)) in inputs.into_iter().enumerate() {
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), file = %attachment.filename, "attachment download failed");
+                say(ctx, msg.channel_id, bot.words.message("failed")).await?;
+                continue;
+            }
+        };
+        let key = format!("{}:{n}", msg.id);
         let result = bot
             .service
             .within(bot.service.turn(&customer, Some(key), input))
             .await;
-        let redacted = result.as_ref().is_ok_and(|r| r.redacted);
-        if n == 0 && (typed_secret && result.is_ok() || redacted) {
-            // Stored (encrypted) first; now take it out of the chat.
-            let note = take_out_of_chat(ctx, msg).await;
-            say(ctx, msg.channel_id, bot.words.message(note)).await?;
-        }
         post_turn(bot, ctx, msg.channel_id, &customer, result).await?;
     }
     Ok(())
 }
 
-/// Deletes a message that holds a typed secret, and names the note that tells the customer
-/// what happened. Discord lets no bot delete someone else's message in a DM, so there the
-/// customer is asked to delete it themselves; the same when the bot lacks Manage Messages.
-async fn take_out_of_chat(ctx: &SerenityContext, msg: &Message) -> &'static str {
+/// What became of a message with a typed secret.
+#[derive(Debug, Clone, Copy)]
+enum Deleted {
+    Yes,
+    /// The bot may not (it lacks Manage Messages).
+    No,
+    /// Discord lets no bot delete someone else's message in a DM.
+    InDm,
+}
+
+impl Deleted {
+    /// The note that tells the customer what happened to their message and their secret.
+    fn note(self, saved: bool) -> &'static str {
+        match (self, saved) {
+            (Deleted::Yes, true) => "typed_secret_deleted",
+            (Deleted::No, true) => "typed_secret_not_deleted",
+            (Deleted::InDm, true) => "typed_secret_in_dm",
+            (Deleted::Yes, false) => "typed_secret_deleted_not_saved",
+            (Deleted::No | Deleted::InDm, false) => "typed_secret_not_saved",
+        }
+    }
+}
+
+/// Deletes a message that holds a typed secret, where a bot may.
+async fn take_out_of_chat(ctx: &SerenityContext, msg: &Message) -> Deleted {
     if msg.guild_id.is_none() {
-        return "typed_secret_in_dm";
+        return Deleted::InDm;
     }
     match msg.delete(ctx).await {
-        Ok(()) => "typed_secret_deleted",
+        Ok(()) => Deleted::Yes,
         Err(error) => {
             tracing::warn!(%error, "could not delete a message with a typed secret");
-            "typed_secret_not_deleted"
+            Deleted::No
         }
     }
 }
@@ -111,15 +171,28 @@ pub async fn on_component(
         return Ok(());
     };
     if id.action == Action::Modal {
+        // Only the conversation's customer may type its secret or signature.
+        let customer = bot.customer(press.user.id, Some(press.channel_id.to_string()));
+        if let Some(refusal) = refusal(bot, &customer, &id).await? {
+            let message = CreateInteractionResponseMessage::new()
+                .content(refusal)
+                .ephemeral(true);
+            press
+                .create_response(ctx, CreateInteractionResponse::Message(message))
+                .await?;
+            return Ok(());
+        }
         let modal = render::modal(&id, &bot.words);
         press
             .create_response(ctx, CreateInteractionResponse::Modal(modal))
             .await?;
         return Ok(());
     }
+    let place = bot.lanes.join(press.user.id, press.id.get());
     press
         .create_response(ctx, CreateInteractionResponse::Acknowledge)
         .await?;
+    place.turn().await;
     let customer = bot.customer(press.user.id, Some(press.channel_id.to_string()));
     if let Some(refusal) = refusal(bot, &customer, &id).await? {
         press
@@ -182,9 +255,11 @@ pub async fn on_modal(
     let Some(id) = ComponentId::decode(&submit.data.custom_id) else {
         return Ok(());
     };
+    let place = bot.lanes.join(submit.user.id, submit.id.get());
     submit
         .create_response(ctx, CreateInteractionResponse::Acknowledge)
         .await?;
+    place.turn().await;
     let customer = bot.customer(submit.user.id, Some(submit.channel_id.to_string()));
     if let Some(refusal) = refusal(bot, &customer, &id).await? {
         submit
@@ -283,20 +358,68 @@ fn choice_label(press: &ComponentInteraction, n: usize) -> Option<String> {
         })
 }
 
-/// Fetches an attachment. A file far over the limit is not fetched: the engine only needs its
-/// size to refuse it.
-async fn download(attachment: &Attachment, limit: usize) -> Result<Input, serenity::Error> {
+/// The most attachments fetched at once, all customers together.
+pub const MAX_DOWNLOADS: usize = 4;
+/// The longest one attachment may take to fetch.
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A file as the turn takes it, or the answer it already has.
+enum Attached {
+    Input(Input),
+    Answered(Vec<Reply>),
+}
+
+/// A customer's file, fetched only when the pending question asks for one and the size Discord
+/// reports and the conversation's uploads allow it; otherwise the turn refuses it by what Discord
+/// says of it, without its bytes.
+async fn attachment_input(
+    bot: &Bot,
+    customer: &Customer,
+    attachment: &Attachment,
+) -> anyhow::Result<Attached> {
     let size = attachment.size as usize;
-    let bytes = if size > limit.saturating_mul(4) {
-        Vec::new()
-    } else {
-        attachment.download().await?
+    let unfetched = || {
+        Attached::Input(Input::File {
+            file_name: attachment.filename.clone(),
+            size,
+            bytes: Vec::new(),
+        })
     };
-    Ok(Input::File {
-        file_name: attachment.filename.clone(),
-        size: size.max(bytes.len()),
-        bytes,
-    })
+    match bot.service.upload_check(customer, size).await? {
+        UploadCheck::Skip => Ok(unfetched()),
+        UploadCheck::Refused(replies) => Ok(Attached::Answered(replies)),
+        UploadCheck::Fetch => {
+            let limit = bot.service.config.max_upload_bytes;
+            let bytes = fetch(bot, &attachment.url, limit).await?;
+            Ok(Attached::Input(Input::File {
+                file_name: attachment.filename.clone(),
+                size: size.max(bytes.len()),
+                bytes,
+            }))
+        }
+    }
+}
+
+/// Fetches at most `limit + 1` bytes from `url` (one past the limit is enough to refuse a file
+/// that was bigger than Discord said), within the timeout and the bound on fetches at once.
+async fn fetch(bot: &Bot, url: &str, limit: usize) -> anyhow::Result<Vec<u8>> {
+    let _slot = bot.downloads.acquire().await?;
+    let download = async {
+        let mut response = bot.files.get(url).send().await?.error_for_status()?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > limit {
+                break;
+            }
+        }
+        Ok::<_, reqwest::Error>(bytes)
+    };
+    match tokio::time::timeout(DOWNLOAD_TIMEOUT, download).await {
+        // The URL is the customer's file: not for the log.
+        Ok(result) => result.map_err(|e| anyhow::anyhow!(e.without_url())),
+        Err(_) => anyhow::bail!("no answer within {DOWNLOAD_TIMEOUT:?}"),
+    }
 }
 
 /// Posts a turn's replies in `channel`, then the LOA of every ticket it created, and tells the
@@ -332,9 +455,11 @@ pub async fn post_turn(
                 &[("number", ticket.number.clone())],
             );
             let file = CreateAttachment::bytes(pdf, loa_file_name(&ticket.number));
-            channel
-                .send_message(ctx, CreateMessage::new().content(text).add_file(file))
-                .await?;
+            let message = CreateMessage::new()
+                .content(text)
+                .add_file(file)
+                .allowed_mentions(render::customer_pings(&customer.id));
+            send(ctx, channel, message).await?;
         }
         let text = fill(
             bot.words.message("agent_ticket"),
@@ -346,10 +471,10 @@ pub async fn post_turn(
                 ("thread", format!("<#{channel}>")),
             ],
         );
-        bot.config
-            .agent_channel
-            .send_message(ctx, CreateMessage::new().content(text))
-            .await?;
+        let message = CreateMessage::new()
+            .content(text)
+            .allowed_mentions(render::agent_pings(bot.config.agent_role));
+        send(ctx, bot.config.agent_channel, message).await?;
     }
     Ok(())
 }
@@ -388,18 +513,59 @@ pub async fn post_replies(
         &editable,
     );
     for message in messages {
-        channel.send_message(ctx, message).await?;
+        let message = message.allowed_mentions(render::customer_pings(&customer.id));
+        if let Err(error) = send(ctx, channel, message).await {
+            bot.missed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(customer.id.clone());
+            return Err(error.into());
+        }
     }
     Ok(())
 }
 
 pub async fn say(ctx: &SerenityContext, channel: ChannelId, text: &str) -> Result<(), Error> {
     for piece in render::split(text, render::MAX_CONTENT) {
-        channel
-            .send_message(ctx, CreateMessage::new().content(piece))
-            .await?;
+        send(ctx, channel, CreateMessage::new().content(piece)).await?;
     }
     Ok(())
+}
+
+/// Tries to post a message this many times when Discord answers 429 or 5xx, or not at all; the
+/// waits between tries double from a quarter second.
+const SEND_ATTEMPTS: u32 = 3;
+
+/// Posts `message`, trying again when that may work. The nonce makes a retry after a post that
+/// did land (the answer was lost) return that message instead of posting it twice.
+async fn send(
+    ctx: &SerenityContext,
+    channel: ChannelId,
+    message: CreateMessage,
+) -> Result<(), serenity::Error> {
+    let nonce = Nonce::Number(rand_nonce());
+    let message = message.nonce(nonce).enforce_nonce(true);
+    let mut wait = Duration::from_millis(250);
+    for attempt in 1.. {
+        match channel.send_message(ctx, message.clone()).await {
+            Ok(_) => return Ok(()),
+            Err(error) if attempt < SEND_ATTEMPTS && super::transient(&error) => {
+                tracing::warn!(%error, attempt, "a message was not posted; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    unreachable!("the loop returns on the last attempt")
+}
+
+/// A message nonce: random, so no two posts share one.
+fn rand_nonce() -> u64 {
+    let mut bytes = [0u8; 8];
+    // Without randomness the nonce is only less unique: still a valid post.
+    let _ = getrandom::fill(&mut bytes);
+    u64::from_le_bytes(bytes)
 }
 
 /// How agents are named in transcripts and audit events.

@@ -14,6 +14,7 @@
 //!   decides what a user sees when a command fails.
 //! - `agents`: the agents' commands (`/ticket ...`, `/port start|pause|resume|ticket`, the
 //!   "Start port request" context menu), agent role only.
+//! - `lanes`: one customer's events handled one at a time, in arrival order.
 //! - `outbox`: notifications from the outbox, posted in threads and in the agent channel.
 
 pub mod config;
@@ -23,6 +24,7 @@ pub mod words;
 mod agents;
 mod commands;
 mod customer;
+mod lanes;
 mod outbox;
 
 use std::future::Future;
@@ -30,7 +32,8 @@ use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 use serenity::all::{
-    ChannelType, ClientBuilder, FullEvent, GatewayIntents, Http, HttpBuilder, Interaction,
+    ChannelType, ClientBuilder, CreateCommand, FullEvent, GatewayIntents, GuildId, Http,
+    HttpBuilder, HttpError, Interaction,
 };
 
 pub use config::DiscordConfig;
@@ -43,6 +46,13 @@ pub struct Bot {
     pub service: Service,
     pub config: DiscordConfig,
     pub words: Words,
+    /// Each customer's events in turn.
+    lanes: lanes::Lanes,
+    /// Fetches customers' attachments, a few at a time.
+    files: reqwest::Client,
+    downloads: tokio::sync::Semaphore,
+    /// Customers whose last question could not be posted: their next message gets it again.
+    missed: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 type Error = anyhow::Error;
@@ -82,7 +92,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let words = Words::load(service.config.prompts_dir.as_deref())?;
-    let mut http = HttpBuilder::new(config.token.expose_secret());
+    if let Some(warning) = config.warning() {
+        tracing::warn!("{warning}");
+    }
+    let mut http =
+        HttpBuilder::new(config.token.expose_secret()).default_allowed_mentions(render::no_pings());
     if let Some(url) = &config.api_url {
         // serenity only rewrites URLs to the proxy when its own rate limiter is off.
         http = http.proxy(url.as_str()).ratelimiter_disabled(true);
@@ -95,6 +109,10 @@ pub async fn run(
         service,
         config,
         words,
+        lanes: lanes::Lanes::default(),
+        files: reqwest::Client::new(),
+        downloads: tokio::sync::Semaphore::new(customer::MAX_DOWNLOADS),
+        missed: Default::default(),
     });
     let data = Arc::clone(&bot);
     let framework = poise::Framework::builder()
@@ -102,16 +120,19 @@ pub async fn run(
             commands: commands::all(),
             event_handler: |ctx, event| Box::pin(on_event(ctx, event)),
             on_error: |error| Box::pin(commands::on_error(error)),
+            // poise's default lets replies ping any member they name.
+            allowed_mentions: Some(render::no_pings()),
             ..Default::default()
         })
         // No owner look-up: nothing here is owner-only, and it is one more call at start-up.
         .initialize_owners(false)
+        // The commands are registered beside, never in, setup: poise handles no event until
+        // setup returns, so a registration that failed there left the bot connected and deaf.
         .setup(move |ctx, _ready, framework| {
-            Box::pin(async move {
-                poise::builtins::register_in_guild(ctx, &framework.options().commands, guild)
-                    .await?;
-                Ok(data)
-            })
+            let commands =
+                poise::builtins::create_application_commands(&framework.options().commands);
+            tokio::spawn(register_commands(Arc::clone(&ctx.http), guild, commands));
+            Box::pin(async move { Ok(data) })
         })
         .build();
     let mut client = ClientBuilder::new_with_http(http, intents())
@@ -145,6 +166,50 @@ async fn on_event(
             interaction: Interaction::Modal(submit),
         } => customer::on_modal(bot, serenity, submit).await,
         _ => Ok(()),
+    }
+}
+
+/// Tries to register the slash commands this many times when Discord answers 429 or 5xx, or not
+/// at all; the waits between tries double from one second.
+const REGISTER_ATTEMPTS: u32 = 5;
+
+/// Registers the slash commands in the guild while the bot already serves typed messages in DMs
+/// and threads. A refusal that trying again cannot fix (no `applications.commands` scope, a field
+/// the server rejects) or one that outlasts the retries leaves the bot running without commands,
+/// and says so at error level with Discord's reason and what to do.
+async fn register_commands(http: Arc<Http>, guild: GuildId, commands: Vec<CreateCommand>) {
+    let mut wait = std::time::Duration::from_secs(1);
+    for attempt in 1..=REGISTER_ATTEMPTS {
+        let error = match guild.set_commands(&http, commands.clone()).await {
+            Ok(_) => return,
+            Err(error) => error,
+        };
+        if transient(&error) && attempt < REGISTER_ATTEMPTS {
+            tracing::warn!(%error, attempt, "Discord did not take the slash commands; trying again");
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+            continue;
+        }
+        tracing::error!(
+            %error,
+            %guild,
+            "Discord refused the slash commands, so /port and /ticket do not exist in the server; \
+             customers can still write in a DM or in an open thread. Check that the bot was \
+             invited with the applications.commands scope, then restart it"
+        );
+        return;
+    }
+}
+
+/// Whether trying a refused call again may work: Discord was busy (429, 5xx) or did not answer.
+fn transient(error: &serenity::Error) -> bool {
+    match error {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {
+            let status = response.status_code;
+            status.as_u16() == 429 || status.is_server_error()
+        }
+        serenity::Error::Http(HttpError::Request(_)) => true,
+        _ => false,
     }
 }
 

@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use serenity::all::{ChannelId, CreateMessage, Http};
+use serenity::all::{ChannelId, CreateAllowedMentions, CreateMessage, Http};
 
-use super::render::{MAX_CONTENT, split};
+use super::render::{self, MAX_CONTENT, split};
 use super::{Bot, PLATFORM};
 use crate::notify::worker::Worker;
 use crate::store::{OutboxChannel, OutboxEntry};
@@ -29,14 +29,16 @@ pub async fn run(bot: Arc<Bot>, http: Arc<Http>) {
     };
     loop {
         let to_agents = async |entry: &OutboxEntry| {
-            post(&http, bot.config.agent_channel, &entry.item.body).await
+            let pings = render::agent_pings(bot.config.agent_role);
+            post(&http, bot.config.agent_channel, &entry.item.body, pings).await
         };
         if let Err(error) = worker.deliver(OutboxChannel::Agents, None, to_agents).await {
             tracing::warn!(%error, "agent notices not delivered; trying again later");
         }
         let to_customer = async |entry: &OutboxEntry| {
             let channel = customer_channel(&bot, &entry.item.customer_id).await?;
-            post(&http, channel, &entry.item.body).await
+            let pings = render::customer_pings(&entry.item.customer_id);
+            post(&http, channel, &entry.item.body, pings).await
         };
         if let Err(error) = worker
             .deliver(OutboxChannel::Chat, Some(PLATFORM), to_customer)
@@ -63,10 +65,20 @@ async fn customer_channel(bot: &Bot, customer_id: &str) -> Result<ChannelId, Str
         .ok_or_else(|| "no Discord channel is known for this customer".to_string())
 }
 
-async fn post(http: &Http, channel: ChannelId, text: &str) -> Result<(), String> {
-    for piece in split(text, MAX_CONTENT) {
+/// Posts a notice. Its words hold no Discord syntax, so any there came from a customer's answers
+/// (a business name in a hand-off summary) and is made inert.
+async fn post(
+    http: &Http,
+    channel: ChannelId,
+    text: &str,
+    pings: CreateAllowedMentions,
+) -> Result<(), String> {
+    for piece in split(&render::inert(text), MAX_CONTENT) {
+        let message = CreateMessage::new()
+            .content(piece)
+            .allowed_mentions(pings.clone());
         channel
-            .send_message(http, CreateMessage::new().content(piece))
+            .send_message(http, message)
             .await
             .map_err(|e| e.to_string())?;
     }

@@ -2,8 +2,9 @@
 //! `custom_id`s that let any process handle a button press later (no in-memory collectors).
 
 use serenity::all::{
-    ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateInputText, CreateMessage,
-    CreateModal, CreateSelectMenu, CreateSelectMenuKind, CreateSelectMenuOption, InputTextStyle,
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
+    CreateInputText, CreateMessage, CreateModal, CreateSelectMenu, CreateSelectMenuKind,
+    CreateSelectMenuOption, InputTextStyle, RoleId, UserId,
 };
 
 use super::words::Words;
@@ -93,6 +94,53 @@ impl ComponentId {
     }
 }
 
+/// Pings nobody: the default for everything the bot posts, so that whatever text reaches
+/// Discord (an answer echoed back, a business name in a hand-off) cannot ping `@everyone`, a
+/// role or a member.
+pub fn no_pings() -> CreateAllowedMentions {
+    CreateAllowedMentions::new()
+}
+
+/// In a customer's thread, the customer alone may be pinged.
+pub fn customer_pings(customer: &str) -> CreateAllowedMentions {
+    let users = customer.parse::<u64>().ok().filter(|&id| id != 0);
+    CreateAllowedMentions::new().users(users.map(UserId::new))
+}
+
+/// In the agent channel, the agent role alone may be pinged (when the words mention it).
+pub fn agent_pings(role: RoleId) -> CreateAllowedMentions {
+    CreateAllowedMentions::new().roles([role])
+}
+
+/// Customer text made inert before the bot posts it: `@everyone` and `@here`, Discord's mention
+/// syntax (`<@id>`, `<@&id>`, `<#id>`, `</command:id>`) and masked links (`[text](url)`, which
+/// hide where a link goes) get a zero-width space that breaks them and reads the same. Pings are
+/// already off (`no_pings`); this keeps echoed text from looking like a ping or a trusted link.
+/// An email address keeps its `@`.
+pub fn inert(text: &str) -> String {
+    const BREAK: char = '\u{200B}';
+    let mut out = String::with_capacity(text.len());
+    let mut previous: Option<char> = None;
+    for (at, c) in text.char_indices() {
+        out.push(c);
+        let rest = &text[at + c.len_utf8()..];
+        let breaks = match c {
+            '@' => {
+                !previous.is_some_and(char::is_alphanumeric)
+                    && (rest.starts_with("everyone") || rest.starts_with("here"))
+            }
+            '<' => rest.starts_with(['@', '#', '/']),
+            ']' => rest.starts_with('('),
+            _ => false,
+        };
+        if breaks {
+            out.push(BREAK);
+        }
+        previous = Some(c);
+    }
+    out
+}
+
 /// Splits text into pieces of at most `limit` characters, at a line break or else a space when
 /// there is one in the second half of the piece.
 pub fn split(text: &str, limit: usize) -> Vec<String> {
@@ -146,6 +194,8 @@ pub fn messages(
 ) -> Vec<CreateMessage> {
     let mut out = Vec::new();
     for reply in replies {
+        // The engine's words hold no Discord syntax: any in a reply came from the customer.
+        let text = inert(&reply.text);
         let mut components = components(reply, conversation, prompts, words);
         if reply.step.as_deref() == Some("summary") && !editable.is_empty() {
             let id = ComponentId {
@@ -157,14 +207,13 @@ pub fn messages(
             let at = components.len().saturating_sub(1);
             components.insert(at, edit_menu(&id, editable, words));
         }
-        if reply.step.as_deref() == Some("summary")
-            && reply.text.chars().count() <= MAX_EMBED_DESCRIPTION
+        if reply.step.as_deref() == Some("summary") && text.chars().count() <= MAX_EMBED_DESCRIPTION
         {
-            let embed = CreateEmbed::new().description(&reply.text);
+            let embed = CreateEmbed::new().description(&text);
             out.push(CreateMessage::new().embed(embed).components(components));
             continue;
         }
-        let pieces = split(&reply.text, MAX_CONTENT);
+        let pieces = split(&text, MAX_CONTENT);
         let last = pieces.len() - 1;
         for (i, piece) in pieces.into_iter().enumerate() {
             let mut message = CreateMessage::new().content(piece);
@@ -317,6 +366,17 @@ mod tests {
         assert_eq!(ComponentId::decode("pb:x:step:c0"), None);
         assert_eq!(ComponentId::decode("pb:1:step:zap"), None);
         assert_eq!(ComponentId::decode("pb:1:step:c0:extra"), None);
+    }
+
+    #[test]
+    fn mentions_and_masked_links_in_customer_text_are_broken_and_emails_are_not() {
+        let text = "@everyone @here <@1> <@&2> <#3> </port open:4> [portal](https://x.example)";
+        let broken = inert(text);
+        for live in ["@everyone", "@here", "<@", "<#", "</", "]("] {
+            assert!(!broken.contains(live), "{live} in {broken}");
+        }
+        assert_eq!(broken.replace('\u{200B}', ""), text);
+        assert_eq!(inert("zoe@here.example"), "zoe@here.example");
     }
 
     #[test]

@@ -40,6 +40,24 @@ pub fn check_url(url: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// Why `url` (already checked) would send its password where others can read it: a user and
+/// password over `smtp://` without `tls=required` go in plain text whenever the server offers
+/// no STARTTLS (or someone in between removes the offer).
+pub fn url_warning(url: &str) -> Option<&'static str> {
+    let rest = url.strip_prefix("smtp://")?;
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let password = authority
+        .rsplit_once('@')
+        .is_some_and(|(user, _)| user.contains(':'));
+    let tls_required = rest
+        .split_once('?')
+        .is_some_and(|(_, query)| query.split('&').any(|p| p == "tls=required"));
+    (password && !tls_required).then_some(
+        "PORTBOT_SMTP_URL sends a password over smtp:// without tls=required: it can travel in \
+         plain text; use smtp://user:pass@host:587?tls=required or smtps://user:pass@host:465",
+    )
+}
+
 /// Checks a From address such as `portbot@example.com` or `Porting <porting@example.com>`.
 pub fn parse_from(from: &str) -> Result<Mailbox, String> {
     from.parse::<Mailbox>().map_err(|e| e.to_string())
@@ -86,5 +104,29 @@ impl Mailer {
             .await
             .map(drop)
             .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_warning;
+
+    #[test]
+    fn a_password_over_smtp_without_required_tls_is_warned_about() {
+        for url in [
+            "smtp://user:secret@mail.example:25",
+            "smtp://user:secret@mail.example:587?tls=opportunistic",
+        ] {
+            assert!(url_warning(url).is_some(), "{url}");
+        }
+        for url in [
+            "smtp://relay.internal:25",
+            "smtp://user:secret@mail.example:587?tls=required",
+            "smtps://user:secret@mail.example:465",
+        ] {
+            assert_eq!(url_warning(url), None, "{url}");
+        }
+        let warning = url_warning("smtp://user:secret@mail.example:25").unwrap();
+        assert!(!warning.contains("secret"));
     }
 }

@@ -2,7 +2,10 @@
 //! a channel holds, and record what an agent says there without taking it as an answer.
 
 use super::{Customer, Service, ServiceError, flow_name, parse_state, status_of};
-use crate::store::{Conversation, NewTranscriptLine, Speaker, TurnOutcome, TurnWrite};
+use crate::conversation::{Reply, validators};
+use crate::store::{
+    Conversation, ConversationStatus, NewTranscriptLine, Speaker, TurnOutcome, TurnWrite,
+};
 
 impl Service {
     /// The customer whose conversation runs (or last ran) in `channel_id` on `platform`.
@@ -35,6 +38,18 @@ impl Service {
 
     /// Runs the customer's open conversation in `customer.channel_id` from now on (a new
     /// private thread); notifications follow it there.
+    /// Why `customer` may not start a conversation now (the day's limit), before anything is
+    /// made for one, such as a private thread.
+    pub async fn new_conversation_refusal(
+        &self,
+        customer: &Customer,
+    ) -> Result<Option<String>, ServiceError> {
+        Ok(self
+            .conversation_limit(customer, self.now())
+            .await?
+            .map(|reply| reply.text))
+    }
+
     pub async fn move_to_channel(&self, customer: &Customer) -> Result<(), ServiceError> {
         if let (Some(conversation), Some(channel)) =
             (self.conversation_of(customer).await?, &customer.channel_id)
@@ -148,4 +163,51 @@ impl Service {
         }
         Err(ServiceError::TooManyConflicts(5))
     }
+
+    /// What to do with a file of `size` bytes that `customer` sent, decided before anyone
+    /// fetches it: only a file the pending question asks for, within the size and upload
+    /// limits, is worth its bytes.
+    pub async fn upload_check(
+        &self,
+        customer: &Customer,
+        size: usize,
+    ) -> Result<UploadCheck, ServiceError> {
+        if size > self.config.max_upload_bytes {
+            return Ok(UploadCheck::Skip);
+        }
+        let Some(conversation) = self.conversation_of(customer).await? else {
+            return Ok(UploadCheck::Skip);
+        };
+        let state = parse_state(conversation.id, &conversation.state)?;
+        let wanted = !state.paused
+            && conversation.status == ConversationStatus::Active
+            && conversation
+                .step
+                .as_deref()
+                .and_then(|step| self.prompts.step(step))
+                .and_then(|step| validators::find(&step.validator))
+                .is_some_and(|validator| validator.expects_upload());
+        if !wanted {
+            return Ok(UploadCheck::Skip);
+        }
+        if let Some(replies) = self
+            .upload_limit(conversation.id, 1, &state, self.now())
+            .await?
+        {
+            return Ok(UploadCheck::Refused(replies));
+        }
+        Ok(UploadCheck::Fetch)
+    }
+}
+
+/// A file a customer sent, before it is fetched.
+#[derive(Debug)]
+pub enum UploadCheck {
+    /// The pending question asks for it: fetch it and take it as the answer.
+    Fetch,
+    /// Not worth fetching: the turn refuses it by its size or because no question asks for a
+    /// file now (or an agent has the conversation), which needs none of its bytes.
+    Skip,
+    /// The conversation has had all its uploads: this is the answer, without a turn.
+    Refused(Vec<Reply>),
 }

@@ -5,7 +5,7 @@
 //! A message over a limit is answered with when the customer can go on, and nothing of it is
 //! stored: what they already gave stays as it was.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,9 @@ const PRUNE_ABOVE: usize = 4096;
 /// The customers' recent messages, and the size at which they are next pruned.
 struct Windows {
     times: HashMap<String, VecDeque<Instant>>,
+    /// Customers told about the limit since their last message was taken: told once, not once
+    /// per refused message.
+    told: HashSet<String>,
     /// At least [`PRUNE_ABOVE`], and twice what the last pruning kept: with more customers
     /// active than that, pruning on every message would scan them all every time.
     prune_above: usize,
@@ -45,6 +48,7 @@ impl MessageLimiter {
             per_minute: per_minute as usize,
             seen: Mutex::new(Windows {
                 times: HashMap::new(),
+                told: HashSet::new(),
                 prune_above: PRUNE_ABOVE,
             }),
         }
@@ -62,6 +66,8 @@ impl MessageLimiter {
             seen.times
                 .retain(|_, times| times.back().is_some_and(|t| now - *t < WINDOW));
             seen.prune_above = PRUNE_ABOVE.max(2 * seen.times.len());
+            let Windows { times, told, .. } = &mut *seen;
+            told.retain(|key| times.contains_key(key));
         }
         let times = seen.times.entry(key.to_string()).or_default();
         while times
@@ -75,7 +81,15 @@ impl MessageLimiter {
             return Err(WINDOW.saturating_sub(now.duration_since(oldest)));
         }
         times.push_back(now);
+        seen.told.remove(key);
         Ok(())
+    }
+
+    /// Whether `key`, just refused, is yet to be told so since their last message was taken;
+    /// from now on they count as told.
+    pub fn first_refusal(&self, key: &str) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.told.insert(key.to_string())
     }
 }
 
@@ -97,18 +111,22 @@ pub fn wait_words(wait: Duration) -> String {
 }
 
 impl Service {
-    /// The polite refusal when `customer` sends faster than the per-minute limit, else `None`.
-    pub(super) fn message_limit(&self, customer: &Customer) -> Option<Reply> {
+    /// When `customer` sends faster than the per-minute limit: the polite refusal the first time
+    /// (nothing for the messages refused after it, until one is taken again); else `None`.
+    pub(super) fn message_limit(&self, customer: &Customer) -> Option<Vec<Reply>> {
         let key = format!("{}:{}", customer.platform, customer.id);
         let wait = self.limiter.check(&key, Instant::now()).err()?;
+        if !self.limiter.first_refusal(&key) {
+            return Some(Vec::new());
+        }
         tracing::info!(customer = %customer.signer_id(), "message limit reached");
-        Some(Reply::say(fill(
+        Some(vec![Reply::say(fill(
             self.prompts.message("too_many_messages"),
             &[
                 ("limit", self.config.max_messages_per_minute.to_string()),
                 ("wait", wait_words(wait)),
             ],
-        )))
+        ))])
     }
 
     /// The polite refusal when `customer` has started the most conversations allowed in a day;

@@ -12,6 +12,7 @@ mod handoff;
 mod limits;
 mod tickets;
 
+pub use discord_support::UploadCheck;
 pub use handoff::{Started, Waiting};
 pub use tickets::{AgentAction, WorkflowError};
 
@@ -95,6 +96,8 @@ pub struct TurnResult {
     /// The message held a secret (a PIN typed where it was not asked, for example): it is
     /// hidden in the transcript, and an adapter should take it out of the chat.
     pub redacted: bool,
+    /// Refused by the per-minute message limit: nothing of it was kept.
+    pub limited: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +133,9 @@ pub struct Service {
     limiter: limits::MessageLimiter,
     /// Open conversations as this process last wrote them; see [`cache`].
     cache: cache::ConversationCache,
+    /// Whether signed LOAs are also written into `$PORTBOT_DATA_DIR/loa/`: the terminal chat
+    /// names its LOA by that path; Discord attaches the document from the database instead.
+    loa_copies: bool,
 }
 
 const MAX_TRIES: u32 = 8;
@@ -152,6 +158,18 @@ impl Service {
                 config.data_dir.join("secret.key").display()
             );
         }
+        if let Some(warning) = config
+            .smtp_url
+            .as_ref()
+            .and_then(|url| notify::mail::url_warning(url.expose_secret()))
+        {
+            tracing::warn!("{warning}");
+        }
+        if let KeySource::File = source
+            && let Some(warning) = crate::secrets::key_file_warning(&config.data_dir)
+        {
+            tracing::warn!("{warning}");
+        }
         if config.provider_is_placeholder {
             tracing::warn!(
                 "PORTBOT_PROVIDER_NAME is not set; LOAs show placeholder provider details"
@@ -167,7 +185,14 @@ impl Service {
             calendar,
             limiter,
             cache: cache::ConversationCache::default(),
+            loa_copies: false,
         })
+    }
+
+    /// Writes each signed LOA into `$PORTBOT_DATA_DIR/loa/` as well (owner-only), for the
+    /// terminal chat, which shows the customer that path.
+    pub fn keep_loa_copies(&mut self) {
+        self.loa_copies = true;
     }
 
     pub fn engine(&self) -> Engine<'_> {
@@ -265,7 +290,8 @@ impl Service {
     ) -> Result<TurnResult, ServiceError> {
         if let Some(refusal) = self.message_limit(customer) {
             return Ok(TurnResult {
-                replies: vec![refusal],
+                replies: refusal,
+                limited: true,
                 ..TurnResult::default()
             });
         }
@@ -331,7 +357,29 @@ impl Service {
             };
             // Only a file turn keeps the state from before, to ask again if the file is refused.
             let before = matches!(input, Input::File { .. }).then(|| state.clone());
-            let turn = engine.step(state, input.clone(), now);
+            let fresh = (state.flow == Flow::Menu && state.answers.is_empty()).then(|| state.clone());
+            let mut turn = engine.step(state, input.clone(), now);
+            // "cancel" from a customer with nothing submitted is about this conversation, not
+            // about a request: the engine's own cancel (only the store knows which it is).
+            if let Some(fresh) = fresh
+                && turn.effects.iter().any(|e| {
+                    matches!(
+                        e,
+                        Effect::TicketRequest {
+                            kind: TicketRequestKind::Cancel,
+                            ticket: None,
+                            ..
+                        }
+                    )
+                })
+                && !self
+                    .customer_tickets(customer)
+                    .await?
+                    .iter()
+                    .any(|t| !t.status.is_final())
+            {
+                turn = engine.step(fresh, Input::Command(conversation::Command::Cancel), now);
+            }
             let redact_input = turn.redact_input;
             // A customer back to ask about their requests gets the answer, not the hello.
             if turn
@@ -388,6 +436,7 @@ impl Service {
                     }
                     Effect::ClearSecrets => {
                         write.clear_secrets = vec![SecretKind::Pin, SecretKind::AccountNumber];
+                        write.clear_uploads = true;
                     }
                     Effect::StoreDocument {
                         step,
@@ -472,6 +521,7 @@ impl Service {
                                 values: vec![
                                     ("summary", summary),
                                     ("customer", customer.signer_id()),
+                                    ("conversation", conversation.id.to_string()),
                                 ],
                             },
                             false,
@@ -537,14 +587,16 @@ impl Service {
                     }
                     let mut tickets = Vec::new();
                     for (pdf, shown) in created {
-                        write_file(Path::new(&shown.loa_path), &pdf)?;
+                        if self.loa_copies {
+                            write_loa_copy(Path::new(&shown.loa_path), &pdf)?;
+                        }
                         tickets.push(shown);
                     }
                     return Ok(TurnResult {
                         replies,
                         tickets,
-                        duplicate: false,
                         redacted: redact_input,
+                        ..TurnResult::default()
                     });
                 }
                 TurnOutcome::Duplicate => {
@@ -737,11 +789,38 @@ impl Service {
             .await?)
     }
 
-    /// Deletes bill and CSR uploads of tickets finished longer ago than the retention period.
+    /// Deletes bill and CSR uploads of tickets finished longer ago than the retention period,
+    /// and LOA copies the terminal chat wrote longer ago than that (the LOAs stay in the
+    /// database).
     pub async fn apply_retention(&self) -> Result<Vec<(String, i64)>, ServiceError> {
         let now = self.now();
         let cutoff = now - chrono::Duration::days(i64::from(self.config.retention_days));
+        self.prune_loa_copies(cutoff)?;
         Ok(self.store.purge_uploads(cutoff, now).await?)
+    }
+
+    fn prune_loa_copies(&self, cutoff: DateTime<Utc>) -> Result<(), ServiceError> {
+        let dir = self.config.data_dir.join("loa");
+        let err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ServiceError::WriteFile { path, source }
+        };
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(err(&dir)(e)),
+        };
+        for entry in entries {
+            let path = entry.map_err(err(&dir))?.path();
+            let written: DateTime<Utc> = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .map_err(err(&path))?
+                .into();
+            if written < cutoff {
+                std::fs::remove_file(&path).map_err(err(&path))?;
+            }
+        }
+        Ok(())
     }
 
     /// Where a ticket's LOA version is written for the customer.
@@ -986,16 +1065,40 @@ fn customer_line(input: &Input, redact: bool, message_id: Option<String>) -> New
     }
 }
 
-/// Writes a file atomically: a temporary file next to it, then a rename.
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
+/// Writes an LOA copy into its folder, which only the owner may enter (a folder made by an older
+/// version with the usual 0755 is tightened).
+fn write_loa_copy(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
     let err = |source| ServiceError::WriteFile {
         path: path.to_path_buf(),
         source,
     };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(err)?;
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+            builder.mode(0o700);
+            builder.create(dir).map_err(err)?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+        }
+        #[cfg(not(unix))]
+        builder.create(dir).map_err(err)?;
     }
-    let tmp = path.with_extension("pdf.tmp");
-    std::fs::write(&tmp, bytes).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    write_private(path, bytes).map_err(err)
+}
+
+/// Writes a file that holds personal data (an LOA, an export) so that only its owner may read
+/// it (0600), atomically: a temporary file beside it, created owner-only, then a rename.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

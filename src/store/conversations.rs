@@ -324,6 +324,9 @@ impl Store {
         for kind in &turn.clear_secrets {
             sealed::clear_for_conversation(&mut tx, turn.conversation_id, *kind).await?;
         }
+        if turn.clear_uploads {
+            documents::delete_ticketless_uploads(&mut tx, turn.conversation_id, "cleared").await?;
+        }
         for (kind, value) in &turn.secrets {
             sealed::put(&mut tx, &self.cipher, owner, *kind, value, turn.now).await?;
         }
@@ -519,6 +522,7 @@ impl Store {
 fn is_plain(turn: &TurnWrite) -> bool {
     !turn.transcript.is_empty()
         && turn.clear_secrets.is_empty()
+        && !turn.clear_uploads
         && turn.documents.is_empty()
         && turn.tickets.is_empty()
         && turn.resubmit.is_none()

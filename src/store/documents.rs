@@ -159,6 +159,32 @@ impl Store {
     }
 }
 
+/// Deletes the bills and CSRs of a conversation that made no ticket (a ticket's uploads stay for
+/// the retention period), and logs how many: the audit line of a conversation without a ticket.
+pub(super) async fn delete_ticketless_uploads(
+    conn: &mut AnyConnection,
+    conversation_id: i64,
+    why: &'static str,
+) -> Result<u64, StoreError> {
+    let deleted = sqlx::query(
+        "DELETE FROM documents WHERE conversation_id = $1 AND kind IN ('bill', 'csr') \
+         AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = $2)",
+    )
+    .bind(conversation_id)
+    .bind(conversation_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if deleted > 0 {
+        tracing::info!(
+            conversation = conversation_id,
+            files = deleted,
+            "uploads deleted: the conversation was {why} before it made a ticket"
+        );
+    }
+    Ok(deleted)
+}
+
 impl Store {
     /// Deletes the bill and CSR uploads of conversations whose tickets are all completed or
     /// cancelled since before `cutoff`; the LOAs and tickets stay. Each deletion is written to
@@ -181,6 +207,18 @@ impl Store {
         .bind(super::to_millis(cutoff))
         .fetch_all(&mut *tx)
         .await?;
+        // Uploads of cancelled conversations that made no ticket went when they were cancelled;
+        // any left (from before that rule) go now.
+        let cancelled: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT d.conversation_id FROM documents d \
+             JOIN conversations c ON c.id = d.conversation_id \
+             WHERE c.status = 'cancelled' AND d.kind IN ('bill', 'csr')",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for conversation in cancelled {
+            delete_ticketless_uploads(&mut tx, conversation, "cancelled").await?;
+        }
         let mut purged = Vec::new();
         for conversation in conversations {
             let deleted = sqlx::query(

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
+use super::documents;
 use super::outbox::{self, NewOutboxItem};
 use super::sealed;
 use super::{ConversationStatus, SecretKind, Store, StoreError, read_time, to_millis};
@@ -107,7 +108,8 @@ impl Store {
         Ok(true)
     }
 
-    /// Closes the conversation as cancelled, deletes its PIN and account number, and queues
+    /// Closes the conversation as cancelled, deletes its PIN and account number (and its uploads
+    /// when it made no ticket), and queues
     /// `notices`, all together. False (nothing written) when the conversation moved on since it
     /// was read: a customer who answered just now keeps the conversation.
     pub async fn expire_conversation(
@@ -135,6 +137,7 @@ impl Store {
         for kind in SecretKind::ALL {
             sealed::clear_for_conversation(&mut tx, conversation.id, *kind).await?;
         }
+        documents::delete_ticketless_uploads(&mut tx, conversation.id, "expired").await?;
         outbox::enqueue(&mut tx, notices, now).await?;
         tx.commit().await?;
         Ok(true)

@@ -296,18 +296,22 @@ impl Store {
             params.push(customer_id.clone());
             conditions.push(format!("c.customer_id = ${}", params.len()));
         }
+        if filter.open_only {
+            conditions.push("t.status NOT IN ('completed', 'cancelled')".to_string());
+        }
         let filter_sql = if conditions.is_empty() {
             String::new()
         } else {
             format!(" WHERE {}", conditions.join(" AND "))
         };
-        self.fetch_tickets(&filter_sql, params).await
+        let page = filter.limit.map(|limit| (limit, filter.offset));
+        self.fetch_tickets(&filter_sql, params, page).await
     }
 
     /// The ticket with this number, in any letter case.
     pub async fn ticket(&self, number: &str) -> Result<Option<Ticket>, StoreError> {
         Ok(self
-            .fetch_tickets(" WHERE t.number = $1", vec![normalize_number(number)])
+            .fetch_tickets(" WHERE t.number = $1", vec![normalize_number(number)], None)
             .await?
             .pop())
     }
@@ -339,16 +343,20 @@ impl Store {
     }
 
     /// Runs [`SELECT_TICKETS`] with `filter_sql` (a WHERE clause over `t` and `c` with text
-    /// parameters `$1..`, or empty), newest first, then loads the numbers of all those tickets
-    /// in one more query.
+    /// parameters `$1..`, or empty), newest first, `page` (limit, offset) of them when given,
+    /// then loads the numbers of all those tickets in one more query.
     async fn fetch_tickets(
         &self,
         filter_sql: &str,
         params: Vec<String>,
+        page: Option<(u32, u32)>,
     ) -> Result<Vec<Ticket>, StoreError> {
         let mut conn = self.pool.acquire().await?;
+        let paging = page
+            .map(|(limit, offset)| format!(" LIMIT {limit} OFFSET {offset}"))
+            .unwrap_or_default();
         let mut query = sqlx::query(AssertSqlSafe(format!(
-            "{SELECT_TICKETS}{filter_sql} ORDER BY t.id DESC"
+            "{SELECT_TICKETS}{filter_sql} ORDER BY t.id DESC{paging}"
         )));
         for param in &params {
             query = query.bind(param.clone());
@@ -358,11 +366,32 @@ impl Store {
             return Ok(Vec::new());
         }
 
-        // Same filter, joined to the numbers: one round trip however many tickets match.
+        // Same filter, joined to the numbers: one round trip however many tickets match. A page
+        // is a run of ids among the matching tickets, so its id range picks exactly its numbers.
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<_, _>>()?;
+        let range = match page {
+            Some(_) => {
+                let (low, high) = (ids.iter().min(), ids.iter().max());
+                let joiner = if filter_sql.is_empty() {
+                    " WHERE"
+                } else {
+                    " AND"
+                };
+                format!(
+                    "{joiner} t.id BETWEEN {} AND {}",
+                    low.unwrap_or(&0),
+                    high.unwrap_or(&0)
+                )
+            }
+            None => String::new(),
+        };
         let mut query = sqlx::query(AssertSqlSafe(format!(
             "SELECT n.ticket_id, n.e164 FROM ticket_numbers n \
              JOIN tickets t ON t.id = n.ticket_id \
-             JOIN conversations c ON c.id = t.conversation_id{filter_sql} \
+             JOIN conversations c ON c.id = t.conversation_id{filter_sql}{range} \
              ORDER BY n.ticket_id, n.position"
         )));
         for param in params {

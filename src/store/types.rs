@@ -129,6 +129,9 @@ pub struct TurnWrite {
     pub secrets: Vec<(SecretKind, SecretString)>,
     /// Deleted for this conversation before `secrets` are set.
     pub clear_secrets: Vec<SecretKind>,
+    /// Delete the conversation's bills and CSRs unless it made a ticket: the customer cancelled
+    /// or started over and was told their answers are cleared.
+    pub clear_uploads: bool,
     /// Uploads owned by this conversation.
     pub documents: Vec<NewDocument>,
     pub tickets: Vec<NewTicket>,
@@ -163,6 +166,7 @@ impl TurnWrite {
             transcript: Vec::new(),
             secrets: Vec::new(),
             clear_secrets: Vec::new(),
+            clear_uploads: false,
             documents: Vec::new(),
             tickets: Vec::new(),
             resubmit: None,
@@ -311,6 +315,11 @@ pub struct TicketFilter {
     pub status: Option<TicketStatus>,
     /// `(platform, customer id)`.
     pub customer: Option<(String, String)>,
+    /// Only tickets that can still change (not completed or cancelled).
+    pub open_only: bool,
+    /// At most this many, after skipping `offset` (newest first).
+    pub limit: Option<u32>,
+    pub offset: u32,
 }
 
 #[cfg(test)]

@@ -418,3 +418,25 @@ impl Chat {
         stdin.flush().expect("flush stdin");
     }
 }
+
+/// One number from the sandbox's SQLite database.
+pub fn count(sandbox: &Sandbox, sql: &str) -> i64 {
+    let url = format!(
+        "sqlite://{}?mode=ro",
+        sandbox.data_dir().join("portbot.db").display()
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    })
+}

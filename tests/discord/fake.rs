@@ -40,6 +40,28 @@ pub struct Call {
     pub response: Value,
 }
 
+impl Call {
+    /// The message this call posts or edits, as the bot sent it (its content, embeds and
+    /// `allowed_mentions`): a channel message, an interaction's reply, a follow-up or an edit.
+    pub fn message(&self) -> Option<&Value> {
+        let api = self.path.strip_prefix("/api/v10/")?;
+        let segments: Vec<&str> = api.split('/').collect();
+        match (self.method.as_str(), segments.as_slice()) {
+            ("POST", ["channels", _, "messages"])
+            | ("POST", ["webhooks", _, _])
+            | ("PATCH", ["webhooks", _, _, "messages", _]) => Some(&self.json),
+            // 4: a reply; 7: an update of the pressed message. Others (acknowledgements, modals)
+            // post nothing.
+            ("POST", ["interactions", _, _, "callback"])
+                if self.json["type"] == 4 || self.json["type"] == 7 =>
+            {
+                Some(&self.json["data"])
+            }
+            _ => None,
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
     calls: Vec<Call>,
@@ -50,6 +72,10 @@ struct State {
     gateway: Option<mpsc::UnboundedSender<Value>>,
     sequence: u64,
     ready: bool,
+    /// How long attachment downloads take (a slow CDN).
+    attachment_delay: Duration,
+    /// Calls to refuse: (method, path suffix, status line, how many more times).
+    refusals: Vec<(String, String, &'static str, usize)>,
 }
 
 #[derive(Clone)]
@@ -87,6 +113,21 @@ impl FakeDiscord {
             }
         });
         fake
+    }
+
+    /// Refuses the next `times` calls of `method` to a path ending in `suffix` with `status`
+    /// (e.g. "500 Internal Server Error") and Discord's error body; they are recorded.
+    pub fn refuse(&self, method: &str, suffix: &str, status: &'static str, times: usize) {
+        self.state
+            .lock()
+            .unwrap()
+            .refusals
+            .push((method.into(), suffix.into(), status, times));
+    }
+
+    /// Makes every attachment download take `delay`.
+    pub fn slow_attachments(&self, delay: Duration) {
+        self.state.lock().unwrap().attachment_delay = delay;
     }
 
     pub fn id(&self) -> u64 {
@@ -436,6 +477,10 @@ impl FakeDiscord {
             }
             let path = target.split('?').next().unwrap_or_default().to_string();
             let content_type = headers.get("content-type").cloned().unwrap_or_default();
+            if path.starts_with("/attachments/") {
+                let delay = self.state.lock().unwrap().attachment_delay;
+                tokio::time::sleep(delay).await;
+            }
             let (status, response) = self.route(&method, &path, &content_type, &body);
             let head = format!(
                 "HTTP/1.1 {status}\r\ncontent-type: {}\r\ncontent-length: {}\r\n\r\n",
@@ -462,10 +507,27 @@ impl FakeDiscord {
         content_type: &str,
         body: &[u8],
     ) -> (&'static str, Vec<u8>) {
-        if let Some(bytes) = self.state.lock().unwrap().attachments.get(path) {
-            return ("200 OK", bytes.clone());
+        let attachment = self.state.lock().unwrap().attachments.get(path).cloned();
+        if let Some(bytes) = attachment {
+            self.record(method, path, "", Value::Null, Vec::new(), Value::Null);
+            return ("200 OK", bytes);
         }
         let (json_body, files) = parse_body(content_type, body);
+        let refused = {
+            let mut state = self.state.lock().unwrap();
+            let refusal = state.refusals.iter_mut().find(|(m, suffix, _, times)| {
+                m == method && path.ends_with(suffix.as_str()) && *times > 0
+            });
+            refusal.map(|(_, _, status, times)| {
+                *times -= 1;
+                *status
+            })
+        };
+        if let Some(status) = refused {
+            self.record(method, path, content_type, json_body, files, Value::Null);
+            let body = json!({ "message": format!("Refused by the test: {status}"), "code": 0 });
+            return (status, body.to_string().into_bytes());
+        }
         let api = path.strip_prefix("/api/v10").unwrap_or(path);
         let segments: Vec<&str> = api.trim_matches('/').split('/').collect();
         let response = match (method, segments.as_slice()) {
@@ -497,6 +559,10 @@ impl FakeDiscord {
                     }
                 }
                 Some(commands)
+            }
+            ("DELETE", ["channels", id]) => {
+                let id: u64 = id.parse().unwrap();
+                Some(channel(id, 12, Some(INTAKE)))
             }
             ("POST", ["channels", parent, "threads"]) => {
                 let parent: u64 = parent.parse().unwrap();
