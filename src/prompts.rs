@@ -240,6 +240,7 @@ pub struct YesNoWords {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SkipWords {
+    pub contained: Phrases,
     pub phrases: Phrases,
 }
 
@@ -249,6 +250,7 @@ pub struct SmallTalk {
     pub greetings: Phrases,
     pub thanks: Phrases,
     pub goodbyes: Phrases,
+    pub hold: Phrases,
     pub frustration: Phrases,
     pub frustration_strong: Phrases,
 }
@@ -256,6 +258,8 @@ pub struct SmallTalk {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionWords {
+    pub anywhere: Phrases,
+    pub hedges: Phrases,
     pub starters: Phrases,
     pub about_this: Phrases,
     pub requests: Phrases,
@@ -278,6 +282,8 @@ pub struct NameWords {
     pub me: Phrases,
     pub title_words: Phrases,
     pub suffixes: Phrases,
+    pub generic_carrier: Phrases,
+    pub relations: Phrases,
 }
 
 #[derive(Debug, Deserialize)]
@@ -379,6 +385,7 @@ const COMMON_MESSAGES: &[&str] = &[
     "too_many_conversations",
     "too_many_uploads",
     "greeting_again",
+    "take_your_time",
     "thanks_reply",
     "goodbye_reply",
     "goodbye_done",
@@ -397,6 +404,7 @@ const COMMON_MESSAGES: &[&str] = &[
     "stale_choice",
     "request_recorded_cancel",
     "request_recorded_date",
+    "request_recorded_change",
     "request_no_tickets",
 ];
 

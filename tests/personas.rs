@@ -425,7 +425,7 @@ fn oh_i_meant_a_name_corrects_the_authorized_person_not_the_next_answer() {
         ]),
     );
     assert_eq!(o.field("authorized_name"), "Dave O'Brien");
-    assert!(o.heard("Updated: Authorized person is now Dave O'Brien."));
+    assert!(o.heard("Updated. Authorized person: Dave O'Brien."));
 }
 
 #[test]
@@ -970,4 +970,304 @@ fn a_request_with_several_answers_per_message_takes_twelve_messages() {
     assert_eq!(o.field("authorized_title"), "Office Manager");
     assert_eq!(o.field("btn"), "+12127364199");
     assert_eq!(o.ticket()["has_pin"], true);
+}
+
+// ---- From a review with other people's wordings ----
+
+#[test]
+fn numbers_with_words_between_them_are_all_kept() {
+    let o = replay(
+        "main-and-fax",
+        with(&[(
+            "numbers",
+            &[
+                "212-736-4100 (main) and 212-736-4101 (fax)",
+                "yes both on one bill",
+            ],
+        )]),
+    );
+    assert_eq!(
+        o.ticket()["numbers"],
+        serde_json::json!(["+12127364100", "+12127364101"])
+    );
+}
+
+#[test]
+fn a_number_taken_back_in_the_same_message_is_left_out() {
+    let o = replay(
+        "wait-no",
+        with(&[
+            (
+                "menu",
+                &[
+                    "we want to move our main line 617-555-3300 wait no 617-720-3300 and fax 617-720-3301 to you, business landlines",
+                ],
+            ),
+            ("numbers", &["yes"]),
+            ("line", &[]),
+        ]),
+    );
+    assert_eq!(
+        o.ticket()["numbers"],
+        serde_json::json!(["+16177203300", "+16177203301"])
+    );
+}
+
+#[test]
+fn words_that_are_not_names_are_refused_where_a_name_is_asked() {
+    let o = replay(
+        "not-names",
+        with(&[(
+            "auth",
+            &[
+                "one sec",
+                "hang on",
+                "tomorrow",
+                "the owner",
+                "Office Manager",
+                "Maria Garcia",
+            ],
+        )]),
+    );
+    assert!(o.heard("No rush, take your time."));
+    assert_eq!(o.field("authorized_name"), "Maria Garcia");
+    let o = replay(
+        "not-business",
+        with(&[("business", &["december first", "AT&T", "Acme Plumbing LLC"])]),
+    );
+    assert_eq!(o.field("customer_name"), "Acme Plumbing LLC");
+}
+
+#[test]
+fn words_are_not_taken_as_a_pin() {
+    let o = replay(
+        "pin-words",
+        with(&[("pin", &["yes", "hang on", "verizon", "the 30th", "4821"])]),
+    );
+    assert_eq!(o.ticket()["has_pin"], true);
+    assert!(o.heard("\"verizon\" doesn't look like a PIN"));
+}
+
+#[test]
+fn no_pin_in_a_first_message_is_no_pin() {
+    let o = replay(
+        "no-pin-first",
+        with(&[
+            (
+                "menu",
+                &[
+                    "Hi, we want to port our business landline 305-371-2200 from Comcast Business. No PIN.",
+                ],
+            ),
+            ("pin", &[]),
+            ("numbers", &[]),
+            ("carrier", &[]),
+            ("line", &["business landline"]),
+        ]),
+    );
+    assert_eq!(o.ticket()["has_pin"], false);
+    assert_eq!(o.field("carrier"), "Comcast Business");
+}
+
+#[test]
+fn bringing_a_house_phone_to_your_company_is_not_a_business_account() {
+    let o = replay(
+        "your-company",
+        with(&[
+            (
+                "menu",
+                &["Hello. I would like to bring my house phone number to your company please."],
+            ),
+            ("line", &["personal"]),
+            ("business", &["Jürgen Müller"]),
+            ("auth", &["yes"]),
+            ("sign", &["Jurgen Muller"]),
+        ]),
+    );
+    assert_eq!(o.field("customer_type"), "residential");
+    assert_eq!(o.field("number_type"), "landline");
+}
+
+#[test]
+fn yes_all_of_them_are_moving_is_not_a_partial_port() {
+    let o = replay(
+        "all-moving",
+        with(&[("partial", &["yes all of them are moving"])]),
+    );
+    assert_eq!(o.ticket()["partial_port"], false);
+}
+
+#[test]
+fn titles_in_other_words_and_without_a_comma_are_split_from_the_name() {
+    let o = replay(
+        "dueno",
+        with(&[
+            ("auth", &["Pedro Alvarez, dueño"]),
+            ("sign", &["Pedro Alvarez"]),
+        ]),
+    );
+    assert_eq!(o.field("authorized_name"), "Pedro Alvarez");
+    let o = replay(
+        "owner-no-comma",
+        with(&[("auth", &["Tom Becker owner"]), ("sign", &["Tom Becker"])]),
+    );
+    assert_eq!(o.field("authorized_name"), "Tom Becker");
+    assert_eq!(o.field("authorized_title"), "Owner");
+}
+
+#[test]
+fn after_submitting_cancel_my_port_and_a_correction_go_to_the_agents() {
+    let mut script = with(&[]);
+    script.push("i need to cancel my port".into());
+    script.push("wait, i typed my email wrong, it's maria.g@acmeplumbing.com".into());
+    let o = replay("after-more", script);
+    let history = o.history();
+    assert!(history.contains("cancel_requested"), "{history}");
+    assert!(history.contains("change_requested"), "{history}");
+    assert_eq!(o.field("email"), "maria@acmeplumbing.com");
+    assert!(
+        !o.reply_to("i need to cancel my port")
+            .contains("Two things before we start")
+    );
+}
+
+#[test]
+fn a_bill_date_in_a_sentence_is_read() {
+    let o = replay(
+        "bill-sentence",
+        with(&[(
+            "bill",
+            &[
+                "/attach tests/fixtures/bill.pdf",
+                "the bill is from november 2nd",
+            ],
+        )]),
+    );
+    assert!(!o.heard("Please attach the bill as a file"));
+    assert_eq!(o.ticket()["status"], "submitted");
+}
+
+#[test]
+fn generic_or_hedged_carrier_answers() {
+    let o = replay(
+        "hedged",
+        with(&[(
+            "carrier",
+            &["the phone company", "umm its spectrum i think?"],
+        )]),
+    );
+    assert_eq!(o.field("carrier"), "Spectrum");
+    let o = replay("fi", with(&[("carrier", &["google fi"])]));
+    assert_eq!(o.field("carrier"), "Google Fi");
+}
+
+#[test]
+fn an_apostrophe_typed_as_a_space_still_signs() {
+    let o = replay(
+        "omalley",
+        with(&[("auth", &["Kevin O'Malley"]), ("sign", &["kevin o malley"])]),
+    );
+    assert_eq!(o.field("authorized_name"), "Kevin O'Malley");
+}
+
+#[test]
+fn no_my_husband_names_the_authorized_person() {
+    let o = replay(
+        "husband",
+        with(&[
+            ("line", &["personal landline"]),
+            ("business", &["Thảo Nguyễn"]),
+            ("auth", &["no, my husband Minh Nguyen is on the account"]),
+            ("sign", &["Minh Nguyen"]),
+        ]),
+    );
+    assert_eq!(o.field("authorized_name"), "Minh Nguyen");
+}
+
+#[test]
+fn questions_get_the_topic_they_ask_about() {
+    let o = replay(
+        "topics",
+        with(&[
+            (
+                "business",
+                &[
+                    "what do you mean exactly as on the account?",
+                    "Acme Plumbing LLC",
+                ],
+            ),
+            (
+                "address",
+                &[
+                    "is that the same as on the bill?",
+                    "15 W 42nd St, New York, NY 10036",
+                ],
+            ),
+        ]),
+    );
+    assert!(
+        o.reply_to("what do you mean exactly as on the account?")
+            .contains("doesn't match the carrier's record")
+    );
+    assert!(
+        o.reply_to("is that the same as on the bill?")
+            .contains("where the service is")
+    );
+    let o = replay(
+        "menu-topics",
+        lines(&["my numbers are on 2 different carriers, what do i do"]),
+    );
+    assert!(o.heard("one request each"));
+    let o = replay("menu-status", lines(&["whats the status of my port"]));
+    assert!(o.heard("You don't have any port requests with us yet."));
+}
+
+#[test]
+fn i_dont_have_it_is_understood_at_the_bill_and_the_pin() {
+    let o = replay(
+        "dont-have",
+        with(&[
+            ("bill", &["i dont have the bill with me"]),
+            ("pin", &["I don't have it"]),
+        ]),
+    );
+    assert!(o.heard("OK, skipped \"Bill copy\"."));
+    assert!(!o.heard("We can't skip \"Port-out PIN\""));
+    assert_eq!(o.ticket()["status"], "submitted");
+}
+
+#[test]
+fn a_pin_given_in_words_is_kept() {
+    let o = replay(
+        "pin-words-ok",
+        with(&[("pin", &["ok i called them, its 88213"])]),
+    );
+    assert_eq!(o.ticket()["has_pin"], true);
+}
+
+#[test]
+fn change_a_field_to_a_value_at_the_summary() {
+    let o = replay(
+        "change-to",
+        with(&[(
+            "sign",
+            &["change email to maria.g@acmeplumbing.com", "Maria Garcia"],
+        )]),
+    );
+    assert_eq!(o.field("email"), "maria.g@acmeplumbing.com");
+}
+
+#[test]
+fn frustration_at_an_upload_question_is_acknowledged() {
+    let o = replay(
+        "upload-frustrated",
+        with(&[(
+            "bill",
+            &["this is taking forever, why so many questions", "skip"],
+        )]),
+    );
+    assert!(
+        o.reply_to("this is taking forever, why so many questions")
+            .contains("agent")
+    );
 }

@@ -123,6 +123,23 @@ impl<'a> Engine<'a> {
                     replies.push(Reply::say(self.prompts.message("not_understood_menu")));
                     replies.push(self.menu_reply());
                 } else if let Some(id) = state.step.clone() {
+                    // "I don't have it" at "do you have a PIN?": not sure, not a skip.
+                    let unsure = self.prompts.step(&id).is_some_and(|s| {
+                        !s.optional && s.choices.iter().any(|c| c.value == "unsure")
+                    });
+                    if unsure {
+                        let input = Input::Choice {
+                            step: Some(id.clone()),
+                            value: "unsure".into(),
+                        };
+                        return self.answer_step(
+                            state,
+                            input,
+                            Some("unsure".into()),
+                            today,
+                            secret,
+                        );
+                    }
                     return self.skip(state, &id, today, secret);
                 }
             }

@@ -124,6 +124,8 @@ pub enum Effect {
 pub enum TicketRequestKind {
     Cancel,
     ChangeDate,
+    /// "I typed my email wrong": a correction of a submitted request.
+    Correct,
 }
 
 /// The outcome of one customer message.
@@ -185,7 +187,23 @@ impl<'a> Engine<'a> {
     }
 
     /// One customer message.
-    pub fn step(&self, mut state: State, input: Input, now: DateTime<Utc>) -> Turn {
+    pub fn step(&self, state: State, input: Input, now: DateTime<Utc>) -> Turn {
+        self.step_with(state, input, now, true)
+    }
+
+    /// One message of a customer who has nothing submitted: in a new conversation, "cancel"
+    /// or "I typed my email wrong" is about this conversation, not a request on a ticket.
+    pub fn step_without_tickets(&self, state: State, input: Input, now: DateTime<Utc>) -> Turn {
+        self.step_with(state, input, now, false)
+    }
+
+    fn step_with(
+        &self,
+        mut state: State,
+        input: Input,
+        now: DateTime<Utc>,
+        ticket_requests: bool,
+    ) -> Turn {
         let today = today(now);
         let mut replies = Vec::new();
         let step_is_secret = state.flow == Flow::PortIn
@@ -202,7 +220,10 @@ impl<'a> Engine<'a> {
 
         // A finished conversation, or a new one (a customer coming back after submitting):
         // cancelling or changing a submitted request is a request to the porting team.
-        let fresh = state.flow == Flow::Menu && state.answers.is_empty() && state.pending.is_none();
+        let fresh = state.flow == Flow::Menu
+            && state.answers.is_empty()
+            && state.pending.is_none()
+            && ticket_requests;
         if (state.flow == Flow::Done || fresh)
             && !state.paused
             && let Some(text) = &text
@@ -267,9 +288,10 @@ impl<'a> Engine<'a> {
                     SmallTalk::Greeting => "greeting_again",
                     SmallTalk::Thanks => "thanks_reply",
                     SmallTalk::Goodbye => "goodbye_reply",
+                    SmallTalk::Hold => "take_your_time",
                 };
                 replies.push(Reply::say(self.prompts.message(key)));
-                if talk != SmallTalk::Goodbye {
+                if !matches!(talk, SmallTalk::Goodbye | SmallTalk::Hold) {
                     replies.extend(self.pending_question(&state, today));
                 }
                 self.finish(state, replies, Vec::new(), step_is_secret)

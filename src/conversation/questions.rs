@@ -68,18 +68,22 @@ impl Engine<'_> {
         let u = &self.prompts.understanding;
         let words = match_words(text);
         let ticket = ticket_named(text);
-        let wants_port_in = matches!(self.opener(text), Some(super::understand::Opener::PortIn))
-            && ticket.is_none()
-            && !contains(&words, &u.after_submit.change_date);
+        let intent = self.understand(text, said, state);
+        // "when should I cancel my old service?" is a question, not a request.
+        let question = matches!(intent, Intent::Question(Topic::Faq(_))) && ticket.is_none();
+        let corrects = contains(&words, &u.corrections.wrong)
+            || contains(&words, &u.corrections.markers) && self.names_a_field(&words);
         let kind = if contains(&words, &u.after_submit.change_date) {
             Some(TicketRequestKind::ChangeDate)
         } else if contains(&words, &u.after_submit.cancel) {
             Some(TicketRequestKind::Cancel)
+        } else if corrects && self.names_a_field(&words) {
+            Some(TicketRequestKind::Correct)
         } else {
             None
         };
         let state = state.clone();
-        if let Some(kind) = kind.filter(|_| !wants_port_in) {
+        if let Some(kind) = kind.filter(|_| !question) {
             let effects = vec![Effect::TicketRequest {
                 kind,
                 ticket,
@@ -92,7 +96,7 @@ impl Engine<'_> {
         if only_requests {
             return None;
         }
-        match self.understand(text, said, &state) {
+        match intent {
             Intent::SmallTalk(SmallTalk::Thanks | SmallTalk::Goodbye) => {
                 let replies = vec![Reply::say(self.prompts.message("goodbye_done"))];
                 Some(self.finish(state, replies, Vec::new(), false))
@@ -112,6 +116,21 @@ impl Engine<'_> {
             }
             _ => None,
         }
+    }
+}
+
+impl Engine<'_> {
+    /// Whether the words name a field of the request ("my email", "the zip").
+    fn names_a_field(&self, words: &[String]) -> bool {
+        let words: Vec<String> = words
+            .iter()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .cloned()
+            .collect();
+        self.prompts.port_in.steps.values().any(|step| {
+            let aliases: crate::prompts::Phrases = step.aliases.clone().into();
+            super::understand::contains(&words, &aliases)
+        })
     }
 }
 

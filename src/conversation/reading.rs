@@ -198,7 +198,17 @@ impl Engine<'_> {
                     Some(YesNo::Unsure) if has("unsure") => with_extras("unsure".into(), ""),
                     Some(YesNo::Unsure) => Read::Unsure,
                     Some(YesNo::Yes) if has("yes") => {
-                        with_extras("yes".into(), after_first_clause(text))
+                        let mut read = with_extras("yes".into(), after_first_clause(text));
+                        // "ok I called them, it's 88213": the PIN among the words.
+                        if id == "pin_required"
+                            && let Read::Value { extras, .. } = &mut read
+                            && !extras.iter().any(|(e, _)| e == "pin")
+                            && let Some(pin) = secret_token(after_first_clause(text))
+                                .filter(|t| parse_pin(t).is_ok())
+                        {
+                            extras.push(("pin".into(), pin.to_string()));
+                        }
+                        read
                     }
                     Some(YesNo::No) if has("no") => {
                         with_extras("no".into(), after_first_clause(text))
@@ -246,6 +256,16 @@ impl Engine<'_> {
                     Validator::Pin => parse_pin(text).is_ok(),
                     _ => crate::porting::text::parse_account_number(text).is_ok(),
                 };
+                let has_letters = text.chars().any(char::is_alphabetic);
+                if validator == Validator::Pin
+                    && (!text.chars().any(|c| c.is_ascii_digit())
+                        || has_letters && dates::parse_spoken_date(text, today).is_some())
+                {
+                    // "hang on", "verizon", "the 30th" are not PINs.
+                    return Read::Refuse(
+                        Refusal::new("pin.no_digits").with("input", validators::short(text)),
+                    );
+                }
                 if validator == Validator::AccountNumber && !text.chars().any(|c| c.is_numeric()) {
                     // "Office Manager" answering the question before this one.
                     return Read::Refuse(
@@ -261,10 +281,10 @@ impl Engine<'_> {
                 let mut extras = Vec::new();
                 let mut rest = text.to_string();
                 if validator == Validator::AccountNumber
-                    && let Some((region, _)) = self.phone_region(text)
+                    && let Some((region, without)) = self.phone_region(text)
                 {
-                    extras.push(("btn".to_string(), region.to_string()));
-                    rest = text.replacen(region, " ", 1);
+                    extras.push(("btn".to_string(), region));
+                    rest = without;
                     for label in ["btn", "BTN", "billing number", "main number"] {
                         rest = rest.replace(label, " ");
                     }
@@ -331,7 +351,7 @@ impl Engine<'_> {
                     return value("done");
                 }
                 match self.phone_region(text) {
-                    Some((region, rest)) => with_extras(region.to_string(), rest),
+                    Some((region, rest)) => with_extras(region, &rest),
                     None if draft => Read::Refuse(Refusal::new("numbers.draft_unclear")),
                     None => value(text),
                 }
@@ -340,6 +360,11 @@ impl Engine<'_> {
             Validator::PersonName => self.read_person(state, id, text, &words),
             Validator::BusinessName => {
                 let me = is_one_of(&words, &u.names.me) && words.len() <= 6;
+                if let Some(refusal) =
+                    self.not_a_name_value(text, &words, "business_name.not_a_name")
+                {
+                    return Read::Refuse(refusal);
+                }
                 if me || !self.plausible(&words, &u.names.not_a_business, &[]) {
                     return Read::Refuse(
                         Refusal::new("business_name.not_a_name")
@@ -374,7 +399,15 @@ impl Engine<'_> {
                 }
                 value(text)
             }
-            Validator::BillDate | Validator::Address | Validator::Signature => value(text),
+            Validator::BillDate => {
+                // "the bill is from november 2nd": the date at the end of the sentence.
+                let tokens: Vec<&str> = text.split_whitespace().collect();
+                (0..tokens.len())
+                    .map(|i| tokens[i..].join(" "))
+                    .find(|tail| dates::parse_date(tail, today, dates::YearHint::Recent).is_ok())
+                    .map_or_else(|| value(text), value)
+            }
+            Validator::Address | Validator::Signature => value(text),
         }
     }
 
@@ -432,7 +465,20 @@ impl Engine<'_> {
         if self.yes_no(text) == Some(YesNo::Unsure) || contains(words, &u.yes_no.unsure) {
             return Read::Unsure;
         }
-        if !self.plausible(words, &u.names.not_a_name, &[]) || words.len() > 6 {
+        let generic = words.iter().all(|w| {
+            u.names
+                .generic_carrier
+                .0
+                .iter()
+                .any(|p| p.len() == 1 && &p[0] == w)
+        });
+        let today = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+        if !self.plausible(words, &u.names.not_a_name, &[])
+            || words.len() > 6
+            || generic
+            || text.contains('@')
+            || dates::parse_spoken_date(text, today).is_some()
+        {
             return Read::Refuse(
                 Refusal::new("carrier.not_a_name").with("input", validators::short(text)),
             );
@@ -474,6 +520,28 @@ impl Engine<'_> {
         if me && words.len() <= 3 {
             return Read::Refuse(Refusal::new("name.me").with("input", validators::short(text)));
         }
+        // "no, my husband Minh Nguyen is on the account": the name after who they are.
+        if id == "authorized_name"
+            && let Some((at, len)) = longest(words, &u.names.relations).filter(|(at, _)| *at <= 1)
+        {
+            let named: Vec<String> = words[at + len..]
+                .iter()
+                .take_while(|w| !matches!(w.as_str(), "is" | "on" | "has" | "handles" | "does"))
+                .cloned()
+                .collect();
+            if named.len() >= 2 && self.plausible(&named, &u.names.not_a_name, &[]) {
+                let typed = self.typed_words(text, &named);
+                return value(proper_case(&typed));
+            }
+            if at + len < words.len() || at > 0 || len > 0 {
+                return Read::Refuse(
+                    Refusal::new("name.other_person").with("input", validators::short(text)),
+                );
+            }
+        }
+        if let Some(refusal) = self.not_a_name_value(text, words, "name.not_a_name") {
+            return Read::Refuse(refusal);
+        }
         // "Priya Sharma, Owner": the name, and the title after it.
         if id == "authorized_name"
             && let Some((name, title)) = self.name_and_title(text)
@@ -492,13 +560,96 @@ impl Engine<'_> {
         value(proper_case(text))
     }
 
-    /// "Priya Sharma, Owner", "Priya Sharma - office manager", "Priya Sharma (CEO)".
+    /// The customer's own spelling of `words` (read in lower case) in `text`.
+    fn typed_words(&self, text: &str, words: &[String]) -> String {
+        let tokens: Vec<&str> = text
+            .split_whitespace()
+            .filter(|t| {
+                let w = plain(match_words(t));
+                !w.is_empty() && w.iter().all(|w| words.contains(w))
+            })
+            .collect();
+        tokens
+            .join(" ")
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_string()
+    }
+
+    /// A date, a carrier, a job title or a line type where a name is asked is not a name.
+    fn not_a_name_value(
+        &self,
+        text: &str,
+        words: &[String],
+        code: &'static str,
+    ) -> Option<Refusal> {
+        let names = &self.understanding().names;
+        let today = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)?;
+        let is_date = dates::parse_spoken_date(text, today).is_some()
+            || dates::parse_date(text, today, dates::YearHint::Upcoming).is_ok()
+            || longest(words, &self.understanding().dates.earliest)
+                .is_some_and(|(_, l)| l == words.len())
+            || matches!(
+                words.join(" ").as_str(),
+                "next week" | "this week" | "later" | "soon"
+            );
+        let carrier = self
+            .carrier_in(words, true)
+            .is_some_and(|(_, _, len)| len == words.len());
+        let all_titles = !words.is_empty()
+            && words.iter().all(|w| {
+                w == "the"
+                    || w == "a"
+                    || names
+                        .title_words
+                        .0
+                        .iter()
+                        .any(|p| p.len() == 1 && &p[0] == w)
+            });
+        let line_words = [
+            "landline",
+            "mobile",
+            "cell",
+            "residential",
+            "business",
+            "personal",
+            "home",
+            "phone",
+        ];
+        let all_line_words =
+            !words.is_empty() && words.iter().all(|w| line_words.contains(&w.as_str()));
+        (is_date || carrier || all_titles || all_line_words)
+            .then(|| Refusal::new(code).with("input", validators::short(text)))
+    }
+
+    /// "Priya Sharma, Owner", "Priya Sharma - office manager", "Priya Sharma (CEO)",
+    /// "Tom Becker owner".
     fn name_and_title(&self, text: &str) -> Option<(String, String)> {
         let names = &self.understanding().names;
-        let cut = text
+        let is_title_word = |w: &String| {
+            names
+                .title_words
+                .0
+                .iter()
+                .any(|p| p.len() == 1 && &p[0] == w)
+        };
+        let Some(cut) = text
             .find([',', '(', '/'])
             .or_else(|| text.find(" - "))
-            .or_else(|| text.find(" – "))?;
+            .or_else(|| text.find(" – "))
+        else {
+            // No comma: a last word that is a title, after a first and last name.
+            let words = plain(match_words(text));
+            let (last, name) = words.split_last()?;
+            if name.len() >= 2
+                && is_title_word(last)
+                && !is_one_of(std::slice::from_ref(last), &names.suffixes)
+            {
+                let tokens: Vec<&str> = text.split_whitespace().collect();
+                let (title, name) = tokens.split_last()?;
+                return Some((name.join(" "), proper_case(title)));
+            }
+            return None;
+        };
         let name = text[..cut].trim();
         let title = text[cut..]
             .trim_start_matches([',', '(', '/', '-', '–', ' '])
@@ -517,7 +668,7 @@ impl Engine<'_> {
         }) || longest(&title_words, &names.title_words).is_some();
         let name_words = plain(match_words(name));
         (is_title && !name_words.is_empty() && self.plausible(&name_words, &names.not_a_name, &[]))
-            .then(|| (name.to_string(), title.to_string()))
+            .then(|| (name.to_string(), proper_case(title)))
     }
 
     fn read_port_date(
@@ -589,14 +740,28 @@ impl Engine<'_> {
         let open = |id: &str| id != asked && !state.answers.contains_key(id);
         let mut rest = text.to_string();
         if open("numbers")
-            && let Some((region, after)) = self.phone_region(&rest)
+            && let Some((region, without)) = self.phone_region(&rest)
         {
-            found.push(("numbers".into(), region.to_string()));
-            let before = &rest[..rest.find(region).unwrap_or(0)];
-            rest = format!("{before} {after}");
+            found.push(("numbers".into(), region));
+            rest = without;
         }
-        if open("pin")
+        let words_now = plain(match_words(&rest));
+        let no_pin = [
+            "no pin",
+            "no passcode",
+            "dont have a pin",
+            "dont use a pin",
+            "no pin needed",
+        ]
+        .iter()
+        .any(|p| words_now.join(" ").contains(p));
+        if open("pin_required") && no_pin {
+            found.push(("pin_required".into(), "no".into()));
+        } else if open("pin")
             && let Some(pin) = labelled(&rest, &["pin", "passcode"])
+                .and_then(|v| v.split_whitespace().next())
+                .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric()))
+                .filter(|t| t.chars().any(|c| c.is_ascii_digit()) && parse_pin(t).is_ok())
         {
             found.push(("pin".into(), pin.to_string()));
             rest = rest.replace(pin, " ");
@@ -641,13 +806,18 @@ impl Engine<'_> {
             let Some(step) = self.prompts.step(id) else {
                 continue;
             };
-            for choice in &step.choices {
-                let phrases: Phrases = choice.aliases.clone().into();
-                if let Some((at, len)) = longest(&words, &phrases) {
-                    found.push((id.into(), choice.value.clone()));
-                    words.drain(at..at + len);
-                    break;
-                }
+            // Only when one choice is named: "landline and cell" answers neither.
+            let named: Vec<(&str, usize, usize)> = step
+                .choices
+                .iter()
+                .filter_map(|choice| {
+                    let phrases: Phrases = choice.aliases.clone().into();
+                    longest(&words, &phrases).map(|(at, len)| (choice.value.as_str(), at, len))
+                })
+                .collect();
+            if let [(value, at, len)] = named[..] {
+                found.push((id.into(), value.to_string()));
+                words.drain(at..at + len);
             }
         }
         found
@@ -725,7 +895,15 @@ impl Engine<'_> {
         let mut noted = Vec::new();
         let mut secret = false;
         for (id, text) in extras {
-            if id == "pin" && state.choice("pin_required").is_none() {
+            // A PIN given before "do you have one?" was asked answers that too, if it is one.
+            let pin_first = id == "pin" && state.choice("pin_required") != Some("yes");
+            if pin_first {
+                if !matches!(
+                    self.check_text(state, &id, &text, today),
+                    Some(Outcome::Accept { .. })
+                ) {
+                    continue;
+                }
                 self.set_answer(state, "pin_required", Answer::Choice("yes".into()));
             }
             if !self.applies(state, &id) {
@@ -813,6 +991,21 @@ impl Engine<'_> {
             return self.finish(state, replies, Vec::new(), secret);
         };
         let target = match correction.field.clone() {
+            // "the bill is from November 2nd" names the bill but answers the bill date.
+            Some(field)
+                if correction.restated
+                    && correction.ordinal.is_none()
+                    && !self.accepts(&state, &field, &value, today) =>
+            {
+                let text = correction.text.clone();
+                return self.answer_step(
+                    state,
+                    Input::Text(text.clone()),
+                    Some(text),
+                    today,
+                    secret,
+                );
+            }
             Some(field) => Some(field),
             None => self.correction_target(&state, &value, today),
         };
@@ -942,7 +1135,10 @@ impl Engine<'_> {
         } else {
             n
         };
-        let old = numbers.get(index)?;
+        // "the second number is ..." when only one was given: it is added.
+        let old = numbers
+            .get(index)
+            .or_else(|| numbers.last().filter(|_| index == numbers.len()))?;
         let digits: String = value.chars().filter(char::is_ascii_digit).collect();
         let national: String = old.e164().chars().skip(2).collect();
         let new = match digits.len() {
@@ -952,7 +1148,7 @@ impl Engine<'_> {
             11 if digits.starts_with('1') => digits[1..].to_string(),
             _ => return None,
         };
-        let list: Vec<String> = numbers
+        let mut list: Vec<String> = numbers
             .iter()
             .enumerate()
             .map(|(i, n)| {
@@ -963,6 +1159,9 @@ impl Engine<'_> {
                 }
             })
             .collect();
+        if index == numbers.len() {
+            list.push(new);
+        }
         Some(list.join(", "))
     }
 
@@ -1007,6 +1206,10 @@ impl Engine<'_> {
             }
             Intent::SmallTalk(SmallTalk::Greeting) => {
                 replies.push(self.menu_reply());
+                return self.finish(state, replies, Vec::new(), false);
+            }
+            Intent::SmallTalk(SmallTalk::Hold) => {
+                replies.push(Reply::say(self.prompts.message("take_your_time")));
                 return self.finish(state, replies, Vec::new(), false);
             }
             Intent::SmallTalk(_) => {

@@ -48,6 +48,8 @@ pub enum SmallTalk {
     Greeting,
     Thanks,
     Goodbye,
+    /// "hang on", "one sec": the customer needs a moment.
+    Hold,
 }
 
 /// A new value for an earlier answer, or a wish to give it again.
@@ -59,6 +61,11 @@ pub struct Correction {
     pub value: Option<String>,
     /// "the second number": which number of the list (0-based; `usize::MAX` for "the last").
     pub ordinal: Option<usize>,
+    /// Named without a marker ("the second number is 4102"): a correction only if the value
+    /// fits that field.
+    pub restated: bool,
+    /// The whole message.
+    pub text: String,
 }
 
 /// Yes, no or not sure, in everyday words.
@@ -158,6 +165,29 @@ impl Engine<'_> {
     pub(super) fn understand(&self, text: &str, said: &str, state: &State) -> Intent {
         let u = &self.prompts.understanding;
         if let Some(command) = self.command(said) {
+            // "change email to grace.k@kim.net": the field, and its new value as typed.
+            if let Command::Change(field) = &command
+                && self.find_field(state, field).is_none()
+                && let Some((name, _)) = [" to ", " is ", " should be "]
+                    .iter()
+                    .find_map(|sep| field.split_once(sep))
+                && let Some(id) = self.find_field(state, name.trim())
+            {
+                // ASCII lower case keeps every byte where it was.
+                let lower = text.to_ascii_lowercase();
+                let value = [" to ", " is ", " should be "]
+                    .iter()
+                    .filter_map(|sep| lower.find(sep).map(|at| at + sep.len()))
+                    .min()
+                    .map(|at| text[at..].trim().to_string())
+                    .filter(|v| !v.is_empty());
+                return Intent::Correction(Correction {
+                    field: Some(id),
+                    value,
+                    text: text.to_string(),
+                    ..Correction::default()
+                });
+            }
             return Intent::Command(command);
         }
         let words = plain_words(&match_words(text));
@@ -177,6 +207,9 @@ impl Engine<'_> {
                 || is_one_of(&words, &u.skip.phrases))
         {
             return Intent::Answer;
+        }
+        if is_one_of(&words, &u.small_talk.hold) {
+            return Intent::SmallTalk(SmallTalk::Hold);
         }
         let question_mark = text.trim_end().ends_with('?');
         let request = starts_with(core, &u.questions.requests).is_some();
@@ -201,11 +234,12 @@ impl Engine<'_> {
             if let Some(id) = self.faq_topic(&words, state) {
                 return Intent::Question(Topic::Faq(id));
             }
-            if let Some(id) = self.step_named(&words, state) {
-                return Intent::Question(Topic::Step(id));
-            }
+            // "what do you mean exactly?", "where do I find that?": about the question asked.
             if asks_step && contains(core, &u.questions.about_this) {
                 return Intent::Question(Topic::Pending);
+            }
+            if let Some(id) = self.step_named(&words, state) {
+                return Intent::Question(Topic::Step(id));
             }
             if frustrated {
                 return Intent::Frustration;
@@ -261,8 +295,19 @@ impl Engine<'_> {
         if core.is_empty() {
             return false;
         }
-        if starts_with(core, &q.starters).is_some() {
+        if starts_with(core, &q.starters).is_some() || contains(core, &q.anywhere) {
             return true;
+        }
+        // "its spectrum i think?": a hedged answer, not a question.
+        let mut answer = core;
+        while let Some((at, len)) = longest(answer, &q.hedges) {
+            if at + len != answer.len() {
+                break;
+            }
+            answer = &answer[..at];
+        }
+        if answer.len() < core.len() {
+            return false;
         }
         text.trim_end().ends_with('?')
             && (contains(core, &q.starters) || contains(core, &q.about_this) || core.len() > 3)
@@ -324,8 +369,10 @@ impl Engine<'_> {
     /// "no", "don't have it", "I'll get it later": skip, at an optional question.
     pub(super) fn wants_skip(&self, text: &str) -> bool {
         let words = plain_words(&match_words(text));
-        let skip = &self.prompts.understanding.skip.phrases;
-        is_one_of(&words, skip) || is_one_of(self.without_fillers(&words), skip)
+        let skip = &self.prompts.understanding.skip;
+        is_one_of(&words, &skip.phrases)
+            || is_one_of(self.without_fillers(&words), &skip.phrases)
+            || (words.len() <= 10 && contains(&words, &skip.contained))
     }
 
     /// A carrier named in `text`: its proper name and the words it took. Carriers whose names
@@ -373,6 +420,11 @@ impl Engine<'_> {
         let words = plain_words(&match_words(text));
         let port_in = longest(&words, &m.port_in).map(|(_, len)| len);
         let port_out = longest(&words, &m.port_out).map(|(_, len)| len);
+        // "what's the status of my port": asking about a request, not starting one.
+        let status = longest(&words, &m.status).map(|(_, len)| len);
+        if status.is_some_and(|s| s >= port_in.unwrap_or(0) && s >= port_out.unwrap_or(0)) {
+            return Some(Opener::Status);
+        }
         match (port_in, port_out) {
             // "switching to you guys" says both: the longer phrase decides.
             (Some(i), Some(o)) if i > o => Some(Opener::PortIn),
@@ -424,6 +476,8 @@ impl Engine<'_> {
             field: field.map(|(id, _, _)| id),
             value,
             ordinal,
+            restated: marker.is_none() && wrong.is_none(),
+            text: text.to_string(),
         })
     }
 
@@ -509,10 +563,12 @@ impl Engine<'_> {
             )
     }
 
-    /// Numbers typed in a message with other words: the part of the text from the first phone
-    /// number to the last number of the list ("212-736-4100 and 4101, both on AT&T" gives
-    /// "212-736-4100 and 4101"). Digits after "pin", "account" or "zip" are not phone numbers.
-    pub(super) fn phone_region<'t>(&self, text: &'t str) -> Option<(&'t str, &'t str)> {
+    /// Phone numbers typed in a message with other words, wherever they stand: every run of a
+    /// list ("212-736-4100 and 4101", "312-448-2915 (main) and 312-448-2916 (fax)"), joined as
+    /// one list, and the text without them. A number the customer took back ("617-555-3300
+    /// wait no 617-720-3300") is left out. Digits after "pin", "account" or "zip" are not phone
+    /// numbers, nor is a run of digits that holds none (an account number).
+    pub(super) fn phone_region(&self, text: &str) -> Option<(String, String)> {
         const CONNECTORS: &[&str] = &[
             "and", "&", "through", "thru", "to", "or", "plus", "also", ",",
         ];
@@ -527,10 +583,12 @@ impl Engine<'_> {
                 && t.chars()
                     .all(|c| c.is_ascii_digit() || "()+-./,".contains(c))
         };
+        let markers = &self.prompts.understanding.corrections.markers;
+        // Runs of the text that hold numbers: (start, end) byte offsets.
+        let mut runs: Vec<(usize, usize)> = Vec::new();
         let mut i = 0;
         while i < tokens.len() {
             let token = tokens[i].1;
-            // Enough digits for a phone number in this token and the next numeric ones.
             let run: usize = tokens[i..]
                 .iter()
                 .take_while(|(_, t)| numeric(t))
@@ -569,22 +627,41 @@ impl Engine<'_> {
             // (an account number) are not part of the list.
             while let Some(comma) = text[from..to].find(',') {
                 let head = &text[from..from + comma];
-                if !phone::parse_number_list(head).numbers.is_empty() {
+                // A number shaped like a phone number stays, to be refused with its reason.
+                let phone_shaped =
+                    head.trim_start().starts_with('+') || matches!(digits(head), 10 | 11);
+                if phone_shaped || !phone::parse_number_list(head).numbers.is_empty() {
                     break;
                 }
                 from += comma + 1;
                 from += text[from..to].len() - text[from..to].trim_start().len();
             }
             let region = text[from..to].trim_end_matches([',', '.']);
-            let rest = text[to..].trim_start_matches([',', '.', ' ']);
-            // The list parser decides what is a number: an account number's twelve digits
-            // are none, and the search goes on after them.
             if !phone::parse_number_list(region).numbers.is_empty() {
-                return Some((region, rest));
+                // Taken back: "wait no", "sorry", "I mean" between the last run and this one.
+                if let Some(&(_, last_end)) = runs.last() {
+                    let between = plain_words(&match_words(&text[last_end..from]));
+                    if contains(&between, markers) {
+                        runs.pop();
+                    }
+                }
+                runs.push((from, from + region.len()));
             }
             i = end + 1;
         }
-        None
+        if runs.is_empty() {
+            return None;
+        }
+        let numbers: Vec<&str> = runs.iter().map(|&(a, b)| &text[a..b]).collect();
+        let mut rest = String::new();
+        let mut at = 0;
+        for &(a, b) in &runs {
+            rest.push_str(&text[at..a]);
+            rest.push(' ');
+            at = b;
+        }
+        rest.push_str(&text[at..]);
+        Some((numbers.join(", "), rest))
     }
 }
 

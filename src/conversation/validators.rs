@@ -107,7 +107,11 @@ impl Validator {
                 codes
             }
             Validator::Choice => vec!["answer.choice"],
-            Validator::Pin => with_prefix(text::REFUSAL_CODES, "pin."),
+            Validator::Pin => {
+                let mut codes = with_prefix(text::REFUSAL_CODES, "pin.");
+                codes.push("pin.no_digits");
+                codes
+            }
             Validator::AccountNumber => {
                 let mut codes = with_prefix(text::REFUSAL_CODES, "account_number.");
                 codes.push("account_number.no_digits");
@@ -125,7 +129,7 @@ impl Validator {
             }
             Validator::PersonName => {
                 let mut codes = named(with_prefix(text::REFUSAL_CODES, "name."));
-                codes.extend(["name.not_a_name", "name.me"]);
+                codes.extend(["name.not_a_name", "name.me", "name.other_person"]);
                 codes
             }
             Validator::BusinessName => {

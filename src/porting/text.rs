@@ -237,7 +237,23 @@ pub fn normalize_name(input: &str) -> String {
 /// (`OConnor Smith` is `O'Connor-Smith`). The letters themselves still count: another person's
 /// name never matches.
 pub fn names_match(a: &str, b: &str) -> bool {
-    name_key(a) == name_key(b)
+    let (a, b) = (name_key(a), name_key(b));
+    // An apostrophe typed as a space ("kevin o malley" for O'Malley): a one-letter word joins
+    // the word after it.
+    a == b || glue_initials(&a) == glue_initials(&b)
+}
+
+fn glue_initials(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut glue = false;
+    for word in key.split(' ') {
+        if !out.is_empty() && !glue {
+            out.push(' ');
+        }
+        out.push_str(word);
+        glue = word.chars().count() == 1;
+    }
+    out
 }
 
 fn name_key(name: &str) -> String {

@@ -357,16 +357,17 @@ impl Service {
             };
             // Only a file turn keeps the state from before, to ask again if the file is refused.
             let before = matches!(input, Input::File { .. }).then(|| state.clone());
-            let fresh = (state.flow == Flow::Menu && state.answers.is_empty()).then(|| state.clone());
+            let fresh =
+                (state.flow == Flow::Menu && state.answers.is_empty()).then(|| state.clone());
             let mut turn = engine.step(state, input.clone(), now);
-            // "cancel" from a customer with nothing submitted is about this conversation, not
-            // about a request: the engine's own cancel (only the store knows which it is).
+            // "cancel" or "I typed my email wrong" from a customer with nothing submitted is
+            // about this conversation, not a request (only the store knows which it is).
             if let Some(fresh) = fresh
                 && turn.effects.iter().any(|e| {
                     matches!(
                         e,
                         Effect::TicketRequest {
-                            kind: TicketRequestKind::Cancel,
+                            kind: TicketRequestKind::Cancel | TicketRequestKind::Correct,
                             ticket: None,
                             ..
                         }
@@ -378,7 +379,7 @@ impl Service {
                     .iter()
                     .any(|t| !t.status.is_final())
             {
-                turn = engine.step(fresh, Input::Command(conversation::Command::Cancel), now);
+                turn = engine.step_without_tickets(fresh, input.clone(), now);
             }
             let redact_input = turn.redact_input;
             // A customer back to ask about their requests gets the answer, not the hello.
@@ -891,6 +892,9 @@ impl Service {
                 "request_recorded_date",
                 "change the port date of",
             ),
+            TicketRequestKind::Correct => {
+                ("change_requested", "request_recorded_change", "correct")
+            }
         };
         let numbers: Vec<String> = chosen.iter().map(|t| t.number.clone()).collect();
         let now = self.now();
