@@ -1271,3 +1271,13 @@ fn frustration_at_an_upload_question_is_acknowledged() {
             .contains("agent")
     );
 }
+
+#[test]
+fn the_zip_should_be_corrects_only_the_zip() {
+    let o = replay(
+        "zip-fix",
+        with(&[("auth", &["oops the zip should be 10018", "Maria Garcia"])]),
+    );
+    assert_eq!(o.ticket()["service_address"]["zip"], "10018");
+    assert_eq!(o.ticket()["service_address"]["street"], "15 W 42nd St");
+}

@@ -1024,7 +1024,7 @@ impl Engine<'_> {
                 Some(list) => list,
                 None => value,
             },
-            _ => value,
+            _ => self.zip_replaced(&state, &target, &value).unwrap_or(value),
         };
         let before = state.answers.get(&target).cloned();
         state.step = Some(target.clone());
@@ -1125,6 +1125,26 @@ impl Engine<'_> {
             self.check_text(state, id, &text, today),
             Some(Outcome::Accept { .. })
         )
+    }
+
+    /// "the zip should be 62703": the address given, with that ZIP.
+    fn zip_replaced(&self, state: &State, target: &str, value: &str) -> Option<String> {
+        let zip = value
+            .split_whitespace()
+            .map(|t| t.trim_matches(|c: char| !c.is_ascii_digit() && c != '-'))
+            .find(|t| {
+                let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+                matches!(digits.len(), 5 | 9) && t.chars().all(|c| c.is_ascii_digit() || c == '-')
+            })?;
+        let Some(Answer::Address(address)) = state.answers.get(target) else {
+            return None;
+        };
+        let line = address.one_line();
+        let (street, old_zip) = line.rsplit_once(' ')?;
+        old_zip
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-')
+            .then(|| format!("{street} {zip}"))
     }
 
     /// "The second number is 4102": the list with that number's last digits replaced.
