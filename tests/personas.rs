@@ -1281,3 +1281,18 @@ fn the_zip_should_be_corrects_only_the_zip() {
     assert_eq!(o.ticket()["service_address"]["zip"], "10018");
     assert_eq!(o.ticket()["service_address"]["street"], "15 W 42nd St");
 }
+
+#[test]
+fn a_first_name_alone_is_asked_again_and_taken_when_typed_again() {
+    let o = replay(
+        "bob",
+        with(&[("auth", &["Bob", "Bob Lee"]), ("sign", &["Bob Lee"])]),
+    );
+    assert!(o.heard("Please type the full name, first and last"));
+    assert_eq!(o.field("authorized_name"), "Bob Lee");
+    let o = replay(
+        "mononym",
+        with(&[("auth", &["Teller", "Teller"]), ("sign", &["Teller"])]),
+    );
+    assert_eq!(o.field("authorized_name"), "Teller");
+}

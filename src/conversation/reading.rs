@@ -557,6 +557,19 @@ impl Engine<'_> {
                 Refusal::new("name.not_a_name").with("input", validators::short(text)),
             );
         }
+        // "Bob": the full name is on the account. Typed again, one word is the whole name.
+        // (Latin letters only: names in scripts without spaces are one word.)
+        let latin = text
+            .chars()
+            .all(|c| !c.is_alphabetic() || (c as u32) < 0x0250)
+            && crate::porting::text::parse_person_name(text).is_ok();
+        if words.len() == 1
+            && state.failures == 0
+            && latin
+            && text.chars().filter(|c| c.is_alphabetic()).count() > 1
+        {
+            return Read::Refuse(Refusal::new("name.full").with("input", validators::short(text)));
+        }
         value(proper_case(text))
     }
 
