@@ -331,22 +331,8 @@ impl Engine<'_> {
             }
             Validator::Numbers => {
                 let draft = matches!(state.pending, Some(Pending::NumbersDraft { .. }));
-                const DONE: &[&str] = &[
-                    "done",
-                    "thats all",
-                    "go on",
-                    "continue",
-                    "just those",
-                    "only those",
-                    "keep those",
-                    "use those",
-                    "those are fine",
-                    "thats it",
-                    "go ahead",
-                    "next",
-                ];
                 let done = is_one_of(&words, &self.prompts.understanding.yes_no.yes)
-                    || DONE.contains(&words.join(" ").as_str());
+                    || is_one_of(&words, &self.understanding().extras.numbers_done);
                 if draft && done {
                     return value("done");
                 }
@@ -758,16 +744,10 @@ impl Engine<'_> {
             found.push(("numbers".into(), region));
             rest = without;
         }
-        let words_now = plain(match_words(&rest));
-        let no_pin = [
-            "no pin",
-            "no passcode",
-            "dont have a pin",
-            "dont use a pin",
-            "no pin needed",
-        ]
-        .iter()
-        .any(|p| words_now.join(" ").contains(p));
+        let no_pin = contains(
+            &plain(match_words(&rest)),
+            &self.understanding().extras.no_pin,
+        );
         if open("pin_required") && no_pin {
             found.push(("pin_required".into(), "no".into()));
         } else if open("pin")
