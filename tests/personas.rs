@@ -1296,3 +1296,20 @@ fn a_first_name_alone_is_asked_again_and_taken_when_typed_again() {
     );
     assert_eq!(o.field("authorized_name"), "Teller");
 }
+
+#[test]
+fn a_number_with_letters_for_digits_is_questioned_not_dropped() {
+    let o = replay(
+        "look-alike",
+        with(&[(
+            "numbers",
+            &[
+                "212-736-4100, 212-736-41O1",
+                "212-736-4100, 212-736-4101",
+                "yes",
+            ],
+        )]),
+    );
+    assert!(o.heard("Did you mean (212) 736-4101?"));
+    assert_eq!(o.ticket()["numbers"].as_array().unwrap().len(), 2);
+}

@@ -337,7 +337,12 @@ impl Engine<'_> {
                     return value("done");
                 }
                 match self.phone_region(text) {
-                    Some((region, rest)) => with_extras(region, &rest),
+                    // Digits left beside the numbers ("212-736-41OO") go to the list's own
+                    // check, which says what is wrong with them: none is dropped unseen.
+                    Some((region, rest)) if !rest.chars().any(|c| c.is_ascii_digit()) => {
+                        with_extras(region, &rest)
+                    }
+                    Some(_) => value(text),
                     None if draft => Read::Refuse(Refusal::new("numbers.draft_unclear")),
                     None => value(text),
                 }
@@ -738,8 +743,15 @@ impl Engine<'_> {
         }
         let open = |id: &str| id != asked && !state.answers.contains_key(id);
         let mut rest = text.to_string();
+        // A number-like token left beside the numbers ("212-736-41OO") means the list is not
+        // clear: the numbers question will read it whole.
+        let unclear = |rest: &str| {
+            rest.split_whitespace()
+                .any(|t| t.chars().filter(char::is_ascii_digit).count() >= 6)
+        };
         if open("numbers")
             && let Some((region, without)) = self.phone_region(&rest)
+            && !unclear(&without)
         {
             found.push(("numbers".into(), region));
             rest = without;
