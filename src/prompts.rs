@@ -220,6 +220,8 @@ pub struct Understanding {
     pub after_submit: AfterSubmitWords,
     pub dates: DateWords,
     pub extras: ExtraWords,
+    /// While an agent has the conversation, these hand it back to the bot.
+    pub resume: Phrases,
     pub carriers: Vec<Carrier>,
 }
 
@@ -302,6 +304,7 @@ pub struct MenuWords {
 pub struct AfterSubmitWords {
     pub cancel: Phrases,
     pub change_date: Phrases,
+    pub add_or_change: Phrases,
 }
 
 #[derive(Debug, Deserialize)]

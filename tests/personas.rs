@@ -1153,7 +1153,7 @@ fn generic_or_hedged_carrier_answers() {
         "hedged",
         with(&[(
             "carrier",
-            &["the phone company", "umm its spectrum i think?"],
+            &["the phone company", "umm its spectrum i think?", "yes"],
         )]),
     );
     assert_eq!(o.field("carrier"), "Spectrum");
@@ -1312,4 +1312,108 @@ fn a_number_with_letters_for_digits_is_questioned_not_dropped() {
     );
     assert!(o.heard("Did you mean (212) 736-4101?"));
     assert_eq!(o.ticket()["numbers"].as_array().unwrap().len(), 2);
+}
+
+// ---- From a second review ----
+
+#[test]
+fn a_question_about_cancelling_the_old_service_is_answered_not_logged() {
+    let mut script = with(&[]);
+    script.push("do I need to cancel my AT&T service now?".into());
+    let o = replay("old-service", script);
+    assert!(!o.history().contains("cancel_requested"), "{}", o.history());
+    assert!(
+        o.reply_to("do I need to cancel my AT&T service now?")
+            .contains("active")
+    );
+}
+
+#[test]
+fn sentences_about_who_is_authorized_are_not_names() {
+    for said in [
+        "I'm the owner",
+        "let me check with my boss",
+        "the guy who owns it",
+    ] {
+        let o = replay("who", with(&[("auth", &[said, "Maria Garcia"])]));
+        assert_eq!(o.field("authorized_name"), "Maria Garcia", "{said}");
+        assert_ne!(o.field("authorized_title"), "It", "{said}");
+    }
+}
+
+#[test]
+fn its_me_and_a_name_is_that_name() {
+    let o = replay("its-me-name", with(&[("auth", &["It's me! Maria Garcia"])]));
+    assert_eq!(o.field("authorized_name"), "Maria Garcia");
+    let o = replay(
+        "im-name-title",
+        with(&[("auth", &["I'm Maria Garcia, the office manager"])]),
+    );
+    assert_eq!(o.field("authorized_name"), "Maria Garcia");
+    assert_eq!(o.field("authorized_title"), "Office Manager");
+}
+
+#[test]
+fn non_answers_are_not_business_names_and_a_label_is_not_part_of_one() {
+    let o = replay(
+        "biz-non-answers",
+        with(&[(
+            "business",
+            &[
+                "dunno",
+                "good question",
+                "the company",
+                "Business name: Acme Plumbing LLC",
+            ],
+        )]),
+    );
+    assert_eq!(o.field("customer_name"), "Acme Plumbing LLC");
+}
+
+#[test]
+fn a_business_name_with_the_address_after_it_gives_both() {
+    let o = replay(
+        "biz-address",
+        with(&[
+            (
+                "business",
+                &["Globex Corp, 200 Park Ave, New York, NY 10166"],
+            ),
+            ("address", &[]),
+        ]),
+    );
+    assert_eq!(o.field("customer_name"), "Globex Corp");
+    assert_eq!(o.ticket()["service_address"]["zip"], "10166");
+}
+
+#[test]
+fn two_carriers_named_at_once_are_not_an_answer() {
+    let o = replay(
+        "two-carriers",
+        with(&[("carrier", &["Verizon or AT&T", "AT&T"])]),
+    );
+    assert!(o.heard("You named two carriers"));
+    assert_eq!(o.field("carrier"), "AT&T");
+}
+
+#[test]
+fn continue_after_the_menu_picks_up_the_request() {
+    let o = replay(
+        "menu-continue",
+        with(&[("carrier", &["menu", "let's continue", "AT&T"])]),
+    );
+    assert_eq!(o.field("carrier"), "AT&T");
+}
+
+#[test]
+fn start_over_confirmed_with_the_choice_number() {
+    let o = replay(
+        "start-over-1",
+        with(&[(
+            "address",
+            &["start over", "2", "15 W 42nd St, New York, NY 10036"],
+        )]),
+    );
+    assert!(o.heard("OK, nothing changed."));
+    assert_eq!(o.ticket()["service_address"]["zip"], "10036");
 }

@@ -309,7 +309,7 @@ impl<'a> Engine<'a> {
                     self.prompts.message("noted"),
                     &[("answers", noted.join(" · "))],
                 )));
-                if self.applies(&state, &id) {
+                if self.applies(&state, &id) && !state.answers.contains_key(&id) {
                     replies.push(self.question(&state, &id, step, today));
                 } else {
                     // What was given answers the question after all (a two-in-one question).

@@ -299,7 +299,12 @@ impl Engine<'_> {
                 "no" => Some(YesNo::No),
                 _ => None,
             },
-            _ => text.and_then(|t| self.yes_no(t)),
+            // The numbered choices "1. Yes", "2. No" as typed in the terminal.
+            _ => text.and_then(|t| match t.trim() {
+                "1" => Some(YesNo::Yes),
+                "2" => Some(YesNo::No),
+                t => self.yes_no(t),
+            }),
         };
         state.pending = None;
         // Anything else: the customer moved on; the message is read as a new one.

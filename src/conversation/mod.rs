@@ -238,7 +238,9 @@ impl<'a> Engine<'a> {
 
         // While an agent has the conversation, the bot only says so.
         if state.paused {
+            let words = crate::porting::text::match_words(&said);
             let resume = self.prompts.common.commands.resume.contains(&said)
+                || understand::contains(&words, &self.prompts.understanding.resume)
                 || matches!(input, Input::Command(Command::Resume));
             if resume {
                 state.paused = false;

@@ -69,15 +69,34 @@ impl Engine<'_> {
         let words = match_words(text);
         let ticket = ticket_named(text);
         let intent = self.understand(text, said, state);
-        // "when should I cancel my old service?" is a question, not a request.
-        let question = matches!(intent, Intent::Question(Topic::Faq(_))) && ticket.is_none();
+        // "when should I cancel my old service?", "do I need to cancel my AT&T service now?"
+        // are questions, not requests; "can you cancel my port" is a request.
+        let asks_us = [
+            "can you",
+            "could you",
+            "please",
+            "pls",
+            "i want",
+            "i need",
+            "id like",
+        ]
+        .iter()
+        .any(|p| words.join(" ").contains(p));
+        let question = matches!(intent, Intent::Question(_)) && ticket.is_none() && !asks_us;
+        // Cancelling the old carrier's service is not cancelling the port.
+        let old_service = self.carrier_in(&words, false).is_some()
+            || ["service", "internet", "account", "cable", "old"]
+                .iter()
+                .any(|w| words.iter().any(|x| x == w));
         let corrects = contains(&words, &u.corrections.wrong)
             || contains(&words, &u.corrections.markers) && self.names_a_field(&words);
         let kind = if contains(&words, &u.after_submit.change_date) {
             Some(TicketRequestKind::ChangeDate)
-        } else if contains(&words, &u.after_submit.cancel) {
+        } else if contains(&words, &u.after_submit.cancel) && !old_service {
             Some(TicketRequestKind::Cancel)
-        } else if corrects && self.names_a_field(&words) {
+        } else if (corrects || contains(&words, &u.after_submit.add_or_change))
+            && self.names_a_field(&words)
+        {
             Some(TicketRequestKind::Correct)
         } else {
             None

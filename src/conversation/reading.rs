@@ -77,6 +77,31 @@ fn proper_case(text: &str) -> String {
         .join(" ")
 }
 
+/// The text after a label that names the field: "Business name: Acme", "my email is
+/// zoe@acme.com", "the address is 15 W 42nd St...". Without such a label, the text itself.
+fn without_label<'t>(text: &'t str, labels: &[String]) -> &'t str {
+    let lower = text.to_ascii_lowercase();
+    for prefix in ["", "my ", "the ", "our "] {
+        for label in labels {
+            let head = format!("{prefix}{label}");
+            if !lower.starts_with(&head) {
+                continue;
+            }
+            let rest = &text[head.len()..];
+            let trimmed = rest.trim_start();
+            for joiner in [":", "=", "is ", "- "] {
+                if let Some(value) = trimmed.strip_prefix(joiner) {
+                    let value = value.trim();
+                    if !value.is_empty() {
+                        return value;
+                    }
+                }
+            }
+        }
+    }
+    text
+}
+
 /// A PIN or account number typed with words around it ("my pin is 7731"): the last token
 /// with a digit in it.
 fn secret_token(text: &str) -> Option<&str> {
@@ -170,6 +195,8 @@ impl Engine<'_> {
         today: NaiveDate,
     ) -> Read {
         let u = self.understanding();
+        // "Business name: Acme Plumbing LLC", "the address is 15 W 42nd St...": the value.
+        let text = without_label(text, &step.aliases);
         let words = plain(match_words(text));
         let with_extras = |text: String, rest: &str| Read::Value {
             text,
@@ -350,6 +377,35 @@ impl Engine<'_> {
             Validator::Carrier => self.read_carrier(state, id, text, &words),
             Validator::PersonName => self.read_person(state, id, text, &words),
             Validator::BusinessName => {
+                if self.yes_no(text) == Some(YesNo::Unsure) || contains(&words, &u.yes_no.unsure) {
+                    return Read::Unsure;
+                }
+                // "Globex Corp, 200 Park Ave, New York, NY 10166": the name, and the address.
+                if let Some((name, address)) = text.split_once(',')
+                    && crate::porting::UsAddress::parse(address.trim()).is_ok()
+                {
+                    return Read::Value {
+                        text: name.trim().to_string(),
+                        extras: vec![("service_address".into(), address.trim().to_string())],
+                        note: None,
+                    };
+                }
+                let generic = !words.is_empty()
+                    && words.iter().all(|w| {
+                        u.names
+                            .generic_carrier
+                            .0
+                            .iter()
+                            .any(|p| p.len() == 1 && &p[0] == w)
+                            || w == "business"
+                            || w == "name"
+                    });
+                if generic || self.phone_region(text).is_some() {
+                    return Read::Refuse(
+                        Refusal::new("business_name.not_a_name")
+                            .with("input", validators::short(text)),
+                    );
+                }
                 let me = is_one_of(&words, &u.names.me) && words.len() <= 6;
                 if let Some(refusal) =
                     self.not_a_name_value(text, &words, "business_name.not_a_name")
@@ -447,6 +503,23 @@ impl Engine<'_> {
         if let Some((carrier, at, len)) = self.carrier_in(words, true) {
             let mut rest = words.to_vec();
             rest.drain(at..at + len);
+            // "Verizon or AT&T": two carriers named is not an answer yet.
+            if let Some((other, _, _)) = self.carrier_in(&rest, true)
+                && other.name != carrier.name
+            {
+                return Read::Refuse(
+                    Refusal::new("carrier.two")
+                        .with("first", carrier.name.clone())
+                        .with("second", other.name.clone()),
+                );
+            }
+            // "Frontier, I think": asked to confirm.
+            if contains(&rest, &u.yes_no.unsure) || contains(&rest, &u.questions.hedges) {
+                return Read::AskCarrier {
+                    name: carrier.name.clone(),
+                    known: true,
+                };
+            }
             return Read::Value {
                 text: carrier.name.clone(),
                 extras: self.extras(state, id, &rest.join(" ")),
@@ -491,6 +564,33 @@ impl Engine<'_> {
 
     fn read_person(&self, state: &State, id: &str, text: &str, words: &[String]) -> Read {
         let u = self.understanding();
+        // "It's me! Maria Garcia", "me, Maria Garcia", "I'm Maria Garcia", "Name: Maria
+        // Garcia": the name after the lead-in.
+        let lead = [
+            "its me",
+            "it is me",
+            "me",
+            "im",
+            "i am",
+            "this is",
+            "name",
+            "my name is",
+            "its",
+            "yes its me",
+            "yes",
+        ];
+        for phrase in lead {
+            let phrase_words: Vec<String> = phrase.split(' ').map(str::to_string).collect();
+            if words.starts_with(&phrase_words) && words.len() >= phrase_words.len() + 2 {
+                let rest = &words[phrase_words.len()..];
+                if self.plausible(rest, &u.names.not_a_name, &[])
+                    || self.name_and_title(&self.typed_words(text, rest)).is_some()
+                {
+                    let typed = self.typed_words(text, rest);
+                    return self.read_person(state, id, &typed, rest);
+                }
+            }
+        }
         let me =
             is_one_of(words, &u.names.me) || is_one_of(self.without_fillers(words), &u.names.me);
         if id == "authorized_name" && me {
@@ -636,43 +736,69 @@ impl Engine<'_> {
                 .iter()
                 .any(|p| p.len() == 1 && &p[0] == w)
         };
-        let Some(cut) = text
-            .find([',', '(', '/'])
-            .or_else(|| text.find(" - "))
-            .or_else(|| text.find(" – "))
-        else {
-            // No comma: a last word that is a title, after a first and last name.
-            let words = plain(match_words(text));
-            let (last, name) = words.split_last()?;
-            if name.len() >= 2
-                && is_title_word(last)
-                && !is_one_of(std::slice::from_ref(last), &names.suffixes)
-            {
-                let tokens: Vec<&str> = text.split_whitespace().collect();
-                let (title, name) = tokens.split_last()?;
-                return Some((name.join(" "), proper_case(title)));
+        let plausible_name = |name: &str| {
+            let words = plain(match_words(name));
+            words.len() >= 2 && self.plausible(&words, &names.not_a_name, &[])
+        };
+        // The first separator of all: "Maria Garcia - owner/CEO" splits at the dash.
+        let cut = [",", "(", "/", " - ", " – "]
+            .iter()
+            .filter_map(|sep| text.find(sep))
+            .min();
+        let Some(cut) = cut else {
+            // No separator: the title words at the end, after a first and last name
+            // ("Tom Becker owner", "maria garcia office mgr").
+            let tokens: Vec<&str> = text.split_whitespace().collect();
+            let title_len = tokens
+                .iter()
+                .rev()
+                .take_while(|t| plain(match_words(t)).iter().all(is_title_word))
+                .count();
+            let name = tokens[..tokens.len() - title_len].join(" ");
+            let last = plain(match_words(tokens.last()?));
+            if title_len == 0 || is_one_of(&last, &names.suffixes) || !plausible_name(&name) {
+                return None;
             }
-            return None;
+            let title = tokens[tokens.len() - title_len..].join(" ");
+            return Some((name, proper_case(&title)));
         };
         let name = text[..cut].trim();
         let title = text[cut..]
             .trim_start_matches([',', '(', '/', '-', '–', ' '])
             .trim_end_matches([')', '.', ' '])
             .trim();
-        let title_words = plain(match_words(title));
+        // "she's the owner": the title itself.
+        let mut title_tokens: Vec<&str> = title.split_whitespace().collect();
+        while title_tokens.first().is_some_and(|t| {
+            matches!(
+                plain(match_words(t)).join(" ").as_str(),
+                "shes"
+                    | "hes"
+                    | "theyre"
+                    | "she"
+                    | "he"
+                    | "they"
+                    | "is"
+                    | "the"
+                    | "our"
+                    | "my"
+                    | "a"
+                    | "an"
+                    | "as"
+                    | "works"
+                    | "our the"
+            )
+        }) {
+            title_tokens.remove(0);
+        }
+        let title = title_tokens.join(" ");
+        let title_words = plain(match_words(&title));
         if title_words.is_empty() || is_one_of(&title_words, &names.suffixes) {
             return None;
         }
-        let is_title = title_words.iter().any(|w| {
-            names
-                .title_words
-                .0
-                .iter()
-                .any(|p| p.len() == 1 && &p[0] == w)
-        }) || longest(&title_words, &names.title_words).is_some();
-        let name_words = plain(match_words(name));
-        (is_title && !name_words.is_empty() && self.plausible(&name_words, &names.not_a_name, &[]))
-            .then(|| (name.to_string(), proper_case(title)))
+        let is_title = title_words.iter().any(is_title_word)
+            || longest(&title_words, &names.title_words).is_some();
+        (is_title && plausible_name(name)).then(|| (name.to_string(), proper_case(&title)))
     }
 
     fn read_port_date(
@@ -801,7 +927,15 @@ impl Engine<'_> {
         if open("carrier")
             && let Some((carrier, at, len)) = self.carrier_in(&words, false)
         {
-            found.push(("carrier".into(), carrier.name.clone()));
+            let mut others = words.clone();
+            others.drain(at..at + len);
+            // "4100 is on AT&T and 4471 is on Verizon": two carriers, so no carrier yet.
+            let second = self
+                .carrier_in(&others, false)
+                .is_some_and(|(c, _, _)| c.name != carrier.name);
+            if !second {
+                found.push(("carrier".into(), carrier.name.clone()));
+            }
             words.drain(at..at + len);
         }
         for id in ["number_type", "customer_type"] {

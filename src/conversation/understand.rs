@@ -218,7 +218,9 @@ impl Engine<'_> {
         {
             return Intent::Command(Command::Agent);
         }
-        let frustrated = contains(&words, &u.small_talk.frustration_strong);
+        // "this is ridiculous, just port 212-736-4100" still gives its number.
+        let frustrated = contains(&words, &u.small_talk.frustration_strong)
+            && !text.chars().any(|c| c.is_ascii_digit());
         if self.is_question(text, core) {
             // "can I skip this?", "could you go back?": a request, not a question.
             if let Some(n) = starts_with(core, &u.questions.requests) {

@@ -119,7 +119,7 @@ impl Validator {
             }
             Validator::Carrier => {
                 let mut codes = named(with_prefix(text::REFUSAL_CODES, "carrier."));
-                codes.push("carrier.not_a_name");
+                codes.extend(["carrier.not_a_name", "carrier.two"]);
                 codes
             }
             Validator::Title => {
