@@ -1285,3 +1285,25 @@ async fn a_pin_typed_over_the_message_limit_is_deleted_and_the_customer_told_it_
     let told = said.iter().filter(|t| t.contains("faster than")).count();
     assert_eq!(told, 1, "{said:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permission_the_bot_lacks_in_the_intake_channel_stops_start_up_naming_it() {
+    let fake = FakeDiscord::start().await;
+    let create_private_threads = 1 << 36;
+    fake.bot_permissions(fake::BOT_PERMISSIONS & !create_private_threads);
+    let dir = tempfile::tempdir().unwrap();
+    let service = Service::start(config(dir.path())).await.unwrap();
+    let discord = discord_config(&fake, fake::AGENT_ROLE);
+    // A bot that starts anyway runs until stopped: give it a few seconds.
+    let run = portbot::discord::run(service, discord, std::future::pending());
+    let error = tokio::time::timeout(Duration::from_secs(5), run)
+        .await
+        .expect("start-up stops")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("PORTBOT_DISCORD_INTAKE_CHANNEL_ID:")
+            && error.contains("Create Private Threads"),
+        "{error}"
+    );
+}
