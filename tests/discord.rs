@@ -1307,3 +1307,37 @@ async fn a_permission_the_bot_lacks_in_the_intake_channel_stops_start_up_naming_
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_made_in_a_dm_is_announced_as_in_a_dm_not_with_a_link_agents_cannot_open() {
+    let mut h = Harness::start().await;
+    let customer = User {
+        roles: None,
+        ..zoe()
+    };
+    h.thread = 800_000_000_000_000_005;
+    for answer in ["hello", "port numbers in", "yes"] {
+        h.say(&customer, answer).await;
+    }
+    let bill = h.fake.attachment("bill.pdf", BILL.to_vec());
+    h.fake.message(&customer, h.thread, "", vec![bill]);
+    assert_eq!(step(&h.next_question().await), "bill_date");
+    h.say(&customer, "Nov 10").await;
+    let pin = h.say(&customer, "yes").await;
+    assert_eq!(step(&pin), "pin");
+    let summary = from_the_pin_to_the_summary(&mut h, &customer, pin).await;
+    let number = sign(&mut h, &customer, &summary).await;
+    let agents = format!("/api/v10/channels/{AGENT_CHANNEL}/messages");
+    let notice = h
+        .fake
+        .wait_for("the agent channel message", |calls| {
+            calls
+                .iter()
+                .find(|c| c.path == agents)
+                .map(|c| c.json["content"].as_str().unwrap().to_string())
+        })
+        .await;
+    assert!(notice.contains(&number), "{notice}");
+    assert!(notice.contains("in a DM with the bot"), "{notice}");
+    assert!(!notice.contains("<#"), "{notice}");
+}
