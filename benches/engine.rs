@@ -1,5 +1,8 @@
 //! The conversation engine on its own (no database): one answer, a whole request from the menu
-//! to the summary, a help request, and the state's JSON round trip that every turn pays.
+//! to the summary, a help request, messages the understanding step works hardest on (several
+//! answers at once, a question, a correction), and the state's JSON round trip that every turn
+//! pays. Before criterion's figures it prints the p50 and p99 of single steps, timed one by one,
+//! against the 50 µs budget of a step with understanding.
 
 use chrono::{TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, criterion_main};
@@ -40,6 +43,57 @@ fn bench(c: &mut Criterion) {
         "script reaches the summary"
     );
 
+    // Messages that go through every part of the understanding step.
+    let at_numbers = SCRIPT
+        .iter()
+        .take_while(|a| !a.contains("312-448"))
+        .fold(engine.start().0, |state, text| answer(state, text));
+    assert_eq!(at_numbers.step.as_deref(), Some("numbers"));
+    let hard: [(&str, &State, &str); 5] = [
+        (
+            "one answer (service address)",
+            &at_address,
+            SCRIPT[address_index],
+        ),
+        (
+            "several answers in one message",
+            &at_numbers,
+            "212-736-4100 and 4101, both on the same AT&T bill, business landlines",
+        ),
+        (
+            "a question at a free-text step",
+            &at_address,
+            "wait, where do I find that?",
+        ),
+        (
+            "a correction of an earlier answer",
+            &at_address,
+            "actually it's Verizon",
+        ),
+        (
+            "a sentence where a name is asked",
+            &at_address,
+            "can I talk to a real person",
+        ),
+    ];
+    for (name, state, text) in hard {
+        let mut times: Vec<std::time::Duration> = (0..20_000)
+            .map(|_| {
+                let state = state.clone();
+                let started = std::time::Instant::now();
+                black_box(engine.step(state, Input::Text(text.into()), now));
+                started.elapsed()
+            })
+            .collect();
+        times.sort();
+        let p = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+        println!(
+            "engine step, {name}: p50 {:.1} µs, p99 {:.1} µs (budget: p99 under 50 µs)",
+            p(0.50).as_secs_f64() * 1e6,
+            p(0.99).as_secs_f64() * 1e6
+        );
+    }
+
     let mut group = c.benchmark_group("engine");
     group.bench_function("one answer (service address)", |b| {
         b.iter_batched(
@@ -48,6 +102,24 @@ fn bench(c: &mut Criterion) {
                 engine.step(
                     state,
                     Input::Text(black_box(SCRIPT[address_index]).into()),
+                    now,
+                )
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("several answers in one message", |b| {
+        b.iter_batched(
+            || at_numbers.clone(),
+            |state| {
+                engine.step(
+                    state,
+                    Input::Text(
+                        black_box(
+                            "212-736-4100 and 4101, both on the same AT&T bill, business landlines",
+                        )
+                        .into(),
+                    ),
                     now,
                 )
             },

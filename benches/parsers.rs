@@ -48,7 +48,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.bench_function("email", |b| {
-        b.iter(|| Email::parse(black_box("zoe@acmeplumbing.example")))
+        b.iter(|| Email::parse(black_box("zoe@acmeplumbing.example.com")))
     });
     group.bench_function("yes/no", |b| {
         b.iter(|| parse_yes_no(black_box("Yep, that's right")))

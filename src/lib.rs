@@ -15,7 +15,9 @@
 //! - [`service`]: one entry point per use case (a customer turn, an agent's action on a ticket,
 //!   look-ups); owns the transaction around each and carries out the engine's effects.
 //! - [`conversation`]: the pure conversation engine: `step(state, input, now) -> (state, replies,
-//!   effects)`. It never sends or stores anything.
+//!   effects)`. Each typed message is first understood in the context of the pending question
+//!   (a command, a question, a correction, small talk, or answers); every value then passes its
+//!   validator. It never sends or stores anything.
 //! - [`prompts`]: loads and checks the words in `prompts/*.toml` (questions, help, errors, order).
 //! - [`loa`]: renders a port request and its e-signature record into the LOA PDF.
 //! - [`notify`]: notifications: composes outbox items from the words in `prompts/`, and the

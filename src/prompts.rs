@@ -18,12 +18,17 @@ use serde::Deserialize;
 use crate::conversation::validators;
 use crate::loa::LoaWording;
 use crate::notify::NotificationWording;
+use crate::porting::text::match_words;
 
-const BUILTIN: [(&str, &str); 6] = [
+const BUILTIN: [(&str, &str); 7] = [
     ("common.toml", include_str!("../prompts/common.toml")),
     ("port_in.toml", include_str!("../prompts/port_in.toml")),
     ("port_out.toml", include_str!("../prompts/port_out.toml")),
     ("faq.toml", include_str!("../prompts/faq.toml")),
+    (
+        "understanding.toml",
+        include_str!("../prompts/understanding.toml"),
+    ),
     ("loa.toml", include_str!("../prompts/loa.toml")),
     (
         "notifications.toml",
@@ -56,6 +61,7 @@ pub struct Prompts {
     pub port_in: PortIn,
     pub port_out: PortOut,
     pub faq: Faq,
+    pub understanding: Understanding,
     pub loa: LoaWording,
     pub notifications: NotificationWording,
 }
@@ -103,6 +109,10 @@ pub struct Choice {
     /// Said when this choice is picked.
     #[serde(default)]
     pub note: Option<String>,
+    /// Answers this choice gives other steps (a question that asks two things at once):
+    /// step id -> the answer, read by that step as if typed there.
+    #[serde(default)]
+    pub sets: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,6 +158,20 @@ pub struct Step {
     /// Steps whose answers depend on this one, asked again when this answer changes.
     #[serde(default)]
     pub resets: Vec<String>,
+    /// Optional steps this question offers too ("and the title, if you like"): answered here
+    /// without them, they count as skipped rather than being asked again.
+    #[serde(default)]
+    pub offers: Vec<String>,
+    /// Other wordings of the question, each for when its condition holds (the first wins).
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub when: String,
+    pub question: String,
 }
 
 fn always() -> String {
@@ -164,8 +188,6 @@ pub struct PortOut {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Faq {
-    /// Words a question starts with; a line that ends in '?' counts as a question too.
-    pub question_words: Vec<String>,
     pub entries: Vec<FaqEntry>,
     pub back_to_question: String,
 }
@@ -174,9 +196,146 @@ pub struct Faq {
 #[serde(deny_unknown_fields)]
 pub struct FaqEntry {
     pub id: String,
-    /// Any one of these phrases (lower case) in a question picks this answer.
-    pub keywords: Vec<String>,
+    /// Any one of these phrases in a question picks this answer.
+    pub keywords: Phrases,
     pub answer: String,
+    /// `port_out`: this answer replaces its namesake for a customer asking about leaving us.
+    #[serde(default)]
+    pub context: Option<String>,
+}
+
+/// How customers talk: the phrases `understanding.toml` gives the understanding step. Every
+/// list is required, so a missing one is a start-up error naming the file and the key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Understanding {
+    pub fillers: Phrases,
+    pub yes_no: YesNoWords,
+    pub skip: SkipWords,
+    pub small_talk: SmallTalk,
+    pub questions: QuestionWords,
+    pub corrections: CorrectionWords,
+    pub names: NameWords,
+    pub menu: MenuWords,
+    pub after_submit: AfterSubmitWords,
+    pub dates: DateWords,
+    pub extras: ExtraWords,
+    pub carriers: Vec<Carrier>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraWords {
+    pub same_bill: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YesNoWords {
+    pub yes: Phrases,
+    pub no: Phrases,
+    pub unsure: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkipWords {
+    pub contained: Phrases,
+    pub phrases: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmallTalk {
+    pub greetings: Phrases,
+    pub thanks: Phrases,
+    pub goodbyes: Phrases,
+    pub hold: Phrases,
+    pub frustration: Phrases,
+    pub frustration_strong: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionWords {
+    pub anywhere: Phrases,
+    pub hedges: Phrases,
+    pub starters: Phrases,
+    pub about_this: Phrases,
+    pub requests: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionWords {
+    pub markers: Phrases,
+    pub wrong: Phrases,
+    pub joiners: Phrases,
+    pub ordinals: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameWords {
+    pub not_a_name: Phrases,
+    pub not_a_business: Phrases,
+    pub me: Phrases,
+    pub title_words: Phrases,
+    pub suffixes: Phrases,
+    pub generic_carrier: Phrases,
+    pub relations: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuWords {
+    pub port_in: Phrases,
+    pub port_out: Phrases,
+    pub status: Phrases,
+    pub agent: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AfterSubmitWords {
+    pub cancel: Phrases,
+    pub change_date: Phrases,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DateWords {
+    pub earliest: Phrases,
+    pub accept_suggestion: Phrases,
+}
+
+/// Phrases as the understanding step matches them: each one's words, read the way a message
+/// is read ([`match_words`]), so "don't" in the file matches "dont" typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(from = "Vec<String>")]
+pub struct Phrases(pub Vec<Vec<String>>);
+
+impl From<Vec<String>> for Phrases {
+    fn from(phrases: Vec<String>) -> Phrases {
+        Phrases(
+            phrases
+                .iter()
+                .map(|p| match_words(p))
+                .filter(|words| !words.is_empty())
+                .collect(),
+        )
+    }
+}
+
+/// A carrier's proper name and the ways customers write it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Carrier {
+    pub name: String,
+    pub aliases: Phrases,
+    /// An everyday word too ("Mint", "Cricket"): recognised only where the carrier is asked.
+    #[serde(default)]
+    pub common_word: bool,
 }
 
 /// Messages every flow needs; checked at start-up.
@@ -225,6 +384,28 @@ const COMMON_MESSAGES: &[&str] = &[
     "too_many_messages",
     "too_many_conversations",
     "too_many_uploads",
+    "greeting_again",
+    "take_your_time",
+    "thanks_reply",
+    "goodbye_reply",
+    "goodbye_done",
+    "goodbye_menu",
+    "frustration",
+    "unknown_question",
+    "unsure",
+    "carrier_confirm",
+    "carrier_unknown_confirm",
+    "carrier_retype",
+    "me_taken",
+    "date_taken",
+    "noted",
+    "updated",
+    "fix_field",
+    "stale_choice",
+    "request_recorded_cancel",
+    "request_recorded_date",
+    "request_recorded_change",
+    "request_no_tickets",
 ];
 
 /// Refusals of agents' actions, beyond the lifecycle's own.
@@ -238,6 +419,37 @@ const AGENT_CODES: &[&str] = &[
     "handoff.already_draft",
     "agent.not_listed",
     "agent.missing",
+];
+
+/// The steps the Rust code reads by id (conditions, building the request, signing), with the
+/// choice values it reads: a prompts file without one of them is refused at start-up.
+const ENGINE_STEPS: &[(&str, &[&str])] = &[
+    ("keep_active", &[]),
+    ("bill_copy", &[]),
+    ("pin_required", &["yes", "no", "unsure"]),
+    ("pin", &[]),
+    ("csr", &[]),
+    ("ready", &[]),
+    ("numbers", &[]),
+    ("same_bill", &[]),
+    ("carrier", &[]),
+    ("number_type", &["landline", "mobile"]),
+    ("customer_type", &["business", "residential"]),
+    ("business_name", &[]),
+    ("account_holder", &[]),
+    ("service_address", &[]),
+    ("authorized_name", &[]),
+    ("authorized_title", &[]),
+    ("btn", &[]),
+    ("account_number", &[]),
+    ("mobile_pin", &[]),
+    ("partial_port", &[]),
+    ("new_btn", &[]),
+    ("port_date", &[]),
+    ("email", &[]),
+    ("summary", &["confirm", "change"]),
+    ("consent", &[]),
+    ("signature", &[]),
 ];
 
 const PORT_IN_MESSAGES: &[&str] = &[
@@ -295,6 +507,7 @@ impl Prompts {
             port_in: parse("port_in.toml", &read("port_in.toml")?)?,
             port_out: parse("port_out.toml", &read("port_out.toml")?)?,
             faq: parse("faq.toml", &read("faq.toml")?)?,
+            understanding: parse("understanding.toml", &read("understanding.toml")?)?,
             loa: LoaWording::parse(&read("loa.toml")?).map_err(|e| invalid("loa.toml", e))?,
             notifications: NotificationWording::parse(&read("notifications.toml")?)
                 .map_err(|e| invalid("notifications.toml", e))?,
@@ -348,6 +561,37 @@ impl Prompts {
             }
         }
         let file = "port_in.toml";
+        for (id, values) in ENGINE_STEPS {
+            let step = self.port_in.steps.get(*id).ok_or_else(|| {
+                invalid(
+                    file,
+                    format!("step `{id}` is missing: the bot reads its answer"),
+                )
+            })?;
+            if let Some(value) = values
+                .iter()
+                .find(|v| !step.choices.iter().any(|c| c.value == **v))
+            {
+                return Err(invalid(
+                    file,
+                    format!("step `{id}` has no choice with value `{value}`"),
+                ));
+            }
+        }
+        if let Some(entry) = self
+            .faq
+            .entries
+            .iter()
+            .find(|e| e.context.as_deref().is_some_and(|c| c != "port_out"))
+        {
+            return Err(invalid(
+                "faq.toml",
+                format!("entry `{}`: the only context is `port_out`", entry.id),
+            ));
+        }
+        if self.understanding.carriers.is_empty() {
+            return Err(invalid("understanding.toml", "[[carriers]] is empty"));
+        }
         for id in &self.port_in.order {
             let step = self.port_in.steps.get(id).ok_or_else(|| {
                 invalid(
@@ -373,9 +617,47 @@ impl Prompts {
             if let Some(unknown) = step
                 .resets
                 .iter()
+                .chain(&step.offers)
                 .find(|r| !self.port_in.steps.contains_key(*r))
             {
-                return Err(at(format!("`resets` names an unknown step `{unknown}`")));
+                return Err(at(format!(
+                    "`resets` or `offers` names an unknown step `{unknown}`"
+                )));
+            }
+            if let Some(offered) = step
+                .offers
+                .iter()
+                .find(|o| !self.port_in.steps[*o].optional)
+            {
+                return Err(at(format!(
+                    "`offers` names `{offered}`, which is not optional"
+                )));
+            }
+            for variant in &step.variants {
+                if !validators::is_condition(&variant.when) {
+                    return Err(at(format!(
+                        "unknown condition `{}` in `variants`",
+                        variant.when
+                    )));
+                }
+            }
+            for choice in &step.choices {
+                for (target, value) in &choice.sets {
+                    let Some(other) = self.port_in.steps.get(target) else {
+                        return Err(at(format!(
+                            "choice `{}` sets an unknown step `{target}`",
+                            choice.value
+                        )));
+                    };
+                    let known =
+                        other.choices.is_empty() || other.choices.iter().any(|c| &c.value == value);
+                    if !known {
+                        return Err(at(format!(
+                            "choice `{}` sets `{target}` to `{value}`, which is not one of its choices",
+                            choice.value
+                        )));
+                    }
+                }
             }
             if validator.needs_choices() && step.choices.is_empty() {
                 return Err(at(format!(
@@ -479,14 +761,10 @@ mod tests {
         assert_eq!(text, "Hi Zoë, {unknown} Zoë");
     }
 
-    #[test]
-    fn a_step_with_an_unknown_validator_is_a_start_up_error_naming_the_step() {
-        let broken = BUILTIN[1]
-            .1
-            .replace("validator = \"carrier\"", "validator = \"no_such\"");
-        let err = Prompts::from_sources(|file| {
-            if file == "port_in.toml" {
-                Ok(broken.clone())
+    fn with_file(name: &str, text: String) -> Result<Prompts, PromptsError> {
+        Prompts::from_sources(|file| {
+            if file == name {
+                Ok(text.clone())
             } else {
                 Ok(BUILTIN
                     .iter()
@@ -496,8 +774,45 @@ mod tests {
                     .to_string())
             }
         })
-        .unwrap_err()
-        .to_string();
+    }
+
+    #[test]
+    fn a_choice_value_the_engine_reads_is_checked_at_start_up() {
+        let port_in = BUILTIN
+            .iter()
+            .find(|(n, _)| *n == "port_in.toml")
+            .unwrap()
+            .1;
+        let broken = port_in.replace("value = \"unsure\"", "value = \"dunno\"");
+        let err = with_file("port_in.toml", broken).unwrap_err().to_string();
+        assert!(err.contains("port_in.toml"), "{err}");
+        assert!(
+            err.contains("`pin_required`") && err.contains("`unsure`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_list_of_phrases_is_a_start_up_error_naming_the_file_and_key() {
+        let understanding = BUILTIN
+            .iter()
+            .find(|(n, _)| *n == "understanding.toml")
+            .unwrap()
+            .1;
+        let broken = understanding.replace("frustration_strong = ", "frustration_loud = ");
+        let err = with_file("understanding.toml", broken)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("understanding.toml"), "{err}");
+        assert!(err.contains("frustration"), "{err}");
+    }
+
+    #[test]
+    fn a_step_with_an_unknown_validator_is_a_start_up_error_naming_the_step() {
+        let broken = BUILTIN[1]
+            .1
+            .replace("validator = \"carrier\"", "validator = \"no_such\"");
+        let err = with_file("port_in.toml", broken).unwrap_err().to_string();
         assert!(err.contains("port_in.toml"), "{err}");
         assert!(err.contains("step `carrier`"), "{err}");
         assert!(err.contains("no_such"), "{err}");

@@ -68,7 +68,7 @@ fn tickets_show_and_list_give_the_request_fields_and_never_the_secrets() {
         serde_json::json!(["+13124482915", "+13124482916"])
     );
     assert_eq!(shown["requested_port_date"], "2026-11-30");
-    assert_eq!(shown["email"], "zoe@acmeplumbing.example");
+    assert_eq!(shown["email"], "zoe@acmeplumbing.example.com");
     assert_eq!(shown["customer_type"], "business");
     assert_eq!(shown["has_pin"], true);
     assert_eq!(shown["has_account_number"], true);
@@ -185,7 +185,7 @@ fn piped_output_is_plain_text_with_numbered_choices_and_no_escape_codes() {
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("  1. Port numbers in"), "{text}");
-    assert!(text.contains("keep it active"), "{text}");
+    assert!(text.contains("Keep your current service active"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text}");
 }
 

@@ -99,7 +99,7 @@ async fn an_agent_writing_in_the_thread_is_recorded_not_taken_as_an_answer() {
     // The customer's own answer is what moves the conversation on.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let next = h.say(&zoe, "yes").await;
-    assert_eq!(step(&keep), "keep_active");
+    assert_eq!(step(&keep), "checklist");
     assert_eq!(step(&next), "bill_copy");
     let service = h.service().await;
     let customer = Customer {
@@ -125,8 +125,7 @@ async fn a_button_posted_before_a_restart_still_works_after_it() {
     h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
     let keep = h.next_question().await;
     h.restart().await;
-    h.fake
-        .press(&zoe, &keep, &button(&keep, "Yes, I'll keep it active"));
+    h.fake.press(&zoe, &keep, &button(&keep, "Yes, both"));
     assert_eq!(step(&h.next_question().await), "bill_copy");
 }
 
@@ -347,7 +346,7 @@ async fn a_dm_runs_the_conversation_right_there_with_typed_answers() {
         Some("-")
     );
     let keep = h.say(&customer, "port numbers in").await;
-    assert_eq!(step(&keep), "keep_active");
+    assert_eq!(step(&keep), "checklist");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -367,13 +366,10 @@ async fn an_agent_starts_the_flow_for_a_member_in_a_new_private_thread() {
     assert!(calls.iter().any(|c| c.method == "PUT"
         && c.path == format!("/api/v10/channels/{}/thread-members/{}", h.thread, zoe.id)));
     let question = h.next_question().await;
-    assert_eq!(step(&question), "keep_active");
+    assert_eq!(step(&question), "checklist");
     // It is the customer's conversation: their press moves it on.
-    h.fake.press(
-        &zoe,
-        &question,
-        &button(&question, "Yes, I'll keep it active"),
-    );
+    h.fake
+        .press(&zoe, &question, &button(&question, "Yes, both"));
     assert_eq!(step(&h.next_question().await), "bill_copy");
 }
 
@@ -579,7 +575,7 @@ async fn the_start_port_request_menu_on_a_members_message_prefills_the_numbers_i
     assert!(calls.iter().any(|c| c.method == "PUT"
         && c.path == format!("/api/v10/channels/{}/thread-members/{}", h.thread, zoe.id)));
     let question = h.next_question().await;
-    assert_eq!(step(&question), "keep_active");
+    assert_eq!(step(&question), "checklist");
     let greeting = posted_in(&h, h.thread, 0);
     assert!(
         greeting.iter().any(|t| t.contains("asked me to help you")),
@@ -600,11 +596,8 @@ async fn the_start_port_request_menu_on_a_members_message_prefills_the_numbers_i
         "{}",
         conversation.state
     );
-    h.fake.press(
-        &zoe,
-        &question,
-        &button(&question, "Yes, I'll keep it active"),
-    );
+    h.fake
+        .press(&zoe, &question, &button(&question, "Yes, both"));
     assert_eq!(step(&h.next_question().await), "bill_copy");
 }
 
@@ -637,7 +630,7 @@ async fn an_agent_pauses_saves_a_draft_and_resumes_the_conversation_in_its_threa
     let menu = h.open(&zoe).await;
     h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
     let keep = h.next_question().await;
-    assert_eq!(step(&keep), "keep_active");
+    assert_eq!(step(&keep), "checklist");
 
     // Only agents, and only where a customer's conversation runs.
     let refused = port_command(&h, &zoe, h.thread, "pause").await;
@@ -665,14 +658,14 @@ async fn an_agent_pauses_saves_a_draft_and_resumes_the_conversation_in_its_threa
     };
     let paused = service.conversation_of(&customer).await.unwrap().unwrap();
     assert_eq!(paused.status.as_str(), "paused_for_agent");
-    assert_eq!(paused.step.as_deref(), Some("keep_active"));
+    assert_eq!(paused.step.as_deref(), Some("checklist"));
 
     // Handed back: told so, and asked the same question again, with its buttons.
     h.seen = h.fake.calls().len();
     assert_eq!(port_command(&h, &ana, h.thread, "resume").await, "Done.");
     let since = h.seen;
     let again = h.next_question().await;
-    assert_eq!(step(&again), "keep_active");
+    assert_eq!(step(&again), "checklist");
     let said = posted_in(&h, h.thread, since);
     assert!(
         said.iter().any(|t| t.contains("has handed you back to me")),
@@ -781,7 +774,7 @@ async fn a_question_with_more_choices_than_buttons_gets_a_select_menu_that_answe
             let file = file.unwrap().path();
             let mut text = std::fs::read_to_string(&file).unwrap();
             if file.ends_with("port_in.toml") {
-                let carrier = "aliases = [\"carrier\", \"provider\", \"current carrier\"]";
+                let carrier = "aliases = [\"carrier\", \"provider\", \"current carrier\", \"phone company\", \"losing carrier\", \"current provider\", \"telephone company\"]";
                 assert!(text.contains(carrier));
                 text = text.replace(carrier, &format!("{carrier}\n{choices}"));
             }
@@ -795,7 +788,7 @@ async fn a_question_with_more_choices_than_buttons_gets_a_select_menu_that_answe
         .submit_modal(&zoe, h.thread, &button(&pin, "Enter privately"), "4821");
     h.next_question().await;
     let mut question = Value::Null;
-    for answer in ["skip", "yes", "(312) 448-2915", "yes"] {
+    for answer in ["(312) 448-2915, (312) 448-2916", "yes"] {
         question = h.say(&zoe, answer).await;
     }
     let (menu, options) = select_menu(&question);
@@ -815,7 +808,7 @@ async fn a_question_with_more_choices_than_buttons_gets_a_select_menu_that_answe
     );
 
     h.fake.select(&zoe, &question, &menu, "Carrier 17");
-    assert_eq!(step(&h.next_question().await), "number_type");
+    assert_eq!(step(&h.next_question().await), "line_and_account");
     let service = h.service().await;
     let customer = Customer {
         platform: "discord".into(),
@@ -840,13 +833,13 @@ async fn customer_text_pings_nobody_and_every_post_allows_only_the_meant_pings()
     let max = User::customer(700_000_000_000_000_003, "max");
     let menu = h.open(&max).await;
     h.fake.press(&max, &menu, &button(&menu, "Port numbers in"));
-    assert_eq!(step(&h.next_question().await), "keep_active");
+    assert_eq!(step(&h.next_question().await), "checklist");
     let hostile = format!("[x](https://evil.example) @everyone <@&{AGENT_ROLE}> <@1>");
-    assert_eq!(step(&h.say(&max, &hostile).await), "keep_active");
+    assert_eq!(step(&h.say(&max, &hostile).await), "checklist");
     let said = posted_in(&h, h.thread, 0);
     assert!(
         said.iter()
-            .any(|t| t.contains("you wrote") && t.contains("everyone")),
+            .any(|t| t.contains("isn't one of the options") && t.contains("everyone")),
         "the refused answer is echoed: {said:?}"
     );
 
@@ -1060,8 +1053,7 @@ async fn a_file_and_a_quick_answer_after_it_are_taken_in_the_order_they_were_sen
     let menu = h.open(&zoe).await;
     h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
     let keep = h.next_question().await;
-    h.fake
-        .press(&zoe, &keep, &button(&keep, "Yes, I'll keep it active"));
+    h.fake.press(&zoe, &keep, &button(&keep, "Yes, both"));
     assert_eq!(step(&h.next_question().await), "bill_copy");
     // The file takes a while to fetch; the answer to the next question is typed meanwhile.
     h.fake.slow_attachments(Duration::from_millis(500));
@@ -1088,15 +1080,14 @@ async fn a_file_no_question_asks_for_or_too_large_by_discords_word_is_refused_un
     let menu = h.open(&zoe).await;
     h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
     let keep = h.next_question().await;
-    assert_eq!(step(&keep), "keep_active");
+    assert_eq!(step(&keep), "checklist");
     let since = h.fake.calls().len();
     let bill = h.fake.attachment("bill.pdf", BILL.to_vec());
     h.fake.message(&zoe, h.thread, "", vec![bill]);
-    assert_eq!(step(&h.next_question().await), "keep_active");
+    assert_eq!(step(&h.next_question().await), "checklist");
     wait_posted(&h, since, "I wasn't expecting a file here").await;
 
-    h.fake
-        .press(&zoe, &keep, &button(&keep, "Yes, I'll keep it active"));
+    h.fake.press(&zoe, &keep, &button(&keep, "Yes, both"));
     assert_eq!(step(&h.next_question().await), "bill_copy");
     // Twice the limit, Discord says: refused by that alone.
     let since = h.fake.calls().len();
@@ -1124,14 +1115,13 @@ async fn a_reply_discord_refused_is_posted_again_and_a_question_never_posted_is_
         .refuse("POST", "/messages", "500 Internal Server Error", 1);
     h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
     let keep = h.next_question().await;
-    assert_eq!(step(&keep), "keep_active");
+    assert_eq!(step(&keep), "checklist");
 
     // Refused every time: the customer's next message is not taken as an answer to the
     // question they never saw; it is asked again.
     h.fake
         .refuse("POST", "/messages", "503 Service Unavailable", 3);
-    h.fake
-        .press(&zoe, &keep, &button(&keep, "Yes, I'll keep it active"));
+    h.fake.press(&zoe, &keep, &button(&keep, "Yes, both"));
     h.fake
         .wait_for("three refused tries", |calls| {
             let refused = calls

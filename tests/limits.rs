@@ -118,7 +118,7 @@ fn a_new_conversation_over_the_daily_limit_is_refused_with_the_wait_and_not_crea
     chat.say("cancel");
     chat.say("yes");
     let second = chat.say("1"); // conversation 2
-    assert_eq!(waiting_step(&second).as_deref(), Some("keep_active"));
+    assert_eq!(waiting_step(&second).as_deref(), Some("checklist"));
     chat.say("cancel");
     chat.say("yes");
     let refused = chat.say("1");
@@ -140,7 +140,7 @@ fn a_new_conversation_over_the_daily_limit_is_refused_with_the_wait_and_not_crea
     // Another customer is not affected.
     let mut chat = sandbox.chat("someone-else");
     chat.read_turn();
-    assert_eq!(waiting_step(&chat.say("1")).as_deref(), Some("keep_active"));
+    assert_eq!(waiting_step(&chat.say("1")).as_deref(), Some("checklist"));
     chat.close();
 }
 

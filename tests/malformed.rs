@@ -27,7 +27,7 @@ fn catalogue() -> Vec<(&'static str, Given, &'static str)> {
     let mut big = b"%PDF-1.4\n".to_vec();
     big.resize(MAX_UPLOAD + 1, b' ');
     vec![
-        ("keep_active", t("maybe"), "answer.yes_no"),
+        ("keep_active", t("kinda"), "answer.yes_no"),
         ("keep_active", t("perhaps later"), "answer.yes_no"),
         ("keep_active", t("I already cancelled it"), "keep_active.no"),
         (
@@ -64,7 +64,7 @@ fn catalogue() -> Vec<(&'static str, Given, &'static str)> {
         ("csr", t("the dog ate it"), "upload.text_instead"),
         ("ready", t("kinda"), "answer.yes_no"),
         ("ready", t("not yet"), "ready.no"),
-        ("numbers", t("hello there"), "numbers.none"),
+        ("numbers", t("my office line"), "numbers.none"),
         ("numbers", t("312 448"), "phone.too_few_digits"),
         ("numbers", t("312448291551"), "phone.too_many_digits"),
         ("numbers", t("+44 20 7946 0958"), "phone.not_us"),
@@ -73,7 +73,7 @@ fn catalogue() -> Vec<(&'static str, Given, &'static str)> {
         ("numbers", t("(312) 911-2915"), "phone.n11"),
         ("numbers", t("(312) 555-0123"), "phone.fictional"),
         ("numbers", t("(900) 448-2915"), "phone.premium"),
-        ("same_bill", t("dunno"), "answer.yes_no"),
+        ("same_bill", t("kinda"), "answer.yes_no"),
         ("same_bill", t("no"), "same_bill.no"),
         ("carrier", t("1234"), "carrier.no_letters"),
         ("carrier", t("A"), "carrier.too_short"),
@@ -114,7 +114,7 @@ fn catalogue() -> Vec<(&'static str, Given, &'static str)> {
         ),
         ("authorized_name", t("Zoe 2"), "name.has_digits"),
         ("authorized_name", t("!!!"), "name.bad_characters"),
-        ("authorized_name", t("yes"), "answer.not_a_name"),
+        ("authorized_name", t("yes"), "name.me"),
         ("authorized_name", t("山田太郎"), "text.unprintable"),
         ("authorized_title", t("!!!!"), "title.no_letters"),
         (
@@ -122,7 +122,7 @@ fn catalogue() -> Vec<(&'static str, Given, &'static str)> {
             Given::Text("T".repeat(300)),
             "title.too_long",
         ),
-        ("btn", t("hello"), "phone.not_a_number"),
+        ("btn", t("the main one"), "phone.not_a_number"),
         ("btn", t("(312) 555-0150"), "phone.fictional"),
         ("account_number", t("12"), "account_number.too_short"),
         (
@@ -136,7 +136,7 @@ fn catalogue() -> Vec<(&'static str, Given, &'static str)> {
             "account_number.bad_characters",
         ),
         ("partial_port", t("half of them"), "answer.yes_no"),
-        ("port_date", t("whenever"), "date.unreadable"),
+        ("port_date", t("someday-ish"), "date.unreadable"),
         ("port_date", t("Nov 24"), "port_date.too_soon"),
         ("port_date", t("Feb 30"), "date.no_such_day"),
         ("port_date", t("Dec 5"), "port_date.weekend"),
@@ -203,23 +203,50 @@ fn every_malformed_answer_is_refused_with_its_own_explanation_and_asked_again() 
         provider_name: "Example Voice Co.",
         unprintable: portbot::loa::unprintable,
     };
-    // The state waiting at each step of the business script.
-    let (mut state, mut replies) = engine.start();
+    // The state waiting at each step of the business script, and of one that asks the
+    // questions the business script answers two at a time (or offers), one at a time.
+    const ONE_AT_A_TIME: &[&str] = &[
+        "1",
+        "ask me one at a time",
+        "yes",
+        "skip",
+        "no",
+        "skip",
+        "yes",
+        "312-448-2915",
+        "AT&T",
+        "landline",
+        "business",
+        "change number type",
+        "landline",
+        "Acme Plumbing LLC",
+        "500 W Madison St, Chicago, IL 60661",
+        "Zoë Łukasiewicz",
+        "change title",
+        "Office Manager",
+        "change btn",
+        "(312) 448-2900",
+    ];
     let mut at: Vec<(String, State)> = Vec::new();
-    for answer in binary::BUSINESS {
-        if let Some(step) = waiting(&replies) {
-            at.push((step.to_string(), state.clone()));
+    for script in [binary::BUSINESS, ONE_AT_A_TIME] {
+        let (mut state, mut replies) = engine.start();
+        for answer in script {
+            if let Some(step) = waiting(&replies)
+                && !at.iter().any(|(s, _)| s == step)
+            {
+                at.push((step.to_string(), state.clone()));
+            }
+            let given = match answer.strip_prefix("/attach ") {
+                Some(path) => Given::File(
+                    "bill.pdf",
+                    std::fs::read(binary::manifest_path(path)).unwrap(),
+                ),
+                None => t(answer),
+            };
+            let turn = engine.step(state, input(&given), now());
+            state = turn.state;
+            replies = turn.replies;
         }
-        let given = match answer.strip_prefix("/attach ") {
-            Some(path) => Given::File(
-                "bill.pdf",
-                std::fs::read(binary::manifest_path(path)).unwrap(),
-            ),
-            None => t(answer),
-        };
-        let turn = engine.step(state, input(&given), now());
-        state = turn.state;
-        replies = turn.replies;
     }
 
     let catalogue = catalogue();

@@ -195,7 +195,9 @@ fn the_worker_keeps_running_through_an_outage_and_delivers_what_was_pending() {
     let messages = smtp.messages();
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(
-        messages[0].to_string().contains("zoe@acmeplumbing.example"),
+        messages[0]
+            .to_string()
+            .contains("zoe@acmeplumbing.example.com"),
         "{}",
         messages[0]
     );

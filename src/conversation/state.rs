@@ -65,6 +65,15 @@ pub enum Pending {
     NumbersDraft {
         kept: Vec<PhoneNumber>,
     },
+    /// The bot asked whether it read the carrier right ("did you mean Verizon?"), or whether
+    /// a carrier it does not know is spelled as on the bill.
+    ConfirmCarrier {
+        name: String,
+    },
+    /// The bot suggested this port date; a yes takes it.
+    SuggestedDate {
+        date: NaiveDate,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +95,9 @@ pub struct State {
     /// created from it takes this number.
     #[serde(default)]
     pub draft: Option<String>,
+    /// The customer asked about leaving us: questions about fees are about port-out fees.
+    #[serde(default)]
+    pub leaving: bool,
 }
 
 /// What a rejected ticket needs: the fields asked again and what they were before.
@@ -114,6 +126,7 @@ impl State {
             paused: false,
             fix: None,
             draft: None,
+            leaving: false,
         }
     }
 

@@ -90,7 +90,7 @@ impl Validator {
             Validator::Ready => vec!["answer.yes_no", "ready.no"],
             Validator::OrderCleared => vec!["answer.yes_no", "order_cleared.no"],
             Validator::SameBill => vec!["answer.yes_no", "same_bill.no"],
-            Validator::Consent => vec!["answer.yes_no", "consent.no"],
+            Validator::Consent => vec!["answer.yes_no", "consent.no", "signature.mismatch"],
             Validator::Upload => {
                 let mut codes = upload::REFUSAL_CODES.to_vec();
                 codes.extend(["upload.text_instead", "upload.unrecognized"]);
@@ -107,16 +107,36 @@ impl Validator {
                 codes
             }
             Validator::Choice => vec!["answer.choice"],
-            Validator::Pin => with_prefix(text::REFUSAL_CODES, "pin."),
-            Validator::AccountNumber => with_prefix(text::REFUSAL_CODES, "account_number."),
-            Validator::Carrier => named(with_prefix(text::REFUSAL_CODES, "carrier.")),
-            Validator::Title => {
-                let mut codes = with_prefix(text::REFUSAL_CODES, "title.");
-                codes.push("text.unprintable");
+            Validator::Pin => {
+                let mut codes = with_prefix(text::REFUSAL_CODES, "pin.");
+                codes.push("pin.no_digits");
                 codes
             }
-            Validator::PersonName => named(with_prefix(text::REFUSAL_CODES, "name.")),
-            Validator::BusinessName => named(with_prefix(text::REFUSAL_CODES, "business_name.")),
+            Validator::AccountNumber => {
+                let mut codes = with_prefix(text::REFUSAL_CODES, "account_number.");
+                codes.push("account_number.no_digits");
+                codes
+            }
+            Validator::Carrier => {
+                let mut codes = named(with_prefix(text::REFUSAL_CODES, "carrier."));
+                codes.push("carrier.not_a_name");
+                codes
+            }
+            Validator::Title => {
+                let mut codes = with_prefix(text::REFUSAL_CODES, "title.");
+                codes.extend(["text.unprintable", "title.not_a_title"]);
+                codes
+            }
+            Validator::PersonName => {
+                let mut codes = named(with_prefix(text::REFUSAL_CODES, "name."));
+                codes.extend(["name.not_a_name", "name.me", "name.other_person"]);
+                codes
+            }
+            Validator::BusinessName => {
+                let mut codes = named(with_prefix(text::REFUSAL_CODES, "business_name."));
+                codes.push("business_name.not_a_name");
+                codes
+            }
             Validator::Signature => {
                 let mut codes = with_prefix(text::REFUSAL_CODES, "name.");
                 codes.extend(["signature.mismatch", "text.unprintable"]);
@@ -124,7 +144,7 @@ impl Validator {
             }
             Validator::Numbers => {
                 let mut codes = phone::REFUSAL_CODES.to_vec();
-                codes.push("numbers.none");
+                codes.extend(["numbers.none", "numbers.draft_unclear"]);
                 codes
             }
             Validator::Btn => phone::REFUSAL_CODES.to_vec(),
@@ -139,7 +159,7 @@ impl Validator {
                 codes
             }
             Validator::Email => email::REFUSAL_CODES.to_vec(),
-            Validator::Summary => vec!["summary.choose"],
+            Validator::Summary => vec!["summary.choose", "signature.mismatch"],
         }
     }
 
@@ -174,6 +194,9 @@ const CONDITIONS: &[&str] = &[
     "is_mobile",
     "is_partial",
     "mobile_pin_missing",
+    "checklist_open",
+    "several_numbers",
+    "types_unknown",
     "never",
 ];
 
@@ -193,6 +216,15 @@ pub fn condition(name: &str, state: &State) -> bool {
         "is_partial" => state.bool("partial_port") == Some(true),
         "mobile_pin_missing" => {
             state.choice("number_type") == Some("mobile") && !state.is_secret_given("pin")
+        }
+        "several_numbers" => state.numbers().len() > 1,
+        // The two-in-one questions apply while neither of their answers is known.
+        "checklist_open" => {
+            !state.answers.contains_key("keep_active") && !state.answers.contains_key("ready")
+        }
+        "types_unknown" => {
+            !state.answers.contains_key("number_type")
+                && !state.answers.contains_key("customer_type")
         }
         // "never" steps are asked only when a rejection names them.
         _ => false,
@@ -410,7 +442,14 @@ fn validate_input(
         }),
         Validator::PersonName => from(text::parse_person_name(input), Answer::Text),
         Validator::BusinessName => from(text::parse_business_name(input), Answer::Text),
-        Validator::Address => from(UsAddress::parse(input), Answer::Address),
+        Validator::Address => match UsAddress::parse(input) {
+            Ok(address) if address.is_rural_route() => Outcome::Accept {
+                answer: Answer::Address(address),
+                notes: vec![("address.rural_route", Vec::new())],
+                secret: None,
+            },
+            other => from(other, Answer::Address),
+        },
         Validator::Email => from(Email::parse(input), Answer::Email),
         Validator::Btn => from(PhoneNumber::parse(input), Answer::Phone),
         Validator::NewBtn => match PhoneNumber::parse(input) {
@@ -443,7 +482,13 @@ fn numbers(input: &str, ctx: &Context) -> Outcome {
     } else {
         parse_number_list(input)
     };
-    let mut all = kept_before.clone();
+    // A list that repeats a kept number is the whole list sent again, corrected: it replaces.
+    let resent = list.numbers.iter().any(|n| kept_before.contains(n));
+    let mut all = if resent {
+        Vec::new()
+    } else {
+        kept_before.clone()
+    };
     let mut duplicates = list.duplicates.clone();
     for number in list.numbers {
         if all.contains(&number) {
@@ -468,6 +513,14 @@ fn numbers(input: &str, ctx: &Context) -> Outcome {
         notes.push((
             "duplicates_merged",
             vec![("numbers", join_national(&duplicates))],
+        ));
+    }
+    // Numbers in area codes or exchanges newer than the numbering data: kept, and said so.
+    let unconfirmed: Vec<PhoneNumber> = all.iter().filter(|n| !n.is_confirmed()).cloned().collect();
+    if !unconfirmed.is_empty() {
+        notes.push((
+            "phone.unconfirmed",
+            vec![("numbers", join_national(&unconfirmed))],
         ));
     }
     let groups = phone::split_by_kind(&all);

@@ -13,8 +13,8 @@ use serenity::all::{
 
 use super::render::{self, Action, ComponentId};
 use super::{Bot, Error};
-use crate::conversation::{Input, Reply};
-use crate::prompts::fill;
+use crate::conversation::{Command, Input, Reply};
+use crate::prompts::{Choice, fill};
 use crate::service::{Customer, ServiceError, TurnResult, UploadCheck};
 
 /// A message in a DM, or in a channel that holds a customer's conversation.
@@ -81,6 +81,14 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
             .service
             .within(bot.service.turn(&customer, Some(msg.id.to_string()), input))
             .await;
+        // A secret where none was asked (a PIN typed at "do you have a PIN?"): the turn found
+        // it, so it comes out of the chat now.
+        let deleted = match deleted {
+            None if result.as_ref().is_ok_and(|turn| turn.redacted) => {
+                Some(take_out_of_chat(ctx, msg).await)
+            }
+            deleted => deleted,
+        };
         let saved = match &result {
             Ok(turn) if turn.duplicate => None,
             Ok(turn) => Some(!turn.limited),
@@ -198,19 +206,34 @@ pub async fn on_component(
             .await?;
         return Ok(());
     }
-    let commands = &bot.service.prompts.common.commands;
-    let first = |words: &[String]| words.first().cloned().unwrap_or_default();
-    let text = match id.action {
-        Action::Choice(n) => choice_label(press, n),
-        Action::Pick => selected(press),
-        // The same as typing `change <step>`; an unknown step gets the engine's own answer.
-        Action::Edit => selected(press).map(|step| format!("{} {step}", first(&commands.change))),
-        Action::Back => Some(first(&commands.back)),
-        Action::Help => Some(first(&commands.help)),
-        Action::Agent => Some(first(&commands.agent)),
+    // Buttons carry data, not words: a choice of a step is its value, a command is a command.
+    // The menu and yes/no confirmations (no step) answer with their label, as typed.
+    let step_choice = |pick: &dyn Fn(&Choice) -> bool| {
+        id.step
+            .as_deref()
+            .and_then(|s| bot.service.prompts.step(s))
+            .and_then(|s| s.choices.iter().find(|c| pick(c)))
+            .map(|c| Input::Choice {
+                step: id.step.clone(),
+                value: c.value.clone(),
+            })
+    };
+    let input = match &id.action {
+        Action::Choice(n) => {
+            let label = choice_label(press, *n);
+            step_choice(&|c| Some(&c.label) == label.as_ref()).or(label.map(Input::Text))
+        }
+        Action::Pick => {
+            let label = selected(press);
+            step_choice(&|c| Some(&c.label) == label.as_ref()).or(label.map(Input::Text))
+        }
+        Action::Edit => selected(press).map(|step| Input::Command(Command::Change(step))),
+        Action::Back => Some(Input::Command(Command::Back)),
+        Action::Help => Some(Input::Command(Command::Help)),
+        Action::Agent => Some(Input::Command(Command::Agent)),
         Action::Modal => None,
     };
-    let Some(text) = text else {
+    let Some(input) = input else {
         return Ok(());
     };
     answer(
@@ -220,7 +243,7 @@ pub async fn on_component(
         press.guild_id.is_none(),
         &customer,
         press.id.to_string(),
-        text,
+        input,
     )
     .await
 }
@@ -268,7 +291,7 @@ pub async fn on_modal(
         submit.guild_id.is_none(),
         &customer,
         submit.id.to_string(),
-        value,
+        Input::Text(value),
     )
     .await
 }
@@ -282,9 +305,9 @@ async fn answer(
     dm: bool,
     customer: &Customer,
     key: String,
-    text: String,
+    input: Input,
 ) -> Result<(), Error> {
-    let turn = bot.service.turn(customer, Some(key), Input::Text(text));
+    let turn = bot.service.turn(customer, Some(key), input);
     let result = bot.service.within(turn).await;
     post_turn(bot, ctx, channel, dm, customer, result).await
 }

@@ -50,7 +50,7 @@ pub fn sample_request(toll_free: bool, numbers: usize) -> (PortRequest, Signatur
             partial_port: true,
             new_btn: Some(number("8334481990")),
             requested_port_date: port_date,
-            email: email("stefan.capek@eleni-imports.example"),
+            email: email("stefan.capek@eleni-imports.example.com"),
         };
         (request, "console:stefan.capek", "PT-2026-00418")
     } else {
@@ -75,7 +75,7 @@ pub fn sample_request(toll_free: bool, numbers: usize) -> (PortRequest, Signatur
             partial_port: false,
             new_btn: None,
             requested_port_date: port_date,
-            email: email("jose.nunez@lukasiewicz-studio.example"),
+            email: email("jose.nunez@lukasiewicz-studio.example.com"),
         };
         (request, "discord:418826015320457216", "PT-2026-00417")
     };

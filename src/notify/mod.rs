@@ -31,6 +31,9 @@ pub enum NoticeKind {
     Expired,
     /// The customer asked for an agent: goes to the agents, not the customer.
     Handoff,
+    /// After submitting, the customer asked to cancel a request or change its date: goes to
+    /// the agents, who decide.
+    CustomerRequest,
 }
 
 impl NoticeKind {
@@ -44,6 +47,7 @@ impl NoticeKind {
         NoticeKind::Reminder,
         NoticeKind::Expired,
         NoticeKind::Handoff,
+        NoticeKind::CustomerRequest,
     ];
 
     /// The table in `notifications.toml`.
@@ -73,6 +77,7 @@ impl NoticeKind {
             NoticeKind::Reminder => "reminder",
             NoticeKind::Expired => "expired",
             NoticeKind::Handoff => "handoff",
+            NoticeKind::CustomerRequest => "customer_request",
         };
         TABLES
             .iter()
@@ -154,6 +159,11 @@ const TABLES: &[TableSpec] = &[
         table: "handoff",
         keys: AGENT_KEYS,
         placeholders: &["customer", "conversation", "summary"],
+    },
+    TableSpec {
+        table: "customer_request",
+        keys: AGENT_KEYS,
+        placeholders: &["customer", "number", "wish", "words"],
     },
     TableSpec {
         table: "delivery_failed",
@@ -265,7 +275,10 @@ pub fn compose(notice: &Notice, wording: &NotificationWording) -> Vec<NewOutboxI
         subject,
         body,
     };
-    if notice.kind == NoticeKind::Handoff {
+    if matches!(
+        notice.kind,
+        NoticeKind::Handoff | NoticeKind::CustomerRequest
+    ) {
         let body = fill(wording.text(table, "agents"), &values);
         return vec![item(OutboxChannel::Agents, None, subject, body)];
     }

@@ -1,8 +1,9 @@
 //! US service addresses, parsed from one line as a customer types them.
 //!
-//! The carrier compares the address with its own record, so the customer's spelling and
-//! capitalization are kept; only whitespace is tidied, the state becomes its USPS code, and the
-//! unit is split out.
+//! The carrier compares the address with its own record, so the customer's words are kept;
+//! only whitespace is tidied, the state becomes its USPS code, the city is put in proper case
+//! (`SPRINGFIELD` -> `Springfield`) and the unit is split out. Without commas, the street and
+//! city are split only where the split is certain; otherwise the customer is asked for commas.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,7 @@ pub const REFUSAL_CODES: &[&str] = &[
     "address.empty",
     "address.too_long",
     "address.po_box",
+    "address.private_mailbox",
     "address.no_zip",
     "address.bad_zip",
     "address.no_state",
@@ -250,22 +252,35 @@ impl UsAddress {
             );
         }
         let mut tokens = tokenize(input);
+        if is_private_mailbox(&tokens) {
+            return Err(Refusal::new("address.private_mailbox"));
+        }
         if is_po_box(&tokens) {
             return Err(Refusal::new("address.po_box"));
         }
         drop_country(&mut tokens);
         let zip = take_zip(&mut tokens)?;
         let state = take_state(&mut tokens)?;
-        let (street_tokens, unit_tokens, city_tokens) = split_street_and_city(&tokens)?;
+        // Puerto Rico addresses often put the number after the street (`Calle Loíza 1955`).
+        let number_after_street = state == "PR";
+        let rural_route = rural_route_len(&tokens);
+        let (street_tokens, unit_tokens, city_tokens) = match rural_route {
+            Some(len) => split_rural_route(&tokens, len),
+            None => split_street_and_city(&tokens, number_after_street)?,
+        };
         let street = join(&street_tokens);
-        let city = join(&city_tokens);
+        let city = proper_case(&city_tokens);
         if city.is_empty() {
             return Err(Refusal::new("address.no_city"));
         }
         if street.is_empty() {
             return Err(Refusal::new("address.no_street"));
         }
-        if !street_tokens[0].text.chars().any(|c| c.is_ascii_digit()) {
+        let has_number = |t: &Token| t.text.chars().any(|c| c.is_ascii_digit());
+        let numbered = has_number(&street_tokens[0])
+            || (number_after_street && street_tokens.last().is_some_and(has_number))
+            || rural_route.is_some();
+        if !numbered {
             return Err(Refusal::new("address.no_house_number"));
         }
         if street_tokens.len() < 2 {
@@ -279,6 +294,13 @@ impl UsAddress {
             state: state.to_string(),
             zip,
         })
+    }
+
+    /// A rural-route or highway-contract address (`RR 2 Box 45`, `HC 1 Box 22`): a real service
+    /// location, but one the carrier's record must match exactly, which the customer is told.
+    pub fn is_rural_route(&self) -> bool {
+        let tokens = tokenize(&self.street);
+        rural_route_len(&tokens).is_some()
     }
 
     /// `123 Main St, Apt 4, Springfield, IL 62704`
@@ -342,6 +364,8 @@ fn join(tokens: &[Token]) -> String {
 /// `PO Box 12`, `P.O. Box 12`, `Post Office Box 12`, `POB 12`, `Box 12`, `PO12`; not
 /// `Boxwood Ln` or `Box Elder Rd`.
 fn is_po_box(tokens: &[Token]) -> bool {
+    // `RR 2 Box 45`: the box of a rural route is where the service is.
+    let tokens = &tokens[rural_route_len(tokens).unwrap_or(0)..];
     let keys: Vec<String> = tokens.iter().map(Token::key).collect();
     let numberish = |i: usize| {
         keys.get(i).is_some_and(|k| {
@@ -363,6 +387,101 @@ fn is_po_box(tokens: &[Token]) -> bool {
             })
         }),
     })
+}
+
+/// `PMB 45`, `P.M.B. 45`, `Private Mailbox 45`, `Private Mail Box 45`: a box at a mail store,
+/// a mail drop like a PO box.
+fn is_private_mailbox(tokens: &[Token]) -> bool {
+    let keys: Vec<String> = tokens.iter().map(Token::key).collect();
+    let is = |i: usize, word: &str| keys.get(i).is_some_and(|k| k == word);
+    (0..keys.len()).any(|i| {
+        is(i, "pmb")
+            || keys[i].strip_prefix("pmb").is_some_and(|rest| {
+                rest.trim_start_matches('#')
+                    .starts_with(|c: char| c.is_ascii_digit())
+            })
+            || (is(i, "p") && is(i + 1, "m") && is(i + 2, "b"))
+            || (is(i, "private")
+                && (is(i + 1, "mailbox") || (is(i + 1, "mail") && is(i + 2, "box"))))
+    })
+}
+
+/// `RR 2 Box 45`, `R.R. 2 Box 45`, `Rural Route 2 Box 45`, `HC 1 Box 22`, `HCR 1 Box 22`,
+/// `Highway Contract 1 Box 22`, `Star Route 1 Box 22`: how many tokens the route, its number
+/// and its box take at the start of the address.
+fn rural_route_len(tokens: &[Token]) -> Option<usize> {
+    const ROUTES: [&[&str]; 10] = [
+        &["rural", "route"],
+        &["highway", "contract", "route"],
+        &["highway", "contract"],
+        &["star", "route"],
+        &["r", "r"],
+        &["rr"],
+        &["rfd"],
+        &["hc"],
+        &["hcr"],
+        &["hwy", "contract"],
+    ];
+    let keys: Vec<String> = tokens.iter().take(6).map(Token::key).collect();
+    let numberish = |i: usize| {
+        keys.get(i).is_some_and(|k| {
+            k.trim_start_matches('#')
+                .starts_with(|c: char| c.is_ascii_digit())
+        })
+    };
+    let route = ROUTES.iter().find(|words| {
+        keys.len() > words.len() && keys.iter().zip(words.iter()).all(|(k, w)| k == w)
+    })?;
+    let n = route.len();
+    (numberish(n) && keys.get(n + 1).is_some_and(|k| k == "box") && numberish(n + 2))
+        .then_some(n + 3)
+}
+
+/// A rural-route address: the route and box are the street, then an optional unit, then the
+/// city (`RR 2 Box 45, Springfield`, `HC 1 Box 22 Lot 3 Fort Davis`).
+fn split_rural_route<'a>(tokens: &[Token<'a>], len: usize) -> Parts<'a> {
+    let street = tokens[..len].to_vec();
+    let rest = &tokens[len..];
+    let mut unit_end = 0;
+    while unit_end < rest.len() && is_unit_at(rest, unit_end) {
+        unit_end += if is_glued_unit(&rest[unit_end]) { 1 } else { 2 };
+    }
+    let unit_end = unit_end.min(rest.len());
+    (street, rest[..unit_end].to_vec(), rest[unit_end..].to_vec())
+}
+
+/// The city in proper case: `SPRINGFIELD` and `springfield` become `Springfield`, and a word the
+/// customer capitalized on purpose (`McAllen`, `DeKalb`) is kept as typed.
+fn proper_case(tokens: &[Token]) -> String {
+    let word = |text: &str| -> String {
+        let mixed = text.chars().any(char::is_uppercase) && text.chars().any(char::is_lowercase);
+        if mixed {
+            return text.to_string();
+        }
+        let capitalized = |part: &str| -> String {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first
+                    .to_uppercase()
+                    .chain(chars.as_str().to_lowercase().chars())
+                    .collect(),
+                None => String::new(),
+            }
+        };
+        // `Winston-Salem`: each part of a hyphenated name; `O'Fallon`, `D'Iberville`: a letter
+        // and an apostrophe start a name.
+        text.split('-')
+            .map(|part| match part.split_once('\'') {
+                Some((letter, rest)) if letter.chars().count() == 1 => {
+                    format!("{}'{}", capitalized(letter), capitalized(rest))
+                }
+                _ => capitalized(part),
+            })
+            .collect::<Vec<String>>()
+            .join("-")
+    };
+    let words: Vec<String> = tokens.iter().map(|t| word(t.text)).collect();
+    words.join(" ")
 }
 
 fn drop_country(tokens: &mut Vec<Token>) {
@@ -392,6 +511,17 @@ fn take_zip(tokens: &mut Vec<Token>) -> Result<String, Refusal> {
     let text = last.text.trim_end_matches('.');
     if !text.starts_with(|c: char| c.is_ascii_digit()) {
         return Err(Refusal::new("address.no_zip"));
+    }
+    // `NY 10118 1234`: ZIP+4 typed with a space instead of the dash.
+    let is_digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    if is_digits(text, 4)
+        && let Some(five) = tokens.len().checked_sub(2).map(|i| tokens[i])
+        && is_digits(five.text, 5)
+        && !five.comma_after
+        && let Some(zip) = normalize_zip(&format!("{}-{text}", five.text))
+    {
+        tokens.truncate(tokens.len() - 2);
+        return Ok(zip);
     }
     let zip =
         normalize_zip(text).ok_or_else(|| Refusal::new("address.bad_zip").with("zip", text))?;
@@ -472,7 +602,10 @@ fn take_state(tokens: &mut Vec<Token>) -> Result<&'static str, Refusal> {
 /// Splits what is left (street, unit, city) into its three parts.
 type Parts<'a> = (Vec<Token<'a>>, Vec<Token<'a>>, Vec<Token<'a>>);
 
-fn split_street_and_city<'a>(tokens: &[Token<'a>]) -> Result<Parts<'a>, Refusal> {
+fn split_street_and_city<'a>(
+    tokens: &[Token<'a>],
+    number_after_street: bool,
+) -> Result<Parts<'a>, Refusal> {
     if tokens.is_empty() {
         return Err(Refusal::new("address.no_street"));
     }
@@ -502,6 +635,22 @@ fn split_street_and_city<'a>(tokens: &[Token<'a>]) -> Result<Parts<'a>, Refusal>
         return Ok((street, unit, city));
     }
     let line = &segments[0];
+    if number_after_street && !line[0].text.contains(|c: char| c.is_ascii_digit()) {
+        // `Calle Loíza 1955 San Juan`: the street runs to its number, then a unit may follow.
+        let number_at = (1..line.len())
+            .find(|&i| line[i].text.starts_with(|c: char| c.is_ascii_digit()))
+            .ok_or_else(|| Refusal::new("address.needs_commas"))?;
+        let mut end = number_at + 1;
+        while end < line.len() && is_unit_at(line, end) {
+            end += if is_glued_unit(&line[end]) { 1 } else { 2 };
+        }
+        let end = end.min(line.len());
+        let (street, unit) = (
+            line[..=number_at].to_vec(),
+            line[number_at + 1..end].to_vec(),
+        );
+        return certain_city(street, unit, line[end..].to_vec());
+    }
     if !line[0].text.contains(|c: char| c.is_ascii_digit()) {
         // `Springfield, IL 62704`: a city alone, set off by its comma.
         let city_only = tokens.last().is_some_and(|t| t.comma_after);
@@ -514,7 +663,25 @@ fn split_street_and_city<'a>(tokens: &[Token<'a>]) -> Result<Parts<'a>, Refusal>
     }
     let end = street_end(line).ok_or_else(|| Refusal::new("address.needs_commas"))?;
     let (street, unit) = split_unit(&line[..end]);
-    Ok((street, unit, line[end..].to_vec()))
+    certain_city(street, unit, line[end..].to_vec())
+}
+
+/// A split made without commas stands only if what is left for the city reads as a city: no
+/// digits (`12 Apt 4B Fort Lauderdale` is not a city) and no unit. Otherwise the customer is
+/// asked to put commas between the parts rather than a wrong address going on the LOA.
+fn certain_city<'a>(
+    street: Vec<Token<'a>>,
+    unit: Vec<Token<'a>>,
+    city: Vec<Token<'a>>,
+) -> Result<Parts<'a>, Refusal> {
+    let has_digit = city
+        .iter()
+        .any(|t| t.text.contains(|c: char| c.is_ascii_digit()));
+    let has_unit = (0..city.len()).any(|i| is_unit_at(&city, i));
+    if has_digit || has_unit {
+        return Err(Refusal::new("address.needs_commas"));
+    }
+    Ok((street, unit, city))
 }
 
 /// `#4B`: designator and identifier in one word.
@@ -568,14 +735,49 @@ fn street_end(line: &[Token]) -> Option<usize> {
     let is_suffix = |t: &Token| STREET_SUFFIXES.contains(&t.key().as_str());
     let is_direction = |t: &Token| DIRECTIONS.contains(&t.key().as_str());
     let mut i = (2..line.len()).find(|&i| is_suffix(&line[i]) || is_unit_at(line, i))?;
-    while i < line.len() && (is_suffix(&line[i]) || (i > 2 && is_direction(&line[i]))) {
+    if is_suffix(&line[i]) {
+        i += 1;
+        // `9 Oak Ln St Louis`: a second suffix may start the city (`St` for Saint) or end the
+        // street (`1 Park Lane Ave`); only commas can tell.
+        if line.get(i).is_some_and(is_suffix) {
+            return None;
+        }
+    }
+    while i < line.len() && i > 2 && is_direction(&line[i]) {
         i += 1;
     }
-    // Units: a designator and its identifier, as many as there are (`Bldg 2 Apt 4`).
-    while i < line.len() && is_unit_at(line, i) {
-        i += if is_glued_unit(&line[i]) { 1 } else { 2 };
+    // `County Road 12`, `Highway 101`: the road's number is part of the street.
+    if i < line.len() && is_numbered_road(&line[i - 1]) && is_road_number(&line[i]) {
+        i += 1;
     }
-    Some(i)
+    // Units: a designator and its identifier, as many as there are (`Bldg 2 Apt 4`, `5th Floor`).
+    loop {
+        if i < line.len() && is_unit_at(line, i) {
+            i += if is_glued_unit(&line[i]) { 1 } else { 2 };
+        } else if i + 1 < line.len() && is_ordinal(&line[i]) && is_floor(&line[i + 1]) {
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    Some(i.min(line.len()))
+}
+
+/// Roads known by a number: `County Road 12`, `Highway 101`, `State Route 9`.
+fn is_numbered_road(token: &Token) -> bool {
+    matches!(
+        token.key().as_str(),
+        "road" | "rd" | "highway" | "hwy" | "route" | "rte"
+    )
+}
+
+/// `12`, `12A`, `101B`.
+fn is_road_number(token: &Token) -> bool {
+    let key = token.key();
+    key.starts_with(|c: char| c.is_ascii_digit())
+        && key.len() <= 5
+        && key.chars().all(|c| c.is_ascii_alphanumeric())
+        && !is_ordinal(token)
 }
 
 #[cfg(test)]
@@ -724,11 +926,150 @@ mod tests {
     }
 
     #[test]
-    fn the_customers_capitalization_is_kept_and_the_state_is_upper_case() {
+    fn the_customers_words_are_kept_the_state_is_its_code_and_the_city_in_proper_case() {
         let a = parse("123 main ST, apt 4b, SPRINGFIELD, il 62704");
         assert_eq!(
             parts(&a),
-            ("123 main ST", Some("apt 4b"), "SPRINGFIELD", "IL", "62704")
+            ("123 main ST", Some("apt 4b"), "Springfield", "IL", "62704")
+        );
+        assert_eq!(parse("1 Main St, new york, ny 10001").city, "New York");
+        assert_eq!(
+            parse("1 Main St, winston-salem, NC 27101").city,
+            "Winston-Salem"
+        );
+        assert_eq!(parse("1 Main St, McAllen, Texas 78501").city, "McAllen");
+        assert_eq!(parse("1 Main St, DeKalb, IL 60115").city, "DeKalb");
+        assert_eq!(parse("1 Main St, O'FALLON, MO 63366").city, "O'Fallon");
+        assert_eq!(
+            parse("1 Main St, Coeur d'Alene, ID 83814").city,
+            "Coeur d'Alene"
+        );
+    }
+
+    #[test]
+    fn without_commas_a_floor_after_the_street_is_the_unit_not_the_city() {
+        let a = parse("15 W 42nd St 5th Floor New York NY 10036");
+        assert_eq!(
+            parts(&a),
+            ("15 W 42nd St", Some("5th Floor"), "New York", "NY", "10036")
+        );
+    }
+
+    #[test]
+    fn without_commas_a_numbered_road_keeps_its_number() {
+        let a = parse("43175 County Road 12 Apt 4B Fort Lauderdale Florida 33301");
+        assert_eq!(
+            parts(&a),
+            (
+                "43175 County Road 12",
+                Some("Apt 4B"),
+                "Fort Lauderdale",
+                "FL",
+                "33301"
+            )
+        );
+    }
+
+    #[test]
+    fn without_commas_a_city_with_digits_is_not_guessed_but_commas_are_asked_for() {
+        for input in [
+            "12 Main St 4 Springfield IL 62704",
+            "100 Oak Ave Bldg Springfield 2 IL 62704",
+            "7 Elm St Springfield Apt 4 IL 62704",
+            "9 Oak Ln St Louis MO 63101",
+            "1 Park Lane Ave Springfield IL 62704",
+        ] {
+            assert_eq!(refused(input).code, "address.needs_commas", "{input}");
+        }
+    }
+
+    #[test]
+    fn a_zip_plus_4_typed_with_a_space_is_read_as_zip_plus_4() {
+        let a = parse("350 5th Ave, New York, NY 10118 1234");
+        assert_eq!((a.state.as_str(), a.zip.as_str()), ("NY", "10118-1234"));
+        // After a comma the four digits are not part of the ZIP.
+        assert_eq!(
+            refused("350 5th Ave, New York, NY 10118, 1234").code,
+            "address.bad_zip"
+        );
+    }
+
+    #[test]
+    fn a_private_mailbox_is_refused_like_a_po_box() {
+        for input in [
+            "123 Main St PMB 45, Springfield, IL 62704",
+            "123 Main St, P.M.B. 45, Springfield, IL 62704",
+            "123 Main St Ste 5 PMB45, Springfield, IL 62704",
+            "123 Main St, Private Mailbox 45, Springfield, IL 62704",
+            "123 Main St, Private Mail Box 45, Springfield, IL 62704",
+        ] {
+            assert_eq!(refused(input).code, "address.private_mailbox", "{input}");
+        }
+    }
+
+    #[test]
+    fn rural_route_and_highway_contract_addresses_are_accepted_and_marked() {
+        for (input, street, city) in [
+            (
+                "RR 2 Box 45, Springfield, IL 62704",
+                "RR 2 Box 45",
+                "Springfield",
+            ),
+            (
+                "R.R. 2 Box 45 Springfield IL 62704",
+                "R.R. 2 Box 45",
+                "Springfield",
+            ),
+            (
+                "Rural Route 2 Box 45, Hope, AR 71801",
+                "Rural Route 2 Box 45",
+                "Hope",
+            ),
+            (
+                "HC 1 Box 22, Fort Davis, TX 79734",
+                "HC 1 Box 22",
+                "Fort Davis",
+            ),
+            (
+                "HCR 1 Box 22 Fort Davis TX 79734",
+                "HCR 1 Box 22",
+                "Fort Davis",
+            ),
+        ] {
+            let a = parse(input);
+            assert_eq!(
+                (a.street.as_str(), a.city.as_str()),
+                (street, city),
+                "{input}"
+            );
+            assert!(a.is_rural_route(), "{input}");
+        }
+        let a = parse("HC 1 Box 22 Lot 3, Fort Davis, TX 79734");
+        assert_eq!(a.unit.as_deref(), Some("Lot 3"));
+        assert!(!parse("123 Main St, Springfield, IL 62704").is_rural_route());
+        // Without its route, a box is still a PO box.
+        assert_eq!(
+            refused("Box 45, Springfield, IL 62704").code,
+            "address.po_box"
+        );
+    }
+
+    #[test]
+    fn a_puerto_rico_address_with_the_number_after_the_street_is_accepted() {
+        let a = parse("Calle Loíza 1955, San Juan, PR 00911");
+        assert_eq!(
+            parts(&a),
+            ("Calle Loíza 1955", None, "San Juan", "PR", "00911")
+        );
+        let a = parse("Calle Loíza 1955 Apt 3 San Juan PR 00911");
+        assert_eq!(
+            parts(&a),
+            ("Calle Loíza 1955", Some("Apt 3"), "San Juan", "PR", "00911")
+        );
+        // Elsewhere a street still starts with its house number.
+        assert_eq!(
+            refused("Main St 1955, Springfield, IL 62704").code,
+            "address.no_house_number"
         );
     }
 

@@ -165,6 +165,7 @@ impl PortDateRules {
             Refusal::new(code)
                 .with("date", format_long(requested))
                 .with("suggestion", format_long(suggestion))
+                .with("suggestion_iso", suggestion.to_string())
                 .with("earliest", format_long(earliest))
                 .with("latest", format_long(latest))
         };
@@ -451,6 +452,209 @@ fn year_for(month: u32, day: u32, today: NaiveDate, hint: YearHint) -> Option<Na
         };
         fits.then_some(date)
     })
+}
+
+/// Dates said the way people say them, for a date ahead (a port date): `next Friday`,
+/// `this friday`, `friday`, `in two weeks`, `in 10 days`, `two weeks from today`, `a week from
+/// now`, `the 30th`, `December first`, `the first of December`, `Thanksgiving`, `the Monday
+/// after Thanksgiving`, `the day after Christmas`. `None` when the words are none of these (the
+/// caller then tries [`parse_date`]). A day that is not a business day is returned as said:
+/// the port date rules refuse it with the next valid date.
+pub fn parse_spoken_date(input: &str, today: NaiveDate) -> Option<NaiveDate> {
+    if input.chars().count() > MAX_DATE_INPUT {
+        return None;
+    }
+    let tokens = spoken_tokens(input);
+    let words: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        [] => None,
+        [w] | ["this", w] | ["coming", w] | ["this", "coming", w] if weekday_of(w).is_some() => {
+            Some(next_weekday(today, weekday_of(w)?))
+        }
+        ["next", w] if weekday_of(w).is_some() => {
+            let date = next_weekday(today, weekday_of(w)?);
+            // "Next Friday" said early in the week means the Friday of next week.
+            let same_week = date.iso_week() == today.iso_week();
+            Some(if same_week { date + Days::new(7) } else { date })
+        }
+        ["in", n, unit] | [n, unit, "from", "now" | "today"] | [n, unit, "out"] => {
+            add_spoken(today, n, unit)
+        }
+        [n, unit] if matches!(*unit, "week" | "weeks") => add_spoken(today, n, unit),
+        [day] if day_of(day).is_some() => day_in_month_ahead(today, day_of(day)?),
+        _ => spoken_holiday(&words, today).or_else(|| {
+            // "December first": the same date with the day written in digits.
+            let rewritten = words.join(" ");
+            parse_date(&rewritten, today, YearHint::Upcoming).ok()
+        }),
+    }
+}
+
+/// Lower-case words without punctuation or noise ("on", "the", "please"), number and ordinal
+/// words as digits (`two` -> `2`, `first` -> `1st`, `twenty first` -> `21st`).
+fn spoken_tokens(input: &str) -> Vec<String> {
+    const NOISE: &[&str] = &[
+        "on", "the", "of", "please", "lets", "let", "us", "do", "how", "about", "maybe", "for",
+        "by", "around", "say", "make", "it", "i", "want", "would", "like", "prefer", "we", "can",
+        "could", "go", "with", "date", "port", "then", "ok", "okay", "um", "uh", "hmm", "well",
+    ];
+    const NUMBERS: &[&str] = &[
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve",
+    ];
+    const ORDINALS: &[&str] = &[
+        "",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+        "fifteenth",
+        "sixteenth",
+        "seventeenth",
+        "eighteenth",
+        "nineteenth",
+        "twentieth",
+    ];
+    let lower = input.to_lowercase().replace(['\'', '\u{2019}'], "");
+    let raw: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        let word = raw[i];
+        let next = raw.get(i + 1).copied();
+        let ordinal = |w: &str| ORDINALS.iter().position(|o| *o == w && !o.is_empty());
+        if matches!(word, "twenty" | "thirty")
+            && let Some(units) = next.and_then(ordinal).filter(|u| *u < 10)
+        {
+            let tens = if word == "twenty" { 20 } else { 30 };
+            out.push(format!("{}th", tens + units));
+            i += 2;
+            continue;
+        }
+        if word == "thirtieth" {
+            out.push("30th".into());
+        } else if let Some(n) = ordinal(word) {
+            out.push(format!("{n}th"));
+        } else if let Some(n) = NUMBERS.iter().position(|w| *w == word) {
+            out.push(n.to_string());
+        } else if matches!(word, "a" | "an") && matches!(next, Some("week" | "day")) {
+            out.push("1".into());
+        } else if word == "couple" {
+            out.push("2".into());
+        } else if !NOISE.contains(&word) && word != "a" {
+            out.push(word.to_string());
+        }
+        i += 1;
+    }
+    out
+}
+
+fn next_weekday(today: NaiveDate, weekday: Weekday) -> NaiveDate {
+    let ahead = (7 + weekday.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
+    today + Days::new(if ahead == 0 { 7 } else { ahead.into() })
+}
+
+fn add_spoken(today: NaiveDate, n: &str, unit: &str) -> Option<NaiveDate> {
+    let n: u64 = n.parse().ok().filter(|n| *n <= 366)?;
+    let days = match unit {
+        "day" | "days" => n,
+        "week" | "weeks" => n * 7,
+        _ => return None,
+    };
+    today.checked_add_days(Days::new(days))
+}
+
+/// "The 30th": the next such day after today, this month or a later one.
+fn day_in_month_ahead(today: NaiveDate, day: u32) -> Option<NaiveDate> {
+    let mut first = today.with_day(1)?;
+    for _ in 0..3 {
+        if let Some(date) = first.with_day(day).filter(|d| *d > today) {
+            return Some(date);
+        }
+        first = first.checked_add_months(chrono::Months::new(1))?;
+    }
+    None
+}
+
+/// `thanksgiving`, `christmas`, `the monday after thanksgiving`, `the day after christmas`,
+/// `the week after new years`.
+fn spoken_holiday(words: &[&str], today: NaiveDate) -> Option<NaiveDate> {
+    let (offset, rest): (Option<(&str, &str)>, &[&str]) = match words {
+        [what, rel @ ("after" | "before"), rest @ ..] => (Some((what, rel)), rest),
+        rest => (None, rest),
+    };
+    let holiday = holiday_ahead(&rest.join(" "), today)?;
+    let Some((what, rel)) = offset else {
+        return Some(holiday);
+    };
+    let after = rel == "after";
+    let step = |date: NaiveDate, days: u64| {
+        if after {
+            date.checked_add_days(Days::new(days))
+        } else {
+            date.checked_sub_days(Days::new(days))
+        }
+    };
+    match what {
+        "day" => step(holiday, 1),
+        "week" => step(holiday, 7),
+        w => {
+            let weekday = weekday_of(w)?;
+            (1..=7)
+                .filter_map(|n| step(holiday, n))
+                .find(|d| d.weekday() == weekday)
+        }
+    }
+}
+
+/// The next date (today or later) of a holiday named in words.
+fn holiday_ahead(name: &str, today: NaiveDate) -> Option<NaiveDate> {
+    let on = |year: i32| -> Option<NaiveDate> {
+        let nth = |month, weekday, n| NaiveDate::from_weekday_of_month_opt(year, month, weekday, n);
+        let last_monday_of_may = || {
+            (25..=31)
+                .rev()
+                .filter_map(|d| NaiveDate::from_ymd_opt(year, 5, d))
+                .find(|d| d.weekday() == Weekday::Mon)
+        };
+        match name {
+            "thanksgiving" | "thanksgiving day" => nth(11, Weekday::Thu, 4),
+            "black friday" | "day after thanksgiving" => {
+                nth(11, Weekday::Thu, 4).map(|d| d + Days::new(1))
+            }
+            "christmas" | "christmas day" | "xmas" => NaiveDate::from_ymd_opt(year, 12, 25),
+            "christmas eve" | "xmas eve" => NaiveDate::from_ymd_opt(year, 12, 24),
+            "new years" | "new year" | "new years day" | "new year day" => {
+                NaiveDate::from_ymd_opt(year, 1, 1)
+            }
+            "new years eve" => NaiveDate::from_ymd_opt(year, 12, 31),
+            "mlk day" | "mlk" | "martin luther king day" | "martin luther king jr day" => {
+                nth(1, Weekday::Mon, 3)
+            }
+            "presidents day" | "washingtons birthday" => nth(2, Weekday::Mon, 3),
+            "memorial day" => last_monday_of_may(),
+            "juneteenth" => NaiveDate::from_ymd_opt(year, 6, 19),
+            "independence day" | "4th july" | "july 4th" => NaiveDate::from_ymd_opt(year, 7, 4),
+            "labor day" | "labour day" => nth(9, Weekday::Mon, 1),
+            "columbus day" | "indigenous peoples day" => nth(10, Weekday::Mon, 2),
+            "veterans day" => NaiveDate::from_ymd_opt(year, 11, 11),
+            _ => None,
+        }
+    };
+    (0..=1).find_map(|offset| on(today.year() + offset).filter(|d| *d >= today))
 }
 
 #[cfg(test)]
@@ -877,5 +1081,55 @@ mod tests {
         assert_eq!(r.code, "bill_date.too_old");
         assert_eq!(r.arg("days"), Some("31"));
         assert_eq!(r.arg("date"), Some("Monday, November 9, 2026"));
+    }
+
+    #[test]
+    fn spoken_dates_are_read_from_a_monday() {
+        // Monday, November 23, 2026.
+        let today = d(2026, 11, 23);
+        for (said, expected) in [
+            ("next Friday", d(2026, 12, 4)),
+            ("friday", d(2026, 11, 27)),
+            ("this friday", d(2026, 11, 27)),
+            ("on Monday", d(2026, 11, 30)),
+            ("in two weeks", d(2026, 12, 7)),
+            ("in 10 days", d(2026, 12, 3)),
+            ("a week from now", d(2026, 11, 30)),
+            ("two weeks from today", d(2026, 12, 7)),
+            ("the 30th", d(2026, 11, 30)),
+            ("the 2nd", d(2026, 12, 2)),
+            ("December first", d(2026, 12, 1)),
+            ("the first of December", d(2026, 12, 1)),
+            ("December twenty first", d(2026, 12, 21)),
+            ("Thanksgiving", d(2026, 11, 26)),
+            ("the Monday after Thanksgiving", d(2026, 11, 30)),
+            ("the day after Christmas", d(2026, 12, 26)),
+            ("New Year's Day", d(2027, 1, 1)),
+        ] {
+            assert_eq!(parse_spoken_date(said, today), Some(expected), "{said}");
+        }
+    }
+
+    #[test]
+    fn words_that_are_not_a_date_are_not_read_as_one() {
+        let today = d(2026, 11, 23);
+        for said in [
+            "whenever",
+            "next-ish",
+            "soon",
+            "in a while",
+            "the 45th",
+            "blue",
+        ] {
+            assert_eq!(parse_spoken_date(said, today), None, "{said}");
+        }
+    }
+
+    #[test]
+    fn next_friday_said_on_a_saturday_is_the_coming_friday() {
+        assert_eq!(
+            parse_spoken_date("next friday", d(2026, 11, 28)),
+            Some(d(2026, 12, 4))
+        );
     }
 }

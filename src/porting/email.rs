@@ -10,12 +10,19 @@ pub const REFUSAL_CODES: &[&str] = &[
     "email.empty",
     "email.no_at",
     "email.no_domain",
+    "email.bad_ending",
+    "email.reserved_domain",
     "email.has_spaces",
     "email.invalid",
 ];
 
 /// The longest address mail servers accept (RFC 5321 path limit).
 const MAX_EMAIL_CHARS: usize = 254;
+
+/// Top-level domains reserved so that they never resolve on the internet (RFC 2606, RFC 6761,
+/// RFC 6762, RFC 7686): mail sent there is lost, and every update about the port with it.
+/// `example.com` is not among them: it is a real, if useless, domain that the docs use.
+const RESERVED_TLDS: [&str; 6] = ["test", "invalid", "localhost", "local", "example", "onion"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Email(String);
@@ -51,8 +58,20 @@ impl Email {
             return Err(refuse("email.invalid"));
         }
         let domain = domain.to_lowercase();
-        if !domain_looks_real(&domain) {
-            return Err(refuse("email.no_domain"));
+        match domain_shape(&domain) {
+            DomainShape::Real => {}
+            DomainShape::BadEnding(ending) => {
+                return Err(refuse("email.bad_ending").with("ending", ending));
+            }
+            DomainShape::Malformed => return Err(refuse("email.no_domain")),
+        }
+        if let Some(tld) = domain
+            .rsplit('.')
+            .next()
+            .filter(|t| RESERVED_TLDS.contains(t))
+        {
+            let tld = tld.to_string();
+            return Err(refuse("email.reserved_domain").with("ending", tld));
         }
         let email = format!("{local}@{domain}");
         let options = Options::default()
@@ -70,9 +89,16 @@ impl Email {
     }
 }
 
+enum DomainShape {
+    Real,
+    /// Well-formed labels, but an ending no top-level domain has (`example.c`, `example.c0m`).
+    BadEnding(String),
+    Malformed,
+}
+
 /// `example.com`, `mail.example.co.uk`, `bücher.de`: dot-separated labels of letters, digits and
 /// inner hyphens, ending in a top-level domain of letters (or an `xn--` one).
-fn domain_looks_real(domain: &str) -> bool {
+fn domain_shape(domain: &str) -> DomainShape {
     let labels: Vec<&str> = domain.split('.').collect();
     let good_label = |label: &&str| {
         !label.is_empty()
@@ -81,11 +107,17 @@ fn domain_looks_real(domain: &str) -> bool {
             && !label.ends_with('-')
             && label.chars().all(|c| c.is_alphanumeric() || c == '-')
     };
-    let tld_ok = labels.last().is_some_and(|tld| {
-        tld.starts_with("xn--")
-            || (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic))
-    });
-    labels.len() >= 2 && labels.iter().all(good_label) && tld_ok
+    if labels.len() < 2 || !labels.iter().all(good_label) {
+        return DomainShape::Malformed;
+    }
+    let tld = labels[labels.len() - 1];
+    let tld_ok = tld.starts_with("xn--")
+        || (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
+    if tld_ok {
+        DomainShape::Real
+    } else {
+        DomainShape::BadEnding(tld.to_string())
+    }
 }
 
 #[cfg(test)]
@@ -146,7 +178,33 @@ mod tests {
         assert_eq!(code("alice@-example.com"), "email.no_domain");
         assert_eq!(code("alice@example..com"), "email.no_domain");
         assert_eq!(code("alice@[127.0.0.1]"), "email.no_domain");
-        assert_eq!(code("alice@example.c0m"), "email.no_domain");
+    }
+
+    #[test]
+    fn a_wrong_domain_ending_is_refused_as_a_wrong_ending() {
+        let r = Email::parse("zoe@example.c").unwrap_err();
+        assert_eq!(r.code, "email.bad_ending");
+        assert_eq!(r.arg("ending"), Some("c"));
+        assert_eq!(r.arg("input"), Some("zoe@example.c"));
+        assert_eq!(code("alice@example.c0m"), "email.bad_ending");
+        assert_eq!(code("alice@example.123"), "email.bad_ending");
+    }
+
+    #[test]
+    fn domains_that_can_never_receive_mail_are_refused() {
+        for tld in RESERVED_TLDS {
+            let r = Email::parse(&format!("zoe@acmeplumbing.{tld}")).unwrap_err();
+            assert_eq!(r.code, "email.reserved_domain", "{tld}");
+            assert_eq!(r.arg("ending"), Some(tld));
+        }
+        assert_eq!(code("zoe@mail.ACME.Example"), "email.reserved_domain");
+    }
+
+    #[test]
+    fn example_com_and_lookalike_endings_stay_accepted() {
+        assert_eq!(ok("zoe@example.com"), "zoe@example.com");
+        assert_eq!(ok("zoe@testing.tester"), "zoe@testing.tester");
+        assert_eq!(ok("zoe@local.io"), "zoe@local.io");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod address;
 pub mod dates;
 pub mod email;
 pub mod lifecycle;
+pub mod numbering;
 pub mod phone;
 pub mod request;
 pub mod text;

@@ -1,5 +1,5 @@
-//! US phone numbers (NANP): parsing any common format, the porting rules on top of
-//! libphonenumber, and splitting a customer's list into numbers.
+//! US phone numbers (NANP): parsing any common format, the porting rules on top of the
+//! numbering data ([`super::numbering`]), and splitting a customer's list into numbers.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
+use super::numbering::{self, AreaKind};
 use super::{Refusal, echo};
 
 /// Every code [`PhoneNumber::parse`] can return.
@@ -16,18 +17,27 @@ pub const REFUSAL_CODES: &[&str] = &[
     "phone.too_few_digits",
     "phone.too_many_digits",
     "phone.not_us",
+    "phone.not_us_unnamed",
+    "phone.look_alike",
     "phone.area_code",
     "phone.exchange",
     "phone.n11",
     "phone.fictional",
     "phone.premium",
+    "phone.non_geographic",
     "phone.extension",
     "phone.invalid",
+    "phone.range_backwards",
+    "phone.range_too_long",
 ];
+
+/// The most numbers one range (`212-736-4100 through 4199`) expands to: a typo in the last
+/// number must not fill a request with thousands of numbers.
+pub const MAX_RANGE: usize = 100;
 
 const TOLL_FREE_NPAS: [&str; 7] = ["800", "833", "844", "855", "866", "877", "888"];
 
-/// Regions libphonenumber gives NANP numbers that port through the US number portability
+/// Regions of the numbering data whose numbers port through the US number portability
 /// administration: the states and the US territories. Canada and the Caribbean countries share
 /// country code 1 but are other countries.
 const US_REGIONS: [&str; 6] = ["US", "PR", "VI", "GU", "AS", "MP"];
@@ -100,11 +110,28 @@ impl PhoneNumber {
     }
 
     pub fn kind(&self) -> NumberKind {
-        if TOLL_FREE_NPAS.contains(&&self.0[2..5]) {
+        // 822 and 880-889 are set aside for the next toll-free codes: a number in one of them,
+        // accepted unconfirmed, is toll-free whenever it opens.
+        let npa = &self.0[2..5];
+        let reserved_toll_free = npa == "822" || npa.starts_with("88");
+        if TOLL_FREE_NPAS.contains(&npa) || reserved_toll_free {
             NumberKind::TollFree
         } else {
             NumberKind::Local
         }
+    }
+
+    /// Whether the numbering data knows this number's area code and exchange. A NANP-shaped
+    /// number it does not know (an area code or exchange opened since the data was made) is
+    /// accepted all the same: the customer is told it can't be confirmed and an agent checks it.
+    pub fn is_confirmed(&self) -> bool {
+        numbering::area_code(&self.0[2..5]).is_some_and(|area| area.has_exchange(&self.0[5..8]))
+    }
+
+    /// The same area code and exchange with other last four digits (`4101` for a list like
+    /// `212-736-4100 and 4101`).
+    fn with_line(&self, line: &str) -> Result<PhoneNumber, Refusal> {
+        PhoneNumber::parse(&format!("{}{line}", &self.0[..8]))
     }
 }
 
@@ -112,7 +139,7 @@ type Refused = (&'static str, Vec<(&'static str, String)>);
 
 /// Parses a number that has no extension; the caller adds the `input` argument.
 fn parse_plain(text: &str) -> Result<PhoneNumber, Refused> {
-    let (digits, count) = digits_of(text).ok_or(("phone.not_a_number", Vec::new()))?;
+    let (digits, count) = digits_of(text)?;
     let international = text.trim_start().starts_with('+')
         || (count > 11 && (digits.starts_with("011") || digits.starts_with("00")));
     let count_arg = || vec![("digits", count.to_string())];
@@ -125,11 +152,16 @@ fn parse_plain(text: &str) -> Result<PhoneNumber, Refused> {
             &digits[2..]
         };
         if !after_prefix.starts_with('1') {
-            return Err(("phone.not_us", foreign_country(after_prefix, count)));
+            return Err(foreign(after_prefix, count));
         }
-        match count.cmp(&(digits.len() - after_prefix.len() + 11)) {
-            std::cmp::Ordering::Less => return Err(("phone.too_few_digits", count_arg())),
-            std::cmp::Ordering::Greater => return Err(("phone.too_many_digits", count_arg())),
+        // The customer counts the digits after the country code: `+1 212 736 410` has 9.
+        let prefix = digits.len() - after_prefix.len() + 1;
+        let national_count = || vec![("digits", count.saturating_sub(prefix).to_string())];
+        match count.cmp(&(prefix + 10)) {
+            std::cmp::Ordering::Less => return Err(("phone.too_few_digits", national_count())),
+            std::cmp::Ordering::Greater => {
+                return Err(("phone.too_many_digits", national_count()));
+            }
             std::cmp::Ordering::Equal => &after_prefix[1..],
         }
     } else {
@@ -141,14 +173,16 @@ fn parse_plain(text: &str) -> Result<PhoneNumber, Refused> {
         }
     };
     check_nanp(national)?;
-    check_with_libphonenumber(national)?;
+    check_area_code(national)?;
     Ok(PhoneNumber(format!("+1{national}")))
 }
 
 /// The digits of a number as typed, and how many there are (only the first few dozen are kept:
-/// nothing longer is a phone number). `None` when it is not a number at all: no digits, or
-/// characters that are neither digits, separators nor a vanity spelling (`1-800-FLOWERS`).
-fn digits_of(text: &str) -> Option<(String, usize)> {
+/// nothing longer is a phone number). Refused when it is not a number at all: no digits, or
+/// characters that are neither digits, separators nor a vanity spelling (`1-800-FLOWERS`), and
+/// letters that only look like digits (`212-736-41OO`) get the number they look like.
+fn digits_of(text: &str) -> Result<(String, usize), Refused> {
+    let not_a_number = || ("phone.not_a_number", Vec::new());
     const KEEP: usize = 32;
     let mut digits = String::new();
     let mut count = 0;
@@ -162,20 +196,44 @@ fn digits_of(text: &str) -> Option<(String, usize)> {
         } else if c.is_ascii_alphabetic() {
             letters = true;
         } else if !is_number_separator(c) {
-            return None;
+            return Err(not_a_number());
         }
     }
     if letters {
-        return vanity_digits(text).map(|d| {
+        if let Some(d) = vanity_digits(text) {
             let n = d.len();
-            (d, n)
-        });
+            return Ok((d, n));
+        }
+        return Err(look_alike(text).unwrap_or_else(not_a_number));
     }
-    (count > 0).then_some((digits, count))
+    if count == 0 {
+        return Err(not_a_number());
+    }
+    Ok((digits, count))
 }
 
-/// Spelled numbers such as `1-800-FLOWERS` or `800-GOT-JUNK`: the whole number in one piece,
-/// area code in digits, letters mapped as on a phone keypad.
+/// `212-736-41OO`, `212-736-4l00`: a few letters that look like digits are a typo, not a vanity
+/// number, and dialling their keypad digits would port someone else's number. The refusal
+/// offers the number the customer probably meant.
+fn look_alike(text: &str) -> Option<Refused> {
+    let fixed: String = text
+        .chars()
+        .map(|c| match c {
+            'O' | 'o' => '0',
+            'l' | 'I' => '1',
+            other => other,
+        })
+        .collect();
+    if fixed.chars().any(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let number = parse_plain(&fixed).ok()?;
+    Some(("phone.look_alike", vec![("suggestion", number.national())]))
+}
+
+/// Spelled numbers such as `1-800-FLOWERS`, `800-GOT-JUNK` or `(212) JKL-MNOP`: the whole
+/// number in one piece, area code in digits, at least three letters (fewer are typos, see
+/// [`look_alike`]), letters mapped as on a phone keypad.
 fn vanity_digits(text: &str) -> Option<String> {
     let compact: Vec<char> = text
         .chars()
@@ -184,9 +242,11 @@ fn vanity_digits(text: &str) -> Option<String> {
         .collect();
     let area_code_at = usize::from(compact.first() == Some(&'1'));
     let complete = compact.len() == 10 + area_code_at;
+    let letters = compact.iter().filter(|c| c.is_ascii_alphabetic()).count();
     if !complete
         || !compact[..area_code_at + 3].iter().all(char::is_ascii_digit)
         || !compact.iter().all(char::is_ascii_alphanumeric)
+        || letters < 3
     {
         return None;
     }
@@ -277,35 +337,54 @@ fn check_nanp(national: &str) -> Result<(), Refused> {
     Ok(())
 }
 
-/// libphonenumber knows which area codes are in service and which country each belongs to.
-fn check_with_libphonenumber(national: &str) -> Result<(), Refused> {
-    let area_code = || ("area_code", national[0..3].to_string());
-    let number = phonenumber::parse(None, format!("+1{national}"))
-        .map_err(|_| ("phone.invalid", vec![area_code()]))?;
-    if let Some(region) = number.country().id()
-        && !US_REGIONS.contains(&region.as_ref())
-    {
-        return Err((
-            "phone.not_us",
-            vec![("country", region.as_ref().to_string()), area_code()],
-        ));
+/// What the numbering data says about the area code. An area code it does not know is accepted
+/// (see [`PhoneNumber::is_confirmed`]) unless the plan can never assign it.
+fn check_area_code(national: &str) -> Result<(), Refused> {
+    let npa = &national[0..3];
+    let area_code = || vec![("area_code", npa.to_string())];
+    let Some(area) = numbering::area_code(npa) else {
+        return match npa.as_bytes() {
+            // N9X codes are kept for expanding the plan, 37X and 96X for purposes not yet
+            // known: none of them is an area code.
+            [_, b'9', _] | [b'3', b'7', _] | [b'9', b'6', _] => Err(("phone.invalid", area_code())),
+            // 52X, the 5NN codes (533, 544...) and the N00 codes (200, 700...) are set aside
+            // for non-geographic services; the other 5XX codes open as ordinary overlays.
+            [b'5', b'2', _] | [_, b'0', b'0'] => Err(("phone.non_geographic", area_code())),
+            [b'5', x, y] if x == y => Err(("phone.non_geographic", area_code())),
+            _ => Ok(()),
+        };
+    };
+    if !US_REGIONS.contains(&area.region) {
+        let mut args = vec![("country", area.country.to_string())];
+        args.extend(area_code());
+        return Err(("phone.not_us", args));
     }
-    if !number.is_valid() {
-        return Err(("phone.invalid", vec![area_code()]));
+    match area.kind {
+        AreaKind::NonGeographic => Err(("phone.non_geographic", area_code())),
+        AreaKind::Premium => Err(("phone.premium", Vec::new())),
+        AreaKind::Geographic | AreaKind::TollFree | AreaKind::Mixed => Ok(()),
     }
-    Ok(())
 }
 
-/// For an international number (digits after the `+`): the country libphonenumber names, if any.
-fn foreign_country(digits: &str, count: usize) -> Vec<(&'static str, String)> {
-    if count > MAX_INTERNATIONAL_DIGITS + 3 || digits.is_empty() {
-        return Vec::new();
-    }
-    phonenumber::parse(None, format!("+{digits}"))
-        .ok()
+/// An international number (digits after the `+`) outside the NANP, refused naming the country
+/// in words when it can be named.
+fn foreign(digits: &str, count: usize) -> Refused {
+    let region = (count <= MAX_INTERNATIONAL_DIGITS + 3 && !digits.is_empty())
+        .then(|| phonenumber::parse(None, format!("+{digits}")).ok())
+        .flatten()
         .and_then(|n| n.country().id())
-        .map(|id| vec![("country", id.as_ref().to_string())])
-        .unwrap_or_default()
+        .map(|id| id.as_ref().to_string());
+    // libphonenumber names no region for numbers of a calling code that several share (Italy and
+    // the Vatican, Russia and Kazakhstan, the UK and the Channel Islands) when the number is not
+    // one it can place: the calling code's main country is the honest answer then.
+    let name = region
+        .as_deref()
+        .and_then(numbering::country_name)
+        .or_else(|| numbering::main_region(digits).and_then(numbering::country_name));
+    match name {
+        Some(name) => ("phone.not_us", vec![("country", name.to_string())]),
+        None => ("phone.not_us_unnamed", Vec::new()),
+    }
 }
 
 impl TryFrom<String> for PhoneNumber {
@@ -324,7 +403,8 @@ impl From<PhoneNumber> for String {
 /// A customer's list of numbers, parsed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NumberList {
-    /// Valid numbers, each once, in the order first given.
+    /// Valid numbers, each once, in the order first given; shorthand (`212-736-4100 and 4101`,
+    /// `4100 through 4103`) is expanded to the numbers it stands for.
     pub numbers: Vec<PhoneNumber>,
     /// Numbers that were given more than once (each listed once).
     pub duplicates: Vec<PhoneNumber>,
@@ -332,31 +412,148 @@ pub struct NumberList {
     pub refused: Vec<(String, Refusal)>,
 }
 
+impl NumberList {
+    /// The accepted numbers the numbering data cannot confirm (see
+    /// [`PhoneNumber::is_confirmed`]): the customer is told, and an agent checks them.
+    pub fn unconfirmed(&self) -> Vec<PhoneNumber> {
+        self.numbers
+            .iter()
+            .filter(|n| !n.is_confirmed())
+            .cloned()
+            .collect()
+    }
+}
+
+/// How a four-digit entry joins the number before it: `212-736-4100 and 4101` (another line
+/// number of the same exchange) or `212-736-4100 through 4103` (every line number between).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shorthand {
+    Also,
+    Through,
+}
+
+/// The words between a number and a bare line number, read as shorthand.
+fn shorthand(between: &str) -> Option<Shorthand> {
+    let words = between.trim().to_lowercase();
+    match words.as_str() {
+        "and" | "&" | "," | ", and" | "/" | ";" | "+" => Some(Shorthand::Also),
+        "-" | "\u{2013}" | "\u{2014}" | "to" | "through" | "thru" | "till" | "until" => {
+            Some(Shorthand::Through)
+        }
+        _ => None,
+    }
+}
+
+/// One entry of a list as read: what the customer typed, and the numbers it stands for.
+type Entry = (String, Result<Vec<PhoneNumber>, Refusal>);
+
 /// Reads a list of numbers as customers type them: separated by commas, semicolons, new lines,
 /// `and`, `&`, slashes, or only spaces (`312 448 2915 312 448 2916` is two numbers), with
-/// optional labels (`main: ...`, `... (fax)`). Anything that looks like a number but is not a
-/// portable one is kept in `refused`, so no number the customer typed is silently dropped.
+/// optional labels (`main: ...`, `... (fax)`) and shorthand for more numbers of the same exchange
+/// (`212-736-4100 and 4101`, `212-736-4100 through 4103`, `4100-4103`). Anything that looks like a
+/// number but is not a portable one is kept in `refused`, so no number the customer typed is
+/// silently dropped.
 pub fn parse_number_list(input: &str) -> NumberList {
+    // Full-width digits (some phone keyboards type them) and other compatibility forms.
+    let input: Cow<str> = if input.is_ascii() {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(input.nfkc().collect())
+    };
+    let mut entries: Vec<Entry> = Vec::new();
+    // The number the last entry ended with, where that entry started and ended in the input,
+    // and whether it was a range.
+    let mut last: Option<(PhoneNumber, usize, usize, bool)> = None;
+    for (start, end) in split_entries(&input) {
+        let text = &input[start..end];
+        let is_line_number = text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit());
+        let joined =
+            last.as_ref()
+                .filter(|_| is_line_number)
+                .and_then(|(number, from, to, ranged)| {
+                    // `4100 through 4103 and 4105` goes on; `4100 through 4103 through 4110` is a typo.
+                    shorthand(&input[*to..start])
+                        .filter(|how| !(*ranged && *how == Shorthand::Through))
+                        .map(|how| (number.clone(), *from, how))
+                });
+        last = None;
+        match joined {
+            Some((number, _, Shorthand::Also)) => {
+                let result = number.with_line(text);
+                if let Ok(n) = &result {
+                    last = Some((n.clone(), start, end, false));
+                }
+                entries.push((echo(text), result.map(|n| vec![n])));
+            }
+            Some((number, from, Shorthand::Through)) => {
+                // The range replaces the entry of its first number.
+                entries.pop();
+                let typed = echo(&input[from..end]);
+                let range = expand_range(&number, text, &typed);
+                if let Ok(numbers) = &range
+                    && let Some(n) = numbers.last()
+                {
+                    last = Some((n.clone(), from, end, true));
+                }
+                entries.push((typed, range));
+            }
+            None => {
+                let result = PhoneNumber::parse(text);
+                if let Ok(n) = &result {
+                    last = Some((n.clone(), start, end, false));
+                }
+                entries.push((echo(text), result.map(|n| vec![n])));
+            }
+        }
+    }
     let mut list = NumberList::default();
     let mut seen = HashSet::new();
     let mut repeated = HashSet::new();
-    for entry in split_entries(input) {
-        match PhoneNumber::parse(entry) {
-            Ok(number) => {
-                if seen.insert(number.clone()) {
-                    list.numbers.push(number);
-                } else if repeated.insert(number.clone()) {
-                    list.duplicates.push(number);
+    for (typed, result) in entries {
+        match result {
+            Ok(numbers) => {
+                for number in numbers {
+                    if seen.insert(number.clone()) {
+                        list.numbers.push(number);
+                    } else if repeated.insert(number.clone()) {
+                        list.duplicates.push(number);
+                    }
                 }
             }
-            Err(refusal) => list.refused.push((echo(entry), refusal)),
+            Err(refusal) => list.refused.push((typed, refusal)),
         }
     }
     list
 }
 
-/// Splits a typed list into the text of each entry (slices of `input`).
-fn split_entries(input: &str) -> Vec<&str> {
+/// `first` through the line number `last` of the same exchange, at most [`MAX_RANGE`] numbers;
+/// `typed` is the range as the customer wrote it, for the refusal.
+fn expand_range(first: &PhoneNumber, last: &str, typed: &str) -> Result<Vec<PhoneNumber>, Refusal> {
+    let from = &first.e164()[8..];
+    let (Ok(low), Ok(high)) = (from.parse::<usize>(), last.parse::<usize>()) else {
+        return Err(Refusal::new("phone.not_a_number").with("input", last));
+    };
+    let to = first.with_line(last)?;
+    let refuse = |code| {
+        Refusal::new(code)
+            .with("input", typed)
+            .with("first", first.national())
+            .with("last", to.national())
+            .with("limit", MAX_RANGE.to_string())
+    };
+    if high < low {
+        return Err(refuse("phone.range_backwards"));
+    }
+    if high - low >= MAX_RANGE {
+        return Err(refuse("phone.range_too_long").with("count", (high - low + 1).to_string()));
+    }
+    (low..=high)
+        .map(|line| first.with_line(&format!("{line:04}")))
+        .collect()
+}
+
+/// Splits a typed list into where each entry starts and ends in `input`.
+fn split_entries(input: &str) -> Vec<(usize, usize)> {
     let mut splitter = Splitter {
         input,
         entries: Vec::new(),
@@ -371,11 +568,7 @@ fn split_entries(input: &str) -> Vec<&str> {
         }
     }
     splitter.brk();
-    splitter
-        .entries
-        .into_iter()
-        .map(|(start, end)| &input[start..end])
-        .collect()
+    splitter.entries
 }
 
 enum Word {
@@ -391,12 +584,31 @@ fn is_list_separator(c: char) -> bool {
     )
 }
 
+/// `917/555-2231`: a slash right after a three-digit area code separates the parts of one
+/// number, not two numbers.
+fn slash_after_area_code(input: &str, slash: usize) -> bool {
+    let before = &input.as_bytes()[..slash];
+    let digits = before
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let starts_entry = before
+        .len()
+        .checked_sub(4)
+        .is_none_or(|i| !before[i].is_ascii_digit() && !matches!(before[i], b'-' | b'.'));
+    let digit_follows = input[slash + 1..]
+        .trim_start()
+        .starts_with(|c: char| c.is_ascii_digit());
+    digits == 3 && starts_entry && digit_follows
+}
+
 /// Whitespace-separated words (byte ranges), with list separators as breaks.
 fn words(input: &str) -> Vec<Word> {
     let mut out = Vec::new();
     let mut start = None;
     for (i, c) in input.char_indices() {
-        let separator = is_list_separator(c);
+        let separator = is_list_separator(c) && !(c == '/' && slash_after_area_code(input, i));
         if separator || c.is_whitespace() {
             if let Some(s) = start.take() {
                 out.push(Word::Text(s, i));
@@ -426,6 +638,11 @@ struct Acc {
 }
 
 impl Acc {
+    /// Only an area code so far (`212`, `1-800`), which a spelled number may complete.
+    fn holds_area_code_only(&self) -> bool {
+        !self.plus && (self.digits == 3 || (self.digits == 4 && self.first_digit == Some(b'1')))
+    }
+
     /// How many digits complete the number; `None` for international numbers, whose length
     /// varies.
     fn target(&self) -> Option<usize> {
@@ -486,6 +703,12 @@ impl Splitter<'_> {
         }
         let end = start + strip_label_suffix(text).len();
         let text = &self.input[start..end];
+        if self.acc.holds_area_code_only() && is_vanity_tail(text) {
+            // `(212) JKL-MNOP`: the spelled part completes the area code before it.
+            self.acc.groups.push((start, end, start));
+            self.flush();
+            return;
+        }
         let has_digit = text.bytes().any(|b| b.is_ascii_digit());
         let has_letter = text.chars().any(char::is_alphabetic);
         if !has_digit {
@@ -582,6 +805,14 @@ impl Splitter<'_> {
             }
         }
     }
+}
+
+/// `JKL-MNOP`, `GOT-JUNK`: the last seven characters of a vanity number, with at least three
+/// letters.
+fn is_vanity_tail(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().filter(|c| !matches!(c, '-' | '.')).collect();
+    let letters = chars.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    chars.len() == 7 && chars.iter().all(char::is_ascii_alphanumeric) && letters >= 3
 }
 
 /// `(fax)`, `(cell)` glued to the end of a number.
@@ -739,7 +970,7 @@ mod tests {
     fn a_foreign_number_is_out_of_scope() {
         let r = refused("+44 20 7946 0958");
         assert_eq!(r.code, "phone.not_us");
-        assert_eq!(r.arg("country"), Some("GB"));
+        assert_eq!(r.arg("country"), Some("United Kingdom"));
         assert_eq!(code("+52 55 1234 5678"), "phone.not_us");
         assert_eq!(code("011 44 20 7946 0958"), "phone.not_us");
     }
@@ -748,8 +979,259 @@ mod tests {
     fn a_canadian_or_caribbean_area_code_is_not_us() {
         let r = refused("416-555-2671");
         assert_eq!(r.code, "phone.not_us");
-        assert_eq!(r.arg("country"), Some("CA"));
-        assert_eq!(refused("(876) 927-1234").arg("country"), Some("JM"));
+        assert_eq!(r.arg("country"), Some("Canada"));
+        assert_eq!(refused("(876) 927-1234").arg("country"), Some("Jamaica"));
+    }
+
+    #[test]
+    fn a_foreign_number_names_its_country_in_words_even_when_a_calling_code_is_shared() {
+        for (input, country) in [
+            ("+39 347 123 4567", "Italy"),
+            ("+7 495 123 45 67", "Russia"),
+            ("+44 7700 900123", "United Kingdom"),
+            ("+44 7911 123456", "Guernsey"),
+            ("+52 55 1234 5678", "Mexico"),
+            ("+1 416 555 2671", "Canada"),
+        ] {
+            let r = refused(input);
+            assert_eq!(r.code, "phone.not_us", "{input}");
+            assert_eq!(r.arg("country"), Some(country), "{input}");
+        }
+    }
+
+    #[test]
+    fn a_foreign_number_whose_country_cannot_be_named_is_refused_without_a_country() {
+        let r = refused("+999 1234 5678");
+        assert_eq!(r.code, "phone.not_us_unnamed");
+        assert_eq!(r.arg("country"), None);
+    }
+
+    #[test]
+    fn an_area_code_opened_after_the_crates_data_is_accepted() {
+        // 472 (North Carolina) is only partly in libphonenumber 9.0.33, which the crate bundles.
+        let n = PhoneNumber::parse("472-555-2231").unwrap();
+        assert!(n.is_confirmed());
+        assert_eq!(e164("(472) 222-0101"), "+14722220101");
+    }
+
+    #[test]
+    fn a_nanp_shaped_number_in_an_area_code_the_data_does_not_know_is_kept_unconfirmed() {
+        // 238 is not in service today: when it opens, the bot must not call its numbers invalid.
+        let n = PhoneNumber::parse("238-448-2915").unwrap();
+        assert!(!n.is_confirmed());
+        assert_eq!(n.kind(), NumberKind::Local);
+        let list = parse_number_list("312-448-2915, 238-448-2915");
+        assert_eq!(list.numbers.len(), 2);
+        assert_eq!(list.unconfirmed(), [n]);
+    }
+
+    #[test]
+    fn an_exchange_the_data_does_not_list_is_kept_unconfirmed() {
+        // Guam's exchanges are listed one by one, and 301 is not among them.
+        let n = PhoneNumber::parse("671-301-1234").unwrap();
+        assert!(!n.is_confirmed());
+        assert!(PhoneNumber::parse("671-472-1234").unwrap().is_confirmed());
+    }
+
+    #[test]
+    fn an_unknown_number_in_a_code_set_aside_for_toll_free_is_toll_free() {
+        let n = PhoneNumber::parse("822-448-2915").unwrap();
+        assert!(!n.is_confirmed());
+        assert_eq!(n.kind(), NumberKind::TollFree);
+        assert_eq!(
+            PhoneNumber::parse("883-448-2915").unwrap().kind(),
+            NumberKind::TollFree
+        );
+    }
+
+    #[test]
+    fn unknown_n00_codes_are_non_geographic() {
+        for npa in ["200", "300", "400", "700"] {
+            assert_eq!(
+                code(&format!("{npa}-448-2915")),
+                "phone.non_geographic",
+                "{npa}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_geographic_5xx_numbers_are_refused_with_their_own_reason() {
+        for npa in ["500", "521", "522", "533", "544", "566", "577", "588"] {
+            let r = refused(&format!("{npa}-448-2915"));
+            assert_eq!(r.code, "phone.non_geographic", "{npa}");
+            assert_eq!(r.arg("area_code"), Some(npa));
+        }
+        // 555 and 599 are not in the data; 5NN is set aside for non-geographic services.
+        assert_eq!(code("555-448-2915"), "phone.non_geographic");
+    }
+
+    #[test]
+    fn geographic_5xx_area_codes_are_ordinary_us_numbers() {
+        for npa in [
+            "501", "502", "503", "505", "510", "520", "530", "540", "559", "585",
+        ] {
+            assert!(
+                PhoneNumber::parse(&format!("{npa}-448-2915")).is_ok(),
+                "{npa}"
+            );
+        }
+        assert_eq!(refused("514-448-2915").arg("country"), Some("Canada"));
+    }
+
+    #[test]
+    fn area_codes_reserved_for_expanding_the_plan_are_invalid() {
+        for npa in ["290", "999", "370", "960"] {
+            assert_eq!(code(&format!("{npa}-448-2915")), "phone.invalid", "{npa}");
+        }
+    }
+
+    #[test]
+    fn a_short_international_us_number_counts_the_digits_after_the_country_code() {
+        let r = refused("+1 212 736 410");
+        assert_eq!(r.code, "phone.too_few_digits");
+        assert_eq!(r.arg("digits"), Some("9"));
+        assert_eq!(refused("011 1 212 736 410").arg("digits"), Some("9"));
+        assert_eq!(refused("+1 212 736 41000").arg("digits"), Some("11"));
+    }
+
+    #[test]
+    fn a_slash_after_the_area_code_is_part_of_the_number() {
+        assert_eq!(e164("917/555-2231"), "+19175552231");
+        let (numbers, _, refused) = list("917/555-2231, 212/736-4100");
+        assert_eq!(numbers, ["+19175552231", "+12127364100"]);
+        assert!(refused.is_empty(), "{refused:?}");
+        let (numbers, _, _) = list("312-448-2915/312-448-2916");
+        assert_eq!(numbers, ["+13124482915", "+13124482916"]);
+    }
+
+    #[test]
+    fn letters_that_look_like_digits_are_not_dialled_but_questioned() {
+        for input in [
+            "212-736-41OO",
+            "212-736-4l00",
+            "2I2-736-4100",
+            "212-736-41oo",
+        ] {
+            let r = refused(input);
+            assert_eq!(r.code, "phone.look_alike", "{input}");
+            assert_eq!(r.arg("suggestion"), Some("(212) 736-4100"), "{input}");
+        }
+        let (numbers, _, refused) = list("212-736-41OO, 312-448-2915");
+        assert_eq!(numbers, ["+13124482915"]);
+        assert_eq!(refused, [("212-736-41OO".to_string(), "phone.look_alike")]);
+    }
+
+    #[test]
+    fn two_letters_that_are_not_look_alikes_are_not_a_number() {
+        assert_eq!(code("212-736-41AB"), "phone.not_a_number");
+    }
+
+    #[test]
+    fn a_vanity_number_with_parentheses_is_read_like_the_others() {
+        assert_eq!(e164("(212) JKL-MNOP"), "+12125556667");
+        let (numbers, _, refused) = list("(212) JKL-MNOP and 1-800 FLOWERS");
+        assert_eq!(numbers, ["+12125556667", "+18003569377"]);
+        assert!(refused.is_empty(), "{refused:?}");
+    }
+
+    #[test]
+    fn full_width_digits_in_a_list_are_digits() {
+        let (numbers, _, refused) = list("３１２−４４８−２９１５、３１２ ４４８ ２９１６");
+        assert_eq!(numbers, ["+13124482915", "+13124482916"]);
+        assert!(refused.is_empty(), "{refused:?}");
+    }
+
+    #[test]
+    fn a_last_four_digits_shorthand_adds_a_number_of_the_same_exchange() {
+        for input in [
+            "212-736-4100 and 4101",
+            "212-736-4100 & 4101",
+            "212-736-4100, 4101",
+            "212-736-4100/4101",
+        ] {
+            let (numbers, _, refused) = list(input);
+            assert_eq!(numbers, ["+12127364100", "+12127364101"], "{input}");
+            assert!(refused.is_empty(), "{input}: {refused:?}");
+        }
+        let (numbers, _, _) = list("212-736-4100, 4101 and 4105");
+        assert_eq!(numbers, ["+12127364100", "+12127364101", "+12127364105"]);
+        let (numbers, _, refused) = list("212-736-4100 and 4101, both on AT&T");
+        assert_eq!(numbers, ["+12127364100", "+12127364101"]);
+        assert!(refused.is_empty(), "{refused:?}");
+    }
+
+    #[test]
+    fn a_range_shorthand_expands_to_every_number_between() {
+        let want = [
+            "+12127364100",
+            "+12127364101",
+            "+12127364102",
+            "+12127364103",
+        ];
+        for input in [
+            "212-736-4100 through 4103",
+            "212-736-4100 thru 4103",
+            "212-736-4100-4103",
+            "212-736-4100 - 4103",
+            "212-736-4100 to 4103",
+            "(212) 736-4100 \u{2013} 4103",
+        ] {
+            let (numbers, _, refused) = list(input);
+            assert_eq!(numbers, want, "{input}");
+            assert!(refused.is_empty(), "{input}: {refused:?}");
+        }
+        let (numbers, _, _) = list("312-448-2915 and 212-736-4100 to 4101");
+        assert_eq!(numbers, ["+13124482915", "+12127364100", "+12127364101"]);
+    }
+
+    #[test]
+    fn a_range_after_a_range_is_not_chained() {
+        let (numbers, _, refused) = list("212-736-4100 through 4101 through 4103");
+        assert_eq!(numbers, ["+12127364100", "+12127364101"]);
+        assert_eq!(refused, [("4103".to_string(), "phone.too_few_digits")]);
+        let (numbers, _, _) = list("212-736-4100 through 4101 and 4103");
+        assert_eq!(numbers, ["+12127364100", "+12127364101", "+12127364103"]);
+    }
+
+    #[test]
+    fn a_backwards_range_is_refused_whole_with_its_ends() {
+        let list = parse_number_list("212-736-4103 through 4100, 312-448-2915");
+        assert_eq!(list.numbers, [PhoneNumber::parse("312-448-2915").unwrap()]);
+        let (typed, r) = &list.refused[0];
+        assert_eq!(typed, "212-736-4103 through 4100");
+        assert_eq!(r.code, "phone.range_backwards");
+        assert_eq!(r.arg("first"), Some("(212) 736-4103"));
+        assert_eq!(r.arg("last"), Some("(212) 736-4100"));
+    }
+
+    #[test]
+    fn a_range_of_more_than_a_hundred_numbers_is_refused() {
+        let list = parse_number_list("212-736-4100 through 4200");
+        assert!(list.numbers.is_empty());
+        let r = &list.refused[0].1;
+        assert_eq!(r.code, "phone.range_too_long");
+        assert_eq!(r.arg("count"), Some("101"));
+        assert_eq!(r.arg("limit"), Some("100"));
+        assert_eq!(list_len("212-736-4100 through 4199"), 100);
+    }
+
+    fn list_len(input: &str) -> usize {
+        parse_number_list(input).numbers.len()
+    }
+
+    #[test]
+    fn a_range_over_the_fictional_555_numbers_is_refused() {
+        let list = parse_number_list("312-555-0198 through 0201");
+        assert!(list.numbers.is_empty());
+        assert_eq!(list.refused[0].1.code, "phone.fictional");
+    }
+
+    #[test]
+    fn a_four_digit_entry_after_a_refused_number_is_not_shorthand() {
+        let (numbers, _, refused) = list("312-555-0150 and 4101");
+        assert!(numbers.is_empty());
+        assert_eq!(refused[1], ("4101".to_string(), "phone.too_few_digits"));
     }
 
     #[test]

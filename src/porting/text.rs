@@ -161,7 +161,7 @@ pub fn parse_yes_no(input: &str) -> Option<bool> {
         "👎",
         "❌",
     ];
-    let words = yes_no_words(input);
+    let words = match_words(input);
     if words.len() > 30 {
         return None;
     }
@@ -188,9 +188,9 @@ pub fn parse_yes_no(input: &str) -> Option<bool> {
     None
 }
 
-/// Lower-case words, apostrophes dropped (`don't` -> `dont`), other punctuation as spaces;
-/// emoji stay as words of their own.
-fn yes_no_words(input: &str) -> Vec<String> {
+/// A message as phrases are matched against it: lower-case words, apostrophes dropped (`don't`
+/// -> `dont`), other punctuation as spaces; emoji stay as words of their own.
+pub fn match_words(input: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     for c in input.chars().take(200) {
@@ -231,25 +231,56 @@ pub fn normalize_name(input: &str) -> String {
     composed.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Whether two typed names are the same name: ignores case, extra spaces, the Unicode
-/// normalization form (`Zoë` precomposed or with a combining diaeresis), and curly versus straight
-/// apostrophes and dash variants. Accents still count: `Jose` is not `José`.
+/// Whether two typed names are the same name, as a person would judge a signature: ignores
+/// case, spacing, accents and other diacritics (`Jose Nunez` is `José Núñez`, `Lukasiewicz` is
+/// `Łukasiewicz`: not every keyboard has them), hyphens, apostrophes and full stops
+/// (`OConnor Smith` is `O'Connor-Smith`). The letters themselves still count: another person's
+/// name never matches.
 pub fn names_match(a: &str, b: &str) -> bool {
-    name_key(a) == name_key(b)
+    let (a, b) = (name_key(a), name_key(b));
+    // An apostrophe typed as a space ("kevin o malley" for O'Malley): a one-letter word joins
+    // the word after it.
+    a == b || glue_initials(&a) == glue_initials(&b)
+}
+
+fn glue_initials(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut glue = false;
+    for word in key.split(' ') {
+        if !out.is_empty() && !glue {
+            out.push(' ');
+        }
+        out.push_str(word);
+        glue = word.chars().count() == 1;
+    }
+    out
 }
 
 fn name_key(name: &str) -> String {
-    let folded: String = name
-        .nfkc()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            '\u{2018}' | '\u{2019}' | '\u{02BC}' | '`' | '\u{00B4}' => '\'',
-            '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
-            c => c,
-        })
-        .collect();
-    // Lower-casing can decompose (`İ` -> `i̇`), so normalize once more.
-    let folded: String = folded.nfkc().collect();
+    let mut folded = String::with_capacity(name.len());
+    // Decomposed, so an accent is a mark of its own that is dropped.
+    for c in name.nfkd().flat_map(char::to_lowercase).nfkd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            // Apostrophes and full stops join: "O'Brien" is "OBrien", "J.R." is "JR".
+            '\'' | '\u{2018}' | '\u{2019}' | '\u{02BC}' | '`' | '\u{00B4}' | '.' => {}
+            '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | ',' => folded.push(' '),
+            // Letters with a stroke or ligatures, which do not decompose.
+            'ł' => folded.push('l'),
+            'ø' => folded.push('o'),
+            'đ' | 'ð' => folded.push('d'),
+            'ħ' => folded.push('h'),
+            'ı' => folded.push('i'),
+            'ŧ' => folded.push('t'),
+            'ß' => folded.push_str("ss"),
+            'æ' => folded.push_str("ae"),
+            'œ' => folded.push_str("oe"),
+            'þ' => folded.push_str("th"),
+            c => folded.push(c),
+        }
+    }
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -570,9 +601,22 @@ mod tests {
 
     #[test]
     fn names_that_differ_do_not_match() {
-        assert!(!names_match("Jose Nunez", "José Núñez"));
         assert!(!names_match("Alice Smith", "Alice Smyth"));
         assert!(!names_match("Alice Smith", "AliceSmith"));
+        assert!(!names_match("José Núñez", "Josefa Núñez"));
+        assert!(!names_match("Zoë Łukasiewicz", "Zoe Lukas"));
+    }
+
+    #[test]
+    fn a_name_typed_without_accents_hyphens_or_apostrophes_is_the_same_name() {
+        assert!(names_match("Jose Nunez", "José Núñez"));
+        assert!(names_match("zoe lukasiewicz", "Zoë Łukasiewicz"));
+        assert!(names_match("Renee OConnor Smith", "Renée O'Connor-Smith"));
+        assert!(names_match("Soren Ostergaard", "Søren Østergaard"));
+        assert!(names_match(
+            "Martin Luther King Jr",
+            "Martin Luther King, Jr."
+        ));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::conversation::{self, Effect, Engine, Flow, Input, Reply, State};
+use crate::conversation::{self, Effect, Engine, Flow, Input, Reply, State, TicketRequestKind};
 use crate::loa;
 use crate::notify::{self, Notice, NoticeKind};
 use crate::porting::{PortCalendar, PortRequest, SignatureRecord, dates};
@@ -32,7 +32,8 @@ use crate::secrets::{Cipher, KeySource};
 use crate::store::{
     Conversation, ConversationStatus, CreateIfNone, DocumentKind, NewConversation, NewDocument,
     NewOutboxItem, NewTicket, NewTranscriptLine, OutboxChannel, Resubmission, SecretKind, Speaker,
-    Store, StoreError, Ticket, TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
+    Store, StoreError, Ticket, TicketChange, TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
+    Visibility,
 };
 
 /// Who is talking, and where.
@@ -92,6 +93,9 @@ pub struct TurnResult {
     pub tickets: Vec<CreatedTicket>,
     /// The message id was seen before: nothing was done again.
     pub duplicate: bool,
+    /// The message held a secret (a PIN typed where it was not asked, for example): it is
+    /// hidden in the transcript, and an adapter should take it out of the chat.
+    pub redacted: bool,
     /// Refused by the per-minute message limit: nothing of it was kept.
     pub limited: bool,
 }
@@ -353,7 +357,39 @@ impl Service {
             };
             // Only a file turn keeps the state from before, to ask again if the file is refused.
             let before = matches!(input, Input::File { .. }).then(|| state.clone());
-            let turn = engine.step(state, input.clone(), now);
+            let fresh =
+                (state.flow == Flow::Menu && state.answers.is_empty()).then(|| state.clone());
+            let mut turn = engine.step(state, input.clone(), now);
+            // "cancel" or "I typed my email wrong" from a customer with nothing submitted is
+            // about this conversation, not a request (only the store knows which it is).
+            if let Some(fresh) = fresh
+                && turn.effects.iter().any(|e| {
+                    matches!(
+                        e,
+                        Effect::TicketRequest {
+                            kind: TicketRequestKind::Cancel | TicketRequestKind::Correct,
+                            ticket: None,
+                            ..
+                        }
+                    )
+                })
+                && !self
+                    .customer_tickets(customer)
+                    .await?
+                    .iter()
+                    .any(|t| !t.status.is_final())
+            {
+                turn = engine.step_without_tickets(fresh, input.clone(), now);
+            }
+            let redact_input = turn.redact_input;
+            // A customer back to ask about their requests gets the answer, not the hello.
+            if turn
+                .effects
+                .iter()
+                .any(|e| matches!(e, Effect::ShowStatus | Effect::TicketRequest { .. }))
+            {
+                greeting.clear();
+            }
             let uploads = turn
                 .effects
                 .iter()
@@ -393,6 +429,7 @@ impl Service {
             let mut before = Vec::new();
             let mut after = Vec::new();
             let mut created = Vec::new();
+            let mut requests = Vec::new();
             for effect in turn.effects {
                 match effect {
                     Effect::StoreSecret { step, value } => {
@@ -494,6 +531,17 @@ impl Service {
                     Effect::ShowStatus => {
                         before.extend(self.status_replies(customer).await?);
                     }
+                    Effect::TicketRequest {
+                        kind,
+                        ticket,
+                        words,
+                    } => {
+                        let (reply, asked) = self
+                            .customer_request(customer, conversation.id, kind, ticket, words)
+                            .await?;
+                        before.push(reply);
+                        requests.extend(asked);
+                    }
                 }
             }
             // Ticket status goes right before the question the customer should answer next.
@@ -533,6 +581,11 @@ impl Service {
                 TurnOutcome::Applied { version } => {
                     self.cache
                         .put(Conversation { version, ..written }, turn.state);
+                    // The customer's own request on a ticket: recorded (audited) with the
+                    // agents' notice once the turn that answered it is saved.
+                    for change in requests {
+                        self.store.change_ticket(change).await?;
+                    }
                     let mut tickets = Vec::new();
                     for (pdf, shown) in created {
                         if self.loa_copies {
@@ -543,6 +596,7 @@ impl Service {
                     return Ok(TurnResult {
                         replies,
                         tickets,
+                        redacted: redact_input,
                         ..TurnResult::default()
                     });
                 }
@@ -779,19 +833,108 @@ impl Service {
     }
 
     /// The customer's own tickets, one line each.
-    pub async fn status_replies(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
-        let tickets = self
+    async fn customer_tickets(&self, customer: &Customer) -> Result<Vec<Ticket>, ServiceError> {
+        Ok(self
             .store
             .list_tickets(&TicketFilter {
                 customer: Some((customer.platform.clone(), customer.id.clone())),
                 ..TicketFilter::default()
             })
-            .await?;
+            .await?)
+    }
+
+    pub async fn status_replies(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
+        let tickets = self.customer_tickets(customer).await?;
         if tickets.is_empty() {
             return Ok(vec![Reply::say(self.prompts.message("status_no_tickets"))]);
         }
         let lines: Vec<String> = tickets.iter().map(|t| self.ticket_line(t)).collect();
         Ok(vec![Reply::say(lines.join("\n"))])
+    }
+
+    /// A submitted customer's wish to cancel a request or change its date: a note on each of
+    /// their open tickets (the one they named, else those of this conversation) with a notice to
+    /// the agents. Only an agent changes the ticket. Returns what to tell the customer and the
+    /// changes to record once the turn is saved.
+    async fn customer_request(
+        &self,
+        customer: &Customer,
+        conversation_id: i64,
+        kind: TicketRequestKind,
+        named: Option<String>,
+        words: String,
+    ) -> Result<(Reply, Vec<TicketChange>), ServiceError> {
+        let tickets = self.customer_tickets(customer).await?;
+        // Without a number: the open tickets of the customer's latest request.
+        let latest = tickets
+            .iter()
+            .filter(|t| !t.status.is_final())
+            .max_by_key(|t| t.created_at)
+            .map(|t| t.conversation_id);
+        let chosen: Vec<&Ticket> = tickets
+            .iter()
+            .filter(|t| !t.status.is_final())
+            .filter(|t| match &named {
+                Some(number) => t.number.eq_ignore_ascii_case(number),
+                None => Some(t.conversation_id) == latest,
+            })
+            .collect();
+        if chosen.is_empty() {
+            return Ok((
+                Reply::say(self.prompts.message("request_no_tickets")),
+                Vec::new(),
+            ));
+        }
+        let (action, key, wish) = match kind {
+            TicketRequestKind::Cancel => ("cancel_requested", "request_recorded_cancel", "cancel"),
+            TicketRequestKind::ChangeDate => (
+                "date_change_requested",
+                "request_recorded_date",
+                "change the port date of",
+            ),
+            TicketRequestKind::Correct => {
+                ("change_requested", "request_recorded_change", "correct")
+            }
+        };
+        let numbers: Vec<String> = chosen.iter().map(|t| t.number.clone()).collect();
+        let now = self.now();
+        let changes = chosen
+            .iter()
+            .map(|ticket| {
+                let mut change = TicketChange::new(
+                    &ticket.number,
+                    ticket.status,
+                    &customer.signer_id(),
+                    action,
+                    now,
+                );
+                change.note = Some(words.clone());
+                change.visibility = Some(Visibility::Internal);
+                change.outbox = self.notices(
+                    &Notice {
+                        kind: NoticeKind::CustomerRequest,
+                        ticket_number: Some(ticket.number.clone()),
+                        conversation_id: Some(conversation_id),
+                        customer_platform: customer.platform.clone(),
+                        customer_id: customer.id.clone(),
+                        email: None,
+                        values: vec![
+                            ("customer", customer.signer_id()),
+                            ("number", ticket.number.clone()),
+                            ("wish", wish.to_string()),
+                            ("words", words.clone()),
+                        ],
+                    },
+                    false,
+                );
+                change
+            })
+            .collect();
+        let reply = fill(
+            self.prompts.message(key),
+            &[("tickets", numbers.join(", "))],
+        );
+        Ok((Reply::say(reply), changes))
     }
 
     fn ticket_line(&self, ticket: &Ticket) -> String {
@@ -912,6 +1055,8 @@ fn customer_line(input: &Input, redact: bool, message_id: Option<String>) -> New
     let (text, attachment) = match input {
         Input::Text(_) if redact => ("[hidden: sensitive answer]".to_string(), None),
         Input::Text(text) => (text.clone(), None),
+        Input::Choice { value, .. } => (format!("[chose: {value}]"), None),
+        Input::Command(command) => (format!("[{command:?}]").to_lowercase(), None),
         Input::File { file_name, .. } => {
             (format!("[attached {file_name}]"), Some(file_name.clone()))
         }

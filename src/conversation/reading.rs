@@ -1,0 +1,1308 @@
+//! Reading an answer: what in a message answers the pending step, which other fields the same
+//! message gives, and corrections of earlier answers. Every value found here still goes
+//! through its step's validator; a text that is not clearly a value is refused with the
+//! reason, never stored.
+
+use chrono::NaiveDate;
+use secrecy::SecretString;
+
+use super::state::{Answer, Flow, Pending, State};
+use super::understand::{
+    Correction, Opener, YesNo, after_first_clause, contains, first_clause, is_one_of, longest,
+};
+use super::validators::{self, Context, Given, Outcome, Validator};
+use super::{Effect, Engine, Input, Intent, Reply, Turn};
+use crate::porting::text::{match_words, names_match, parse_pin};
+use crate::porting::{Refusal, dates};
+use crate::prompts::{Choice, Phrases, Step, fill};
+
+/// What a message gives for the pending step.
+pub(super) enum Read {
+    /// The text to validate, the other fields' values found beside it, and a line to say
+    /// first (for example the date a spoken date was read as).
+    Value {
+        text: String,
+        extras: Vec<(String, String)>,
+        note: Option<String>,
+    },
+    Skip,
+    /// "not sure": say why the question matters and ask again.
+    Unsure,
+    Refuse(Refusal),
+    /// Ask whether the carrier is right: a close spelling of a known one, or an unknown one.
+    AskCarrier {
+        name: String,
+        known: bool,
+    },
+    /// The customer typed the authorized person's name at the summary or the consent: that is
+    /// the summary confirmed, the consent given and the signature.
+    SignNow(String),
+}
+
+fn value(text: impl Into<String>) -> Read {
+    Read::Value {
+        text: text.into(),
+        extras: Vec::new(),
+        note: None,
+    }
+}
+
+fn plain(words: Vec<String>) -> Vec<String> {
+    words
+        .into_iter()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .collect()
+}
+
+/// "maria garcia" -> "Maria Garcia"; text with any capital is kept as typed.
+fn proper_case(text: &str) -> String {
+    if text.chars().any(char::is_uppercase) {
+        return text.trim().to_string();
+    }
+    text.split_whitespace()
+        .map(|word| {
+            let mut out = String::new();
+            let mut start = true;
+            for c in word.chars() {
+                if start {
+                    out.extend(c.to_uppercase());
+                } else {
+                    out.push(c);
+                }
+                start = matches!(c, '-' | '\'' | '\u{2019}');
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A PIN or account number typed with words around it ("my pin is 7731"): the last token
+/// with a digit in it.
+fn secret_token(text: &str) -> Option<&str> {
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == ':')
+        .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric()))
+        .rfind(|t| t.chars().any(|c| c.is_ascii_digit()))
+}
+
+/// The value after a label ("pin is 7731", "account number: 8472 1193 0045"), up to the end
+/// of its clause.
+fn labelled<'t>(text: &'t str, labels: &[&str]) -> Option<&'t str> {
+    let lower = text.to_lowercase();
+    for label in labels {
+        let Some(at) = lower.find(label) else {
+            continue;
+        };
+        let before_ok = at == 0 || !lower[..at].ends_with(|c: char| c.is_alphanumeric());
+        if !before_ok {
+            continue;
+        }
+        let mut rest = text[at + label.len()..].trim_start();
+        for joiner in ["is", "=", ":", "number", "#", "no.", "no"] {
+            let lowered = rest.to_lowercase();
+            if lowered.starts_with(joiner)
+                && !lowered[joiner.len()..].starts_with(|c: char| c.is_alphanumeric())
+            {
+                rest = rest[joiner.len()..].trim_start();
+            }
+        }
+        let end = rest.find([',', ';', '\n']).unwrap_or(rest.len());
+        let end = rest[..end].find(" and ").map_or(end, |i| i.min(end));
+        let value = rest[..end].trim().trim_end_matches('.');
+        if value.chars().any(|c| c.is_ascii_digit()) {
+            return Some(value);
+        }
+    }
+    None
+}
+
+impl Engine<'_> {
+    fn understanding(&self) -> &crate::prompts::Understanding {
+        &self.prompts.understanding
+    }
+
+    /// The choice a message names: its number or label typed alone, or an alias anywhere in
+    /// it (the longest wins, and it must be the only choice named). Returns the value and the
+    /// rest of the message.
+    pub(super) fn choice_in(&self, choices: &[Choice], text: &str) -> Option<(String, String)> {
+        let said = super::normalize(text);
+        if let Some(value) = self.pick_choice(choices, &said) {
+            return Some((value.to_string(), String::new()));
+        }
+        let words = plain(match_words(text));
+        let mut best: Option<(&Choice, usize, usize)> = None;
+        let mut values = Vec::new();
+        for choice in choices {
+            let mut names: Vec<String> = choice.aliases.clone();
+            names.push(choice.label.clone());
+            let phrases: Phrases = names.into();
+            if let Some((at, len)) = longest(&words, &phrases) {
+                values.push(&choice.value);
+                if best.is_none_or(|(_, _, l)| len > l) {
+                    best = Some((choice, at, len));
+                }
+            }
+        }
+        let (choice, at, len) = best?;
+        // "yes ... no": two choices named with the same weight is not an answer.
+        let others_as_long = choices.iter().filter(|c| c.value != choice.value).any(|c| {
+            let mut names = c.aliases.clone();
+            names.push(c.label.clone());
+            let phrases: Phrases = names.into();
+            longest(&words, &phrases).is_some_and(|(_, l)| l >= len)
+        });
+        if others_as_long {
+            return None;
+        }
+        let mut rest = words;
+        rest.drain(at..at + len);
+        Some((choice.value.clone(), rest.join(" ")))
+    }
+
+    /// What the message gives for step `id`.
+    pub(super) fn read_answer(
+        &self,
+        state: &State,
+        id: &str,
+        step: &Step,
+        validator: Validator,
+        text: &str,
+        today: NaiveDate,
+    ) -> Read {
+        let u = self.understanding();
+        let words = plain(match_words(text));
+        let with_extras = |text: String, rest: &str| Read::Value {
+            text,
+            extras: self.extras(state, id, rest),
+            note: None,
+        };
+        match validator {
+            Validator::Choice => {
+                if let Some((value, rest)) = self.choice_in(&step.choices, text) {
+                    return with_extras(value, &rest);
+                }
+                // The PIN typed at "do you have a PIN?": a yes, and the PIN.
+                if id == "pin_required"
+                    && words.len() == 1
+                    && parse_pin(text).is_ok()
+                    && text.chars().any(|c| c.is_ascii_digit())
+                {
+                    return Read::Value {
+                        text: "yes".into(),
+                        extras: vec![("pin".into(), text.trim().to_string())],
+                        note: None,
+                    };
+                }
+                let has = |v: &str| step.choices.iter().any(|c| c.value == v);
+                match self.yes_no(text) {
+                    Some(YesNo::Unsure) if has("unsure") => with_extras("unsure".into(), ""),
+                    Some(YesNo::Unsure) => Read::Unsure,
+                    Some(YesNo::Yes) if has("yes") => {
+                        let mut read = with_extras("yes".into(), after_first_clause(text));
+                        // "ok I called them, it's 88213": the PIN among the words.
+                        if id == "pin_required"
+                            && let Read::Value { extras, .. } = &mut read
+                            && !extras.iter().any(|(e, _)| e == "pin")
+                            && let Some(pin) = secret_token(after_first_clause(text))
+                                .filter(|t| parse_pin(t).is_ok())
+                        {
+                            extras.push(("pin".into(), pin.to_string()));
+                        }
+                        read
+                    }
+                    Some(YesNo::No) if has("no") => {
+                        with_extras("no".into(), after_first_clause(text))
+                    }
+                    _ => value(text),
+                }
+            }
+            Validator::YesNo
+            | Validator::KeepActive
+            | Validator::Ready
+            | Validator::OrderCleared
+            | Validator::SameBill
+            | Validator::Consent => {
+                if id == "consent" && self.is_signature(state, text) {
+                    return Read::SignNow(text.trim().to_string());
+                }
+                if id == "consent" && self.looks_like_a_signature(text, &words) {
+                    return self.not_the_signer(state, text);
+                }
+                if let Some((value, rest)) = self.choice_in(&step.choices, text) {
+                    return with_extras(value, &rest);
+                }
+                match self.yes_no(text) {
+                    Some(YesNo::Yes) => with_extras("yes".into(), after_first_clause(text)),
+                    Some(YesNo::No) => with_extras("no".into(), after_first_clause(text)),
+                    Some(YesNo::Unsure) => Read::Unsure,
+                    None => value(text),
+                }
+            }
+            Validator::Upload => {
+                if self.wants_skip(text) || self.yes_no(text) == Some(YesNo::No) {
+                    Read::Skip
+                } else {
+                    value(text)
+                }
+            }
+            Validator::Pin | Validator::AccountNumber => {
+                if self.wants_skip(text) {
+                    return Read::Skip;
+                }
+                if self.yes_no(text) == Some(YesNo::Unsure) {
+                    return Read::Unsure;
+                }
+                let whole = match validator {
+                    Validator::Pin => parse_pin(text).is_ok(),
+                    _ => crate::porting::text::parse_account_number(text).is_ok(),
+                };
+                let has_letters = text.chars().any(char::is_alphabetic);
+                if validator == Validator::Pin
+                    && (!text.chars().any(|c| c.is_ascii_digit())
+                        || has_letters && dates::parse_spoken_date(text, today).is_some())
+                {
+                    // "hang on", "verizon", "the 30th" are not PINs.
+                    return Read::Refuse(
+                        Refusal::new("pin.no_digits").with("input", validators::short(text)),
+                    );
+                }
+                if validator == Validator::AccountNumber && !text.chars().any(|c| c.is_numeric()) {
+                    // "Office Manager" answering the question before this one.
+                    return Read::Refuse(
+                        Refusal::new("account_number.no_digits")
+                            .with("input", validators::short(text)),
+                    );
+                }
+                if whole {
+                    return value(text);
+                }
+                // "8472 1193 0045, BTN 312-448-2900": the phone number is the BTN, never
+                // part of the account number.
+                let mut extras = Vec::new();
+                let mut rest = text.to_string();
+                if validator == Validator::AccountNumber
+                    && let Some((region, without)) = self.phone_region(text)
+                {
+                    extras.push(("btn".to_string(), region));
+                    rest = without;
+                    for label in ["btn", "BTN", "billing number", "main number"] {
+                        rest = rest.replace(label, " ");
+                    }
+                }
+                let rest = rest
+                    .trim()
+                    .trim_matches(|c: char| c == ',' || c.is_whitespace());
+                let whole_rest = validator == Validator::AccountNumber
+                    && crate::porting::text::parse_account_number(rest).is_ok();
+                let token = if whole_rest {
+                    Some(rest)
+                } else {
+                    labelled(
+                        rest,
+                        &["account number", "account", "acct", "pin", "passcode"],
+                    )
+                    .or_else(|| secret_token(rest))
+                };
+                Read::Value {
+                    text: token.unwrap_or(rest).to_string(),
+                    extras,
+                    note: None,
+                }
+            }
+            Validator::Title => {
+                if self.wants_skip(text) {
+                    return Read::Skip;
+                }
+                if !self.plausible(&words, &u.names.not_a_name, &["it"]) {
+                    return Read::Refuse(
+                        Refusal::new("title.not_a_title").with("input", validators::short(text)),
+                    );
+                }
+                value(text)
+            }
+            Validator::Btn | Validator::NewBtn => {
+                if self.wants_skip(text) {
+                    return Read::Skip;
+                }
+                match self.phone_region(text) {
+                    Some((region, _)) => value(region),
+                    None => value(text),
+                }
+            }
+            Validator::Numbers => {
+                let draft = matches!(state.pending, Some(Pending::NumbersDraft { .. }));
+                const DONE: &[&str] = &[
+                    "done",
+                    "thats all",
+                    "go on",
+                    "continue",
+                    "just those",
+                    "only those",
+                    "keep those",
+                    "use those",
+                    "those are fine",
+                    "thats it",
+                    "go ahead",
+                    "next",
+                ];
+                let done = is_one_of(&words, &self.prompts.understanding.yes_no.yes)
+                    || DONE.contains(&words.join(" ").as_str());
+                if draft && done {
+                    return value("done");
+                }
+                match self.phone_region(text) {
+                    Some((region, rest)) => with_extras(region, &rest),
+                    None if draft => Read::Refuse(Refusal::new("numbers.draft_unclear")),
+                    None => value(text),
+                }
+            }
+            Validator::Carrier => self.read_carrier(state, id, text, &words),
+            Validator::PersonName => self.read_person(state, id, text, &words),
+            Validator::BusinessName => {
+                let me = is_one_of(&words, &u.names.me) && words.len() <= 6;
+                if let Some(refusal) =
+                    self.not_a_name_value(text, &words, "business_name.not_a_name")
+                {
+                    return Read::Refuse(refusal);
+                }
+                if me || !self.plausible(&words, &u.names.not_a_business, &[]) {
+                    return Read::Refuse(
+                        Refusal::new("business_name.not_a_name")
+                            .with("input", validators::short(text)),
+                    );
+                }
+                value(text)
+            }
+            Validator::Email => {
+                // "it's zoe@acme.com": the address among the words; "zoe @acme.com" stays
+                // whole, for the validator to say what is wrong with it.
+                let is_address = |t: &&str| {
+                    t.split_once('@')
+                        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+                };
+                let token = text.split_whitespace().find(is_address).map(|t| {
+                    t.trim_matches(|c: char| matches!(c, ',' | '.' | '"' | '<' | '>' | '(' | ')'))
+                });
+                value(token.unwrap_or(text))
+            }
+            Validator::PortDate => self.read_port_date(state, text, &words, today),
+            Validator::Summary => {
+                if self.is_signature(state, text) {
+                    return Read::SignNow(text.trim().to_string());
+                }
+                if self
+                    .pick_choice(&step.choices, &super::normalize(text))
+                    .is_none()
+                    && self.looks_like_a_signature(text, &words)
+                {
+                    return self.not_the_signer(state, text);
+                }
+                value(text)
+            }
+            Validator::BillDate => {
+                // "the bill is from november 2nd": the date at the end of the sentence.
+                let tokens: Vec<&str> = text.split_whitespace().collect();
+                (0..tokens.len())
+                    .map(|i| tokens[i..].join(" "))
+                    .find(|tail| dates::parse_date(tail, today, dates::YearHint::Recent).is_ok())
+                    .map_or_else(|| value(text), value)
+            }
+            Validator::Address | Validator::Signature => value(text),
+        }
+    }
+
+    /// A full name typed where a signature is welcome: two to five words of a name, not a yes,
+    /// a no or a command.
+    fn looks_like_a_signature(&self, text: &str, words: &[String]) -> bool {
+        (2..=5).contains(&words.len())
+            && self.yes_no(text).is_none()
+            && crate::porting::text::parse_person_name(text).is_ok()
+            && self.plausible(words, &self.understanding().names.not_a_name, &[])
+    }
+
+    fn not_the_signer(&self, state: &State, text: &str) -> Read {
+        Read::Refuse(
+            Refusal::new("signature.mismatch")
+                .with("input", validators::short(text))
+                .with(
+                    "authorized_name",
+                    state
+                        .text("authorized_name")
+                        .unwrap_or_default()
+                        .to_string(),
+                ),
+        )
+    }
+
+    /// Whether a text is the authorized person's name (a signature).
+    fn is_signature(&self, state: &State, text: &str) -> bool {
+        state
+            .text("authorized_name")
+            .is_some_and(|name| names_match(text.trim(), name))
+    }
+
+    /// A name-like answer holds none of `not_words` (a pronoun, a verb, a question) except
+    /// `allowed`, and is not a sentence.
+    fn plausible(&self, words: &[String], not_words: &Phrases, allowed: &[&str]) -> bool {
+        let blocked = words
+            .iter()
+            .filter(|w| !allowed.contains(&w.as_str()))
+            .any(|w| not_words.0.iter().any(|p| p.len() == 1 && &p[0] == w));
+        !blocked && words.len() <= 12
+    }
+
+    fn read_carrier(&self, state: &State, id: &str, text: &str, words: &[String]) -> Read {
+        let u = self.understanding();
+        if let Some((carrier, at, len)) = self.carrier_in(words, true) {
+            let mut rest = words.to_vec();
+            rest.drain(at..at + len);
+            return Read::Value {
+                text: carrier.name.clone(),
+                extras: self.extras(state, id, &rest.join(" ")),
+                note: None,
+            };
+        }
+        if self.yes_no(text) == Some(YesNo::Unsure) || contains(words, &u.yes_no.unsure) {
+            return Read::Unsure;
+        }
+        let generic = words.iter().all(|w| {
+            u.names
+                .generic_carrier
+                .0
+                .iter()
+                .any(|p| p.len() == 1 && &p[0] == w)
+        });
+        let today = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+        if !self.plausible(words, &u.names.not_a_name, &[])
+            || words.len() > 6
+            || generic
+            || text.contains('@')
+            || dates::parse_spoken_date(text, today).is_some()
+        {
+            return Read::Refuse(
+                Refusal::new("carrier.not_a_name").with("input", validators::short(text)),
+            );
+        }
+        if let Some(carrier) = self.carrier_like(text) {
+            return Read::AskCarrier {
+                name: carrier.name.clone(),
+                known: true,
+            };
+        }
+        match crate::porting::text::parse_carrier(text) {
+            Ok(name) => Read::AskCarrier {
+                name: proper_case(&name),
+                known: false,
+            },
+            Err(_) => value(text),
+        }
+    }
+
+    fn read_person(&self, state: &State, id: &str, text: &str, words: &[String]) -> Read {
+        let u = self.understanding();
+        let me =
+            is_one_of(words, &u.names.me) || is_one_of(self.without_fillers(words), &u.names.me);
+        if id == "authorized_name" && me {
+            let holder = state
+                .text("account_holder")
+                .filter(|_| state.choice("customer_type") == Some("residential"));
+            return match holder {
+                Some(name) => Read::Value {
+                    text: name.to_string(),
+                    extras: Vec::new(),
+                    note: Some(fill(self.prompts.message("me_taken"), &[("name", name)])),
+                },
+                None => {
+                    Read::Refuse(Refusal::new("name.me").with("input", validators::short(text)))
+                }
+            };
+        }
+        if me && words.len() <= 3 {
+            return Read::Refuse(Refusal::new("name.me").with("input", validators::short(text)));
+        }
+        // "no, my husband Minh Nguyen is on the account": the name after who they are.
+        if id == "authorized_name"
+            && let Some((at, len)) = longest(words, &u.names.relations).filter(|(at, _)| *at <= 1)
+        {
+            let named: Vec<String> = words[at + len..]
+                .iter()
+                .take_while(|w| !matches!(w.as_str(), "is" | "on" | "has" | "handles" | "does"))
+                .cloned()
+                .collect();
+            if named.len() >= 2 && self.plausible(&named, &u.names.not_a_name, &[]) {
+                let typed = self.typed_words(text, &named);
+                return value(proper_case(&typed));
+            }
+            if at + len < words.len() || at > 0 || len > 0 {
+                return Read::Refuse(
+                    Refusal::new("name.other_person").with("input", validators::short(text)),
+                );
+            }
+        }
+        if let Some(refusal) = self.not_a_name_value(text, words, "name.not_a_name") {
+            return Read::Refuse(refusal);
+        }
+        // "Priya Sharma, Owner": the name, and the title after it.
+        if id == "authorized_name"
+            && let Some((name, title)) = self.name_and_title(text)
+        {
+            return Read::Value {
+                text: proper_case(&name),
+                extras: vec![("authorized_title".into(), title)],
+                note: None,
+            };
+        }
+        if !self.plausible(words, &u.names.not_a_name, &[]) || words.len() > 6 {
+            return Read::Refuse(
+                Refusal::new("name.not_a_name").with("input", validators::short(text)),
+            );
+        }
+        value(proper_case(text))
+    }
+
+    /// The customer's own spelling of `words` (read in lower case) in `text`.
+    fn typed_words(&self, text: &str, words: &[String]) -> String {
+        let tokens: Vec<&str> = text
+            .split_whitespace()
+            .filter(|t| {
+                let w = plain(match_words(t));
+                !w.is_empty() && w.iter().all(|w| words.contains(w))
+            })
+            .collect();
+        tokens
+            .join(" ")
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_string()
+    }
+
+    /// A date, a carrier, a job title or a line type where a name is asked is not a name.
+    fn not_a_name_value(
+        &self,
+        text: &str,
+        words: &[String],
+        code: &'static str,
+    ) -> Option<Refusal> {
+        let names = &self.understanding().names;
+        let today = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)?;
+        let is_date = dates::parse_spoken_date(text, today).is_some()
+            || dates::parse_date(text, today, dates::YearHint::Upcoming).is_ok()
+            || longest(words, &self.understanding().dates.earliest)
+                .is_some_and(|(_, l)| l == words.len())
+            || matches!(
+                words.join(" ").as_str(),
+                "next week" | "this week" | "later" | "soon"
+            );
+        let carrier = self
+            .carrier_in(words, true)
+            .is_some_and(|(_, _, len)| len == words.len());
+        let all_titles = !words.is_empty()
+            && words.iter().all(|w| {
+                w == "the"
+                    || w == "a"
+                    || names
+                        .title_words
+                        .0
+                        .iter()
+                        .any(|p| p.len() == 1 && &p[0] == w)
+            });
+        let line_words = [
+            "landline",
+            "mobile",
+            "cell",
+            "residential",
+            "business",
+            "personal",
+            "home",
+            "phone",
+        ];
+        let all_line_words =
+            !words.is_empty() && words.iter().all(|w| line_words.contains(&w.as_str()));
+        (is_date || carrier || all_titles || all_line_words)
+            .then(|| Refusal::new(code).with("input", validators::short(text)))
+    }
+
+    /// "Priya Sharma, Owner", "Priya Sharma - office manager", "Priya Sharma (CEO)",
+    /// "Tom Becker owner".
+    fn name_and_title(&self, text: &str) -> Option<(String, String)> {
+        let names = &self.understanding().names;
+        let is_title_word = |w: &String| {
+            names
+                .title_words
+                .0
+                .iter()
+                .any(|p| p.len() == 1 && &p[0] == w)
+        };
+        let Some(cut) = text
+            .find([',', '(', '/'])
+            .or_else(|| text.find(" - "))
+            .or_else(|| text.find(" – "))
+        else {
+            // No comma: a last word that is a title, after a first and last name.
+            let words = plain(match_words(text));
+            let (last, name) = words.split_last()?;
+            if name.len() >= 2
+                && is_title_word(last)
+                && !is_one_of(std::slice::from_ref(last), &names.suffixes)
+            {
+                let tokens: Vec<&str> = text.split_whitespace().collect();
+                let (title, name) = tokens.split_last()?;
+                return Some((name.join(" "), proper_case(title)));
+            }
+            return None;
+        };
+        let name = text[..cut].trim();
+        let title = text[cut..]
+            .trim_start_matches([',', '(', '/', '-', '–', ' '])
+            .trim_end_matches([')', '.', ' '])
+            .trim();
+        let title_words = plain(match_words(title));
+        if title_words.is_empty() || is_one_of(&title_words, &names.suffixes) {
+            return None;
+        }
+        let is_title = title_words.iter().any(|w| {
+            names
+                .title_words
+                .0
+                .iter()
+                .any(|p| p.len() == 1 && &p[0] == w)
+        }) || longest(&title_words, &names.title_words).is_some();
+        let name_words = plain(match_words(name));
+        (is_title && !name_words.is_empty() && self.plausible(&name_words, &names.not_a_name, &[]))
+            .then(|| (name.to_string(), proper_case(title)))
+    }
+
+    fn read_port_date(
+        &self,
+        state: &State,
+        text: &str,
+        words: &[String],
+        today: NaiveDate,
+    ) -> Read {
+        let d = &self.understanding().dates;
+        let earliest = self.rules.earliest(today, self.calendar);
+        let said_date = |date: NaiveDate| Read::Value {
+            text: date.to_string(),
+            extras: Vec::new(),
+            note: Some(fill(
+                self.prompts.message("date_taken"),
+                &[("date", dates::format_long(date))],
+            )),
+        };
+        if is_one_of(words, &d.accept_suggestion)
+            || is_one_of(self.without_fillers(words), &d.accept_suggestion)
+        {
+            return match &state.pending {
+                Some(Pending::SuggestedDate { date }) => said_date(*date),
+                _ => said_date(earliest),
+            };
+        }
+        if is_one_of(words, &d.earliest)
+            || is_one_of(self.without_fillers(words), &d.earliest)
+            || longest(words, &d.earliest).is_some_and(|(_, len)| len >= 2 || words.len() <= 3)
+        {
+            return said_date(earliest);
+        }
+        if dates::parse_date(text, today, dates::YearHint::Upcoming).is_ok() {
+            return value(text);
+        }
+        match dates::parse_spoken_date(text, today) {
+            Some(date) => said_date(date),
+            None => {
+                // "asap, and email me at ...": the date first, other answers after it.
+                let first = first_clause(text);
+                let rest = after_first_clause(text);
+                if first.len() < text.trim().len() && !rest.is_empty() {
+                    let first_words = plain(match_words(first));
+                    if let Read::Value { text, note, .. } =
+                        self.read_port_date(state, first, &first_words, today)
+                    {
+                        return Read::Value {
+                            text,
+                            extras: self.extras(state, "port_date", rest),
+                            note,
+                        };
+                    }
+                }
+                value(text)
+            }
+        }
+    }
+
+    /// The values of other fields a message gives beside its answer ("212-736-4100, both on
+    /// AT&T", "yes, the PIN is 7731"). Only fields not answered yet, and only values named
+    /// clearly: a known carrier, a phone number, a number or account type word, a labelled
+    /// PIN or account number, an email address.
+    pub(super) fn extras(&self, state: &State, asked: &str, text: &str) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = Vec::new();
+        if text.trim().is_empty() {
+            return found;
+        }
+        let open = |id: &str| id != asked && !state.answers.contains_key(id);
+        let mut rest = text.to_string();
+        if open("numbers")
+            && let Some((region, without)) = self.phone_region(&rest)
+        {
+            found.push(("numbers".into(), region));
+            rest = without;
+        }
+        let words_now = plain(match_words(&rest));
+        let no_pin = [
+            "no pin",
+            "no passcode",
+            "dont have a pin",
+            "dont use a pin",
+            "no pin needed",
+        ]
+        .iter()
+        .any(|p| words_now.join(" ").contains(p));
+        if open("pin_required") && no_pin {
+            found.push(("pin_required".into(), "no".into()));
+        } else if open("pin")
+            && let Some(pin) = labelled(&rest, &["pin", "passcode"])
+                .and_then(|v| v.split_whitespace().next())
+                .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric()))
+                .filter(|t| t.chars().any(|c| c.is_ascii_digit()) && parse_pin(t).is_ok())
+        {
+            found.push(("pin".into(), pin.to_string()));
+            rest = rest.replace(pin, " ");
+        }
+        if open("account_number")
+            && let Some(account) = labelled(&rest, &["account number", "acct", "account #"])
+        {
+            found.push(("account_number".into(), account.to_string()));
+            rest = rest.replace(account, " ");
+        }
+        if open("email")
+            && let Some(email) = rest
+                .split_whitespace()
+                .find(|t| t.contains('@') && t.contains('.'))
+        {
+            let email = email.trim_matches(|c: char| matches!(c, ',' | '"' | '<' | '>'));
+            found.push(("email".into(), email.trim_end_matches('.').to_string()));
+        }
+        let mut words = plain(match_words(&rest));
+        // "same bill", or "the same AT&T bill": "same" or "one" a few words before "bill".
+        let same_bill = contains(&words, &self.understanding().extras.same_bill)
+            || words.iter().enumerate().any(|(i, w)| {
+                matches!(w.as_str(), "same" | "one" | "single")
+                    && words[i + 1..]
+                        .iter()
+                        .take(3)
+                        .any(|n| matches!(n.as_str(), "bill" | "account"))
+            });
+        if open("same_bill") && same_bill {
+            found.push(("same_bill".into(), "yes".into()));
+        }
+        if open("carrier")
+            && let Some((carrier, at, len)) = self.carrier_in(&words, false)
+        {
+            found.push(("carrier".into(), carrier.name.clone()));
+            words.drain(at..at + len);
+        }
+        for id in ["number_type", "customer_type"] {
+            if !open(id) {
+                continue;
+            }
+            let Some(step) = self.prompts.step(id) else {
+                continue;
+            };
+            // Only when one choice is named: "landline and cell" answers neither.
+            let named: Vec<(&str, usize, usize)> = step
+                .choices
+                .iter()
+                .filter_map(|choice| {
+                    let phrases: Phrases = choice.aliases.clone().into();
+                    longest(&words, &phrases).map(|(at, len)| (choice.value.as_str(), at, len))
+                })
+                .collect();
+            if let [(value, at, len)] = named[..] {
+                found.push((id.into(), value.to_string()));
+                words.drain(at..at + len);
+            }
+        }
+        found
+    }
+
+    /// Step `id`'s validator on `text`, as if the customer had typed it there.
+    fn check_text(&self, state: &State, id: &str, text: &str, today: NaiveDate) -> Option<Outcome> {
+        let step = self.prompts.step(id)?;
+        let validator = validators::find(&step.validator)?;
+        let choice_values: Vec<&str> = step.choices.iter().map(|c| c.value.as_str()).collect();
+        let ctx = Context {
+            state,
+            today,
+            calendar: self.calendar,
+            rules: self.rules,
+            max_upload_bytes: self.max_upload_bytes,
+            unprintable: self.unprintable,
+        };
+        Some(validators::validate(
+            validator,
+            &Given::Text(text),
+            &choice_values,
+            &ctx,
+        ))
+    }
+
+    /// Keeps an accepted answer for step `id`, its secret (if any) for the encrypted store.
+    fn keep(
+        &self,
+        state: &mut State,
+        id: &str,
+        answer: Answer,
+        secret: Option<String>,
+        effects: &mut Vec<Effect>,
+    ) {
+        if let Some(value) = secret {
+            effects.push(Effect::StoreSecret {
+                step: id.to_string(),
+                value: SecretString::from(value),
+            });
+        }
+        self.set_answer(state, id, answer);
+    }
+
+    /// Answers step `id` with `text` as if typed there: kept when its validator accepts it,
+    /// else the refusal.
+    pub(super) fn answer_other(
+        &self,
+        state: &mut State,
+        id: &str,
+        text: &str,
+        today: NaiveDate,
+        effects: &mut Vec<Effect>,
+    ) -> Option<Refusal> {
+        match self.check_text(state, id, text, today)? {
+            Outcome::Accept { answer, secret, .. } => {
+                self.keep(state, id, answer, secret, effects);
+                None
+            }
+            Outcome::Refuse(refusal) => Some(refusal),
+            Outcome::NumbersRefused { .. } => Some(Refusal::new("numbers.none")),
+        }
+    }
+
+    /// Validates and keeps the other fields' values; a value its validator refuses is left out
+    /// (never stored). Returns what was kept, as the customer reads it, and whether a secret
+    /// was among them.
+    pub(super) fn apply_extras(
+        &self,
+        state: &mut State,
+        extras: Vec<(String, String)>,
+        effects: &mut Vec<Effect>,
+        today: NaiveDate,
+    ) -> (Vec<String>, bool) {
+        let mut noted = Vec::new();
+        let mut secret = false;
+        for (id, text) in extras {
+            // A PIN given before "do you have one?" was asked answers that too, if it is one.
+            let pin_first = id == "pin" && state.choice("pin_required") != Some("yes");
+            if pin_first {
+                if !matches!(
+                    self.check_text(state, &id, &text, today),
+                    Some(Outcome::Accept { .. })
+                ) {
+                    continue;
+                }
+                self.set_answer(state, "pin_required", Answer::Choice("yes".into()));
+            }
+            if !self.applies(state, &id) {
+                continue;
+            }
+            if let Some(Outcome::Accept {
+                answer,
+                secret: plain,
+                ..
+            }) = self.check_text(state, &id, &text, today)
+            {
+                secret |= plain.is_some();
+                if let Some(step) = self.prompts.step(&id) {
+                    noted.push(format!("{}: {}", step.label, self.display(&id, &answer)));
+                }
+                self.keep(state, &id, answer, plain, effects);
+            }
+        }
+        (noted, secret)
+    }
+
+    /// A button or menu option: the choice's value, for the step it was shown with.
+    pub(super) fn typed_choice(
+        &self,
+        state: State,
+        step: Option<String>,
+        value: String,
+        today: NaiveDate,
+    ) -> Turn {
+        match step {
+            None if state.flow != Flow::PortIn => self.menu_choice(state, &value, None, today),
+            Some(id)
+                if state.flow == Flow::PortIn && state.step.as_deref() == Some(id.as_str()) =>
+            {
+                let secret = self.prompts.step(&id).is_some_and(|s| s.secret);
+                self.answer_step(
+                    state,
+                    Input::Choice {
+                        step: Some(id),
+                        value: value.clone(),
+                    },
+                    Some(value),
+                    today,
+                    secret,
+                )
+            }
+            _ => {
+                // A button from an earlier question: say so, and ask the pending one.
+                let mut replies = vec![Reply::say(self.prompts.message("stale_choice"))];
+                replies.extend(self.pending_question(&state, today));
+                self.finish(state, replies, Vec::new(), false)
+            }
+        }
+    }
+
+    /// A correction of an earlier answer ("actually it's Verizon", "the second number is
+    /// 4102", "I typed the wrong zip"): the new value is checked and kept, then the customer is
+    /// back at the question they were on. Without a value, that question is asked again.
+    pub(super) fn correct(
+        &self,
+        mut state: State,
+        correction: Correction,
+        today: NaiveDate,
+        secret: bool,
+    ) -> Turn {
+        let pending = state.step.clone();
+        let Some(value) = correction.value.clone() else {
+            let Some(field) = correction.field else {
+                let text = String::new();
+                return self.answer_step(state, Input::Text(text), None, today, secret);
+            };
+            let label = self
+                .prompts
+                .step(&field)
+                .map(|s| s.label.clone())
+                .unwrap_or_default();
+            state.step = Some(field);
+            state.pending = None;
+            state.failures = 0;
+            let mut replies = vec![Reply::say(fill(
+                self.prompts.message("fix_field"),
+                &[("label", label.to_lowercase())],
+            ))];
+            replies.extend(self.pending_question(&state, today));
+            return self.finish(state, replies, Vec::new(), secret);
+        };
+        let target = match correction.field.clone() {
+            // "the bill is from November 2nd" names the bill but answers the bill date.
+            Some(field)
+                if correction.restated
+                    && correction.ordinal.is_none()
+                    && !self.accepts(&state, &field, &value, today) =>
+            {
+                let text = correction.text.clone();
+                return self.answer_step(
+                    state,
+                    Input::Text(text.clone()),
+                    Some(text),
+                    today,
+                    secret,
+                );
+            }
+            Some(field) => Some(field),
+            None => self.correction_target(&state, &value, today),
+        };
+        let Some(target) = target.filter(|t| Some(t) != pending.as_ref()) else {
+            // A new try at the pending question.
+            return self.answer_step(
+                state,
+                Input::Text(value.clone()),
+                Some(value),
+                today,
+                secret,
+            );
+        };
+        let value = match correction.ordinal {
+            Some(n) if target == "numbers" => match self.number_replaced(&state, n, &value) {
+                Some(list) => list,
+                None => value,
+            },
+            _ => value,
+        };
+        let before = state.answers.get(&target).cloned();
+        state.step = Some(target.clone());
+        state.pending = None;
+        state.failures = 0;
+        let turn = self.answer_step(
+            state,
+            Input::Text(value.clone()),
+            Some(value),
+            today,
+            secret,
+        );
+        let changed = turn.state.answers.get(&target) != before.as_ref()
+            && turn.state.answers.contains_key(&target);
+        if !changed {
+            return turn;
+        }
+        let mut turn = turn;
+        let label = self
+            .prompts
+            .step(&target)
+            .map(|s| s.label.clone())
+            .unwrap_or_default();
+        let shown = turn
+            .state
+            .answers
+            .get(&target)
+            .map(|a| self.display(&target, a))
+            .unwrap_or_default();
+        turn.replies.insert(
+            0,
+            Reply::say(fill(
+                self.prompts.message("updated"),
+                &[("label", label), ("answer", shown)],
+            )),
+        );
+        turn
+    }
+
+    /// Which earlier answer a correction without a field name is about: a known carrier is the
+    /// carrier, an email address the email; otherwise the answer just given, if the value fits
+    /// it (after a refused answer, the question being asked comes first).
+    fn correction_target(&self, state: &State, value: &str, today: NaiveDate) -> Option<String> {
+        let words = plain(match_words(value));
+        if state.answers.contains_key("carrier") && self.carrier_in(&words, true).is_some() {
+            return Some("carrier".into());
+        }
+        if state.answers.contains_key("email") && value.contains('@') {
+            return Some("email".into());
+        }
+        let pending = state.step.clone()?;
+        // The last answer the customer gave themselves (not one skipped along the way).
+        let applicable = self.applicable_steps(state);
+        let before = applicable
+            .iter()
+            .position(|id| *id == pending)
+            .unwrap_or(applicable.len());
+        let previous = applicable[..before]
+            .iter()
+            .rev()
+            .find(|id| {
+                !super::FINAL_STEPS.contains(id)
+                    && state
+                        .answers
+                        .get(**id)
+                        .is_some_and(|a| *a != Answer::Skipped)
+            })
+            .map(|id| id.to_string());
+        let order: Vec<String> = if state.failures > 0 {
+            [Some(pending.clone()), previous]
+                .into_iter()
+                .flatten()
+                .collect()
+        } else {
+            [previous, Some(pending.clone())]
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        order
+            .into_iter()
+            .find(|id| self.accepts(state, id, value, today))
+    }
+
+    /// Whether `value` would be accepted as the answer to step `id`.
+    fn accepts(&self, state: &State, id: &str, text: &str, today: NaiveDate) -> bool {
+        let Some(step) = self.prompts.step(id) else {
+            return false;
+        };
+        let Some(validator) = validators::find(&step.validator) else {
+            return false;
+        };
+        let Read::Value { text, .. } = self.read_answer(state, id, step, validator, text, today)
+        else {
+            return false;
+        };
+        matches!(
+            self.check_text(state, id, &text, today),
+            Some(Outcome::Accept { .. })
+        )
+    }
+
+    /// "The second number is 4102": the list with that number's last digits replaced.
+    fn number_replaced(&self, state: &State, n: usize, value: &str) -> Option<String> {
+        let numbers = state.numbers();
+        let index = if n == usize::MAX {
+            numbers.len().checked_sub(1)?
+        } else {
+            n
+        };
+        // "the second number is ..." when only one was given: it is added.
+        let old = numbers
+            .get(index)
+            .or_else(|| numbers.last().filter(|_| index == numbers.len()))?;
+        let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+        let national: String = old.e164().chars().skip(2).collect();
+        let new = match digits.len() {
+            4 => format!("{}{digits}", &national[..6]),
+            7 => format!("{}{digits}", &national[..3]),
+            10 => digits,
+            11 if digits.starts_with('1') => digits[1..].to_string(),
+            _ => return None,
+        };
+        let mut list: Vec<String> = numbers
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                if i == index {
+                    new.clone()
+                } else {
+                    n.e164().to_string()
+                }
+            })
+            .collect();
+        if index == numbers.len() {
+            list.push(new);
+        }
+        Some(list.join(", "))
+    }
+
+    /// The opening menu, read in words: a choice's number or name, or what the message asks
+    /// for ("I want to bring my home phone number over").
+    pub(super) fn menu(
+        &self,
+        mut state: State,
+        text: Option<&str>,
+        intent: Intent,
+        today: NaiveDate,
+    ) -> Turn {
+        let mut replies = Vec::new();
+        let Some(text) = text else {
+            replies.push(Reply::say(self.prompts.message("attachment_not_expected")));
+            replies.push(self.menu_reply());
+            return self.finish(state, replies, Vec::new(), false);
+        };
+        let said = super::normalize(text);
+        let picked = self
+            .pick_choice(&self.prompts.common.menu_choices, &said)
+            .map(str::to_string);
+        let opener = picked.clone().or_else(|| {
+            self.opener(text).map(|o| {
+                match o {
+                    Opener::PortIn => "port_in",
+                    Opener::PortOut => "port_out",
+                    Opener::Status => "status",
+                }
+                .to_string()
+            })
+        });
+        use super::understand::{SmallTalk, Topic};
+        match intent {
+            Intent::Question(Topic::Faq(id)) if id != "port_out" => {
+                replies.push(Reply::say(self.faq_answer(&id)));
+                replies.push(self.menu_reply());
+                return self.finish(state, replies, Vec::new(), false);
+            }
+            Intent::Question(Topic::Faq(_)) => {
+                return self.menu_choice(state, "port_out", Some(text), today);
+            }
+            Intent::SmallTalk(SmallTalk::Greeting) => {
+                replies.push(self.menu_reply());
+                return self.finish(state, replies, Vec::new(), false);
+            }
+            Intent::SmallTalk(SmallTalk::Hold) => {
+                replies.push(Reply::say(self.prompts.message("take_your_time")));
+                return self.finish(state, replies, Vec::new(), false);
+            }
+            Intent::SmallTalk(_) => {
+                replies.push(Reply::say(self.prompts.message("goodbye_menu")));
+                replies.push(self.menu_reply());
+                return self.finish(state, replies, Vec::new(), false);
+            }
+            Intent::Frustration => {
+                replies.push(Reply::say(self.prompts.message("frustration")));
+                replies.push(self.menu_reply());
+                return self.finish(state, replies, Vec::new(), false);
+            }
+            Intent::Question(_) if opener.is_none() => {
+                replies.push(Reply::say(self.prompts.message("unknown_question")));
+                replies.push(self.menu_reply());
+                return self.finish(state, replies, Vec::new(), false);
+            }
+            _ => {}
+        }
+        match opener {
+            Some(value) => {
+                let words = if picked.is_some() { None } else { Some(text) };
+                self.menu_choice(state, &value, words, today)
+            }
+            None => {
+                state.failures = state.failures.saturating_add(1);
+                replies.push(Reply::say(self.prompts.message("not_understood_menu")));
+                replies.push(self.menu_reply());
+                self.finish(state, replies, Vec::new(), false)
+            }
+        }
+    }
+
+    /// Carries out a menu choice. `words` is the customer's message when they said it in their
+    /// own words: numbers, a carrier or a number type in it are kept for the request.
+    pub(super) fn menu_choice(
+        &self,
+        mut state: State,
+        value: &str,
+        words: Option<&str>,
+        today: NaiveDate,
+    ) -> Turn {
+        let mut replies = Vec::new();
+        let mut effects = Vec::new();
+        let mut secret = false;
+        match value {
+            "port_in" => {
+                state.flow = Flow::PortIn;
+                state.leaving = false;
+                state.failures = 0;
+                if let Some(text) = words {
+                    let extras = self.extras(&state, "", text);
+                    let (noted, had_secret) =
+                        self.apply_extras(&mut state, extras, &mut effects, today);
+                    secret = had_secret;
+                    if !noted.is_empty() {
+                        replies.push(Reply::say(fill(
+                            self.prompts.message("noted"),
+                            &[("answers", noted.join(" · "))],
+                        )));
+                    }
+                }
+                if state.step.is_none()
+                    || state
+                        .answers
+                        .contains_key(state.step.as_deref().unwrap_or_default())
+                {
+                    state.step = self.next_step(&state);
+                }
+                replies.extend(self.pending_question(&state, today));
+            }
+            "port_out" => {
+                state.leaving = true;
+                replies.push(Reply::say(&self.prompts.port_out.guidance));
+                replies.push(Reply::say(&self.prompts.port_out.follow_up));
+                replies.push(self.menu_reply());
+            }
+            "status" => {
+                effects.push(Effect::ShowStatus);
+                replies.push(self.menu_reply());
+            }
+            "agent" => {
+                state.paused = true;
+                effects.push(Effect::Handoff {
+                    summary: self.agent_summary(&state),
+                });
+                replies.push(Reply::say(self.prompts.message("paused_for_agent")));
+            }
+            _ => {
+                replies.push(Reply::say(self.prompts.message("not_understood_menu")));
+                replies.push(self.menu_reply());
+            }
+        }
+        self.finish(state, replies, effects, secret)
+    }
+}
