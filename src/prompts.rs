@@ -226,6 +226,8 @@ pub struct Understanding {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtraWords {
+    pub numbers_done: Phrases,
+    pub no_pin: Phrases,
     pub same_bill: Phrases,
 }
 

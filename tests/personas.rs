@@ -1271,3 +1271,45 @@ fn frustration_at_an_upload_question_is_acknowledged() {
             .contains("agent")
     );
 }
+
+#[test]
+fn the_zip_should_be_corrects_only_the_zip() {
+    let o = replay(
+        "zip-fix",
+        with(&[("auth", &["oops the zip should be 10018", "Maria Garcia"])]),
+    );
+    assert_eq!(o.ticket()["service_address"]["zip"], "10018");
+    assert_eq!(o.ticket()["service_address"]["street"], "15 W 42nd St");
+}
+
+#[test]
+fn a_first_name_alone_is_asked_again_and_taken_when_typed_again() {
+    let o = replay(
+        "bob",
+        with(&[("auth", &["Bob", "Bob Lee"]), ("sign", &["Bob Lee"])]),
+    );
+    assert!(o.heard("Please type the full name, first and last"));
+    assert_eq!(o.field("authorized_name"), "Bob Lee");
+    let o = replay(
+        "mononym",
+        with(&[("auth", &["Teller", "Teller"]), ("sign", &["Teller"])]),
+    );
+    assert_eq!(o.field("authorized_name"), "Teller");
+}
+
+#[test]
+fn a_number_with_letters_for_digits_is_questioned_not_dropped() {
+    let o = replay(
+        "look-alike",
+        with(&[(
+            "numbers",
+            &[
+                "212-736-4100, 212-736-41O1",
+                "212-736-4100, 212-736-4101",
+                "yes",
+            ],
+        )]),
+    );
+    assert!(o.heard("Did you mean (212) 736-4101?"));
+    assert_eq!(o.ticket()["numbers"].as_array().unwrap().len(), 2);
+}

@@ -331,27 +331,18 @@ impl Engine<'_> {
             }
             Validator::Numbers => {
                 let draft = matches!(state.pending, Some(Pending::NumbersDraft { .. }));
-                const DONE: &[&str] = &[
-                    "done",
-                    "thats all",
-                    "go on",
-                    "continue",
-                    "just those",
-                    "only those",
-                    "keep those",
-                    "use those",
-                    "those are fine",
-                    "thats it",
-                    "go ahead",
-                    "next",
-                ];
                 let done = is_one_of(&words, &self.prompts.understanding.yes_no.yes)
-                    || DONE.contains(&words.join(" ").as_str());
+                    || is_one_of(&words, &self.understanding().extras.numbers_done);
                 if draft && done {
                     return value("done");
                 }
                 match self.phone_region(text) {
-                    Some((region, rest)) => with_extras(region, &rest),
+                    // Digits left beside the numbers ("212-736-41OO") go to the list's own
+                    // check, which says what is wrong with them: none is dropped unseen.
+                    Some((region, rest)) if !rest.chars().any(|c| c.is_ascii_digit()) => {
+                        with_extras(region, &rest)
+                    }
+                    Some(_) => value(text),
                     None if draft => Read::Refuse(Refusal::new("numbers.draft_unclear")),
                     None => value(text),
                 }
@@ -557,6 +548,19 @@ impl Engine<'_> {
                 Refusal::new("name.not_a_name").with("input", validators::short(text)),
             );
         }
+        // "Bob": the full name is on the account. Typed again, one word is the whole name.
+        // (Latin letters only: names in scripts without spaces are one word.)
+        let latin = text
+            .chars()
+            .all(|c| !c.is_alphabetic() || (c as u32) < 0x0250)
+            && crate::porting::text::parse_person_name(text).is_ok();
+        if words.len() == 1
+            && state.failures == 0
+            && latin
+            && text.chars().filter(|c| c.is_alphabetic()).count() > 1
+        {
+            return Read::Refuse(Refusal::new("name.full").with("input", validators::short(text)));
+        }
         value(proper_case(text))
     }
 
@@ -739,22 +743,23 @@ impl Engine<'_> {
         }
         let open = |id: &str| id != asked && !state.answers.contains_key(id);
         let mut rest = text.to_string();
+        // A number-like token left beside the numbers ("212-736-41OO") means the list is not
+        // clear: the numbers question will read it whole.
+        let unclear = |rest: &str| {
+            rest.split_whitespace()
+                .any(|t| t.chars().filter(char::is_ascii_digit).count() >= 6)
+        };
         if open("numbers")
             && let Some((region, without)) = self.phone_region(&rest)
+            && !unclear(&without)
         {
             found.push(("numbers".into(), region));
             rest = without;
         }
-        let words_now = plain(match_words(&rest));
-        let no_pin = [
-            "no pin",
-            "no passcode",
-            "dont have a pin",
-            "dont use a pin",
-            "no pin needed",
-        ]
-        .iter()
-        .any(|p| words_now.join(" ").contains(p));
+        let no_pin = contains(
+            &plain(match_words(&rest)),
+            &self.understanding().extras.no_pin,
+        );
         if open("pin_required") && no_pin {
             found.push(("pin_required".into(), "no".into()));
         } else if open("pin")
@@ -1024,7 +1029,7 @@ impl Engine<'_> {
                 Some(list) => list,
                 None => value,
             },
-            _ => value,
+            _ => self.zip_replaced(&state, &target, &value).unwrap_or(value),
         };
         let before = state.answers.get(&target).cloned();
         state.step = Some(target.clone());
@@ -1125,6 +1130,26 @@ impl Engine<'_> {
             self.check_text(state, id, &text, today),
             Some(Outcome::Accept { .. })
         )
+    }
+
+    /// "the zip should be 62703": the address given, with that ZIP.
+    fn zip_replaced(&self, state: &State, target: &str, value: &str) -> Option<String> {
+        let zip = value
+            .split_whitespace()
+            .map(|t| t.trim_matches(|c: char| !c.is_ascii_digit() && c != '-'))
+            .find(|t| {
+                let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+                matches!(digits.len(), 5 | 9) && t.chars().all(|c| c.is_ascii_digit() || c == '-')
+            })?;
+        let Some(Answer::Address(address)) = state.answers.get(target) else {
+            return None;
+        };
+        let line = address.one_line();
+        let (street, old_zip) = line.rsplit_once(' ')?;
+        old_zip
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-')
+            .then(|| format!("{street} {zip}"))
     }
 
     /// "The second number is 4102": the list with that number's last digits replaced.

@@ -159,6 +159,10 @@ impl<'a> Engine<'a> {
             if FINAL_STEPS.contains(&id) {
                 continue;
             }
+            // A mobile PIN given later answers "does your carrier use a PIN?" after all.
+            if id == "pin_required" && state.is_secret_given("mobile_pin") {
+                continue;
+            }
             let step = &self.prompts.port_in.steps[id];
             let value = match state.answer(id) {
                 Some(answer) => self.display(id, answer),

@@ -586,6 +586,8 @@ impl Engine<'_> {
         let markers = &self.prompts.understanding.corrections.markers;
         // Runs of the text that hold numbers: (start, end) byte offsets.
         let mut runs: Vec<(usize, usize)> = Vec::new();
+        // Every run, the ones taken back too: none of them is left in the rest of the text.
+        let mut seen: Vec<(usize, usize)> = Vec::new();
         let mut i = 0;
         while i < tokens.len() {
             let token = tokens[i].1;
@@ -646,6 +648,7 @@ impl Engine<'_> {
                     }
                 }
                 runs.push((from, from + region.len()));
+                seen.push((from, from + region.len()));
             }
             i = end + 1;
         }
@@ -655,7 +658,7 @@ impl Engine<'_> {
         let numbers: Vec<&str> = runs.iter().map(|&(a, b)| &text[a..b]).collect();
         let mut rest = String::new();
         let mut at = 0;
-        for &(a, b) in &runs {
+        for &(a, b) in &seen {
             rest.push_str(&text[at..a]);
             rest.push(' ');
             at = b;

@@ -129,7 +129,12 @@ impl Validator {
             }
             Validator::PersonName => {
                 let mut codes = named(with_prefix(text::REFUSAL_CODES, "name."));
-                codes.extend(["name.not_a_name", "name.me", "name.other_person"]);
+                codes.extend([
+                    "name.not_a_name",
+                    "name.me",
+                    "name.other_person",
+                    "name.full",
+                ]);
                 codes
             }
             Validator::BusinessName => {
