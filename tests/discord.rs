@@ -1275,3 +1275,59 @@ async fn a_pin_typed_over_the_message_limit_is_deleted_and_the_customer_told_it_
     let told = said.iter().filter(|t| t.contains("faster than")).count();
     assert_eq!(told, 1, "{said:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permission_the_bot_lacks_in_the_intake_channel_stops_start_up_naming_it() {
+    let fake = FakeDiscord::start().await;
+    let create_private_threads = 1 << 36;
+    fake.bot_permissions(fake::BOT_PERMISSIONS & !create_private_threads);
+    let dir = tempfile::tempdir().unwrap();
+    let service = Service::start(config(dir.path())).await.unwrap();
+    let discord = discord_config(&fake, fake::AGENT_ROLE);
+    // A bot that starts anyway runs until stopped: give it a few seconds.
+    let run = portbot::discord::run(service, discord, std::future::pending());
+    let error = tokio::time::timeout(Duration::from_secs(5), run)
+        .await
+        .expect("start-up stops")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("PORTBOT_DISCORD_INTAKE_CHANNEL_ID:")
+            && error.contains("Create Private Threads"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_made_in_a_dm_is_announced_as_in_a_dm_not_with_a_link_agents_cannot_open() {
+    let mut h = Harness::start().await;
+    let customer = User {
+        roles: None,
+        ..zoe()
+    };
+    h.thread = 800_000_000_000_000_005;
+    for answer in ["hello", "port numbers in", "yes"] {
+        h.say(&customer, answer).await;
+    }
+    let bill = h.fake.attachment("bill.pdf", BILL.to_vec());
+    h.fake.message(&customer, h.thread, "", vec![bill]);
+    assert_eq!(step(&h.next_question().await), "bill_date");
+    h.say(&customer, "Nov 10").await;
+    let pin = h.say(&customer, "yes").await;
+    assert_eq!(step(&pin), "pin");
+    let summary = from_the_pin_to_the_summary(&mut h, &customer, pin).await;
+    let number = sign(&mut h, &customer, &summary).await;
+    let agents = format!("/api/v10/channels/{AGENT_CHANNEL}/messages");
+    let notice = h
+        .fake
+        .wait_for("the agent channel message", |calls| {
+            calls
+                .iter()
+                .find(|c| c.path == agents)
+                .map(|c| c.json["content"].as_str().unwrap().to_string())
+        })
+        .await;
+    assert!(notice.contains(&number), "{notice}");
+    assert!(notice.contains("in a DM with the bot"), "{notice}");
+    assert!(!notice.contains("<#"), "{notice}");
+}

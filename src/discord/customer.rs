@@ -25,7 +25,8 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
     let place = bot.lanes.join(msg.author.id, msg.id.get());
     place.turn().await;
     let channel = msg.channel_id.to_string();
-    let customer = if msg.guild_id.is_none() {
+    let dm = msg.guild_id.is_none();
+    let customer = if dm {
         bot.customer(msg.author.id, Some(channel))
     } else {
         match bot
@@ -96,7 +97,7 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
         if let (Some(deleted), Some(saved)) = (deleted, saved) {
             say(ctx, msg.channel_id, bot.words.message(deleted.note(saved))).await?;
         }
-        post_turn(bot, ctx, msg.channel_id, &customer, result).await?;
+        post_turn(bot, ctx, msg.channel_id, dm, &customer, result).await?;
     }
     for (n, attachment) in msg.attachments.iter().enumerate() {
         // Each file is looked at when its turn comes: the answer before it may change the
@@ -118,7 +119,7 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
             .service
             .within(bot.service.turn(&customer, Some(key), input))
             .await;
-        post_turn(bot, ctx, msg.channel_id, &customer, result).await?;
+        post_turn(bot, ctx, msg.channel_id, dm, &customer, result).await?;
     }
     Ok(())
 }
@@ -239,6 +240,7 @@ pub async fn on_component(
         bot,
         ctx,
         press.channel_id,
+        press.guild_id.is_none(),
         &customer,
         press.id.to_string(),
         input,
@@ -286,6 +288,7 @@ pub async fn on_modal(
         bot,
         ctx,
         submit.channel_id,
+        submit.guild_id.is_none(),
         &customer,
         submit.id.to_string(),
         Input::Text(value),
@@ -294,18 +297,19 @@ pub async fn on_modal(
 }
 
 /// A button, menu or modal answer as a turn (the interaction id is its key), posted in
-/// `channel`.
+/// `channel` (a DM when `dm`).
 async fn answer(
     bot: &Bot,
     ctx: &SerenityContext,
     channel: ChannelId,
+    dm: bool,
     customer: &Customer,
     key: String,
     input: Input,
 ) -> Result<(), Error> {
     let turn = bot.service.turn(customer, Some(key), input);
     let result = bot.service.within(turn).await;
-    post_turn(bot, ctx, channel, customer, result).await
+    post_turn(bot, ctx, channel, dm, customer, result).await
 }
 
 /// Why a press is not taken: the buttons are someone else's, or the question moved on.
@@ -422,12 +426,13 @@ async fn fetch(bot: &Bot, url: &str, limit: usize) -> anyhow::Result<Vec<u8>> {
     }
 }
 
-/// Posts a turn's replies in `channel`, then the LOA of every ticket it created, and tells the
-/// agent channel about each new ticket.
+/// Posts a turn's replies in `channel` (a DM when `dm`), then the LOA of every ticket it
+/// created, and tells the agent channel about each new ticket.
 pub async fn post_turn(
     bot: &Bot,
     ctx: &SerenityContext,
     channel: ChannelId,
+    dm: bool,
     customer: &Customer,
     result: Result<TurnResult, ServiceError>,
 ) -> Result<(), Error> {
@@ -468,7 +473,15 @@ pub async fn post_turn(
                 ("kind", ticket.kind.replace('_', "-")),
                 ("numbers", ticket.numbers.join(", ")),
                 ("customer", customer.id.clone()),
-                ("thread", format!("<#{channel}>")),
+                // Agents cannot open a customer's DM with the bot: no link to it.
+                (
+                    "thread",
+                    if dm {
+                        bot.words.message("in_dm").to_string()
+                    } else {
+                        format!("<#{channel}>")
+                    },
+                ),
             ],
         );
         let message = CreateMessage::new()

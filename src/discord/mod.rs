@@ -32,8 +32,9 @@ use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 use serenity::all::{
-    ChannelType, ClientBuilder, CreateCommand, FullEvent, GatewayIntents, GuildId, Http,
-    HttpBuilder, HttpError, Interaction,
+    ChannelType, ClientBuilder, CreateCommand, FullEvent, GatewayIntents, GuildChannel, GuildId,
+    Http, HttpBuilder, HttpError, Interaction, PermissionOverwriteType, Permissions, Role, RoleId,
+    UserId,
 };
 
 pub use config::DiscordConfig;
@@ -213,10 +214,12 @@ fn transient(error: &serenity::Error) -> bool {
     }
 }
 
-/// Asks Discord whether the token, guild, channels and role are what the settings say.
+/// Asks Discord whether the token, guild, channels and role are what the settings say, and
+/// whether the bot may do its work in the intake channel.
 async fn check_settings(http: &Http, config: &DiscordConfig) -> anyhow::Result<()> {
     use config::{AGENT_CHANNEL, AGENT_ROLE, GUILD, INTAKE_CHANNEL, TOKEN};
-    http.get_current_user()
+    let me = http
+        .get_current_user()
         .await
         .map_err(|e| anyhow::anyhow!("{TOKEN}: Discord did not accept the token ({e})"))?;
     let roles = http.get_guild_roles(config.guild).await.map_err(|e| {
@@ -232,6 +235,7 @@ async fn check_settings(http: &Http, config: &DiscordConfig) -> anyhow::Result<(
             config.agent_role
         );
     }
+    let mut intake = None;
     for (var, id) in [
         (INTAKE_CHANNEL, config.intake_channel),
         (AGENT_CHANNEL, config.agent_channel),
@@ -239,16 +243,88 @@ async fn check_settings(http: &Http, config: &DiscordConfig) -> anyhow::Result<(
         let channel = http
             .get_channel(id)
             .await
-            .map_err(|e| anyhow::anyhow!("{var}: the bot cannot see channel {id} ({e})"))?;
-        let fits = channel
+            .map_err(|e| anyhow::anyhow!("{var}: the bot cannot see channel {id} ({e})"))?
             .guild()
-            .is_some_and(|c| c.guild_id == config.guild && c.kind == ChannelType::Text);
-        if !fits {
+            .filter(|c| c.guild_id == config.guild && c.kind == ChannelType::Text);
+        let Some(channel) = channel else {
             anyhow::bail!(
                 "{var}: channel {id} is not a text channel of guild {}",
                 config.guild
             );
+        };
+        if id == config.intake_channel {
+            intake = Some(channel);
+        }
+    }
+    let member = http
+        .get_member(config.guild, me.id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{GUILD}: the bot cannot see itself in the guild ({e})"))?;
+    if let Some(intake) = intake {
+        let allowed = permissions_in(&intake, &member.roles, me.id, &roles, config.guild);
+        let missing = NEEDED - allowed;
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "{INTAKE_CHANNEL}: the bot lacks {} in channel {}; give its role these \
+                 permissions there",
+                missing.get_permission_names().join(", "),
+                intake.id
+            );
+        }
+        if !allowed.manage_messages() {
+            tracing::warn!(
+                "the bot lacks Manage Messages in channel {}: a PIN a customer types there \
+                 stays in the chat until they delete it",
+                intake.id
+            );
         }
     }
     Ok(())
+}
+
+/// What the bot must be allowed in the intake channel: see it, open private threads, answer
+/// in them, and attach the LOA.
+const NEEDED: Permissions = Permissions::VIEW_CHANNEL
+    .union(Permissions::CREATE_PRIVATE_THREADS)
+    .union(Permissions::SEND_MESSAGES_IN_THREADS)
+    .union(Permissions::ATTACH_FILES);
+
+/// A member's permissions in `channel`, as Discord computes them: the guild's @everyone role
+/// and the member's roles, then the channel's overwrites for @everyone, the roles and the member.
+fn permissions_in(
+    channel: &GuildChannel,
+    member_roles: &[RoleId],
+    user: UserId,
+    roles: &[Role],
+    guild: GuildId,
+) -> Permissions {
+    let everyone = RoleId::new(guild.get());
+    let mut allowed = roles
+        .iter()
+        .filter(|r| r.id == everyone || member_roles.contains(&r.id))
+        .fold(Permissions::empty(), |all, r| all | r.permissions);
+    if allowed.administrator() {
+        return Permissions::all();
+    }
+    let overwrite = |kind: &PermissionOverwriteType| {
+        channel
+            .permission_overwrites
+            .iter()
+            .filter(|o| &o.kind == kind)
+            .fold((Permissions::empty(), Permissions::empty()), |(a, d), o| {
+                (a | o.allow, d | o.deny)
+            })
+    };
+    let (allow, deny) = overwrite(&PermissionOverwriteType::Role(everyone));
+    allowed = (allowed - deny) | allow;
+    let (allow, deny) = member_roles
+        .iter()
+        .map(|r| overwrite(&PermissionOverwriteType::Role(*r)))
+        .fold(
+            (Permissions::empty(), Permissions::empty()),
+            |(a, d), (oa, od)| (a | oa, d | od),
+        );
+    allowed = (allowed - deny) | allow;
+    let (allow, deny) = overwrite(&PermissionOverwriteType::Member(user));
+    (allowed - deny) | allow
 }

@@ -55,6 +55,7 @@ const KEYS: &[&str] = &[
     "not_in_thread",
     "no_customer_here",
     "agent_ticket",
+    "in_dm",
     "pin_revealed",
     "no_pin",
     "done",

@@ -23,6 +23,12 @@ pub const AGENT_CHANNEL: u64 = 900_000_000_000_000_003;
 pub const AGENT_ROLE: u64 = 900_000_000_000_000_004;
 pub const BOT: u64 = 900_000_000_000_000_005;
 pub const APPLICATION: u64 = 900_000_000_000_000_006;
+/// The bot's own role in the guild.
+pub const BOT_ROLE: u64 = 900_000_000_000_000_007;
+/// What the invite URL in the README grants: View Channels, Send Messages, Manage Messages,
+/// Embed Links, Attach Files, Read Message History, Create Private Threads, Send Messages in
+/// Threads.
+pub const BOT_PERMISSIONS: u64 = 343_597_509_632;
 /// A token shaped like a real one; it opens nothing.
 pub const TOKEN: &str = "OTAwMDAwMDAwMDAwMDAwMDA1.fake00.not-a-real-token-only-for-the-fake";
 
@@ -72,6 +78,8 @@ struct State {
     gateway: Option<mpsc::UnboundedSender<Value>>,
     sequence: u64,
     ready: bool,
+    /// The bot role's permissions, when not [`BOT_PERMISSIONS`].
+    bot_permissions: Option<u64>,
     /// How long attachment downloads take (a slow CDN).
     attachment_delay: Duration,
     /// Calls to refuse: (method, path suffix, status line, how many more times).
@@ -123,6 +131,11 @@ impl FakeDiscord {
             .unwrap()
             .refusals
             .push((method.into(), suffix.into(), status, times));
+    }
+
+    /// Gives the bot's role `permissions` instead of [`BOT_PERMISSIONS`].
+    pub fn bot_permissions(&self, permissions: u64) {
+        self.state.lock().unwrap().bot_permissions = Some(permissions);
     }
 
     /// Makes every attachment download take `delay`.
@@ -533,10 +546,24 @@ impl FakeDiscord {
         let response = match (method, segments.as_slice()) {
             ("GET", ["gateway"]) => Some(json!({ "url": self.ws_url })),
             ("GET", ["users", "@me"]) => Some(bot_user()),
-            ("GET", ["guilds", _, "roles"]) => Some(json!([
-                role(GUILD, "@everyone"),
-                role(AGENT_ROLE, "Porting agents"),
-            ])),
+            ("GET", ["guilds", _, "roles"]) => {
+                let bot = self.state.lock().unwrap().bot_permissions;
+                let mut bot_role = role(BOT_ROLE, "portbot");
+                bot_role["permissions"] = json!(bot.unwrap_or(BOT_PERMISSIONS).to_string());
+                Some(json!([
+                    role(GUILD, "@everyone"),
+                    role(AGENT_ROLE, "Porting agents"),
+                    bot_role,
+                ]))
+            }
+            ("GET", ["guilds", _, "members", id]) if *id == BOT.to_string() => Some(json!({
+                "user": bot_user(),
+                "roles": [BOT_ROLE.to_string()],
+                "joined_at": "2026-01-01T00:00:00.000000+00:00",
+                "deaf": false,
+                "mute": false,
+                "flags": 0,
+            })),
             ("GET", ["channels", id]) => {
                 let id: u64 = id.parse().unwrap_or(0);
                 (id == INTAKE || id == AGENT_CHANNEL).then(|| channel(id, 0, None))

@@ -269,7 +269,11 @@ pub async fn port_in(h: &mut Harness, zoe: &User) -> String {
 /// Every answer up to the summary embed, which it returns.
 pub async fn up_to_the_summary(h: &mut Harness, zoe: &User) -> Value {
     let question = up_to_the_pin(h, zoe).await;
+    from_the_pin_to_the_summary(h, zoe, question).await
+}
 
+/// From the PIN question (in the thread or DM `h.thread`) to the summary embed.
+pub async fn from_the_pin_to_the_summary(h: &mut Harness, zoe: &User, question: Value) -> Value {
     // The PIN goes through the modal, never through the channel.
     let private = button(&question, "Enter privately");
     let since = h.fake.calls().len();
