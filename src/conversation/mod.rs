@@ -10,8 +10,10 @@
 //! an answer), then acted on; buttons arrive already typed ([`Input::Choice`],
 //! [`Input::Command`]). Answers are read for the pending step and for other fields the same
 //! message gives (`reading`), then checked by the step's validator (`validators`) and kept
-//! (`answers`); `commands` runs help, back, skip, agent, cancel, status, start over, menu and
-//! `change <field>`; `questions` answers questions and what is said after submitting; `flow`
+//! (`answers`); `corrections` applies a new value for an earlier answer; `menu` reads the
+//! opening message and buttons; `commands` runs help, back, skip, agent, cancel, status, start
+//! over, menu and `change <field>`; `questions` answers questions and what is said after
+//! submitting; `flow`
 //! decides which step comes next; `summaries` words the questions and summaries; `requests`
 //! builds the port requests. A wrong answer never changes what is known: the step is asked
 //! again with the reason and an example, and a text that is not clearly an answer is never
@@ -19,7 +21,9 @@
 
 mod answers;
 mod commands;
+mod corrections;
 mod flow;
+mod menu;
 mod questions;
 mod reading;
 mod requests;
