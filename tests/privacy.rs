@@ -328,6 +328,8 @@ fn a_lost_key_file_is_not_silently_replaced() {
         stderr.contains("does not match the key this database was written with"),
         "{stderr}"
     );
+    // No new key is left beside the database, to be taken for the lost one later.
+    assert!(!key_file.exists(), "a new key was written");
 }
 
 #[cfg(unix)]

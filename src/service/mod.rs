@@ -152,12 +152,6 @@ impl Service {
         })?;
         let (cipher, source) =
             Cipher::load_or_create(config.secret_key.as_ref(), &config.data_dir)?;
-        if let KeySource::Generated = source {
-            tracing::warn!(
-                "generated a new encryption key in {}; keep it safe, and set PORTBOT_SECRET_KEY when running more than one process",
-                config.data_dir.join("secret.key").display()
-            );
-        }
         if let Some(warning) = config
             .smtp_url
             .as_ref()
@@ -175,7 +169,24 @@ impl Service {
                 "PORTBOT_PROVIDER_NAME is not set; LOAs show placeholder provider details"
             );
         }
-        let store = Store::connect(&config.database_url, cipher).await?;
+        let key_file = config.data_dir.join("secret.key");
+        let store = match Store::connect(&config.database_url, cipher).await {
+            Err(StoreError::WrongKey) if matches!(source, KeySource::Generated) => {
+                // The database was written with a key that is gone: a new one must not stay
+                // beside it, to be taken for the lost one (or overwritten by its restore).
+                if let Err(error) = std::fs::remove_file(&key_file) {
+                    tracing::warn!(%error, "could not remove the key just generated");
+                }
+                return Err(StoreError::WrongKey.into());
+            }
+            connected => connected?,
+        };
+        if let KeySource::Generated = source {
+            tracing::warn!(
+                "generated a new encryption key in {}; keep it safe, and set PORTBOT_SECRET_KEY when running more than one process",
+                key_file.display()
+            );
+        }
         let calendar = config.calendar();
         let limiter = limits::MessageLimiter::new(config.max_messages_per_minute);
         Ok(Service {
