@@ -375,6 +375,7 @@ const COMMON_MESSAGES: &[&str] = &[
     "summary_masked",
     "summary_not_given",
     "summary_skipped",
+    "summary_secret_given",
     "store_unavailable",
     "agent_summary",
     "welcome_back",

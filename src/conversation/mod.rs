@@ -57,6 +57,12 @@ pub enum Input {
     },
     /// A button that gives a command (Back, Help, an agent, a field to change).
     Command(Command),
+    /// Text typed for a named step (a secret or the signature in a modal): read like typed
+    /// text, and only if that step is still the one asked, so it never lands on another.
+    Answer {
+        step: String,
+        text: String,
+    },
     /// An upload; `size` is the whole file's size, which may exceed `bytes` for a file too large
     /// to read in full.
     File {
@@ -216,6 +222,18 @@ impl<'a> Engine<'a> {
                 .as_deref()
                 .and_then(|s| self.prompts.step(s))
                 .is_some_and(|s| s.secret);
+        // A modal's answer for a step that is no longer asked is not an answer.
+        let input = match input {
+            Input::Answer { step, text } if state.step.as_deref() == Some(step.as_str()) => {
+                Input::Text(text)
+            }
+            Input::Answer { .. } => {
+                let mut replies = vec![Reply::say(self.prompts.message("stale_choice"))];
+                replies.extend(self.pending_question(&state, today));
+                return self.finish(state, replies, Vec::new(), true);
+            }
+            input => input,
+        };
         let text = match &input {
             Input::Text(raw) => Some(clean_input(raw)),
             _ => None,
@@ -266,7 +284,8 @@ impl<'a> Engine<'a> {
             }
             Input::Choice { step, value } => return self.typed_choice(state, step, value, today),
             Input::File { .. } => None,
-            Input::Text(_) => text,
+            // Turned into text above, or answered as a stale one.
+            Input::Text(_) | Input::Answer { .. } => text,
         };
         let Some(text) = text else {
             return match state.flow {

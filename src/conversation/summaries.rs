@@ -154,6 +154,12 @@ impl<'a> Engine<'a> {
 
     /// One line per answer that applies, each starting with a newline.
     pub(super) fn answer_lines(&self, state: &State) -> String {
+        self.lines_for(state, false)
+    }
+
+    /// The answer lines; for agents (`for_agents`), a secret says only that it was given,
+    /// never its length.
+    fn lines_for(&self, state: &State, for_agents: bool) -> String {
         let mut text = String::new();
         for id in self.applicable_steps(state) {
             if FINAL_STEPS.contains(&id) {
@@ -165,6 +171,9 @@ impl<'a> Engine<'a> {
             }
             let step = &self.prompts.port_in.steps[id];
             let value = match state.answer(id) {
+                Some(Answer::Secret { .. }) if for_agents => {
+                    self.prompts.message("summary_secret_given").to_string()
+                }
                 Some(answer) => self.display(id, answer),
                 None => self.prompts.message("summary_not_given").to_string(),
             };
@@ -181,7 +190,7 @@ impl<'a> Engine<'a> {
             .map(|s| s.label.clone())
             .unwrap_or_else(|| "-".into());
         let mut text = fill(self.prompts.message("agent_summary"), &[("label", step)]);
-        text.push_str(&self.answer_lines(state));
+        text.push_str(&self.lines_for(state, true));
         text
     }
 

@@ -512,3 +512,44 @@ fn an_account_number_then_the_btn_after_a_comma_are_both_kept() {
     );
     assert!(turn.redact_input);
 }
+
+#[test]
+fn a_modal_answer_lands_only_on_the_step_it_was_opened_for() {
+    let fixture = Fixture::new();
+    let engine = fixture.engine();
+    let state = at(&engine, "account_number");
+    let stale = engine.step(
+        state.clone(),
+        Input::Answer {
+            step: "pin".into(),
+            text: "4821".into(),
+        },
+        now(),
+    );
+    assert_eq!(stale.state.answers, state.answers);
+    assert!(stale.effects.is_empty());
+    assert!(stale.redact_input);
+    let kept = engine.step(
+        state,
+        Input::Answer {
+            step: "account_number".into(),
+            text: "8472 1193 0045".into(),
+        },
+        now(),
+    );
+    assert!(
+        kept.effects
+            .iter()
+            .any(|e| matches!(e, Effect::StoreSecret { step, .. } if step == "account_number"))
+    );
+}
+
+#[test]
+fn the_summary_for_agents_never_tells_a_secrets_length() {
+    let fixture = Fixture::new();
+    let engine = fixture.engine();
+    let state = at(&engine, "summary");
+    let summary = engine.handoff_summary(&state);
+    assert!(summary.contains("PIN: given (hidden)"), "{summary}");
+    assert!(!summary.contains("characters"), "{summary}");
+}

@@ -291,7 +291,11 @@ pub async fn on_modal(
         submit.guild_id.is_none(),
         &customer,
         submit.id.to_string(),
-        Input::Text(value),
+        // Bound to the step the modal was opened for: it never answers another one.
+        match id.step.clone() {
+            Some(step) => Input::Answer { step, text: value },
+            None => Input::Text(value),
+        },
     )
     .await
 }

@@ -1066,7 +1066,11 @@ fn customer_line(input: &Input, redact: bool, message_id: Option<String>) -> New
     let (text, attachment) = match input {
         Input::Text(_) if redact => ("[hidden: sensitive answer]".to_string(), None),
         Input::Text(text) => (text.clone(), None),
+        Input::Choice { .. } | Input::Answer { .. } if redact => {
+            ("[hidden: sensitive answer]".to_string(), None)
+        }
         Input::Choice { value, .. } => (format!("[chose: {value}]"), None),
+        Input::Answer { text, .. } => (text.clone(), None),
         Input::Command(command) => (format!("[{command:?}]").to_lowercase(), None),
         Input::File { file_name, .. } => {
             (format!("[attached {file_name}]"), Some(file_name.clone()))
