@@ -75,7 +75,7 @@ pub fn sample_request(toll_free: bool, numbers: usize) -> (PortRequest, Signatur
             partial_port: false,
             new_btn: None,
             requested_port_date: port_date,
-            email: email("jose.nunez@lukasiewicz-studio.example.com"),
+            email: email("jose.nunez@lukasiewicz-studio.com"),
         };
         (request, "discord:418826015320457216", "PT-2026-00417")
     };
