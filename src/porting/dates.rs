@@ -482,6 +482,27 @@ pub fn parse_spoken_date(input: &str, today: NaiveDate) -> Option<NaiveDate> {
         }
         [n, unit] if matches!(*unit, "week" | "weeks") => add_spoken(today, n, unit),
         [day] if day_of(day).is_some() => day_in_month_ahead(today, day_of(day)?),
+        // "Friday the 4th": the next 4th that is a Friday.
+        [w, day] if weekday_of(w).is_some() && day_of(day).is_some() => {
+            let date = day_in_month_ahead(today, day_of(day)?)?;
+            (date.weekday() == weekday_of(w)?).then_some(date)
+        }
+        // "mid December", "early January", "end of December", "first week of December".
+        [n, "week", month] if day_of(n) == Some(1) => {
+            year_for(month_of(month)?, 1, today, YearHint::Upcoming)
+        }
+        [
+            part @ ("early" | "beginning" | "start" | "mid" | "middle" | "late" | "end"),
+            month,
+        ] => {
+            let month = month_of(month)?;
+            let day = match *part {
+                "mid" | "middle" => 15,
+                "late" | "end" => 28,
+                _ => 1,
+            };
+            year_for(month, day, today, YearHint::Upcoming)
+        }
         _ => spoken_holiday(&words, today).or_else(|| {
             // "December first": the same date with the day written in digits.
             let rewritten = words.join(" ");
@@ -1105,6 +1126,11 @@ mod tests {
             ("the Monday after Thanksgiving", d(2026, 11, 30)),
             ("the day after Christmas", d(2026, 12, 26)),
             ("New Year's Day", d(2027, 1, 1)),
+            ("Friday the 4th", d(2026, 12, 4)),
+            ("mid December", d(2026, 12, 15)),
+            ("early December", d(2026, 12, 1)),
+            ("the first week of December", d(2026, 12, 1)),
+            ("end of December", d(2026, 12, 28)),
         ] {
             assert_eq!(parse_spoken_date(said, today), Some(expected), "{said}");
         }
@@ -1115,6 +1141,7 @@ mod tests {
         let today = d(2026, 11, 23);
         for said in [
             "whenever",
+            "Monday the 4th",
             "next-ish",
             "soon",
             "in a while",
