@@ -113,6 +113,9 @@ pub struct Choice {
     /// step id -> the answer, read by that step as if typed there.
     #[serde(default)]
     pub sets: BTreeMap<String, String>,
+    /// The label and aliases as the understanding step matches them, read once at load.
+    #[serde(skip)]
+    pub phrases: Phrases,
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,6 +168,9 @@ pub struct Step {
     /// Other wordings of the question, each for when its condition holds (the first wins).
     #[serde(default)]
     pub variants: Vec<Variant>,
+    /// `aliases` as the understanding step matches them, read once at load.
+    #[serde(skip)]
+    pub alias_phrases: Phrases,
 }
 
 #[derive(Debug, Deserialize)]
@@ -288,6 +294,7 @@ pub struct NameWords {
     pub suffixes: Phrases,
     pub generic_carrier: Phrases,
     pub relations: Phrases,
+    pub lead_ins: Phrases,
 }
 
 #[derive(Debug, Deserialize)]
@@ -508,9 +515,24 @@ impl Prompts {
         ) -> Result<T, PromptsError> {
             toml::from_str(text).map_err(|e| invalid(file, e.to_string()))
         }
+        let mut common: Common = parse("common.toml", &read("common.toml")?)?;
+        let mut port_in: PortIn = parse("port_in.toml", &read("port_in.toml")?)?;
+        // Phrases are read once here, not on every message.
+        let read_choices = |choices: &mut Vec<Choice>| {
+            for choice in choices {
+                let mut names = choice.aliases.clone();
+                names.push(choice.label.clone());
+                choice.phrases = names.into();
+            }
+        };
+        read_choices(&mut common.menu_choices);
+        for step in port_in.steps.values_mut() {
+            step.alias_phrases = step.aliases.clone().into();
+            read_choices(&mut step.choices);
+        }
         let prompts = Prompts {
-            common: parse("common.toml", &read("common.toml")?)?,
-            port_in: parse("port_in.toml", &read("port_in.toml")?)?,
+            common,
+            port_in,
             port_out: parse("port_out.toml", &read("port_out.toml")?)?,
             faq: parse("faq.toml", &read("faq.toml")?)?,
             understanding: parse("understanding.toml", &read("understanding.toml")?)?,

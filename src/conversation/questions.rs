@@ -146,10 +146,11 @@ impl Engine<'_> {
             .filter(|w| w.chars().any(char::is_alphanumeric))
             .cloned()
             .collect();
-        self.prompts.port_in.steps.values().any(|step| {
-            let aliases: crate::prompts::Phrases = step.aliases.clone().into();
-            super::understand::contains(&words, &aliases)
-        })
+        self.prompts
+            .port_in
+            .steps
+            .values()
+            .any(|step| super::understand::contains(&words, &step.alias_phrases))
     }
 }
 

@@ -75,6 +75,14 @@ fn proper_case(text: &str) -> String {
         .join(" ")
 }
 
+/// Whether a text is a date ("tomorrow", "December first", "12/3"): never a name or a carrier.
+fn says_a_date(text: &str) -> bool {
+    // Any day serves: only whether the words are a date matters here.
+    let any_day = NaiveDate::default();
+    dates::parse_spoken_date(text, any_day).is_some()
+        || dates::parse_date(text, any_day, dates::YearHint::Upcoming).is_ok()
+}
+
 /// The text after a label that names the field: "Business name: Acme", "my email is
 /// zoe@acme.com", "the address is 15 W 42nd St...". Without such a label, the text itself.
 fn without_label<'t>(text: &'t str, labels: &[String]) -> &'t str {
@@ -154,26 +162,19 @@ impl Engine<'_> {
         }
         let words = plain(match_words(text));
         let mut best: Option<(&Choice, usize, usize)> = None;
-        let mut values = Vec::new();
         for choice in choices {
-            let mut names: Vec<String> = choice.aliases.clone();
-            names.push(choice.label.clone());
-            let phrases: Phrases = names.into();
-            if let Some((at, len)) = longest(&words, &phrases) {
-                values.push(&choice.value);
-                if best.is_none_or(|(_, _, l)| len > l) {
-                    best = Some((choice, at, len));
-                }
+            if let Some((at, len)) = longest(&words, &choice.phrases)
+                && best.is_none_or(|(_, _, l)| len > l)
+            {
+                best = Some((choice, at, len));
             }
         }
         let (choice, at, len) = best?;
         // "yes ... no": two choices named with the same weight is not an answer.
-        let others_as_long = choices.iter().filter(|c| c.value != choice.value).any(|c| {
-            let mut names = c.aliases.clone();
-            names.push(c.label.clone());
-            let phrases: Phrases = names.into();
-            longest(&words, &phrases).is_some_and(|(_, l)| l >= len)
-        });
+        let others_as_long = choices
+            .iter()
+            .filter(|c| c.value != choice.value)
+            .any(|c| longest(&words, &c.phrases).is_some_and(|(_, l)| l >= len));
         if others_as_long {
             return None;
         }
@@ -534,12 +535,11 @@ impl Engine<'_> {
                 .iter()
                 .any(|p| p.len() == 1 && &p[0] == w)
         });
-        let today = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
         if !self.plausible(words, &u.names.not_a_name, &[])
             || words.len() > 6
             || generic
             || text.contains('@')
-            || dates::parse_spoken_date(text, today).is_some()
+            || says_a_date(text)
         {
             return Read::Refuse(
                 Refusal::new("carrier.not_a_name").with("input", validators::short(text)),
@@ -562,25 +562,12 @@ impl Engine<'_> {
 
     fn read_person(&self, state: &State, id: &str, text: &str, words: &[String]) -> Read {
         let u = self.understanding();
-        // "It's me! Maria Garcia", "me, Maria Garcia", "I'm Maria Garcia", "Name: Maria
-        // Garcia": the name after the lead-in.
-        let lead = [
-            "its me",
-            "it is me",
-            "me",
-            "im",
-            "i am",
-            "this is",
-            "name",
-            "my name is",
-            "its",
-            "yes its me",
-            "yes",
-        ];
-        for phrase in lead {
-            let phrase_words: Vec<String> = phrase.split(' ').map(str::to_string).collect();
-            if words.starts_with(&phrase_words) && words.len() >= phrase_words.len() + 2 {
-                let rest = &words[phrase_words.len()..];
+        // "It's me! Maria Garcia", "me, Maria Garcia", "I'm Maria Garcia": the name after
+        // the lead-in.
+        // ("Name:" and "my name is" are labels, taken off before this.)
+        for phrase in u.names.me.0.iter().chain(&u.names.lead_ins.0) {
+            if words.starts_with(phrase) && words.len() >= phrase.len() + 2 {
+                let rest = &words[phrase.len()..];
                 if self.plausible(rest, &u.names.not_a_name, &[])
                     || self.name_and_title(&self.typed_words(text, rest)).is_some()
                 {
@@ -685,9 +672,7 @@ impl Engine<'_> {
         code: &'static str,
     ) -> Option<Refusal> {
         let names = &self.understanding().names;
-        let today = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)?;
-        let is_date = dates::parse_spoken_date(text, today).is_some()
-            || dates::parse_date(text, today, dates::YearHint::Upcoming).is_ok()
+        let is_date = says_a_date(text)
             || longest(words, &self.understanding().dates.earliest)
                 .is_some_and(|(_, l)| l == words.len())
             || matches!(
@@ -948,8 +933,8 @@ impl Engine<'_> {
                 .choices
                 .iter()
                 .filter_map(|choice| {
-                    let phrases: Phrases = choice.aliases.clone().into();
-                    longest(&words, &phrases).map(|(at, len)| (choice.value.as_str(), at, len))
+                    longest(&words, &choice.phrases)
+                        .map(|(at, len)| (choice.value.as_str(), at, len))
                 })
                 .collect();
             if let [(value, at, len)] = named[..] {

@@ -492,8 +492,7 @@ impl Engine<'_> {
             .filter(|id| state.answers.contains_key(*id) || state.step.as_deref() == Some(*id))
             .filter_map(|id| {
                 let step = self.prompts.step(id)?;
-                let aliases: Phrases = step.aliases.clone().into();
-                longest(words, &aliases).map(|(at, len)| (id.to_string(), at, len))
+                longest(words, &step.alias_phrases).map(|(at, len)| (id.to_string(), at, len))
             })
             .max_by_key(|(_, at, len)| (*len, usize::MAX - at))
     }
@@ -505,8 +504,7 @@ impl Engine<'_> {
             .filter(|id| !FINAL_STEPS.contains(id))
             .filter_map(|id| {
                 let step = self.prompts.step(id)?;
-                let aliases: Phrases = step.aliases.clone().into();
-                longest(words, &aliases).map(|(_, len)| (id.to_string(), len))
+                longest(words, &step.alias_phrases).map(|(_, len)| (id.to_string(), len))
             })
             .max_by_key(|(_, len)| *len)
             .map(|(id, _)| id)

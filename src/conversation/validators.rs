@@ -478,10 +478,8 @@ fn numbers(input: &str, ctx: &Context) -> Outcome {
         Some(super::state::Pending::NumbersDraft { kept }) => kept.clone(),
         _ => Vec::new(),
     };
-    let done = matches!(
-        input.trim().to_lowercase().as_str(),
-        "done" | "that's all" | "thats all" | "go on" | "continue"
-    );
+    // Reading turns every way of saying "go on with the ones you kept" into "done".
+    let done = input.trim() == "done";
     let list = if done {
         Default::default()
     } else {
