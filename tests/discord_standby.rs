@@ -41,6 +41,46 @@ fn start(sandbox: &Sandbox, log: &Path) -> Bot {
     Bot(child)
 }
 
+/// A data folder whose `portbot discord` uses `db` and `fake`, migrated.
+fn sandbox(db: &PgDatabase, fake: &FakeDiscord) -> Sandbox {
+    let mut sandbox = Sandbox::new();
+    for (name, value) in [
+        ("DATABASE_URL", db.url.clone()),
+        (
+            "PORTBOT_SECRET_KEY",
+            base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+        ),
+        ("DISCORD_TOKEN", TOKEN.to_string()),
+        ("PORTBOT_DISCORD_GUILD_ID", GUILD.to_string()),
+        ("PORTBOT_DISCORD_INTAKE_CHANNEL_ID", INTAKE.to_string()),
+        ("PORTBOT_DISCORD_AGENT_ROLE_ID", AGENT_ROLE.to_string()),
+        (
+            "PORTBOT_DISCORD_AGENT_CHANNEL_ID",
+            AGENT_CHANNEL.to_string(),
+        ),
+        ("PORTBOT_DISCORD_API_URL", fake.api_url.clone()),
+        ("PORTBOT_WORKER_INTERVAL_SECS", "1".to_string()),
+        ("RUST_LOG", "portbot=info".to_string()),
+    ] {
+        sandbox.set(name, &value);
+    }
+    sandbox.run(&["migrate"]);
+    sandbox
+}
+
+/// The PostgreSQL URL to test against, or None (outside CI) to skip.
+fn postgres() -> Option<String> {
+    let admin = std::env::var("PORTBOT_TEST_POSTGRES_URL").ok();
+    if admin.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set PORTBOT_TEST_POSTGRES_URL"
+        );
+        eprintln!("note: PORTBOT_TEST_POSTGRES_URL is not set; skipping");
+    }
+    admin
+}
+
 /// Waits (up to 20 s) until `log` holds `text`.
 async fn wait_log(log: &Path, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -59,37 +99,11 @@ async fn wait_log(log: &Path, text: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_standby_takes_over_from_a_killed_bot_and_the_request_completes_with_every_answer_once()
-{
-    let Ok(admin) = std::env::var("PORTBOT_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set PORTBOT_TEST_POSTGRES_URL"
-        );
-        eprintln!("note: PORTBOT_TEST_POSTGRES_URL is not set; skipping");
-        return;
-    };
+async fn a_standby_takes_over_from_a_killed_bot_and_the_request_completes_with_every_answer_once() {
+    let Some(admin) = postgres() else { return };
     let db = PgDatabase::create(&admin);
     let fake = FakeDiscord::start().await;
-    let mut sandbox = Sandbox::new();
-    for (name, value) in [
-        ("DATABASE_URL", db.url.clone()),
-        (
-            "PORTBOT_SECRET_KEY",
-            base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
-        ),
-        ("DISCORD_TOKEN", TOKEN.to_string()),
-        ("PORTBOT_DISCORD_GUILD_ID", GUILD.to_string()),
-        ("PORTBOT_DISCORD_INTAKE_CHANNEL_ID", INTAKE.to_string()),
-        ("PORTBOT_DISCORD_AGENT_ROLE_ID", AGENT_ROLE.to_string()),
-        ("PORTBOT_DISCORD_AGENT_CHANNEL_ID", AGENT_CHANNEL.to_string()),
-        ("PORTBOT_DISCORD_API_URL", fake.api_url.clone()),
-        ("PORTBOT_WORKER_INTERVAL_SECS", "1".to_string()),
-        ("RUST_LOG", "portbot=info".to_string()),
-    ] {
-        sandbox.set(name, &value);
-    }
-    sandbox.run(&["migrate"]);
+    let sandbox = sandbox(&db, &fake);
     let logs = tempfile::tempdir().unwrap();
     let (log_a, log_b) = (logs.path().join("a.log"), logs.path().join("b.log"));
 
@@ -117,7 +131,10 @@ async fn a_standby_takes_over_from_a_killed_bot_and_the_request_completes_with_e
     let bill = h.fake.attachment("bill.pdf", BILL.to_vec());
     h.fake.message(&zoe, h.thread, "", vec![bill]);
     assert_eq!(step(&h.next_question().await), "bill_date");
-    assert_eq!(step(&h.say(&zoe, "bill's from Nov 10").await), "pin_required");
+    assert_eq!(
+        step(&h.say(&zoe, "bill's from Nov 10").await),
+        "pin_required"
+    );
 
     // The active bot dies; the customer goes on writing with nobody connected.
     active.0.kill().unwrap();
@@ -134,7 +151,10 @@ async fn a_standby_takes_over_from_a_killed_bot_and_the_request_completes_with_e
     // The standby takes the lease, connects and catches up.
     h.fake.wait_sessions(2).await;
     let takeover = killed.elapsed();
-    eprintln!("takeover: {} ms from SIGKILL to the standby's READY", takeover.as_millis());
+    eprintln!(
+        "takeover: {} ms from SIGKILL to the standby's READY",
+        takeover.as_millis()
+    );
     assert!(
         takeover < Duration::from_secs(15),
         "the standby took {takeover:?} to take over"
@@ -201,5 +221,36 @@ async fn a_standby_takes_over_from_a_killed_bot_and_the_request_completes_with_e
     assert!(
         log.contains("caught up on messages sent while the bot was not connected"),
         "{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_whose_lease_connection_fails_disconnects_and_takes_the_lease_again() {
+    let Some(admin) = postgres() else { return };
+    let db = PgDatabase::create(&admin);
+    let fake = FakeDiscord::start().await;
+    let sandbox = sandbox(&db, &fake);
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("bot.log");
+    let _bot = start(&sandbox, &log);
+    fake.wait_ready(0).await;
+    assert_eq!(fake.sessions(), 1);
+
+    // The server ends the connection that holds the lease (a network cut, a failover).
+    let ended = psql_query(
+        &db.url,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    );
+    assert_eq!(ended.trim(), "1", "one connection held the lease");
+    wait_log(&log, "lost the gateway lease").await;
+    // It let go of the gateway, took the lease again (nobody else wanted it), and connected
+    // with a new session.
+    fake.wait_sessions(2).await;
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        written.matches("holding the Discord gateway lease").count(),
+        2,
+        "{written}"
     );
 }
