@@ -8,12 +8,14 @@
 //!
 //! Data flows down the list, never back up.
 //!
-//! - [`cli`]: the `portbot` command line (clap): chat, tickets, loa.
+//! - [`cli`]: the `portbot` command line: its arguments (clap), one function per command, and
+//!   the printing of what the service returns. It calls the service only.
 //! - [`console`]: the terminal adapter: stdin/stdout, plain, interactive or `--json`.
 //! - [`discord`]: the Discord adapter (serenity and poise): private threads, buttons, modals,
 //!   agent commands.
 //! - [`service`]: one entry point per use case (a customer turn, an agent's action on a ticket,
-//!   look-ups); owns the transaction around each and carries out the engine's effects.
+//!   the agents' views of tickets, look-ups) and the one agent access check; owns the
+//!   transaction around each and carries out the engine's effects.
 //! - [`conversation`]: the pure conversation engine: `step(state, input, now) -> (state, replies,
 //!   effects)`. Each typed message is first understood in the context of the pending question
 //!   (a command, a question, a correction, small talk, or answers); every value then passes its
