@@ -15,7 +15,6 @@ mod tickets;
 pub use args::{Cli, Command, ConversationsCommand, LoaCommand, TicketsCommand};
 
 use crate::config::Config;
-use crate::notify;
 use crate::service::{Caller, Service};
 
 /// Runs a parsed command line.
@@ -74,15 +73,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             conversations::run(&service, command).await
         }
         Command::Worker { once } => {
-            let service = Service::start(config).await?;
-            notify::worker::run_command(&service, once).await
+            if let Some(report) = crate::app::worker(config, once).await? {
+                print::pass_report(&report);
+            }
+            Ok(())
         }
         Command::Rekey => admin::rekey(config).await,
-        Command::Discord => {
-            // Checked before the database is touched, so a bad setting fails fast.
-            let discord = crate::discord::DiscordConfig::from_env()?;
-            let service = Service::start(config).await?;
-            crate::discord::run(service, discord, notify::worker::shutdown_signal()).await
-        }
+        Command::Discord => crate::app::discord(config).await,
     }
 }

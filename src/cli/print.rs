@@ -391,3 +391,17 @@ fn outbox_entry_json(e: &OutboxEntry) -> serde_json::Value {
         "created_at": e.created_at.to_rfc3339(),
     })
 }
+
+/// What one `portbot worker --once` pass did.
+pub fn pass_report(report: &crate::notify::worker::PassReport) {
+    println!(
+        "Sent {} email(s), {} failed ({} given up); reminded {}, closed {} conversation(s).",
+        report.sent, report.failed, report.given_up, report.reminded, report.expired
+    );
+    if report.purged > 0 {
+        println!(
+            "Deleted the bill and CSR uploads of {} finished ticket(s).",
+            report.purged
+        );
+    }
+}

@@ -205,6 +205,13 @@ impl Service {
 
     /// Writes each signed LOA into `$PORTBOT_DATA_DIR/loa/` as well (owner-only), for the
     /// terminal chat, which shows the customer that path.
+    /// The notification loops on this service's store, words and settings (`portbot worker`,
+    /// and the Discord bot's own notices).
+    pub fn worker(&self) -> Result<crate::notify::worker::Worker<'_>, String> {
+        let settings = self.config.worker_settings();
+        crate::notify::worker::Worker::new(&self.store, &self.prompts.notifications, &settings)
+    }
+
     pub fn keep_loa_copies(&mut self) {
         self.loa_copies = true;
     }
