@@ -1452,6 +1452,40 @@ async fn answers_sent_while_the_bot_was_down_or_reconnecting_are_taken_in_order_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_and_answers_sent_while_the_gateway_reconnects_are_taken_in_order_once() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let menu = h.open(&zoe).await;
+    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
+    let checklist = h.next_question().await;
+    h.fake
+        .press(&zoe, &checklist, &button(&checklist, "Yes, both"));
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+
+    // The connection drops and Discord will not resume the session: nothing written until
+    // the new session reaches the bot through the gateway.
+    h.fake.drop_gateway();
+    let since = h.fake.calls().len();
+    let bill = h.fake.attachment("bill.pdf", BILL.to_vec());
+    h.fake.message(&zoe, h.thread, "", vec![bill]);
+    h.fake.message(&zoe, h.thread, "november 10th", vec![]);
+    h.fake.message(&zoe, h.thread, "yep", vec![]);
+    h.fake.wait_sessions(2).await;
+    for _ in 0..3 {
+        h.next_question().await;
+    }
+    assert_eq!(
+        questions_in(&h, h.thread, since),
+        ["bill_date", "pin_required", "pin"]
+    );
+    let lines = customer_lines(&h, &zoe).await;
+    assert!(
+        ends_with(&lines, &["[attached bill.pdf]", "november 10th", "yep"]),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_sent_in_a_dm_while_the_bot_was_down_are_answered_there_when_it_is_back() {
     let mut h = Harness::start().await;
     let customer = User {
