@@ -163,7 +163,7 @@ async fn turn_benchmark(
     database_url: Option<&str>,
     options: &BenchOptions,
 ) -> anyhow::Result<Vec<Row>> {
-    let service = Arc::new(Service::start(config_for(data_dir, database_url)?).await?);
+    let service = Arc::new(crate::app::start_service(config_for(data_dir, database_url)?).await?);
     let conversations = options.conversations;
     let concurrency = options.concurrency;
 
@@ -691,7 +691,7 @@ async fn memory_and_startup(options: &BenchOptions) -> anyhow::Result<Vec<Row>> 
 /// The hidden `portbot bench-memory`: opens `conversations` conversations mid-flow (the
 /// checklist started), then prints this process's memory lines from /proc.
 pub async fn memory_child(conversations: usize) -> anyhow::Result<()> {
-    let service = Arc::new(Service::start(Config::from_env()?).await?);
+    let service = Arc::new(crate::app::start_service(Config::from_env()?).await?);
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..16 {

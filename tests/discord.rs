@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use fake::{AGENT_CHANNEL, AGENT_ROLE, FakeDiscord, INTAKE, User};
 use harness::*;
-use portbot::service::{AgentAction, Customer, Service};
+use portbot::service::{AgentAction, Customer};
 use portbot::store::Speaker;
 use serde_json::{Value, json};
 
@@ -318,9 +318,9 @@ async fn a_rejection_is_fixed_in_the_thread_and_the_pin_reveal_is_for_the_agent_
 async fn a_role_the_guild_does_not_have_stops_start_up_naming_the_setting() {
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let service = Service::start(config(dir.path())).await.unwrap();
+    let (service, words) = start(config(dir.path())).await.unwrap();
     let discord = discord_config(&fake, 123_456_789);
-    let error = portbot::discord::run(service, discord, std::future::pending())
+    let error = portbot::discord::run(service, words, discord, std::future::pending())
         .await
         .unwrap_err();
     assert!(
@@ -1282,10 +1282,10 @@ async fn a_permission_the_bot_lacks_in_the_intake_channel_stops_start_up_naming_
     let create_private_threads = 1 << 36;
     fake.bot_permissions(fake::BOT_PERMISSIONS & !create_private_threads);
     let dir = tempfile::tempdir().unwrap();
-    let service = Service::start(config(dir.path())).await.unwrap();
+    let (service, words) = start(config(dir.path())).await.unwrap();
     let discord = discord_config(&fake, fake::AGENT_ROLE);
     // A bot that starts anyway runs until stopped: give it a few seconds.
-    let run = portbot::discord::run(service, discord, std::future::pending());
+    let run = portbot::discord::run(service, words, discord, std::future::pending());
     let error = tokio::time::timeout(Duration::from_secs(5), run)
         .await
         .expect("start-up stops")
@@ -1518,9 +1518,12 @@ async fn answers_sent_in_a_dm_while_the_bot_was_down_are_answered_there_when_it_
 async fn a_second_bot_on_the_same_sqlite_database_says_so_and_stops() {
     let h = Harness::start().await;
     // The command line and the chat keep working beside the bot: the store opens.
-    let service = h.service().await;
+    let (service, words) = start(config_with(h.dir.path(), &h.overrides))
+        .await
+        .unwrap();
     let error = portbot::discord::run(
         service,
+        words,
         discord_config(&h.fake, AGENT_ROLE),
         std::future::pending(),
     )

@@ -10,7 +10,7 @@ use crate::service::Service;
 
 /// `portbot migrate`: opening the service applies the migrations.
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
-    Service::start(config).await?;
+    crate::app::start_service(config).await?;
     println!("Database is up to date.");
     Ok(())
 }
@@ -48,7 +48,7 @@ pub async fn rekey(config: Config) -> anyhow::Result<()> {
     };
     // Opening the service proves the current key against the database (a wrong one stops here,
     // before anything changes).
-    let service = Service::start(config).await?;
+    let service = crate::app::start_service(config).await?;
     let (current, _) =
         Cipher::load_or_create(service.config.secret_key.as_ref(), &service.config.data_dir)?;
     if current.same_key(&new) {

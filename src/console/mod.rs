@@ -11,8 +11,8 @@ use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::conversation::{Input, Reply};
-use crate::prompts::fill;
 use crate::service::{CreatedTicket, Customer, Service, ServiceError};
+use crate::template::fill;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -172,7 +172,7 @@ pub async fn run(
                 Ok(input) => input,
                 Err(error) => {
                     let text = fill(
-                        service.prompts.message("attach_unreadable"),
+                        &service.prompts.script.common.messages.attach_unreadable,
                         &[
                             ("path", path.trim().to_string()),
                             ("reason", error.to_string()),
@@ -202,9 +202,9 @@ pub async fn run(
 /// What the customer sees when a turn fails; the operator gets the cause in the log.
 fn failure_reply(service: &Service, error: &ServiceError) -> Reply {
     tracing::error!(%error, "turn failed");
-    let key = match error {
-        ServiceError::Store(_) | ServiceError::TimedOut(_) => "store_unavailable",
-        _ => "internal_error",
-    };
-    Reply::say(service.prompts.message(key))
+    let messages = &service.prompts.script.common.messages;
+    Reply::say(match error {
+        ServiceError::Store(_) | ServiceError::TimedOut(_) => &messages.store_unavailable,
+        _ => &messages.internal_error,
+    })
 }

@@ -27,6 +27,7 @@ mod menu;
 mod questions;
 mod reading;
 mod requests;
+pub mod script;
 pub mod state;
 mod summaries;
 mod understand;
@@ -39,9 +40,9 @@ use serde::Serialize;
 
 use crate::porting::text::clean_input;
 use crate::porting::{PortCalendar, PortDateRules};
-use crate::prompts::Prompts;
 pub use commands::Command;
 pub use requests::build_requests;
+use script::Script;
 pub use state::{Answer, Flow, Pending, State};
 use understand::{Intent, SmallTalk};
 
@@ -152,7 +153,7 @@ pub struct Turn {
 const FINAL_STEPS: [&str; 3] = ["summary", "consent", "signature"];
 
 pub struct Engine<'a> {
-    pub prompts: &'a Prompts,
+    pub prompts: &'a Script,
     pub calendar: &'a PortCalendar,
     pub rules: PortDateRules,
     pub max_upload_bytes: usize,
@@ -189,9 +190,9 @@ impl<'a> Engine<'a> {
     /// What to say when a customer comes back to a saved conversation: the pending question.
     pub fn resume(&self, state: &State, now: DateTime<Utc>) -> Vec<Reply> {
         if state.paused {
-            return vec![Reply::say(self.prompts.message("still_paused"))];
+            return vec![Reply::say(&self.prompts.common.messages.still_paused)];
         }
-        let mut replies = vec![Reply::say(self.prompts.message("welcome_back"))];
+        let mut replies = vec![Reply::say(&self.prompts.common.messages.welcome_back)];
         replies.extend(self.pending_question(state, today(now)));
         replies
     }
@@ -228,7 +229,7 @@ impl<'a> Engine<'a> {
                 Input::Text(text)
             }
             Input::Answer { .. } => {
-                let mut replies = vec![Reply::say(self.prompts.message("stale_choice"))];
+                let mut replies = vec![Reply::say(&self.prompts.common.messages.stale_choice)];
                 replies.extend(self.pending_question(&state, today));
                 return self.finish(state, replies, Vec::new(), true);
             }
@@ -266,10 +267,10 @@ impl<'a> Engine<'a> {
                 || matches!(input, Input::Command(Command::Resume));
             if resume {
                 state.paused = false;
-                replies.push(Reply::say(self.prompts.message("resumed")));
+                replies.push(Reply::say(&self.prompts.common.messages.resumed));
                 replies.extend(self.pending_question(&state, today));
             } else {
-                replies.push(Reply::say(self.prompts.message("still_paused")));
+                replies.push(Reply::say(&self.prompts.common.messages.still_paused));
             }
             return self.finish(state, replies, Vec::new(), step_is_secret);
         }
@@ -294,7 +295,7 @@ impl<'a> Engine<'a> {
             };
         };
         if text.is_empty() {
-            replies.push(Reply::say(self.prompts.message("empty")));
+            replies.push(Reply::say(&self.prompts.common.messages.empty));
             replies.extend(self.pending_question(&state, today));
             return self.finish(state, replies, Vec::new(), false);
         }
@@ -309,20 +310,21 @@ impl<'a> Engine<'a> {
             Intent::Command(command) => self.run_command(command, state, today, step_is_secret),
             Intent::Question(topic) => self.answer_question(state, &topic, today, step_is_secret),
             Intent::SmallTalk(talk) => {
-                let key = match talk {
-                    SmallTalk::Greeting => "greeting_again",
-                    SmallTalk::Thanks => "thanks_reply",
-                    SmallTalk::Goodbye => "goodbye_reply",
-                    SmallTalk::Hold => "take_your_time",
+                let messages = &self.prompts.common.messages;
+                let text = match talk {
+                    SmallTalk::Greeting => &messages.greeting_again,
+                    SmallTalk::Thanks => &messages.thanks_reply,
+                    SmallTalk::Goodbye => &messages.goodbye_reply,
+                    SmallTalk::Hold => &messages.take_your_time,
                 };
-                replies.push(Reply::say(self.prompts.message(key)));
+                replies.push(Reply::say(text));
                 if !matches!(talk, SmallTalk::Goodbye | SmallTalk::Hold) {
                     replies.extend(self.pending_question(&state, today));
                 }
                 self.finish(state, replies, Vec::new(), step_is_secret)
             }
             Intent::Frustration => {
-                replies.push(Reply::say(self.prompts.message("frustration")));
+                replies.push(Reply::say(&self.prompts.common.messages.frustration));
                 replies.extend(self.pending_question(&state, today));
                 self.finish(state, replies, Vec::new(), step_is_secret)
             }

@@ -12,10 +12,12 @@ use serenity::all::{
 };
 
 use super::render::{self, Action, ComponentId};
+use super::words::Messages;
 use super::{Bot, Error};
+use crate::conversation::script::Choice;
 use crate::conversation::{Command, Input, Reply};
-use crate::prompts::{Choice, fill};
 use crate::service::{Customer, ServiceError, TurnResult, UploadCheck};
+use crate::template::fill;
 
 /// A message in a DM, or in a channel that holds a customer's conversation.
 pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) -> Result<(), Error> {
@@ -119,7 +121,12 @@ pub async fn handle_message(
             Err(_) => Some(false),
         };
         if let (Some(deleted), Some(saved)) = (deleted, saved) {
-            say(ctx, msg.channel_id, bot.words.message(deleted.note(saved))).await?;
+            say(
+                ctx,
+                msg.channel_id,
+                deleted.note(saved, &bot.words.messages),
+            )
+            .await?;
         }
         post_turn(bot, ctx, msg.channel_id, dm, &customer, result).await?;
     }
@@ -134,7 +141,7 @@ pub async fn handle_message(
             }
             Err(error) => {
                 tracing::warn!(error = format!("{error:#}"), file = %attachment.filename, "attachment download failed");
-                say(ctx, msg.channel_id, bot.words.message("failed")).await?;
+                say(ctx, msg.channel_id, &bot.words.messages.failed).await?;
                 continue;
             }
         };
@@ -160,13 +167,13 @@ enum Deleted {
 
 impl Deleted {
     /// The note that tells the customer what happened to their message and their secret.
-    fn note(self, saved: bool) -> &'static str {
+    fn note(self, saved: bool, messages: &Messages) -> &str {
         match (self, saved) {
-            (Deleted::Yes, true) => "typed_secret_deleted",
-            (Deleted::No, true) => "typed_secret_not_deleted",
-            (Deleted::InDm, true) => "typed_secret_in_dm",
-            (Deleted::Yes, false) => "typed_secret_deleted_not_saved",
-            (Deleted::No | Deleted::InDm, false) => "typed_secret_not_saved",
+            (Deleted::Yes, true) => &messages.typed_secret_deleted,
+            (Deleted::No, true) => &messages.typed_secret_not_deleted,
+            (Deleted::InDm, true) => &messages.typed_secret_in_dm,
+            (Deleted::Yes, false) => &messages.typed_secret_deleted_not_saved,
+            (Deleted::No | Deleted::InDm, false) => &messages.typed_secret_not_saved,
         }
     }
 }
@@ -235,7 +242,7 @@ pub async fn on_component(
     let step_choice = |pick: &dyn Fn(&Choice) -> bool| {
         id.step
             .as_deref()
-            .and_then(|s| bot.service.prompts.step(s))
+            .and_then(|s| bot.service.prompts.script.step(s))
             .and_then(|s| s.choices.iter().find(|c| pick(c)))
             .map(|c| Input::Choice {
                 step: id.step.clone(),
@@ -349,14 +356,14 @@ async fn refusal(
     if let Some(owner) = bot.service.store.conversation(id.conversation).await?
         && owner.customer_id != customer.id
     {
-        return Ok(Some(bot.words.message("not_your_conversation").to_string()));
+        return Ok(Some(bot.words.messages.not_your_conversation.to_string()));
     }
     let Some(open) = bot.service.conversation_of(customer).await? else {
         // Nothing open (finished, or cancelled): the press starts afresh like a message.
         return Ok(None);
     };
     if open.id != id.conversation || open.step != id.step {
-        return Ok(Some(bot.words.message("question_moved_on").to_string()));
+        return Ok(Some(bot.words.messages.question_moved_on.to_string()));
     }
     Ok(None)
 }
@@ -468,7 +475,7 @@ pub async fn post_turn(
         Ok(result) => result,
         Err(error) => {
             tracing::error!(%error, "turn failed");
-            return say(ctx, channel, bot.words.message("failed")).await;
+            return say(ctx, channel, &bot.words.messages.failed).await;
         }
     };
     // The replies name the LOA by its path on the server; here it is the file attached below.
@@ -484,7 +491,7 @@ pub async fn post_turn(
     for ticket in &result.tickets {
         if let Some(pdf) = bot.service.ticket_loa(&ticket.number, None).await? {
             let text = fill(
-                bot.words.message("loa_attached"),
+                &bot.words.messages.loa_attached,
                 &[("number", ticket.number.clone())],
             );
             let file = CreateAttachment::bytes(pdf, loa_file_name(&ticket.number));
@@ -495,7 +502,7 @@ pub async fn post_turn(
             send(ctx, channel, message).await?;
         }
         let text = fill(
-            bot.words.message("agent_ticket"),
+            &bot.words.messages.agent_ticket,
             &[
                 ("number", ticket.number.clone()),
                 ("kind", ticket.kind.replace('_', "-")),
@@ -505,7 +512,7 @@ pub async fn post_turn(
                 (
                     "thread",
                     if dm {
-                        bot.words.message("in_dm").to_string()
+                        bot.words.messages.in_dm.to_string()
                     } else {
                         format!("<#{channel}>")
                     },
@@ -549,7 +556,7 @@ pub async fn post_replies(
     let messages = render::messages(
         replies,
         conversation,
-        &bot.service.prompts,
+        &bot.service.prompts.script,
         &bot.words,
         &editable,
     );

@@ -105,10 +105,10 @@ pub fn lease_name(guild: GuildId) -> String {
 /// compiler cannot yet prove such a future `Send` for every lifetime.
 pub async fn run(
     service: Service,
+    words: Words,
     config: DiscordConfig,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let words = Words::load(service.config.prompts_dir.as_deref())?;
     if let Some(warning) = config.warning() {
         tracing::warn!("{warning}");
     }

@@ -95,7 +95,7 @@ impl Service {
             .changeable_steps(&state)
             .into_iter()
             .filter_map(|id| {
-                let step = self.prompts.step(id)?;
+                let step = self.prompts.script.step(id)?;
                 Some((id.to_string(), step.label.clone()))
             })
             .collect())
@@ -108,7 +108,7 @@ impl Service {
             c.flow == "port_in"
                 && c.step
                     .as_deref()
-                    .and_then(|s| self.prompts.step(s))
+                    .and_then(|s| self.prompts.script.step(s))
                     .is_some_and(|s| s.secret)
         }))
     }
@@ -202,7 +202,7 @@ impl Service {
             && conversation
                 .step
                 .as_deref()
-                .and_then(|step| self.prompts.step(step))
+                .and_then(|step| self.prompts.script.step(step))
                 .and_then(|step| validators::find(&step.validator))
                 .is_some_and(|validator| validator.expects_upload());
         if !wanted {

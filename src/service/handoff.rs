@@ -6,11 +6,11 @@ use super::{Customer, Service, ServiceError, WorkflowError, flow_name, parse_sta
 use crate::conversation::{Reply, State};
 use crate::porting::PhoneNumber;
 use crate::porting::phone::parse_number_list;
-use crate::prompts::fill;
 use crate::store::{
     Conversation, ConversationStatus, NewDraft, NewOutboxItem, NewTranscriptLine, OutboxChannel,
     Speaker, TurnOutcome, TurnWrite,
 };
+use crate::template::fill;
 
 /// A customer waiting for an agent.
 #[derive(Debug, Clone)]
@@ -58,7 +58,8 @@ impl Service {
         customer: &Customer,
         agent: &str,
     ) -> Result<Vec<Reply>, WorkflowError> {
-        self.agent_turn(customer, agent, "handed_back", None, |service, state| {
+        let handed_back = &self.prompts.script.common.messages.handed_back;
+        self.agent_turn(customer, agent, handed_back, None, |service, state| {
             if !state.paused {
                 return Err(service.refused(&crate::porting::Refusal::new("handoff.not_paused")));
             }
@@ -84,7 +85,7 @@ impl Service {
             .agent_turn(
                 customer,
                 agent,
-                "agent_started",
+                &self.prompts.script.common.messages.agent_started,
                 None,
                 move |service, state| {
                     *state = service
@@ -132,7 +133,7 @@ impl Service {
         self.agent_turn(
             customer,
             agent,
-            "draft_saved",
+            &self.prompts.script.common.messages.draft_saved,
             Some(draft.clone()),
             move |service, state| {
                 *state = service.engine().start_port_in(state.clone(), Vec::new());
@@ -145,7 +146,7 @@ impl Service {
     }
 
     /// Changes a customer's conversation on an agent's behalf and tells the customer in their
-    /// chat: `message` (a key in the prompts) and the question the bot now waits on.
+    /// chat: `message` (a text of the prompts) and the question the bot now waits on.
     async fn agent_turn(
         &self,
         customer: &Customer,
@@ -174,7 +175,7 @@ impl Service {
             change(self, &mut state)?;
             let number = draft.as_ref().map(|d| d.number.clone()).unwrap_or_default();
             let mut replies = vec![Reply::say(fill(
-                self.prompts.message(message),
+                message,
                 &[("agent", agent.to_string()), ("number", number)],
             ))];
             // The chat gets the message; the question itself is asked when the customer is back.

@@ -26,11 +26,11 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::conversation::script::Script;
 use crate::conversation::{self, Effect, Engine, Flow, Input, Reply, State, TicketRequestKind};
 use crate::loa;
 use crate::notify::{self, Notice, NoticeKind};
 use crate::porting::{PortCalendar, PortRequest, SignatureRecord, dates};
-use crate::prompts::{Prompts, fill};
 use crate::secrets::{Cipher, KeySource};
 use crate::store::{
     Conversation, ConversationStatus, CreateIfNone, DocumentKind, NewConversation, NewDocument,
@@ -38,6 +38,7 @@ use crate::store::{
     Speaker, Store, StoreError, Ticket, TicketChange, TicketFilter, TicketStatus, TurnOutcome,
     TurnWrite, Visibility,
 };
+use crate::template::fill;
 
 /// Who is talking, and where.
 #[derive(Debug, Clone)]
@@ -128,9 +129,18 @@ pub enum ServiceError {
     TimedOut(u64),
 }
 
+/// The words the service speaks with: the conversation script's, the LOA's and the
+/// notifications', each checked by its owner; [`crate::prompts`] loads them.
+#[derive(Debug)]
+pub struct Words {
+    pub script: Script,
+    pub loa: loa::LoaWording,
+    pub notifications: notify::NotificationWording,
+}
+
 pub struct Service {
     pub config: Config,
-    pub prompts: Prompts,
+    pub prompts: Words,
     pub store: Store,
     calendar: PortCalendar,
     limiter: limits::MessageLimiter,
@@ -144,9 +154,9 @@ pub struct Service {
 const MAX_TRIES: u32 = 8;
 
 impl Service {
-    /// Loads the words, the key and the database, applying migrations.
-    pub async fn start(config: Config) -> anyhow::Result<Service> {
-        let prompts = Prompts::load(config.prompts_dir.as_deref())?;
+    /// Opens the key and the database, applying migrations; speaks with `prompts`, the words
+    /// [`crate::prompts`] loaded.
+    pub async fn start(config: Config, prompts: Words) -> anyhow::Result<Service> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             anyhow::anyhow!(
                 "cannot create the data folder {}: {e}",
@@ -218,7 +228,7 @@ impl Service {
 
     pub fn engine(&self) -> Engine<'_> {
         Engine {
-            prompts: &self.prompts,
+            prompts: &self.prompts.script,
             calendar: &self.calendar,
             rules: self.config.port_date_rules,
             max_upload_bytes: self.config.max_upload_bytes,
@@ -657,7 +667,7 @@ impl Service {
         )
         .map_err(ServiceError::Request)?;
         let mut tickets = Vec::new();
-        let mut replies = vec![Reply::say(self.prompts.message("submitted"))];
+        let mut replies = vec![Reply::say(&self.prompts.script.common.messages.submitted)];
         let mut draft_number = state.draft.clone();
         for request in requests {
             let number = match draft_number.take() {
@@ -680,7 +690,7 @@ impl Service {
             )?;
             let shown = CreatedTicket::new(&number, &request, self.loa_path(&number, 1));
             replies.push(Reply::say(fill(
-                self.prompts.message("submitted_ticket"),
+                &self.prompts.script.common.messages.submitted_ticket,
                 &[
                     ("number", number.clone()),
                     ("kind", kind_label(request.kind.as_str()).into()),
@@ -771,7 +781,7 @@ impl Service {
                     self.loa_path(&ticket.number, version),
                 );
                 replies.push(Reply::say(fill(
-                    self.prompts.message("resubmitted"),
+                    &self.prompts.script.common.messages.resubmitted,
                     &[
                         ("number", ticket.number.clone()),
                         ("version", version.to_string()),
@@ -867,7 +877,9 @@ impl Service {
     pub async fn status_replies(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
         let tickets = self.customer_tickets(customer).await?;
         if tickets.is_empty() {
-            return Ok(vec![Reply::say(self.prompts.message("status_no_tickets"))]);
+            return Ok(vec![Reply::say(
+                &self.prompts.script.common.messages.status_no_tickets,
+            )]);
         }
         let lines: Vec<String> = tickets.iter().map(|t| self.ticket_line(t)).collect();
         Ok(vec![Reply::say(lines.join("\n"))])
@@ -902,19 +914,20 @@ impl Service {
             .collect();
         if chosen.is_empty() {
             return Ok((
-                Reply::say(self.prompts.message("request_no_tickets")),
+                Reply::say(&self.prompts.script.common.messages.request_no_tickets),
                 Vec::new(),
             ));
         }
-        let (action, key, wish) = match kind {
-            TicketRequestKind::Cancel => ("cancel_requested", "request_recorded_cancel", "cancel"),
+        let m = &self.prompts.script.common.messages;
+        let (action, said, wish) = match kind {
+            TicketRequestKind::Cancel => ("cancel_requested", &m.request_recorded_cancel, "cancel"),
             TicketRequestKind::ChangeDate => (
                 "date_change_requested",
-                "request_recorded_date",
+                &m.request_recorded_date,
                 "change the port date of",
             ),
             TicketRequestKind::Correct => {
-                ("change_requested", "request_recorded_change", "correct")
+                ("change_requested", &m.request_recorded_change, "correct")
             }
         };
         let numbers: Vec<String> = chosen.iter().map(|t| t.number.clone()).collect();
@@ -951,16 +964,13 @@ impl Service {
                 change
             })
             .collect();
-        let reply = fill(
-            self.prompts.message(key),
-            &[("tickets", numbers.join(", "))],
-        );
+        let reply = fill(said, &[("tickets", numbers.join(", "))]);
         Ok((Reply::say(reply), changes))
     }
 
     fn ticket_line(&self, ticket: &Ticket) -> String {
         fill(
-            self.prompts.message("status_ticket"),
+            &self.prompts.script.common.messages.status_ticket,
             &[
                 ("number", ticket.number.clone()),
                 ("kind", kind_label(ticket.request.kind.as_str()).into()),

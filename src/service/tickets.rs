@@ -10,8 +10,8 @@ use crate::notify::{Notice, NoticeKind};
 use crate::porting::dates::ClosedReason;
 use crate::porting::lifecycle::check_transition;
 use crate::porting::{Refusal, RejectionCode, TicketStatus, dates};
-use crate::prompts::fill;
 use crate::store::{ChangeOutcome, Reopen, Ticket, TicketChange, Visibility};
+use crate::template::fill;
 
 /// What an agent does to a ticket.
 #[derive(Debug, Clone)]
@@ -68,13 +68,14 @@ const TRIES: u32 = 5;
 
 impl Service {
     pub(super) fn refused(&self, refusal: &Refusal) -> WorkflowError {
-        let template = self
-            .prompts
+        // Every code an agent's action can be refused with is checked at start-up
+        // (`script::AGENT_CODES` and the lifecycle's); a code never shows as itself.
+        let script = &self.prompts.script;
+        let template = script
             .common
             .errors
             .get(refusal.code)
-            .map(String::as_str)
-            .unwrap_or(refusal.code);
+            .unwrap_or(&script.common.messages.internal_error);
         WorkflowError::Refused(fill(template, &refusal.args))
     }
 
@@ -253,20 +254,21 @@ impl Service {
                     .map(|f| {
                         f.fields
                             .iter()
-                            .filter_map(|id| self.prompts.step(id).map(|s| s.label.clone()))
+                            .filter_map(|id| self.prompts.script.step(id).map(|s| s.label.clone()))
                             .collect::<Vec<_>>()
                             .join(", ")
                     })
                     .unwrap_or_default();
                 let reasons = codes
                     .iter()
-                    .map(|c| {
+                    // Every code has its words (checked at start-up); none shows as itself.
+                    .filter_map(|c| {
                         self.prompts
+                            .script
                             .common
                             .rejections
                             .get(c.as_str())
                             .cloned()
-                            .unwrap_or_else(|| c.as_str().to_string())
                     })
                     .chain(note.clone())
                     .collect::<Vec<_>>()

@@ -6,6 +6,8 @@
 use fake::{AGENT_CHANNEL, AGENT_ROLE, APPLICATION, FakeDiscord, GUILD, INTAKE, TOKEN, User};
 use portbot::config::Config;
 use portbot::discord::DiscordConfig;
+use portbot::discord::words::Words;
+use portbot::prompts::Prompts;
 use portbot::service::Service;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -29,6 +31,12 @@ pub struct Harness {
     pub seen: usize,
     /// Settings that differ from `config`'s: (variable, value).
     pub overrides: Vec<(String, String)>,
+}
+
+/// The service and the Discord words for `config`, as `portbot discord` starts them.
+pub async fn start(config: Config) -> anyhow::Result<(Service, Words)> {
+    let (words, discord) = Prompts::load(config.prompts_dir.as_deref())?.split();
+    Ok((Service::start(config, words).await?, discord))
 }
 
 /// The settings for data folder `dir`; the words come from `dir/prompts` when a test put
@@ -133,8 +141,8 @@ impl Harness {
                 .build()
                 .unwrap();
             runtime.block_on(async move {
-                let service = Service::start(config).await?;
-                let ran = portbot::discord::run(service, discord, async {
+                let (service, words) = start(config).await?;
+                let ran = portbot::discord::run(service, words, discord, async {
                     let _ = stopped.await;
                 })
                 .await;
@@ -211,9 +219,10 @@ impl Harness {
     }
 
     pub async fn service(&self) -> Service {
-        Service::start(config_with(self.dir.path(), &self.overrides))
+        start(config_with(self.dir.path(), &self.overrides))
             .await
             .unwrap()
+            .0
     }
 }
 
