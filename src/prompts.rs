@@ -40,8 +40,8 @@ const BUILTIN: [(&str, &str); 8] = [
     ("discord.toml", include_str!("../prompts/discord.toml")),
 ];
 
-/// Read from the built-in copy when `PORTBOT_PROMPTS_DIR` does not hold it, as before the
-/// other files were loaded from there too.
+/// Read from the built-in copy when `PORTBOT_PROMPTS_DIR` does not hold it, as the Discord
+/// adapter did when it loaded its words itself: a folder made before it existed still works.
 const OPTIONAL_IN_DIR: &[&str] = &["discord.toml"];
 
 #[derive(Debug, thiserror::Error)]
@@ -221,5 +221,59 @@ mod tests {
         assert!(err.contains("port_in.toml"), "{err}");
         assert!(err.contains("step `carrier`"), "{err}");
         assert!(err.contains("no_such"), "{err}");
+    }
+
+    /// Every file's words, from the built-in copy.
+    fn builtin(file: &str) -> String {
+        builtin_text(file).unwrap()
+    }
+
+    /// The text without the line that starts with `key =` (the first one after `table`).
+    fn without(text: &str, table: &str, key: &str) -> String {
+        let at = text.find(table).unwrap();
+        let line = text[at..].find(&format!("\n{key} =")).unwrap() + at + 1;
+        let end = text[line..].find('\n').unwrap() + line + 1;
+        format!("{}{}", &text[..line], &text[end..])
+    }
+
+    #[test]
+    fn a_missing_message_is_a_start_up_error_naming_the_file_and_key_never_the_key_itself() {
+        for (file, table, key) in [
+            ("common.toml", "[messages]", "internal_error"),
+            ("port_in.toml", "[messages]", "split_requests"),
+            ("discord.toml", "[messages]", "not_in_thread"),
+        ] {
+            let err = with_file(file, without(&builtin(file), table, key))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(&format!("prompts/{file}: ")), "{err}");
+            assert!(err.contains(&format!("`messages.{key}`")), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_message_is_a_start_up_error_naming_the_file_and_key() {
+        let common = builtin("common.toml").replacen("\nempty =", "\nempty = \"x\"\nemtpy =", 1);
+        let err = with_file("common.toml", common).unwrap_err().to_string();
+        assert!(
+            err.contains("common.toml") && err.contains("`messages.emtpy`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_rural_route_note_without_words_is_a_start_up_error() {
+        let common = builtin("common.toml");
+        let line = common
+            .lines()
+            .find(|l| l.starts_with("\"address.rural_route\" ="))
+            .unwrap();
+        let err = with_file("common.toml", common.replace(line, ""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("common.toml") && err.contains("address.rural_route"),
+            "{err}"
+        );
     }
 }
