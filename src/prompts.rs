@@ -276,4 +276,21 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn a_step_the_customer_can_change_without_an_alias_is_a_start_up_error() {
+        let port_in = builtin("port_in.toml");
+        let aliases = port_in
+            .lines()
+            .find(|l| l.starts_with("aliases = [\"carrier\""))
+            .unwrap();
+        let err = with_file("port_in.toml", port_in.replace(aliases, ""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("port_in.toml") && err.contains("step `carrier`"),
+            "{err}"
+        );
+        assert!(err.contains("aliases"), "{err}");
+    }
 }

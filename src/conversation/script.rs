@@ -595,6 +595,13 @@ impl Script {
                     step.validator
                 )));
             }
+            if step.aliases.is_empty() && !super::FINAL_STEPS.contains(&id.as_str()) {
+                return Err(at(
+                    "`aliases` is empty: \"change <field>\" and the list of answers to change \
+                     name the step by its first alias"
+                        .into(),
+                ));
+            }
             if step.question.trim().is_empty()
                 || step.help.trim().is_empty()
                 || step.examples.is_empty()
