@@ -261,16 +261,18 @@ mod tests {
         );
     }
 
+    /// The error for the built-in `file` without its first line that starts with `start`.
+    fn without_line(file: &str, start: &str) -> String {
+        let text = builtin(file);
+        let line = text.lines().find(|l| l.starts_with(start)).unwrap();
+        with_file(file, text.replace(line, ""))
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn a_rural_route_note_without_words_is_a_start_up_error() {
-        let common = builtin("common.toml");
-        let line = common
-            .lines()
-            .find(|l| l.starts_with("\"address.rural_route\" ="))
-            .unwrap();
-        let err = with_file("common.toml", common.replace(line, ""))
-            .unwrap_err()
-            .to_string();
+        let err = without_line("common.toml", "\"address.rural_route\" =");
         assert!(
             err.contains("common.toml") && err.contains("address.rural_route"),
             "{err}"
@@ -279,14 +281,7 @@ mod tests {
 
     #[test]
     fn a_step_the_customer_can_change_without_an_alias_is_a_start_up_error() {
-        let port_in = builtin("port_in.toml");
-        let aliases = port_in
-            .lines()
-            .find(|l| l.starts_with("aliases = [\"carrier\""))
-            .unwrap();
-        let err = with_file("port_in.toml", port_in.replace(aliases, ""))
-            .unwrap_err()
-            .to_string();
+        let err = without_line("port_in.toml", "aliases = [\"carrier\"");
         assert!(
             err.contains("port_in.toml") && err.contains("step `carrier`"),
             "{err}"
