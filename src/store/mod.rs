@@ -444,6 +444,11 @@ fn write_date(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
+/// Ticket numbers are stored upper case, so look-ups ignore case and still use the index.
+fn normalize_number(number: &str) -> String {
+    number.trim().to_ascii_uppercase()
+}
+
 /// Reads a text column into one of the enums above.
 fn read_enum<T>(
     row: &AnyRow,
