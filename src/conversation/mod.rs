@@ -23,6 +23,7 @@ mod answers;
 mod commands;
 mod corrections;
 mod flow;
+mod handoff;
 mod menu;
 mod questions;
 mod reading;
@@ -217,12 +218,7 @@ impl<'a> Engine<'a> {
     ) -> Turn {
         let today = today(now);
         let mut replies = Vec::new();
-        let step_is_secret = state.flow == Flow::PortIn
-            && state
-                .step
-                .as_deref()
-                .and_then(|s| self.prompts.step(s))
-                .is_some_and(|s| s.secret);
+        let step_is_secret = self.awaits_secret(&state);
         // A modal's answer for a step that is no longer asked is not an answer.
         let input = match input {
             Input::Answer { step, text } if state.step.as_deref() == Some(step.as_str()) => {
