@@ -13,8 +13,7 @@ pub async fn chat(
     json: bool,
     message_ids: bool,
 ) -> anyhow::Result<()> {
-    let mut service = crate::app::start_service(config).await?;
-    service.keep_loa_copies();
+    let service = crate::app::start_service(config).await?;
     let id = user
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "local".into());

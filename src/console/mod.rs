@@ -3,15 +3,17 @@
 //!
 //! Three ways to print: interactive (a terminal on both ends: numbered choices, colour, a
 //! prompt), plain (piped: the same text, no escape codes) and `--json` (one object per bot
-//! message, the scripting interface). A line `/attach PATH` uploads that file.
+//! message, the scripting interface). A line `/attach PATH` uploads that file. The LOA of each
+//! ticket a turn signs is written where its replies say, `$PORTBOT_DATA_DIR/loa/`.
 
 use std::io::Write;
+use std::path::Path;
 
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::conversation::{Input, Reply};
-use crate::service::{CreatedTicket, Customer, Service, ServiceError};
+use crate::service::{CreatedTicket, Customer, Service, ServiceError, TurnResult};
 use crate::template::fill;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +191,10 @@ pub async fn run(
             .await
         {
             Ok(result) if result.duplicate => printer.duplicate()?,
-            Ok(result) => printer.turn(&result.replies, &result.tickets)?,
+            Ok(result) => match keep_loas(&result) {
+                Ok(()) => printer.turn(&result.replies, &result.tickets)?,
+                Err(error) => printer.turn(&[failure_reply(service, &error)], &[])?,
+            },
             Err(error) => printer.turn(&[failure_reply(service, &error)], &[])?,
         }
     }
@@ -207,4 +212,49 @@ fn failure_reply(service: &Service, error: &ServiceError) -> Reply {
         ServiceError::Store(_) | ServiceError::TimedOut(_) => &messages.store_unavailable,
         _ => &messages.internal_error,
     })
+}
+
+/// Writes the LOA of each ticket the turn signed at the path its replies name.
+fn keep_loas(result: &TurnResult) -> Result<(), ServiceError> {
+    for ticket in &result.tickets {
+        write_loa_copy(Path::new(&ticket.loa_path), &ticket.loa)?;
+    }
+    Ok(())
+}
+
+/// Writes an LOA copy into its folder, which only the owner may enter (a folder made by an older
+/// version with the usual 0755 is tightened).
+fn write_loa_copy(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
+    let err = |source| ServiceError::WriteFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+            builder.mode(0o700);
+            builder.create(dir).map_err(err)?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+        }
+        #[cfg(not(unix))]
+        builder.create(dir).map_err(err)?;
+    }
+    write_private(path, bytes).map_err(err)
+}
+
+/// Writes a file that holds personal data (an LOA, an export) so that only its owner may read
+/// it (0600), atomically: a temporary file beside it, created owner-only, then a rename.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
