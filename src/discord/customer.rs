@@ -487,20 +487,20 @@ pub async fn post_turn(
                 .replace(&ticket.loa_path, &loa_file_name(&ticket.number));
         }
     }
-    post_replies(bot, ctx, channel, customer, &replies).await?;
-    for ticket in &result.tickets {
-        if let Some(pdf) = bot.service.ticket_loa(&ticket.number, None).await? {
-            let text = fill(
-                &bot.words.messages.loa_attached,
-                &[("number", ticket.number.clone())],
-            );
-            let file = CreateAttachment::bytes(pdf, loa_file_name(&ticket.number));
-            let message = CreateMessage::new()
-                .content(text)
-                .add_file(file)
-                .allowed_mentions(render::customer_pings(&customer.id));
-            send(ctx, channel, message).await?;
-        }
+    let conversation = result.conversation.unwrap_or(0);
+    let shown = (conversation, result.editable.as_slice());
+    post_shown(bot, ctx, channel, customer, &replies, shown).await?;
+    for ticket in result.tickets {
+        let text = fill(
+            &bot.words.messages.loa_attached,
+            &[("number", ticket.number.clone())],
+        );
+        let file = CreateAttachment::bytes(ticket.loa, loa_file_name(&ticket.number));
+        let message = CreateMessage::new()
+            .content(text)
+            .add_file(file)
+            .allowed_mentions(render::customer_pings(&customer.id));
+        send(ctx, channel, message).await?;
         let text = fill(
             &bot.words.messages.agent_ticket,
             &[
@@ -531,7 +531,8 @@ fn loa_file_name(number: &str) -> String {
     format!("LOA-{number}.pdf")
 }
 
-/// Posts replies with the buttons of the customer's open conversation.
+/// Posts replies that are not a turn's with the buttons of the customer's open conversation,
+/// looked up (a turn's result carries them).
 pub async fn post_replies(
     bot: &Bot,
     ctx: &SerenityContext,
@@ -553,12 +554,36 @@ pub async fn post_replies(
     } else {
         Vec::new()
     };
+    post_shown(
+        bot,
+        ctx,
+        channel,
+        customer,
+        replies,
+        (conversation, &editable),
+    )
+    .await
+}
+
+/// Posts replies with the buttons of conversation `shown.0` (0: none open), the summary with
+/// the answers `shown.1` to change.
+async fn post_shown(
+    bot: &Bot,
+    ctx: &SerenityContext,
+    channel: ChannelId,
+    customer: &Customer,
+    replies: &[Reply],
+    (conversation, editable): (i64, &[(String, String)]),
+) -> Result<(), Error> {
+    if replies.is_empty() {
+        return Ok(());
+    }
     let messages = render::messages(
         replies,
         conversation,
         &bot.service.prompts.script,
         &bot.words,
-        &editable,
+        editable,
     );
     for message in messages {
         let message = message.allowed_mentions(render::customer_pings(&customer.id));
