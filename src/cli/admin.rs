@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 
 use crate::config::Config;
+use crate::console;
 use crate::secrets::{Cipher, KEY_FILE};
 use crate::service::Service;
 
@@ -15,8 +16,10 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `portbot retention`: deletes the uploads of tickets finished long enough ago.
+/// `portbot retention`: deletes the uploads of tickets finished long enough ago, and the
+/// terminal chat's LOA copies as old.
 pub async fn retention(service: &Service) -> anyhow::Result<()> {
+    console::prune_loa_copies(&service.loa_dir(), service.retention_cutoff())?;
     let purged = service.apply_retention().await?;
     if purged.is_empty() {
         println!("Nothing to delete.");

@@ -4,11 +4,13 @@
 //! Three ways to print: interactive (a terminal on both ends: numbered choices, colour, a
 //! prompt), plain (piped: the same text, no escape codes) and `--json` (one object per bot
 //! message, the scripting interface). A line `/attach PATH` uploads that file. The LOA of each
-//! ticket a turn signs is written where its replies say, `$PORTBOT_DATA_DIR/loa/`.
+//! ticket a turn signs is written where its replies say, `$PORTBOT_DATA_DIR/loa/`, and
+//! `portbot retention` prunes those copies.
 
 use std::io::Write;
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
@@ -256,5 +258,29 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Deletes the LOA copies in `dir` written before `cutoff` (the LOAs stay in the database).
+pub fn prune_loa_copies(dir: &Path, cutoff: DateTime<Utc>) -> Result<(), ServiceError> {
+    let err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ServiceError::WriteFile { path, source }
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(err(dir)(e)),
+    };
+    for entry in entries {
+        let path = entry.map_err(err(dir))?.path();
+        let written: DateTime<Utc> = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map_err(err(&path))?
+            .into();
+        if written < cutoff {
+            std::fs::remove_file(&path).map_err(err(&path))?;
+        }
+    }
     Ok(())
 }

@@ -82,6 +82,9 @@ pub async fn handle_message(
         }
     };
 
+    // Asked before the turn, not taken from the last turn's result: the question may have moved
+    // since (an agent's hand-back or draft, another process), and a typed secret must leave the
+    // chat even when the turn then fails.
     let typed_secret =
         !msg.content.trim().is_empty() && bot.service.awaits_secret(&customer).await?;
     let missed = bot

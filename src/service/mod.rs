@@ -21,7 +21,7 @@ pub use handoff::{Started, Waiting};
 pub use tickets::{AgentAction, WorkflowError};
 pub use views::{Export, TicketList, TicketPage, TicketView};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
@@ -313,46 +313,25 @@ impl Service {
             .collect()
     }
 
-    /// Deletes bill and CSR uploads of tickets finished longer ago than the retention period,
-    /// and LOA copies the terminal chat wrote longer ago than that (the LOAs stay in the
-    /// database).
+    /// Deletes bill and CSR uploads of tickets finished before [`Self::retention_cutoff`].
     pub async fn apply_retention(&self) -> Result<Vec<(String, i64)>, ServiceError> {
-        let now = self.now();
-        let cutoff = now - chrono::Duration::days(i64::from(self.config.retention_days));
-        self.prune_loa_copies(cutoff)?;
-        Ok(self.store.purge_uploads(cutoff, now).await?)
+        let cutoff = self.retention_cutoff();
+        Ok(self.store.purge_uploads(cutoff, self.now()).await?)
     }
 
-    fn prune_loa_copies(&self, cutoff: DateTime<Utc>) -> Result<(), ServiceError> {
-        let dir = self.config.data_dir.join("loa");
-        let err = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| ServiceError::WriteFile { path, source }
-        };
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(err(&dir)(e)),
-        };
-        for entry in entries {
-            let path = entry.map_err(err(&dir))?.path();
-            let written: DateTime<Utc> = std::fs::metadata(&path)
-                .and_then(|m| m.modified())
-                .map_err(err(&path))?
-                .into();
-            if written < cutoff {
-                std::fs::remove_file(&path).map_err(err(&path))?;
-            }
-        }
-        Ok(())
+    /// The start of the retention period: personal data from before it goes.
+    pub fn retention_cutoff(&self) -> DateTime<Utc> {
+        self.now() - chrono::Duration::days(i64::from(self.config.retention_days))
+    }
+
+    /// The folder where the terminal keeps copies of the LOAs its replies name.
+    pub fn loa_dir(&self) -> PathBuf {
+        self.config.data_dir.join("loa")
     }
 
     /// Where the terminal keeps a copy of a ticket's LOA version for the customer.
     fn loa_path(&self, number: &str, version: u32) -> PathBuf {
-        self.config
-            .data_dir
-            .join("loa")
-            .join(format!("{number}-v{version}.pdf"))
+        self.loa_dir().join(format!("{number}-v{version}.pdf"))
     }
 
     /// The customer's own tickets, one line each.
