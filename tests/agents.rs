@@ -410,6 +410,46 @@ fn a_draft_keeps_its_number_when_the_customer_finishes_and_signs() {
 }
 
 #[test]
+fn the_transcript_names_what_an_agent_did_not_the_words_the_customer_was_sent() {
+    let sandbox = Sandbox::new();
+    chat(
+        &sandbox,
+        "max",
+        &["1", "yes", "skip", "no", "skip", "312-448-2915", "agent"],
+    );
+    sandbox.run(&["conversations", "resume", "--user", "max", "--agent", "ana"]);
+    sandbox.run(&["conversations", "draft", "--user", "max", "--agent", "ana"]);
+    let turns = chat(
+        &sandbox,
+        "max",
+        &[
+            "AT&T",
+            "personal landline",
+            "Max Mustermann",
+            "12 Oak Ave, Springfield, IL 62704",
+            "yes",
+            "skip",
+            "no",
+            "ok",
+            "max@example.com",
+            "confirm",
+            "yes",
+            "Max Mustermann",
+        ],
+    );
+    let number = turns.last().unwrap().last().unwrap()["tickets"][0]["number"]
+        .as_str()
+        .expect("a ticket")
+        .to_string();
+    let transcript = sandbox.run(&["tickets", "transcript", &number]);
+    assert!(
+        transcript.contains("[ana: handed_back]") && transcript.contains("[ana: draft_saved]"),
+        "{transcript}"
+    );
+    assert!(!transcript.contains("[ana: Thanks"), "{transcript}");
+}
+
+#[test]
 fn an_agent_starts_the_flow_for_a_customer_with_the_numbers_from_their_message() {
     let sandbox = Sandbox::new();
     let out = sandbox.run(&[

@@ -58,7 +58,8 @@ impl Service {
         agent: &str,
     ) -> Result<Vec<Reply>, WorkflowError> {
         let handed_back = &self.prompts.script.common.messages.handed_back;
-        self.agent_turn(customer, agent, handed_back, None, |service, state| {
+        let action = ("handed_back", handed_back.as_str());
+        self.agent_turn(customer, agent, action, None, |service, state| {
             service
                 .engine()
                 .hand_back(state)
@@ -83,7 +84,10 @@ impl Service {
             .agent_turn(
                 customer,
                 agent,
-                &self.prompts.script.common.messages.agent_started,
+                (
+                    "agent_started",
+                    &self.prompts.script.common.messages.agent_started,
+                ),
                 None,
                 move |service, state| Ok(service.engine().start_port_in(state, numbers.clone())),
             )
@@ -123,7 +127,10 @@ impl Service {
         self.agent_turn(
             customer,
             agent,
-            &self.prompts.script.common.messages.draft_saved,
+            (
+                "draft_saved",
+                &self.prompts.script.common.messages.draft_saved,
+            ),
             Some(draft.clone()),
             move |service, state| Ok(service.engine().draft(state, number.clone())),
         )
@@ -132,12 +139,13 @@ impl Service {
     }
 
     /// Changes a customer's conversation on an agent's behalf and tells the customer in their
-    /// chat: `message` (a text of the prompts) and the question the bot now waits on.
+    /// chat: `message` (a text of the prompts) and the question the bot now waits on. The
+    /// transcript notes the agent's `action` by its name.
     async fn agent_turn(
         &self,
         customer: &Customer,
         agent: &str,
-        message: &str,
+        (action, message): (&str, &str),
         draft: Option<NewDraft>,
         change: impl Fn(&Service, State) -> Result<State, WorkflowError>,
     ) -> Result<Vec<Reply>, WorkflowError> {
@@ -166,7 +174,7 @@ impl Service {
             // The chat gets the message; the question itself is asked when the customer is back.
             let body = replies[0].text.clone();
             replies.extend(engine.pending_question(&state, crate::conversation::today(now)));
-            let line = agent_line(format!("[{agent}: {message}]"), None);
+            let line = agent_line(format!("[{agent}: {action}]"), None);
             let mut write = turn_write(&conversation, Some(&state), line, now);
             write.outbox.push(NewOutboxItem {
                 channel: OutboxChannel::Chat,
