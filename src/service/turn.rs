@@ -189,12 +189,11 @@ impl Service {
         {
             return Ok(Some(self.result(Some(cx.conversation), &before, replies)));
         }
-        let notices = match loaded.has_notices {
-            true => {
-                let (platform, id) = (&customer.platform, &customer.id);
-                self.store.pending_chat_notices(platform, id, now).await?
-            }
-            false => Vec::new(),
+        let notices = if loaded.has_notices {
+            let (platform, id) = (&customer.platform, &customer.id);
+            self.store.pending_chat_notices(platform, id, now).await?
+        } else {
+            Vec::new()
         };
         let line = customer_line(input, turn.redact_input, message_id.clone());
         let mut write = turn_write(&loaded.conversation, Some(&turn.state), line, now);
@@ -208,12 +207,13 @@ impl Service {
             redact_input,
         } = turn;
         // A customer back to ask about their requests gets the answer, not the hello.
-        let greeting = match effects
+        let about_tickets = effects
             .iter()
-            .any(|e| matches!(e, Effect::ShowStatus | Effect::TicketRequest { .. }))
-        {
-            true => Vec::new(),
-            false => loaded.greeting,
+            .any(|e| matches!(e, Effect::ShowStatus | Effect::TicketRequest { .. }));
+        let greeting = if about_tickets {
+            Vec::new()
+        } else {
+            loaded.greeting
         };
         let carried = self.carry_out(&cx, effects, &state, &mut write).await?;
         let notices = notices.into_iter().map(|n| Reply::say(n.item.body));
@@ -367,9 +367,10 @@ impl Service {
     /// it without asking again.
     fn result(&self, conversation: Option<i64>, state: &State, replies: Vec<Reply>) -> TurnResult {
         // Only the summary offers its answers to change.
-        let editable = match replies.iter().any(|r| r.step.as_deref() == Some("summary")) {
-            true => self.editable_answers(state),
-            false => Vec::new(),
+        let editable = if replies.iter().any(|r| r.step.as_deref() == Some("summary")) {
+            self.editable_answers(state)
+        } else {
+            Vec::new()
         };
         TurnResult {
             conversation: conversation.filter(|_| status_of(state).is_open()),
