@@ -459,6 +459,35 @@ impl Script {
     }
 
     pub fn check(&self) -> Result<(), Invalid> {
+        self.check_codes()?;
+        self.check_menu()?;
+        self.check_engine_steps()?;
+        self.check_faq_and_carriers()?;
+        for id in &self.port_in.order {
+            let step = self.port_in.steps.get(id).ok_or_else(|| {
+                invalid(
+                    PORT_IN,
+                    format!("step `{id}` is in `order` but has no [steps.{id}]"),
+                )
+            })?;
+            let at = |message: String| invalid(PORT_IN, format!("step `{id}`: {message}"));
+            self.check_step_rules(step).map_err(at)?;
+            self.check_step_links(step).map_err(at)?;
+            check_step_words(id, step).map_err(at)?;
+        }
+        for id in self.port_in.steps.keys() {
+            if !self.port_in.order.contains(id) {
+                return Err(invalid(
+                    PORT_IN,
+                    format!("[steps.{id}] is not listed in `order`"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every rejection, refusal, agent and note code has its words.
+    fn check_codes(&self) -> Result<(), Invalid> {
         for code in crate::porting::RejectionCode::ALL {
             if !self.common.rejections.contains_key(code.as_str()) {
                 return Err(invalid(
@@ -476,6 +505,11 @@ impl Script {
                 return Err(invalid("common.toml", format!("[errors] has no `{code}`")));
             }
         }
+        Ok(())
+    }
+
+    /// The menu offers exactly the four things the engine does.
+    fn check_menu(&self) -> Result<(), Invalid> {
         if self.common.menu_choices.len() != 4 {
             return Err(invalid(
                 "common.toml",
@@ -490,11 +524,15 @@ impl Script {
                 ));
             }
         }
-        let file = "port_in.toml";
+        Ok(())
+    }
+
+    /// The steps whose answers the engine reads exist, with the choices it reads.
+    fn check_engine_steps(&self) -> Result<(), Invalid> {
         for (id, values) in ENGINE_STEPS {
             let step = self.port_in.steps.get(*id).ok_or_else(|| {
                 invalid(
-                    file,
+                    PORT_IN,
                     format!("step `{id}` is missing: the bot reads its answer"),
                 )
             })?;
@@ -503,11 +541,15 @@ impl Script {
                 .find(|v| !step.choices.iter().any(|c| c.value == **v))
             {
                 return Err(invalid(
-                    file,
+                    PORT_IN,
                     format!("step `{id}` has no choice with value `{value}`"),
                 ));
             }
         }
+        Ok(())
+    }
+
+    fn check_faq_and_carriers(&self) -> Result<(), Invalid> {
         if let Some(entry) = self
             .faq
             .entries
@@ -522,101 +564,71 @@ impl Script {
         if self.understanding.carriers.is_empty() {
             return Err(invalid("understanding.toml", "[[carriers]] is empty"));
         }
-        for id in &self.port_in.order {
-            let step = self.port_in.steps.get(id).ok_or_else(|| {
-                invalid(
-                    file,
-                    format!("step `{id}` is in `order` but has no [steps.{id}]"),
-                )
-            })?;
-            let at = |message: String| invalid(file, format!("step `{id}`: {message}"));
-            let validator = validators::find(&step.validator)
-                .ok_or_else(|| at(format!("unknown validator `{}`", step.validator)))?;
-            for condition in std::iter::once(&step.when).chain(step.required_when.iter()) {
-                if !validators::is_condition(condition) {
-                    return Err(at(format!("unknown condition `{condition}`")));
-                }
+        Ok(())
+    }
+
+    /// A step's validator and conditions exist, and each refusal code has its words.
+    fn check_step_rules(&self, step: &Step) -> Result<(), String> {
+        let validator = validators::find(&step.validator)
+            .ok_or_else(|| format!("unknown validator `{}`", step.validator))?;
+        for condition in std::iter::once(&step.when).chain(step.required_when.iter()) {
+            if !validators::is_condition(condition) {
+                return Err(format!("unknown condition `{condition}`"));
             }
-            for code in validator.codes() {
-                if self.error_text(step, code).is_none() {
-                    return Err(at(format!(
-                        "no wording for refusal code `{code}` (add it to [errors] in common.toml or to this step)"
-                    )));
-                }
-            }
-            if let Some(unknown) = step
-                .resets
-                .iter()
-                .chain(&step.offers)
-                .find(|r| !self.port_in.steps.contains_key(*r))
-            {
-                return Err(at(format!(
-                    "`resets` or `offers` names an unknown step `{unknown}`"
-                )));
-            }
-            if let Some(offered) = step
-                .offers
-                .iter()
-                .find(|o| !self.port_in.steps[*o].optional)
-            {
-                return Err(at(format!(
-                    "`offers` names `{offered}`, which is not optional"
-                )));
-            }
-            for variant in &step.variants {
-                if !validators::is_condition(&variant.when) {
-                    return Err(at(format!(
-                        "unknown condition `{}` in `variants`",
-                        variant.when
-                    )));
-                }
-            }
-            for choice in &step.choices {
-                for (target, value) in &choice.sets {
-                    let Some(other) = self.port_in.steps.get(target) else {
-                        return Err(at(format!(
-                            "choice `{}` sets an unknown step `{target}`",
-                            choice.value
-                        )));
-                    };
-                    let known =
-                        other.choices.is_empty() || other.choices.iter().any(|c| &c.value == value);
-                    if !known {
-                        return Err(at(format!(
-                            "choice `{}` sets `{target}` to `{value}`, which is not one of its choices",
-                            choice.value
-                        )));
-                    }
-                }
-            }
-            if validator.needs_choices() && step.choices.is_empty() {
-                return Err(at(format!(
-                    "validator `{}` needs `choices`",
-                    step.validator
-                )));
-            }
-            if step.aliases.is_empty() && !super::FINAL_STEPS.contains(&id.as_str()) {
-                return Err(at(
-                    "`aliases` is empty: \"change <field>\" and the list of answers to change \
-                     name the step by its first alias"
-                        .into(),
-                ));
-            }
-            if step.question.trim().is_empty()
-                || step.help.trim().is_empty()
-                || step.examples.is_empty()
-            {
-                return Err(at(
-                    "question, help and at least one example are required".into()
+        }
+        for variant in &step.variants {
+            if !validators::is_condition(&variant.when) {
+                return Err(format!(
+                    "unknown condition `{}` in `variants`",
+                    variant.when
                 ));
             }
         }
-        for id in self.port_in.steps.keys() {
-            if !self.port_in.order.contains(id) {
-                return Err(invalid(
-                    file,
-                    format!("[steps.{id}] is not listed in `order`"),
+        for code in validator.codes() {
+            if self.error_text(step, code).is_none() {
+                return Err(format!(
+                    "no wording for refusal code `{code}` (add it to [errors] in common.toml or to this step)"
                 ));
+            }
+        }
+        if validator.needs_choices() && step.choices.is_empty() {
+            return Err(format!("validator `{}` needs `choices`", step.validator));
+        }
+        Ok(())
+    }
+
+    /// The steps a step names (`resets`, `offers`, a choice's `sets`) exist and fit.
+    fn check_step_links(&self, step: &Step) -> Result<(), String> {
+        let steps = &self.port_in.steps;
+        if let Some(unknown) = step
+            .resets
+            .iter()
+            .chain(&step.offers)
+            .find(|r| !steps.contains_key(*r))
+        {
+            return Err(format!(
+                "`resets` or `offers` names an unknown step `{unknown}`"
+            ));
+        }
+        if let Some(offered) = step.offers.iter().find(|o| !steps[*o].optional) {
+            return Err(format!("`offers` names `{offered}`, which is not optional"));
+        }
+        for choice in &step.choices {
+            for (target, value) in &choice.sets {
+                let Some(other) = steps.get(target) else {
+                    return Err(format!(
+                        "choice `{}` sets an unknown step `{target}`",
+                        choice.value
+                    ));
+                };
+                let known =
+                    other.choices.is_empty() || other.choices.iter().any(|c| &c.value == value);
+                if !known {
+                    return Err(format!(
+                        "choice `{}` sets `{target}` to `{value}`, which is not one of its choices",
+                        choice.value
+                    ));
+                }
             }
         }
         Ok(())
@@ -634,3 +646,22 @@ impl Script {
             .map(String::as_str)
     }
 }
+
+/// A step has the words a customer needs: a question, help, an example, and (unless it is a
+/// final step) an alias to name it by.
+fn check_step_words(id: &str, step: &Step) -> Result<(), String> {
+    if step.aliases.is_empty() && !super::FINAL_STEPS.contains(&id) {
+        return Err(
+            "`aliases` is empty: \"change <field>\" and the list of answers to change \
+                    name the step by its first alias"
+                .into(),
+        );
+    }
+    if step.question.trim().is_empty() || step.help.trim().is_empty() || step.examples.is_empty() {
+        return Err("question, help and at least one example are required".into());
+    }
+    Ok(())
+}
+
+/// The file the flow's steps are in.
+const PORT_IN: &str = "port_in.toml";
