@@ -246,10 +246,6 @@ async fn a_replayed_message_is_answered_once_and_makes_no_second_ticket() {
         assert!(again.tickets.is_empty());
     }
     assert_eq!(tickets, 1);
-    let listed = service
-        .store
-        .list_tickets(&portbot::store::TicketFilter::default())
-        .await
-        .unwrap();
+    let listed = service.tickets(None).await.unwrap().tickets;
     assert_eq!(listed.len(), 1, "no ticket created twice");
 }

@@ -82,7 +82,7 @@ async fn a_typed_pin_is_stored_and_its_message_deleted() {
         channel_id: None,
     };
     let conversation = service.conversation_of(&customer).await.unwrap().unwrap();
-    let transcript = service.store.transcript(conversation.id).await.unwrap();
+    let transcript = h.store().await.transcript(conversation.id).await.unwrap();
     assert!(transcript.iter().all(|line| !line.text.contains("4821")));
     assert!(
         h.fake.calls().iter().any(|c| c.json["content"]
@@ -113,7 +113,7 @@ async fn an_agent_writing_in_the_thread_is_recorded_not_taken_as_an_answer() {
         channel_id: None,
     };
     let conversation = service.conversation_of(&customer).await.unwrap().unwrap();
-    let transcript = service.store.transcript(conversation.id).await.unwrap();
+    let transcript = h.store().await.transcript(conversation.id).await.unwrap();
     let agent_lines: Vec<_> = transcript
         .iter()
         .filter(|l| l.who == Speaker::Agent)
@@ -221,11 +221,10 @@ async fn customers_are_refused_every_agent_command_and_see_only_their_own_ticket
         );
         checks += 1;
     }
-    let service = h.service().await;
-    let ticket = service.store.ticket(&number).await.unwrap().unwrap();
+    let ticket = h.store().await.ticket(&number).await.unwrap().unwrap();
     assert_eq!(ticket.status.as_str(), "submitted");
     assert!(ticket.claimed_by.is_none());
-    let events = service.store.ticket_events(&number).await.unwrap();
+    let events = h.store().await.ticket_events(&number).await.unwrap();
     assert!(
         events.iter().all(|e| e.actor.contains(&zoe.id.to_string())),
         "only the customer's own submission is on record: {events:?}"
@@ -306,11 +305,10 @@ async fn a_rejection_is_fixed_in_the_thread_and_the_pin_reveal_is_for_the_agent_
     assert_eq!(step(&summary), "summary");
     assert_eq!(sign(&mut h, &zoe, &summary).await, number);
 
-    let service = h.service().await;
-    let ticket = service.store.ticket(&number).await.unwrap().unwrap();
+    let ticket = h.store().await.ticket(&number).await.unwrap().unwrap();
     assert_eq!(ticket.status.as_str(), "submitted");
     assert_eq!(ticket.loa_version, 2);
-    let events = service.store.ticket_events(&number).await.unwrap();
+    let events = h.store().await.ticket_events(&number).await.unwrap();
     assert!(
         events
             .iter()
@@ -442,7 +440,7 @@ async fn a_status_change_made_outside_discord_is_posted_in_the_thread_without_th
         "{}",
         foc[0]
     );
-    let undelivered = service.store.undelivered_outbox().await.unwrap();
+    let undelivered = h.store().await.undelivered_outbox().await.unwrap();
     assert!(
         undelivered
             .iter()
@@ -683,7 +681,7 @@ async fn an_agent_pauses_saves_a_draft_and_resumes_the_conversation_in_its_threa
     let since = h.fake.calls().len();
     assert_eq!(port_command(&h, &ana, h.thread, "ticket").await, "Done.");
     let saved = wait_posted(&h, since, "saved your request as draft").await;
-    let drafts = service.store.open_drafts().await.unwrap();
+    let drafts = h.store().await.open_drafts().await.unwrap();
     assert_eq!(drafts.len(), 1, "{drafts:?}");
     assert_eq!(drafts[0].customer_id, zoe.id.to_string());
     assert_eq!(drafts[0].created_by, format!("discord:{}", ana.id));
@@ -751,14 +749,15 @@ async fn a_pin_typed_in_a_dm_is_stored_and_the_customer_is_asked_to_delete_it() 
         channel_id: None,
     };
     let conversation = service.conversation_of(&me).await.unwrap().unwrap();
-    let pin = service
-        .store
+    let pin = h
+        .store()
+        .await
         .conversation_secret(conversation.id, portbot::store::SecretKind::Pin)
         .await
         .unwrap()
         .expect("the PIN is stored");
     assert_eq!(secrecy::ExposeSecret::expose_secret(&pin), "4821");
-    let transcript = service.store.transcript(conversation.id).await.unwrap();
+    let transcript = h.store().await.transcript(conversation.id).await.unwrap();
     assert!(transcript.iter().all(|line| !line.text.contains("4821")));
 }
 
@@ -1361,7 +1360,7 @@ async fn customer_lines(h: &Harness, customer: &User) -> Vec<String> {
         channel_id: None,
     };
     let conversation = service.conversation_of(&me).await.unwrap().unwrap();
-    let transcript = service.store.transcript(conversation.id).await.unwrap();
+    let transcript = h.store().await.transcript(conversation.id).await.unwrap();
     transcript
         .into_iter()
         .filter(|line| line.who == Speaker::Customer)

@@ -52,8 +52,10 @@ pub async fn rekey(config: Config) -> anyhow::Result<()> {
     // Opening the service proves the current key against the database (a wrong one stops here,
     // before anything changes).
     let service = crate::app::start_service(config).await?;
-    let (current, _) =
-        Cipher::load_or_create(service.config.secret_key.as_ref(), &service.config.data_dir)?;
+    let (current, _) = Cipher::load_or_create(
+        service.config().secret_key.as_ref(),
+        &service.config().data_dir,
+    )?;
     if current.same_key(&new) {
         bail!("the new key is the key in use now; give a different PORTBOT_NEW_SECRET_KEY");
     }

@@ -153,7 +153,7 @@ pub async fn run(
         mode,
         out: stdout.lock(),
     };
-    let opening = service.within(service.open(customer)).await;
+    let opening = service.open(customer).await;
     match opening {
         Ok(replies) => printer.turn(&replies, &[])?,
         Err(error) => printer.turn(&[failure_reply(service, &error)], &[])?,
@@ -172,11 +172,11 @@ pub async fn run(
             _ => (None, line),
         };
         let input = match line.strip_prefix("/attach ") {
-            Some(path) => match read_attachment(path, service.config.max_upload_bytes).await {
+            Some(path) => match read_attachment(path, service.config().max_upload_bytes).await {
                 Ok(input) => input,
                 Err(error) => {
                     let text = fill(
-                        &service.prompts.script.common.messages.attach_unreadable,
+                        &service.words().script.common.messages.attach_unreadable,
                         &[
                             ("path", path.trim().to_string()),
                             ("reason", error.to_string()),
@@ -188,10 +188,7 @@ pub async fn run(
             },
             None => Input::Text(line.to_string()),
         };
-        match service
-            .within(service.turn(customer, message_id, input))
-            .await
-        {
+        match service.turn(customer, message_id, input).await {
             Ok(result) if result.duplicate => printer.duplicate()?,
             Ok(result) => match keep_loas(&result) {
                 Ok(()) => printer.turn(&result.replies, &result.tickets)?,
@@ -209,7 +206,7 @@ pub async fn run(
 /// What the customer sees when a turn fails; the operator gets the cause in the log.
 fn failure_reply(service: &Service, error: &ServiceError) -> Reply {
     tracing::error!(%error, "turn failed");
-    let messages = &service.prompts.script.common.messages;
+    let messages = &service.words().script.common.messages;
     Reply::say(match error {
         ServiceError::Store(_) | ServiceError::TimedOut(_) => &messages.store_unavailable,
         _ => &messages.internal_error,

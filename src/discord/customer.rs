@@ -108,7 +108,7 @@ pub async fn handle_message(
         let input = Input::Text(msg.content.clone());
         let result = bot
             .service
-            .within(bot.service.turn(&customer, Some(msg.id.to_string()), input))
+            .turn(&customer, Some(msg.id.to_string()), input)
             .await;
         // A secret where none was asked (a PIN typed at "do you have a PIN?"): the turn found
         // it, so it comes out of the chat now.
@@ -149,10 +149,7 @@ pub async fn handle_message(
             }
         };
         let key = format!("{}:{n}", msg.id);
-        let result = bot
-            .service
-            .within(bot.service.turn(&customer, Some(key), input))
-            .await;
+        let result = bot.service.turn(&customer, Some(key), input).await;
         post_turn(bot, ctx, msg.channel_id, dm, &customer, result).await?;
     }
     Ok(())
@@ -245,7 +242,7 @@ pub async fn on_component(
     let step_choice = |pick: &dyn Fn(&Choice) -> bool| {
         id.step
             .as_deref()
-            .and_then(|s| bot.service.prompts.script.step(s))
+            .and_then(|s| bot.service.words().script.step(s))
             .and_then(|s| s.choices.iter().find(|c| pick(c)))
             .map(|c| Input::Choice {
                 step: id.step.clone(),
@@ -345,8 +342,7 @@ async fn answer(
     key: String,
     input: Input,
 ) -> Result<(), Error> {
-    let turn = bot.service.turn(customer, Some(key), input);
-    let result = bot.service.within(turn).await;
+    let result = bot.service.turn(customer, Some(key), input).await;
     post_turn(bot, ctx, channel, dm, customer, result).await
 }
 
@@ -356,7 +352,7 @@ async fn refusal(
     customer: &Customer,
     id: &ComponentId,
 ) -> Result<Option<String>, ServiceError> {
-    if let Some(owner) = bot.service.store.conversation(id.conversation).await?
+    if let Some(owner) = bot.service.conversation(id.conversation).await?
         && owner.customer_id != customer.id
     {
         return Ok(Some(bot.words.messages.not_your_conversation.to_string()));
@@ -431,7 +427,7 @@ async fn attachment_input(
         UploadCheck::Skip => Ok(unfetched()),
         UploadCheck::Refused(replies) => Ok(Attached::Answered(replies)),
         UploadCheck::Fetch => {
-            let limit = bot.service.config.max_upload_bytes;
+            let limit = bot.service.config().max_upload_bytes;
             let bytes = fetch(bot, &attachment.url, limit).await?;
             Ok(Attached::Input(Input::File {
                 file_name: attachment.filename.clone(),
@@ -584,7 +580,7 @@ async fn post_shown(
     let messages = render::messages(
         replies,
         conversation,
-        &bot.service.prompts.script,
+        &bot.service.words().script,
         &bot.words,
         editable,
     );

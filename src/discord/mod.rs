@@ -161,7 +161,7 @@ async fn take_lease(
                 tracing::info!(%guild, ?lease, "holding the Discord gateway lease; connecting");
                 return Ok(Some(lease));
             }
-            Ok(None) if service.store.backend() == crate::store::Backend::Sqlite => {
+            Ok(None) if !service.allows_standby() => {
                 anyhow::bail!(
                     "another `portbot discord` is already running on this SQLite database for \
                      guild {guild}; SQLite serves one bot. Stop the other one first, or use \

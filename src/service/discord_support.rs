@@ -34,6 +34,16 @@ impl Service {
         Ok(self.store.open_channels(platform, limit).await?)
     }
 
+    /// The channel where `customer_id` on `platform` talks to the bot now: their open
+    /// conversation's, else their newest conversation's.
+    pub async fn customer_channel(
+        &self,
+        platform: &str,
+        customer_id: &str,
+    ) -> Result<Option<String>, ServiceError> {
+        Ok(self.store.customer_channel(platform, customer_id).await?)
+    }
+
     /// Takes lease `name` (one process at a time, such as the one holding a chat platform's
     /// gateway) if no other process holds it.
     pub async fn try_lease(&self, name: &str) -> Result<Option<Lease>, ServiceError> {

@@ -153,9 +153,9 @@ pub struct Words {
 }
 
 pub struct Service {
-    pub config: Config,
-    pub prompts: Words,
-    pub store: Store,
+    config: Config,
+    prompts: Words,
+    store: Store,
     calendar: PortCalendar,
     limiter: limits::MessageLimiter,
     /// Open conversations as this process last wrote them; see [`cache`].
@@ -242,7 +242,7 @@ impl Service {
     /// `work`, or [`ServiceError::TimedOut`] when the database keeps it waiting longer than
     /// `PORTBOT_DB_TIMEOUT_SECS`: a slow database gets the customer an answer, never a hang. A
     /// turn cut off this way is rolled back unless its commit had already reached the database.
-    pub async fn within<T>(
+    async fn within<T>(
         &self,
         work: impl std::future::Future<Output = Result<T, ServiceError>>,
     ) -> Result<T, ServiceError> {
@@ -252,6 +252,27 @@ impl Service {
             .unwrap_or(Err(ServiceError::TimedOut(limit.as_secs())))
     }
 
+    /// The settings it runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The words it speaks with (the adapters render them).
+    pub fn words(&self) -> &Words {
+        &self.prompts
+    }
+
+    /// Whether another process can stand by beside this one (PostgreSQL); a SQLite database
+    /// serves one process that holds a lease.
+    pub fn allows_standby(&self) -> bool {
+        self.store.backend() == crate::store::Backend::Postgres
+    }
+
+    /// A conversation by its id.
+    pub async fn conversation(&self, id: i64) -> Result<Option<Conversation>, ServiceError> {
+        Ok(self.store.conversation(id).await?)
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.config.now()
     }
@@ -259,6 +280,10 @@ impl Service {
     /// Opens the customer's conversation: resumes a saved one (repeating the pending question)
     /// or starts a new one with the greeting.
     pub async fn open(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
+        self.within(self.open_unlimited(customer)).await
+    }
+
+    async fn open_unlimited(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
         let engine = self.engine();
         let mut replies = self.deliver_chat_notices(customer).await?;
         if let Some(conversation) = self

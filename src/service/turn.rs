@@ -64,8 +64,19 @@ struct Requests {
 
 impl Service {
     /// One customer message. `message_id` is the platform's id for it: a message seen before is
-    /// not handled twice.
+    /// not handled twice. A database that keeps the turn waiting past `PORTBOT_DB_TIMEOUT_SECS`
+    /// ends it with [`ServiceError::TimedOut`].
     pub async fn turn(
+        &self,
+        customer: &Customer,
+        message_id: Option<String>,
+        input: Input,
+    ) -> Result<TurnResult, ServiceError> {
+        self.within(self.turn_unlimited(customer, message_id, input))
+            .await
+    }
+
+    async fn turn_unlimited(
         &self,
         customer: &Customer,
         message_id: Option<String>,

@@ -218,6 +218,17 @@ impl Harness {
         self.next_question().await
     }
 
+    /// The bot's database, opened beside it, to look at what the bot stored.
+    pub async fn store(&self) -> portbot::store::Store {
+        let config = config_with(self.dir.path(), &self.overrides);
+        let (cipher, _) =
+            portbot::secrets::Cipher::load_or_create(config.secret_key.as_ref(), &config.data_dir)
+                .unwrap();
+        portbot::store::Store::connect(&config.database_url, cipher)
+            .await
+            .unwrap()
+    }
+
     pub async fn service(&self) -> Service {
         start(config_with(self.dir.path(), &self.overrides))
             .await
