@@ -1336,21 +1336,6 @@ async fn a_ticket_made_in_a_dm_is_announced_as_in_a_dm_not_with_a_link_agents_ca
     assert!(!notice.contains("<#"), "{notice}");
 }
 
-/// The steps of the questions posted in `channel` from call `since` on, in order.
-fn questions_in(h: &Harness, channel: u64, since: usize) -> Vec<String> {
-    let path = format!("/api/v10/channels/{channel}/messages");
-    h.fake.calls()[since..]
-        .iter()
-        .filter(|c| c.method == "POST" && c.path == path)
-        .filter(|c| {
-            c.response["components"]
-                .as_array()
-                .is_some_and(|a| !a.is_empty())
-        })
-        .map(|c| step(&c.response))
-        .collect()
-}
-
 /// What the customer's open conversation took in from them, in order.
 async fn customer_lines(h: &Harness, customer: &User) -> Vec<String> {
     let service = h.service().await;
@@ -1368,6 +1353,17 @@ async fn customer_lines(h: &Harness, customer: &User) -> Vec<String> {
         .collect()
 }
 
+/// Waits for the questions the catch-up asks after the messages sent from call `since` on,
+/// and checks their steps and that the customer's messages were each taken in once, in order.
+async fn caught_up(h: &mut Harness, customer: &User, since: usize, steps: &[&str], sent: &[&str]) {
+    for _ in 0..steps.len() {
+        h.next_question().await;
+    }
+    assert_eq!(questions_in(h, h.thread, since), steps);
+    let lines = customer_lines(h, customer).await;
+    assert!(ends_with(&lines, sent), "{lines:?}");
+}
+
 /// Whether `lines` ends with `tail`.
 fn ends_with(lines: &[String], tail: &[&str]) -> bool {
     lines.len() >= tail.len() && lines[lines.len() - tail.len()..] == *tail
@@ -1377,12 +1373,7 @@ fn ends_with(lines: &[String], tail: &[&str]) -> bool {
 async fn answers_sent_while_the_bot_was_down_or_reconnecting_are_taken_in_order_once() {
     let mut h = Harness::start().await;
     let zoe = zoe();
-    let menu = h.open(&zoe).await;
-    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
-    let checklist = h.next_question().await;
-    h.fake
-        .press(&zoe, &checklist, &button(&checklist, "Yes, both"));
-    assert_eq!(step(&h.next_question().await), "bill_copy");
+    up_to_the_bill(&mut h, &zoe).await;
 
     // A deploy: the bot is down while the customer sends the bill and two answers.
     h.stop().await;
@@ -1459,12 +1450,7 @@ async fn answers_sent_while_the_bot_was_down_or_reconnecting_are_taken_in_order_
 async fn a_file_and_answers_sent_while_the_gateway_reconnects_are_taken_in_order_once() {
     let mut h = Harness::start().await;
     let zoe = zoe();
-    let menu = h.open(&zoe).await;
-    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
-    let checklist = h.next_question().await;
-    h.fake
-        .press(&zoe, &checklist, &button(&checklist, "Yes, both"));
-    assert_eq!(step(&h.next_question().await), "bill_copy");
+    up_to_the_bill(&mut h, &zoe).await;
 
     // The connection drops and Discord will not resume the session: nothing written until
     // the new session reaches the bot through the gateway.
@@ -1475,18 +1461,15 @@ async fn a_file_and_answers_sent_while_the_gateway_reconnects_are_taken_in_order
     h.fake.message(&zoe, h.thread, "november 10th", vec![]);
     h.fake.message(&zoe, h.thread, "yep", vec![]);
     h.fake.wait_sessions(2).await;
-    for _ in 0..3 {
-        h.next_question().await;
-    }
-    assert_eq!(
-        questions_in(&h, h.thread, since),
-        ["bill_date", "pin_required", "pin"]
-    );
-    let lines = customer_lines(&h, &zoe).await;
-    assert!(
-        ends_with(&lines, &["[attached bill.pdf]", "november 10th", "yep"]),
-        "{lines:?}"
-    );
+    let sent = ["[attached bill.pdf]", "november 10th", "yep"];
+    caught_up(
+        &mut h,
+        &zoe,
+        since,
+        &["bill_date", "pin_required", "pin"],
+        &sent,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1504,18 +1487,9 @@ async fn answers_sent_in_a_dm_while_the_bot_was_down_are_answered_there_when_it_
         h.fake.message(&customer, h.thread, answer, vec![]);
     }
     h.start_bot().await;
-    for _ in 0..3 {
-        h.next_question().await;
-    }
-    assert_eq!(
-        questions_in(&h, h.thread, since),
-        ["checklist", "bill_copy", "pin_required"]
-    );
-    let lines = customer_lines(&h, &customer).await;
-    assert!(
-        ends_with(&lines, &["port numbers in", "yes", "skip"]),
-        "{lines:?}"
-    );
+    let steps = ["checklist", "bill_copy", "pin_required"];
+    let sent = ["port numbers in", "yes", "skip"];
+    caught_up(&mut h, &customer, since, &steps, &sent).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -265,8 +265,8 @@ pub fn zoe() -> User {
 
 pub const BILL: &[u8] = include_bytes!("../fixtures/bill.pdf");
 
-/// From the menu to the PIN question, uploading the bill on the way.
-pub async fn up_to_the_pin(h: &mut Harness, zoe: &User) -> Value {
+/// `/port open`, then the buttons up to the question that asks for the bill, which it returns.
+pub async fn up_to_the_bill(h: &mut Harness, zoe: &User) -> Value {
     let menu = h.open(zoe).await;
     h.fake.press(zoe, &menu, &button(&menu, "Port numbers in"));
     let checklist = h.next_question().await;
@@ -275,6 +275,27 @@ pub async fn up_to_the_pin(h: &mut Harness, zoe: &User) -> Value {
         .press(zoe, &checklist, &button(&checklist, "Yes, both"));
     let bill = h.next_question().await;
     assert_eq!(step(&bill), "bill_copy");
+    bill
+}
+
+/// The steps of the questions posted in `channel` from call `since` on, in order.
+pub fn questions_in(h: &Harness, channel: u64, since: usize) -> Vec<String> {
+    let path = format!("/api/v10/channels/{channel}/messages");
+    h.fake.calls()[since..]
+        .iter()
+        .filter(|c| c.method == "POST" && c.path == path)
+        .filter(|c| {
+            c.response["components"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        })
+        .map(|c| step(&c.response))
+        .collect()
+}
+
+/// From the menu to the PIN question, uploading the bill on the way.
+pub async fn up_to_the_pin(h: &mut Harness, zoe: &User) -> Value {
+    up_to_the_bill(h, zoe).await;
     let attachment = h.fake.attachment("bill.pdf", BILL.to_vec());
     h.fake.message(zoe, h.thread, "", vec![attachment]);
     assert_eq!(step(&h.next_question().await), "bill_date");
