@@ -1457,11 +1457,12 @@ async fn a_file_and_answers_sent_while_the_gateway_reconnects_are_taken_in_order
     h.fake.drop_gateway();
     let since = h.fake.calls().len();
     let bill = h.fake.attachment("bill.pdf", BILL.to_vec());
-    h.fake.message(&zoe, h.thread, "", vec![bill]);
+    // Said with the file, "here you go" is not taken as an answer: the file is.
+    h.fake.message(&zoe, h.thread, "here you go", vec![bill]);
     h.fake.message(&zoe, h.thread, "november 10th", vec![]);
     h.fake.message(&zoe, h.thread, "yep", vec![]);
     h.fake.wait_sessions(2).await;
-    let sent = ["[attached bill.pdf]", "november 10th", "yep"];
+    let sent = ["here you go", "[attached bill.pdf]", "november 10th", "yep"];
     caught_up(
         &mut h,
         &zoe,

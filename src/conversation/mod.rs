@@ -65,6 +65,10 @@ pub enum Input {
         step: String,
         text: String,
     },
+    /// What a customer typed in the same message as a file ("here's my bill"). At a question
+    /// that asks for a file, the file is the answer and this is only said with it: kept, not
+    /// answered, unless it asks something or is a command. Anywhere else it is typed text.
+    Caption(String),
     /// An upload; `size` is the whole file's size, which may exceed `bytes` for a file too large
     /// to read in full.
     File {
@@ -223,6 +227,13 @@ impl<'a> Engine<'a> {
             Ok(input) => input,
             Err(replies) => return self.finish(state, replies, Vec::new(), true),
         };
+        let input = match input {
+            Input::Caption(text) if self.only_said_with_a_file(&state, &text) => {
+                return self.finish(state, Vec::new(), Vec::new(), step_is_secret);
+            }
+            Input::Caption(text) => Input::Text(text),
+            input => input,
+        };
         let text = match &input {
             Input::Text(raw) => Some(clean_input(raw)),
             _ => None,
@@ -262,7 +273,7 @@ impl<'a> Engine<'a> {
             Input::Choice { step, value } => return self.typed_choice(state, step, value, today),
             Input::File { .. } => None,
             // Turned into text above, or answered as a stale one.
-            Input::Text(_) | Input::Answer { .. } => text,
+            Input::Text(_) | Input::Answer { .. } | Input::Caption(_) => text,
         };
         let Some(text) = text else {
             return match state.flow {
@@ -297,6 +308,30 @@ impl<'a> Engine<'a> {
             }
             input => Ok(input),
         }
+    }
+
+    /// Whether `caption`, sent with a file at a question that asks for one, is only said with
+    /// it ("here you go", "thanks"), rather than a question, a command or a correction.
+    fn only_said_with_a_file(&self, state: &State, caption: &str) -> bool {
+        let asks_for_a_file = state.flow == Flow::PortIn
+            && !state.paused
+            && state
+                .step
+                .as_deref()
+                .and_then(|s| self.prompts.step(s))
+                .and_then(|s| validators::find(&s.validator))
+                .is_some_and(|v| v.expects_upload());
+        if !asks_for_a_file {
+            return false;
+        }
+        let text = clean_input(caption);
+        if text.is_empty() {
+            return true;
+        }
+        matches!(
+            self.understand(&text, &normalize(&text), state),
+            Intent::Answer | Intent::SmallTalk(_)
+        )
     }
 
     /// While an agent has the conversation, the bot only says so, until the customer asks

@@ -555,3 +555,25 @@ fn the_summary_for_agents_never_tells_a_secrets_length() {
     assert!(summary.contains("PIN: given (hidden)"), "{summary}");
     assert!(!summary.contains("characters"), "{summary}");
 }
+
+#[test]
+fn what_is_typed_with_a_file_is_said_with_it_at_the_file_question_and_read_elsewhere() {
+    let fixture = Fixture::new();
+    let engine = fixture.engine();
+    let caption = |state: State, text: &str| engine.step(state, Input::Caption(text.into()), now());
+    let bill = at(&engine, "bill_copy");
+    for said in ["here you go", "here's my bill", "thanks!", ""] {
+        let turn = caption(bill.clone(), said);
+        assert!(turn.replies.is_empty(), "{said:?}: {:?}", turn.replies);
+        assert_eq!(turn.state.step.as_deref(), Some("bill_copy"), "{said:?}");
+    }
+    // A question said with the file is still answered; a command still runs.
+    let asked = caption(bill.clone(), "is a photo of it ok?");
+    assert!(!asked.replies.is_empty());
+    let skipped = caption(bill, "skip");
+    assert_ne!(skipped.state.step.as_deref(), Some("bill_copy"));
+    // Where no file is asked for, it is typed text.
+    let carrier = at(&engine, "carrier");
+    let turn = caption(carrier, "AT&T");
+    assert_ne!(turn.state.step.as_deref(), Some("carrier"));
+}

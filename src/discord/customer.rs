@@ -105,7 +105,12 @@ pub async fn handle_message(
         } else {
             None
         };
-        let input = Input::Text(msg.content.clone());
+        // Typed with a file, the text is what was said with it ("here's my bill").
+        let input = if msg.attachments.is_empty() {
+            Input::Text(msg.content.clone())
+        } else {
+            Input::Caption(msg.content.clone())
+        };
         let result = bot
             .service
             .turn(&customer, Some(msg.id.to_string()), input)

@@ -760,8 +760,10 @@ fn secret_kind(step: &str) -> SecretKind {
 /// The customer's message as the transcript keeps it: secrets redacted, files by name.
 fn customer_line(input: &Input, redact: bool, message_id: Option<String>) -> NewTranscriptLine {
     let (text, attachment) = match input {
-        Input::Text(_) if redact => ("[hidden: sensitive answer]".to_string(), None),
-        Input::Text(text) => (text.clone(), None),
+        Input::Text(_) | Input::Caption(_) if redact => {
+            ("[hidden: sensitive answer]".to_string(), None)
+        }
+        Input::Text(text) | Input::Caption(text) => (text.clone(), None),
         Input::Choice { .. } | Input::Answer { .. } if redact => {
             ("[hidden: sensitive answer]".to_string(), None)
         }
