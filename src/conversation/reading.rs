@@ -959,6 +959,18 @@ impl Engine<'_> {
     ) -> Option<Outcome> {
         let step = self.prompts.step(id)?;
         let validator = validators::find(&step.validator)?;
+        Some(self.check_given(state, step, validator, &Given::Text(text), today))
+    }
+
+    /// `validator` on what was given for `step`, with what validation needs besides the input.
+    pub(super) fn check_given(
+        &self,
+        state: &State,
+        step: &Step,
+        validator: Validator,
+        given: &Given,
+        today: NaiveDate,
+    ) -> Outcome {
         let choice_values: Vec<&str> = step.choices.iter().map(|c| c.value.as_str()).collect();
         let ctx = Context {
             state,
@@ -968,12 +980,7 @@ impl Engine<'_> {
             max_upload_bytes: self.max_upload_bytes,
             unprintable: self.unprintable,
         };
-        Some(validators::validate(
-            validator,
-            &Given::Text(text),
-            &choice_values,
-            &ctx,
-        ))
+        validators::validate(validator, given, &choice_values, &ctx)
     }
 
     /// Keeps an accepted answer for step `id`, its secret (if any) for the encrypted store.
