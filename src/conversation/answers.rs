@@ -8,11 +8,18 @@ use super::flow::fix_changes_loa;
 use super::reading::Read;
 use super::script::Step;
 use super::state::{Answer, Flow, Pending, State};
-use super::validators::{self, Context, Given, Outcome};
+use super::validators::{self, Given, Note, Outcome, Validator};
 use super::{Effect, Engine, FINAL_STEPS, Input, Reply, Turn, normalize};
-use crate::porting::Refusal;
 use crate::porting::text::parse_yes_no;
+use crate::porting::{PhoneNumber, Refusal};
 use crate::template::fill;
+
+/// The question being answered: its id, its wording and its validator.
+struct Asked<'s> {
+    id: &'s str,
+    step: &'s Step,
+    validator: Validator,
+}
 
 impl<'a> Engine<'a> {
     /// Matches a typed answer to a choice: its number, label, value or an alias.
@@ -37,6 +44,8 @@ impl<'a> Engine<'a> {
             .map(|c| c.value.as_str())
     }
 
+    /// Takes a message as the answer to the pending step (the first open one when none is
+    /// pending).
     pub(super) fn answer_step(
         &self,
         mut state: State,
@@ -58,312 +67,421 @@ impl<'a> Engine<'a> {
         };
         let validator =
             validators::find(&step.validator).expect("validators are checked at start-up");
-        let mut replies = Vec::new();
-        let mut effects = Vec::new();
+        let asked = Asked {
+            id: &id,
+            step,
+            validator,
+        };
+        self.answer_asked(state, input, text, &asked, today, secret)
+    }
 
-        // A file at a question that offers an upload ("attach the CSR too, if you have it").
-        if matches!(input, Input::File { .. })
-            && !validator.expects_upload()
-            && let Some(upload) = step.offers.iter().find(|o| {
-                !state.answers.contains_key(*o)
-                    && self
-                        .prompts
-                        .step(o)
-                        .and_then(|s| validators::find(&s.validator))
-                        .is_some_and(|v| v.expects_upload())
-            })
-        {
-            state.step = Some(upload.clone());
-            return self.answer_step(state, input, None, today, secret);
+    /// The message read for the question asked, checked by its validator, then kept or
+    /// refused with the reason.
+    fn answer_asked(
+        &self,
+        state: State,
+        input: Input,
+        text: Option<String>,
+        asked: &Asked,
+        today: NaiveDate,
+        secret: bool,
+    ) -> Turn {
+        let Asked { id, step, .. } = *asked;
+        if matches!(input, Input::File { .. }) && !asked.validator.expects_upload() {
+            return self.file_not_asked(state, input, asked, today, secret);
         }
-        if matches!(input, Input::File { .. }) && !validator.expects_upload() {
-            replies.push(Reply::say(
-                &self.prompts.common.messages.attachment_not_expected,
-            ));
-            replies.push(self.question(&state, &id, step, today));
-            return self.finish(state, replies, effects, secret);
-        }
-
         // What the message gives: the value for this step, and other fields beside it.
-        let mut extras = Vec::new();
-        let mut accepted_note = None;
-        let mut secret = secret;
-        let typed_choice = matches!(input, Input::Choice { .. });
-        let value: Option<String> = match &text {
-            Some(text) if !typed_choice => {
-                match self.read_answer(&state, &id, step, validator, text, today) {
-                    Read::Value {
-                        text,
-                        extras: found,
-                        note,
-                    } => {
-                        extras = found;
-                        accepted_note = note;
-                        Some(text)
-                    }
-                    Read::Skip => return self.skip(state, &id, today, secret),
-                    Read::Unsure => {
-                        let args = self.question_args(&state, today);
-                        let mut text = self.prompts.common.messages.unsure.to_string();
-                        text.push(' ');
-                        text.push_str(&fill(&step.help, &args));
-                        replies.push(Reply::say(text));
-                        replies.push(self.question(&state, &id, step, today));
-                        return self.finish(state, replies, effects, secret);
-                    }
+        let (value, extras, note) = match &text {
+            Some(text) if !matches!(input, Input::Choice { .. }) => {
+                match self.read_answer(&state, id, step, asked.validator, text, today) {
+                    Read::Value { text, extras, note } => (Some(text), extras, note),
+                    Read::Skip => return self.skip(state, id, today, secret),
+                    Read::Unsure => return self.unsure(state, asked, today, secret),
                     Read::Refuse(refusal) => {
-                        replies.extend(self.refusal_replies(
-                            &mut state,
-                            &id,
-                            step,
-                            &[refusal],
-                            today,
-                        ));
-                        return self.finish(state, replies, effects, secret);
+                        return self.refuse_read(state, asked, refusal, today, secret);
                     }
                     Read::AskCarrier { name, known } => {
-                        let messages = &self.prompts.common.messages;
-                        let text = if known {
-                            &messages.carrier_confirm
-                        } else {
-                            &messages.carrier_unknown_confirm
-                        };
-                        replies.push(Reply {
-                            text: fill(text, &[("carrier", name.clone())]),
-                            choices: vec!["Yes".into(), "No".into()],
-                            step: None,
-                        });
-                        state.pending = Some(Pending::ConfirmCarrier { name });
-                        return self.finish(state, replies, effects, secret);
+                        return self.ask_carrier(state, name, known, secret);
                     }
-                    Read::SignNow(name) => {
-                        for done in ["summary", "consent"] {
-                            state.answers.insert(done.into(), Answer::Bool(true));
-                        }
-                        state.step = Some("signature".into());
-                        state.pending = None;
-                        return self.answer_step(
-                            state,
-                            Input::Text(name.clone()),
-                            Some(name),
-                            today,
-                            secret,
-                        );
-                    }
+                    Read::SignNow(name) => return self.sign_now(state, name, today, secret),
                 }
             }
-            other => other.clone(),
+            other => (other.clone(), Vec::new(), None),
         };
-        let chosen = value.clone();
-        if chosen.as_deref() == Some("skip") {
-            return self.skip(state, &id, today, secret);
+        if value.as_deref() == Some("skip") {
+            return self.skip(state, id, today, secret);
         }
         if id == "summary" {
-            let said = chosen.as_deref().map(normalize).unwrap_or_default();
+            let said = value.as_deref().map(normalize).unwrap_or_default();
             let picked = self.pick_choice(&step.choices, &said).map(str::to_string);
             return self.summary_answer(state, picked.as_deref(), &said, today);
         }
-        let given = match (&input, &value) {
-            (
-                Input::File {
-                    file_name,
-                    bytes,
-                    size,
-                },
-                _,
-            ) => Given::File {
-                file_name,
-                bytes,
-                size: *size,
-            },
-            (_, Some(value)) => Given::Text(value),
-            (_, None) => Given::Text(""),
-        };
-        let choice_values: Vec<&str> = step.choices.iter().map(|c| c.value.as_str()).collect();
-        let ctx = Context {
-            state: &state,
-            today,
-            calendar: self.calendar,
-            rules: self.rules,
-            max_upload_bytes: self.max_upload_bytes,
-            unprintable: self.unprintable,
-        };
-        match validators::validate(validator, &given, &choice_values, &ctx) {
+        let outcome = self.check_input(&state, &input, value.as_deref(), asked, today);
+        let mut turn = self.finish(state, Vec::new(), Vec::new(), secret);
+        match outcome {
             Outcome::Accept {
                 answer,
                 notes,
                 secret: plain,
             } => {
-                replies.extend(accepted_note.map(Reply::say));
-                if let Some(value) = plain {
-                    effects.push(Effect::StoreSecret {
-                        step: id.clone(),
-                        value: SecretString::from(value),
-                    });
-                }
-                if let (Answer::Upload(upload), Input::File { bytes, .. }) = (&answer, input) {
-                    replies.push(Reply::say(fill(
-                        &self.prompts.port_in.messages.received_upload,
-                        &[("file_name", upload.file_name.clone())],
-                    )));
-                    effects.push(Effect::StoreDocument {
-                        step: id.clone(),
-                        file_name: upload.file_name.clone(),
-                        content_type: upload.content_type.clone(),
-                        bytes,
-                    });
-                }
-                for (key, args) in notes {
-                    // A note is a message, or the wording of a porting rule's own note (checked
-                    // at start-up: `validators::NOTE_CODES`).
-                    let messages = &self.prompts.port_in.messages;
-                    let template = match key {
-                        "duplicates_merged" => Some(&messages.duplicates_merged),
-                        "split_requests" => Some(&messages.split_requests),
-                        code => self.prompts.common.errors.get(code),
-                    };
-                    if let Some(template) = template {
-                        replies.push(Reply::say(fill(template, &args)));
-                    }
-                }
-                if let Answer::Choice(value) = &answer
-                    && let Some(note) = step
-                        .choices
-                        .iter()
-                        .find(|c| &c.value == value)
-                        .and_then(|c| c.note.as_deref())
-                {
-                    replies.push(Reply::say(note));
-                }
-                state.pending = None;
+                turn.replies.extend(note.map(Reply::say));
+                self.acknowledge(&mut turn, input, asked, &answer, notes, plain);
+                turn.state.pending = None;
                 if id == "signature" {
-                    let signer_name = match &answer {
-                        Answer::Text(name) => name.clone(),
-                        _ => String::new(),
-                    };
-                    state.answers.insert(id.clone(), answer);
-                    state.flow = Flow::Done;
-                    state.step = None;
-                    state.failures = 0;
-                    effects.push(match state.fix.take() {
-                        Some(fix) => Effect::Resubmit {
-                            ticket: fix.ticket,
-                            signer_name: Some(signer_name),
-                        },
-                        None => Effect::CreateTickets { signer_name },
-                    });
-                    return self.finish(state, replies, effects, secret);
-                }
-                let sets = match &answer {
-                    Answer::Choice(value) => step
-                        .choices
-                        .iter()
-                        .find(|c| &c.value == value)
-                        .map(|c| c.sets.clone())
-                        .unwrap_or_default(),
-                    _ => Default::default(),
-                };
-                self.set_answer(&mut state, &id, answer);
-                // A two-in-one question: each of its answers as if given at its own step; a
-                // refused one ("I already cancelled it") is that step's to explain.
-                for (target, value) in sets {
-                    if let Some(refusal) =
-                        self.answer_other(&mut state, &target, &value, today, &mut effects)
-                        && let Some(target_step) = self.prompts.step(&target)
-                    {
-                        state.step = Some(target.clone());
-                        replies.extend(self.refusal_replies(
-                            &mut state,
-                            &target,
-                            target_step,
-                            &[refusal],
-                            today,
-                        ));
-                        return self.finish(state, replies, effects, secret);
-                    }
-                }
-                let (noted, had_secret) =
-                    self.apply_extras(&mut state, extras, &mut effects, today);
-                // Optional fields this question offered and the answer left out: skipped.
-                for offered in &step.offers {
-                    if !state.answers.contains_key(offered) && self.applies(&state, offered) {
-                        state.answers.insert(offered.clone(), Answer::Skipped);
-                    }
-                }
-                secret |= had_secret;
-                if !noted.is_empty() {
-                    replies.push(Reply::say(fill(
-                        &self.prompts.common.messages.noted,
-                        &[("answers", noted.join(" · "))],
-                    )));
-                }
-                replies.extend(self.advance(&mut state, today, &mut effects));
-            }
-            Outcome::Refuse(_)
-                if !step.choices.is_empty()
-                    && !matches!(input, Input::File { .. })
-                    && let Some(text) = text.as_deref()
-                    && let (noted, had_secret) = {
-                        let found = self.extras(&state, &id, text);
-                        self.apply_extras(&mut state, found, &mut effects, today)
-                    }
-                    && !noted.is_empty() =>
-            {
-                // Not this question's answer, but another's ("business" asked landline or
-                // mobile): kept, and this question asked again.
-                secret |= had_secret;
-                replies.push(Reply::say(fill(
-                    &self.prompts.common.messages.noted,
-                    &[("answers", noted.join(" · "))],
-                )));
-                if self.applies(&state, &id) && !state.answers.contains_key(&id) {
-                    replies.push(self.question(&state, &id, step, today));
+                    self.sign(&mut turn, id, answer);
                 } else {
-                    // What was given answers the question after all (a two-in-one question).
-                    replies.extend(self.advance(&mut state, today, &mut effects));
+                    self.keep_answer(&mut turn, asked, answer, extras, today);
                 }
             }
             Outcome::Refuse(refusal) => {
-                // A refused port date comes with the next valid one: a yes takes it.
-                let suggested = refusal
-                    .arg("suggestion_iso")
-                    .and_then(|d| d.parse::<NaiveDate>().ok());
-                replies.extend(self.refusal_replies(&mut state, &id, step, &[refusal], today));
-                if id == "port_date" {
-                    state.pending = suggested.map(|date| Pending::SuggestedDate { date });
-                }
+                self.refused(&mut turn, &input, text.as_deref(), asked, refusal, today);
             }
             Outcome::NumbersRefused { kept, refused } => {
-                let refusals: Vec<Refusal> = refused
-                    .into_iter()
-                    .map(|(typed, r)| {
-                        let mut r = r;
-                        if r.arg("input").is_none() {
-                            r = r.with("input", validators::short(&typed));
-                        }
-                        r
-                    })
-                    .collect();
-                let kept_text = (!kept.is_empty()).then(|| {
-                    fill(
-                        &self.prompts.port_in.messages.numbers_kept,
-                        &[("numbers", validators::join_national(&kept))],
-                    )
-                });
-                if !kept.is_empty() {
-                    state.pending = Some(Pending::NumbersDraft { kept });
-                }
-                let mut out = self.refusal_replies(&mut state, &id, step, &refusals, today);
-                if let Some(kept_text) = kept_text {
-                    // Say what was kept right before the question is asked again.
-                    let question = out.pop();
-                    out.push(Reply::say(kept_text));
-                    out.extend(question);
-                }
-                replies.extend(out);
+                self.numbers_refused(&mut turn, asked, kept, refused, today);
             }
         }
-        self.finish(state, replies, effects, secret)
+        turn
+    }
+
+    /// A file at a question that takes none: an upload this question offers takes it ("attach
+    /// the CSR too, if you have it"); otherwise it is not expected, and the question is asked
+    /// again.
+    fn file_not_asked(
+        &self,
+        mut state: State,
+        input: Input,
+        asked: &Asked,
+        today: NaiveDate,
+        secret: bool,
+    ) -> Turn {
+        if let Some(upload) = asked.step.offers.iter().find(|o| {
+            !state.answers.contains_key(*o)
+                && self
+                    .prompts
+                    .step(o)
+                    .and_then(|s| validators::find(&s.validator))
+                    .is_some_and(|v| v.expects_upload())
+        }) {
+            state.step = Some(upload.clone());
+            return self.answer_step(state, input, None, today, secret);
+        }
+        let replies = vec![
+            Reply::say(&self.prompts.common.messages.attachment_not_expected),
+            self.question(&state, asked.id, asked.step, today),
+        ];
+        self.finish(state, replies, Vec::new(), secret)
+    }
+
+    /// "not sure": why the question matters, and the question again.
+    fn unsure(&self, state: State, asked: &Asked, today: NaiveDate, secret: bool) -> Turn {
+        let args = self.question_args(&state, today);
+        let mut text = self.prompts.common.messages.unsure.to_string();
+        text.push(' ');
+        text.push_str(&fill(&asked.step.help, &args));
+        let replies = vec![
+            Reply::say(text),
+            self.question(&state, asked.id, asked.step, today),
+        ];
+        self.finish(state, replies, Vec::new(), secret)
+    }
+
+    /// A message that reads as no value for the question: the reason, and the question again.
+    fn refuse_read(
+        &self,
+        mut state: State,
+        asked: &Asked,
+        refusal: Refusal,
+        today: NaiveDate,
+        secret: bool,
+    ) -> Turn {
+        let replies = self.refusal_replies(&mut state, asked.id, asked.step, &[refusal], today);
+        self.finish(state, replies, Vec::new(), secret)
+    }
+
+    /// A carrier read from a close spelling or not known: asked to confirm before it is kept.
+    fn ask_carrier(&self, mut state: State, name: String, known: bool, secret: bool) -> Turn {
+        let messages = &self.prompts.common.messages;
+        let text = if known {
+            &messages.carrier_confirm
+        } else {
+            &messages.carrier_unknown_confirm
+        };
+        let reply = Reply {
+            text: fill(text, &[("carrier", name.clone())]),
+            choices: vec!["Yes".into(), "No".into()],
+            step: None,
+        };
+        state.pending = Some(Pending::ConfirmCarrier { name });
+        self.finish(state, vec![reply], Vec::new(), secret)
+    }
+
+    /// The authorized person's name typed at the summary or the consent: the summary
+    /// confirmed, the consent given, and the name taken as the signature.
+    fn sign_now(&self, mut state: State, name: String, today: NaiveDate, secret: bool) -> Turn {
+        for done in ["summary", "consent"] {
+            state.answers.insert(done.into(), Answer::Bool(true));
+        }
+        state.step = Some("signature".into());
+        state.pending = None;
+        self.answer_step(state, Input::Text(name.clone()), Some(name), today, secret)
+    }
+
+    /// The step's validator on what was given: the upload, else the value read from the text.
+    fn check_input(
+        &self,
+        state: &State,
+        input: &Input,
+        value: Option<&str>,
+        asked: &Asked,
+        today: NaiveDate,
+    ) -> Outcome {
+        let given = match input {
+            Input::File {
+                file_name,
+                bytes,
+                size,
+            } => Given::File {
+                file_name,
+                bytes,
+                size: *size,
+            },
+            _ => Given::Text(value.unwrap_or("")),
+        };
+        self.check_given(state, asked.step, asked.validator, &given, today)
+    }
+
+    /// What is said and stored along with an accepted answer: its secret for the encrypted
+    /// store, the upload, the validator's notes and the note of the choice picked.
+    fn acknowledge(
+        &self,
+        turn: &mut Turn,
+        input: Input,
+        asked: &Asked,
+        answer: &Answer,
+        notes: Vec<Note>,
+        plain: Option<String>,
+    ) {
+        if let Some(value) = plain {
+            turn.effects.push(Effect::StoreSecret {
+                step: asked.id.to_string(),
+                value: SecretString::from(value),
+            });
+        }
+        if let (Answer::Upload(upload), Input::File { bytes, .. }) = (answer, input) {
+            turn.replies.push(Reply::say(fill(
+                &self.prompts.port_in.messages.received_upload,
+                &[("file_name", upload.file_name.clone())],
+            )));
+            turn.effects.push(Effect::StoreDocument {
+                step: asked.id.to_string(),
+                file_name: upload.file_name.clone(),
+                content_type: upload.content_type.clone(),
+                bytes,
+            });
+        }
+        for (key, args) in notes {
+            // A note is a message, or the wording of a porting rule's own note (checked
+            // at start-up: `validators::NOTE_CODES`).
+            let messages = &self.prompts.port_in.messages;
+            let template = match key {
+                "duplicates_merged" => Some(&messages.duplicates_merged),
+                "split_requests" => Some(&messages.split_requests),
+                code => self.prompts.common.errors.get(code),
+            };
+            if let Some(template) = template {
+                turn.replies.push(Reply::say(fill(template, &args)));
+            }
+        }
+        if let Answer::Choice(value) = answer
+            && let Some(note) = asked
+                .step
+                .choices
+                .iter()
+                .find(|c| &c.value == value)
+                .and_then(|c| c.note.as_deref())
+        {
+            turn.replies.push(Reply::say(note));
+        }
+    }
+
+    /// The signature accepted: the conversation is done, and its tickets are created (or the
+    /// fixed one is sent back).
+    fn sign(&self, turn: &mut Turn, id: &str, answer: Answer) {
+        let signer_name = match &answer {
+            Answer::Text(name) => name.clone(),
+            _ => String::new(),
+        };
+        let state = &mut turn.state;
+        state.answers.insert(id.to_string(), answer);
+        state.flow = Flow::Done;
+        state.step = None;
+        state.failures = 0;
+        turn.effects.push(match state.fix.take() {
+            Some(fix) => Effect::Resubmit {
+                ticket: fix.ticket,
+                signer_name: Some(signer_name),
+            },
+            None => Effect::CreateTickets { signer_name },
+        });
+    }
+
+    /// Keeps an accepted answer, the answers its choice gives other steps and the other fields
+    /// given beside it, then asks the next question.
+    fn keep_answer(
+        &self,
+        turn: &mut Turn,
+        asked: &Asked,
+        answer: Answer,
+        extras: Vec<(String, String)>,
+        today: NaiveDate,
+    ) {
+        let sets = match &answer {
+            Answer::Choice(value) => asked
+                .step
+                .choices
+                .iter()
+                .find(|c| &c.value == value)
+                .map(|c| &c.sets),
+            _ => None,
+        };
+        self.set_answer(&mut turn.state, asked.id, answer);
+        if self.answer_sets(turn, sets.into_iter().flatten(), today) {
+            return;
+        }
+        let state = &mut turn.state;
+        let (noted, had_secret) = self.apply_extras(state, extras, &mut turn.effects, today);
+        // Optional fields this question offered and the answer left out: skipped.
+        for offered in &asked.step.offers {
+            if !state.answers.contains_key(offered) && self.applies(state, offered) {
+                state.answers.insert(offered.clone(), Answer::Skipped);
+            }
+        }
+        turn.redact_input |= had_secret;
+        if !noted.is_empty() {
+            turn.replies.push(self.noted_reply(&noted));
+        }
+        turn.replies
+            .extend(self.advance(&mut turn.state, today, &mut turn.effects));
+    }
+
+    /// A two-in-one question: each of its answers as if given at its own step; a refused one
+    /// ("I already cancelled it") is that step's to explain. Returns whether one was refused.
+    fn answer_sets<'s>(
+        &self,
+        turn: &mut Turn,
+        sets: impl Iterator<Item = (&'s String, &'s String)>,
+        today: NaiveDate,
+    ) -> bool {
+        for (target, value) in sets {
+            if let Some(refusal) =
+                self.answer_other(&mut turn.state, target, value, today, &mut turn.effects)
+                && let Some(target_step) = self.prompts.step(target)
+            {
+                turn.state.step = Some(target.clone());
+                let replies =
+                    self.refusal_replies(&mut turn.state, target, target_step, &[refusal], today);
+                turn.replies.extend(replies);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// A refused answer. At a question with choices the message may still answer others
+    /// ("business" asked landline or mobile): those are kept, and this question asked again.
+    fn refused(
+        &self,
+        turn: &mut Turn,
+        input: &Input,
+        text: Option<&str>,
+        asked: &Asked,
+        refusal: Refusal,
+        today: NaiveDate,
+    ) {
+        let (noted, had_secret) = match text {
+            Some(text)
+                if !asked.step.choices.is_empty() && !matches!(input, Input::File { .. }) =>
+            {
+                let found = self.extras(&turn.state, asked.id, text);
+                self.apply_extras(&mut turn.state, found, &mut turn.effects, today)
+            }
+            _ => (Vec::new(), false),
+        };
+        if noted.is_empty() {
+            self.refuse_value(turn, asked, refusal, today);
+            return;
+        }
+        turn.redact_input |= had_secret;
+        turn.replies.push(self.noted_reply(&noted));
+        if self.applies(&turn.state, asked.id) && !turn.state.answers.contains_key(asked.id) {
+            let question = self.question(&turn.state, asked.id, asked.step, today);
+            turn.replies.push(question);
+        } else {
+            // What was given answers the question after all (a two-in-one question).
+            turn.replies
+                .extend(self.advance(&mut turn.state, today, &mut turn.effects));
+        }
+    }
+
+    /// The reason a value is refused, and the question again. A refused port date comes with
+    /// the next valid one: a yes takes it.
+    fn refuse_value(&self, turn: &mut Turn, asked: &Asked, refusal: Refusal, today: NaiveDate) {
+        let suggested = refusal
+            .arg("suggestion_iso")
+            .and_then(|d| d.parse::<NaiveDate>().ok());
+        let replies =
+            self.refusal_replies(&mut turn.state, asked.id, asked.step, &[refusal], today);
+        turn.replies.extend(replies);
+        if asked.id == "port_date" {
+            turn.state.pending = suggested.map(|date| Pending::SuggestedDate { date });
+        }
+    }
+
+    /// Some numbers refused: the good ones are kept as a draft, said so, and the bad ones
+    /// listed with their reasons.
+    fn numbers_refused(
+        &self,
+        turn: &mut Turn,
+        asked: &Asked,
+        kept: Vec<PhoneNumber>,
+        refused: Vec<(String, Refusal)>,
+        today: NaiveDate,
+    ) {
+        let refusals: Vec<Refusal> = refused
+            .into_iter()
+            .map(|(typed, r)| {
+                let mut r = r;
+                if r.arg("input").is_none() {
+                    r = r.with("input", validators::short(&typed));
+                }
+                r
+            })
+            .collect();
+        let kept_text = (!kept.is_empty()).then(|| {
+            fill(
+                &self.prompts.port_in.messages.numbers_kept,
+                &[("numbers", validators::join_national(&kept))],
+            )
+        });
+        if !kept.is_empty() {
+            turn.state.pending = Some(Pending::NumbersDraft { kept });
+        }
+        let mut out = self.refusal_replies(&mut turn.state, asked.id, asked.step, &refusals, today);
+        if let Some(kept_text) = kept_text {
+            // Say what was kept right before the question is asked again.
+            let question = out.pop();
+            out.push(Reply::say(kept_text));
+            out.extend(question);
+        }
+        turn.replies.extend(out);
+    }
+
+    /// "Noted: ..." with the other fields' answers a message gave.
+    fn noted_reply(&self, noted: &[String]) -> Reply {
+        Reply::say(fill(
+            &self.prompts.common.messages.noted,
+            &[("answers", noted.join(" · "))],
+        ))
     }
 
     pub(super) fn summary_answer(

@@ -72,6 +72,8 @@ impl<'a> Engine<'a> {
         None
     }
 
+    /// Carries out a command at any step; a wrong place for one is said, and what was asked
+    /// is asked again.
     pub(super) fn run_command(
         &self,
         command: Command,
@@ -79,158 +81,175 @@ impl<'a> Engine<'a> {
         today: NaiveDate,
         secret: bool,
     ) -> Turn {
-        let mut replies = Vec::new();
         let mut effects = Vec::new();
-        let in_port_in = state.flow == Flow::PortIn;
-        match command {
-            Command::Help => {
-                match state
-                    .step
-                    .as_deref()
-                    .and_then(|id| self.prompts.step(id).map(|s| (id, s)))
-                {
-                    Some((id, step)) if in_port_in => {
-                        let args = self.question_args(&state, today);
-                        let mut text = fill(&step.help, &args);
-                        text.push_str("\n\n");
-                        text.push_str(&self.examples(&state, step, today));
-                        replies.push(Reply::say(text));
-                        replies.push(self.question(&state, id, step, today));
-                    }
-                    _ => {
-                        replies.push(Reply::say(&self.prompts.common.menu_help));
-                        replies.push(self.menu_reply());
-                    }
-                }
-            }
-            Command::Back => {
-                if let (true, Some(current)) = (in_port_in, state.step.clone()) {
-                    state.pending = None;
-                    match self.previous_step(&state, &current) {
-                        Some(previous) => {
-                            state.step = Some(previous);
-                            state.failures = 0;
-                        }
-                        None => {
-                            replies.push(Reply::say(&self.prompts.common.messages.back_at_start))
-                        }
-                    }
-                } else {
-                    replies.push(Reply::say(&self.prompts.common.messages.back_at_start));
-                }
-                replies.extend(self.pending_question(&state, today));
-            }
-            Command::Skip => {
-                if !in_port_in {
-                    replies.push(Reply::say(
-                        &self.prompts.common.messages.not_understood_menu,
-                    ));
-                    replies.push(self.menu_reply());
-                } else if let Some(id) = state.step.clone() {
-                    // "I don't have it" at "do you have a PIN?": not sure, not a skip.
-                    let unsure = self.prompts.step(&id).is_some_and(|s| {
-                        !s.optional && s.choices.iter().any(|c| c.value == "unsure")
-                    });
-                    if unsure {
-                        let input = Input::Choice {
-                            step: Some(id.clone()),
-                            value: "unsure".into(),
-                        };
-                        return self.answer_step(
-                            state,
-                            input,
-                            Some("unsure".into()),
-                            today,
-                            secret,
-                        );
-                    }
-                    return self.skip(state, &id, today, secret);
-                }
-            }
+        let replies = match command {
+            Command::Help => self.help(&state, today),
+            Command::Back => self.back(&mut state, today),
+            Command::Skip => return self.skip_command(state, today, secret),
             Command::Agent => {
                 state.paused = true;
                 state.pending = None;
                 effects.push(Effect::Handoff {
                     summary: self.agent_summary(&state),
                 });
-                replies.push(Reply::say(&self.prompts.common.messages.paused_for_agent));
+                vec![Reply::say(&self.prompts.common.messages.paused_for_agent)]
             }
             Command::Resume => {
-                replies.push(Reply::say(&self.prompts.common.messages.resumed));
+                let mut replies = vec![Reply::say(&self.prompts.common.messages.resumed)];
                 replies.extend(self.pending_question(&state, today));
+                replies
             }
             Command::Cancel => {
                 state.pending = Some(Pending::ConfirmCancel);
-                replies.push(self.confirm_reply(&self.prompts.common.messages.cancel_confirm));
+                vec![self.confirm_reply(&self.prompts.common.messages.cancel_confirm)]
             }
             Command::StartOver => {
                 state.pending = Some(Pending::ConfirmStartOver);
-                replies.push(self.confirm_reply(&self.prompts.common.messages.start_over_confirm));
+                vec![self.confirm_reply(&self.prompts.common.messages.start_over_confirm)]
             }
             Command::Status => {
                 effects.push(Effect::ShowStatus);
-                if in_port_in
-                    && let Some(step) = state.step.as_deref().and_then(|id| self.prompts.step(id))
-                {
-                    let applicable = self.applicable_steps(&state);
-                    let position = applicable
-                        .iter()
-                        .position(|id| Some(*id) == state.step.as_deref())
-                        .map(|i| i + 1)
-                        .unwrap_or(applicable.len());
-                    replies.push(Reply::say(fill(
-                        &self.prompts.common.messages.status_progress,
-                        &[
-                            ("position", position.to_string()),
-                            ("total", applicable.len().to_string()),
-                            ("label", step.label.clone()),
-                        ],
-                    )));
-                }
-                replies.extend(self.pending_question(&state, today));
+                self.status(&state, today)
             }
             Command::Menu => {
                 state.pending = None;
                 if state.flow == Flow::PortIn {
                     state.flow = Flow::Menu;
                 }
-                replies.push(self.menu_reply());
+                vec![self.menu_reply()]
             }
-            Command::Change(field) => {
-                if !in_port_in && state.answers.is_empty() {
-                    replies.push(Reply::say(
-                        &self.prompts.common.messages.not_understood_menu,
-                    ));
-                    replies.push(self.menu_reply());
-                } else {
-                    match self.find_field(&state, &field) {
-                        Some(id) => {
-                            state.flow = Flow::PortIn;
-                            state.pending = None;
-                            state.step = Some(id);
-                            state.failures = 0;
-                        }
-                        None => {
-                            let messages = &self.prompts.common.messages;
-                            let text = if field.is_empty() {
-                                &messages.change_list
-                            } else {
-                                &messages.change_unknown
-                            };
-                            replies.push(Reply::say(fill(
-                                text,
-                                &[
-                                    ("field", field.clone()),
-                                    ("fields", self.changeable_fields(&state)),
-                                ],
-                            )));
-                        }
-                    }
-                    replies.extend(self.pending_question(&state, today));
+            Command::Change(field) => self.change(&mut state, field, today),
+        };
+        self.finish(state, replies, effects, secret)
+    }
+
+    /// Why the question is asked, with examples, and the question again; at the menu, what the
+    /// bot can do.
+    fn help(&self, state: &State, today: NaiveDate) -> Vec<Reply> {
+        match state
+            .step
+            .as_deref()
+            .and_then(|id| self.prompts.step(id).map(|s| (id, s)))
+        {
+            Some((id, step)) if state.flow == Flow::PortIn => {
+                let args = self.question_args(state, today);
+                let mut text = fill(&step.help, &args);
+                text.push_str("\n\n");
+                text.push_str(&self.examples(state, step, today));
+                vec![Reply::say(text), self.question(state, id, step, today)]
+            }
+            _ => vec![
+                Reply::say(&self.prompts.common.menu_help),
+                self.menu_reply(),
+            ],
+        }
+    }
+
+    /// The question before this one, or "this is the first question".
+    fn back(&self, state: &mut State, today: NaiveDate) -> Vec<Reply> {
+        let mut replies = Vec::new();
+        if let (true, Some(current)) = (state.flow == Flow::PortIn, state.step.clone()) {
+            state.pending = None;
+            match self.previous_step(state, &current) {
+                Some(previous) => {
+                    state.step = Some(previous);
+                    state.failures = 0;
                 }
+                None => replies.push(Reply::say(&self.prompts.common.messages.back_at_start)),
+            }
+        } else {
+            replies.push(Reply::say(&self.prompts.common.messages.back_at_start));
+        }
+        replies.extend(self.pending_question(state, today));
+        replies
+    }
+
+    /// "skip" at a question. At "do you have a PIN?", "I don't have it" is not sure rather
+    /// than a skip.
+    fn skip_command(&self, state: State, today: NaiveDate, secret: bool) -> Turn {
+        if state.flow != Flow::PortIn {
+            return self.finish(state, self.not_understood_at_menu(), Vec::new(), secret);
+        }
+        let Some(id) = state.step.clone() else {
+            return self.finish(state, Vec::new(), Vec::new(), secret);
+        };
+        let unsure = self
+            .prompts
+            .step(&id)
+            .is_some_and(|s| !s.optional && s.choices.iter().any(|c| c.value == "unsure"));
+        if unsure {
+            let input = Input::Choice {
+                step: Some(id.clone()),
+                value: "unsure".into(),
+            };
+            return self.answer_step(state, input, Some("unsure".into()), today, secret);
+        }
+        self.skip(state, &id, today, secret)
+    }
+
+    /// Which question this is of how many, and the question again (the tickets are shown
+    /// first).
+    fn status(&self, state: &State, today: NaiveDate) -> Vec<Reply> {
+        let mut replies = Vec::new();
+        if state.flow == Flow::PortIn
+            && let Some(step) = state.step.as_deref().and_then(|id| self.prompts.step(id))
+        {
+            let applicable = self.applicable_steps(state);
+            let position = applicable
+                .iter()
+                .position(|id| Some(*id) == state.step.as_deref())
+                .map(|i| i + 1)
+                .unwrap_or(applicable.len());
+            replies.push(Reply::say(fill(
+                &self.prompts.common.messages.status_progress,
+                &[
+                    ("position", position.to_string()),
+                    ("total", applicable.len().to_string()),
+                    ("label", step.label.clone()),
+                ],
+            )));
+        }
+        replies.extend(self.pending_question(state, today));
+        replies
+    }
+
+    /// "change <field>": that question asked again; a field not known (or none named) gets
+    /// the list of fields that can be changed.
+    fn change(&self, state: &mut State, field: String, today: NaiveDate) -> Vec<Reply> {
+        if state.flow != Flow::PortIn && state.answers.is_empty() {
+            return self.not_understood_at_menu();
+        }
+        let mut replies = Vec::new();
+        match self.find_field(state, &field) {
+            Some(id) => {
+                state.flow = Flow::PortIn;
+                state.pending = None;
+                state.step = Some(id);
+                state.failures = 0;
+            }
+            None => {
+                let messages = &self.prompts.common.messages;
+                let text = if field.is_empty() {
+                    &messages.change_list
+                } else {
+                    &messages.change_unknown
+                };
+                replies.push(Reply::say(fill(
+                    text,
+                    &[("field", field), ("fields", self.changeable_fields(state))],
+                )));
             }
         }
-        self.finish(state, replies, effects, secret)
+        replies.extend(self.pending_question(state, today));
+        replies
+    }
+
+    /// A command that needs a port-in, given at the menu: not understood, and the menu again.
+    fn not_understood_at_menu(&self) -> Vec<Reply> {
+        vec![
+            Reply::say(&self.prompts.common.messages.not_understood_menu),
+            self.menu_reply(),
+        ]
     }
 
     pub(super) fn skip(&self, mut state: State, id: &str, today: NaiveDate, secret: bool) -> Turn {

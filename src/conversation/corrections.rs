@@ -18,40 +18,28 @@ impl Engine<'_> {
     /// back at the question they were on. Without a value, that question is asked again.
     pub(super) fn correct(
         &self,
-        mut state: State,
+        state: State,
         correction: Correction,
         today: NaiveDate,
         secret: bool,
     ) -> Turn {
-        let pending = state.step.clone();
-        let Some(value) = correction.value.clone() else {
-            let Some(field) = correction.field else {
-                let text = String::new();
-                return self.answer_step(state, Input::Text(text), None, today, secret);
-            };
-            let label = self
-                .prompts
-                .step(&field)
-                .map(|s| s.label.clone())
-                .unwrap_or_default();
-            state.step = Some(field);
-            state.pending = None;
-            state.failures = 0;
-            let mut replies = vec![Reply::say(fill(
-                &self.prompts.common.messages.fix_field,
-                &[("label", label.to_lowercase())],
-            ))];
-            replies.extend(self.pending_question(&state, today));
-            return self.finish(state, replies, Vec::new(), secret);
+        let Correction {
+            field,
+            value,
+            ordinal,
+            restated,
+            text,
+        } = correction;
+        let Some(value) = value else {
+            return self.ask_field_again(state, field, today, secret);
         };
-        let target = match correction.field.clone() {
+        let target = match field {
             // "the bill is from November 2nd" names the bill but answers the bill date.
             Some(field)
-                if correction.restated
-                    && correction.ordinal.is_none()
+                if restated
+                    && ordinal.is_none()
                     && !self.accepts(&state, &field, &value, today) =>
             {
-                let text = correction.text.clone();
                 return self.answer_step(
                     state,
                     Input::Text(text.clone()),
@@ -63,7 +51,7 @@ impl Engine<'_> {
             Some(field) => Some(field),
             None => self.correction_target(&state, &value, today),
         };
-        let Some(target) = target.filter(|t| Some(t) != pending.as_ref()) else {
+        let Some(target) = target.filter(|t| Some(t) != state.step.as_ref()) else {
             // A new try at the pending question.
             return self.answer_step(
                 state,
@@ -73,18 +61,72 @@ impl Engine<'_> {
                 secret,
             );
         };
-        let value = match correction.ordinal {
-            Some(n) if target == "numbers" => match self.number_replaced(&state, n, &value) {
+        let value = self.corrected_value(&state, &target, ordinal, value);
+        self.change_answer(state, target, value, today, secret)
+    }
+
+    /// A correction without a new value: the field named is asked again; without a field
+    /// either, the pending question is.
+    fn ask_field_again(
+        &self,
+        mut state: State,
+        field: Option<String>,
+        today: NaiveDate,
+        secret: bool,
+    ) -> Turn {
+        let Some(field) = field else {
+            let text = String::new();
+            return self.answer_step(state, Input::Text(text), None, today, secret);
+        };
+        let label = self
+            .prompts
+            .step(&field)
+            .map(|s| s.label.clone())
+            .unwrap_or_default();
+        state.step = Some(field);
+        state.pending = None;
+        state.failures = 0;
+        let mut replies = vec![Reply::say(fill(
+            &self.prompts.common.messages.fix_field,
+            &[("label", label.to_lowercase())],
+        ))];
+        replies.extend(self.pending_question(&state, today));
+        self.finish(state, replies, Vec::new(), secret)
+    }
+
+    /// The value as the step reads it: "the second number is 4102" gives the list with that
+    /// number replaced, "the zip should be 62703" the address with that ZIP.
+    fn corrected_value(
+        &self,
+        state: &State,
+        target: &str,
+        ordinal: Option<usize>,
+        value: String,
+    ) -> String {
+        match ordinal {
+            Some(n) if target == "numbers" => match self.number_replaced(state, n, &value) {
                 Some(list) => list,
                 None => value,
             },
-            _ => self.zip_replaced(&state, &target, &value).unwrap_or(value),
-        };
+            _ => self.zip_replaced(state, target, &value).unwrap_or(value),
+        }
+    }
+
+    /// The new value answered at the step it corrects, as if typed there; when the answer
+    /// changed, the replies start by saying what it is now.
+    fn change_answer(
+        &self,
+        mut state: State,
+        target: String,
+        value: String,
+        today: NaiveDate,
+        secret: bool,
+    ) -> Turn {
         let before = state.answers.get(&target).cloned();
         state.step = Some(target.clone());
         state.pending = None;
         state.failures = 0;
-        let turn = self.answer_step(
+        let mut turn = self.answer_step(
             state,
             Input::Text(value.clone()),
             Some(value),
@@ -96,7 +138,6 @@ impl Engine<'_> {
         if !changed {
             return turn;
         }
-        let mut turn = turn;
         let label = self
             .prompts
             .step(&target)

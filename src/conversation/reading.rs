@@ -117,6 +117,47 @@ fn secret_token(text: &str) -> Option<&str> {
         .rfind(|t| t.chars().any(|c| c.is_ascii_digit()))
 }
 
+/// "hang on", "verizon", "the 30th" are not PINs; "Office Manager" (the answer to the question
+/// before) is not an account number.
+fn no_secret_digits(validator: Validator, text: &str, today: NaiveDate) -> Option<Refusal> {
+    let has_letters = text.chars().any(char::is_alphabetic);
+    if validator == Validator::Pin
+        && (!text.chars().any(|c| c.is_ascii_digit())
+            || has_letters && dates::parse_spoken_date(text, today).is_some())
+    {
+        return Some(Refusal::new("pin.no_digits").with("input", validators::short(text)));
+    }
+    if validator == Validator::AccountNumber && !text.chars().any(|c| c.is_numeric()) {
+        return Some(
+            Refusal::new("account_number.no_digits").with("input", validators::short(text)),
+        );
+    }
+    None
+}
+
+/// "it's zoe@acme.com": the address among the words; "zoe @acme.com" stays whole, for the
+/// validator to say what is wrong with it.
+fn read_email(text: &str) -> Read {
+    let is_address = |t: &&str| {
+        t.split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+    };
+    let token = text
+        .split_whitespace()
+        .find(is_address)
+        .map(|t| t.trim_matches(|c: char| matches!(c, ',' | '.' | '"' | '<' | '>' | '(' | ')')));
+    value(token.unwrap_or(text))
+}
+
+/// "the bill is from november 2nd": the date at the end of the sentence.
+fn read_bill_date(text: &str, today: NaiveDate) -> Read {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    (0..tokens.len())
+        .map(|i| tokens[i..].join(" "))
+        .find(|tail| dates::parse_date(tail, today, dates::YearHint::Recent).is_ok())
+        .map_or_else(|| value(text), value)
+}
+
 /// The value after a label ("pin is 7731", "account number: 8472 1193 0045"), up to the end
 /// of its clause.
 fn labelled<'t>(text: &'t str, labels: &[&str]) -> Option<&'t str> {
@@ -194,77 +235,17 @@ impl Engine<'_> {
         text: &str,
         today: NaiveDate,
     ) -> Read {
-        let u = self.understanding();
         // "Business name: Acme Plumbing LLC", "the address is 15 W 42nd St...": the value.
         let text = without_label(text, &step.aliases);
         let words = plain(match_words(text));
-        let with_extras = |text: String, rest: &str| Read::Value {
-            text,
-            extras: self.extras(state, id, rest),
-            note: None,
-        };
         match validator {
-            Validator::Choice => {
-                if let Some((value, rest)) = self.choice_in(&step.choices, text) {
-                    return with_extras(value, &rest);
-                }
-                // The PIN typed at "do you have a PIN?": a yes, and the PIN.
-                if id == "pin_required"
-                    && words.len() == 1
-                    && parse_pin(text).is_ok()
-                    && text.chars().any(|c| c.is_ascii_digit())
-                {
-                    return Read::Value {
-                        text: "yes".into(),
-                        extras: vec![("pin".into(), text.trim().to_string())],
-                        note: None,
-                    };
-                }
-                let has = |v: &str| step.choices.iter().any(|c| c.value == v);
-                match self.yes_no(text) {
-                    Some(YesNo::Unsure) if has("unsure") => with_extras("unsure".into(), ""),
-                    Some(YesNo::Unsure) => Read::Unsure,
-                    Some(YesNo::Yes) if has("yes") => {
-                        let mut read = with_extras("yes".into(), after_first_clause(text));
-                        // "ok I called them, it's 88213": the PIN among the words.
-                        if id == "pin_required"
-                            && let Read::Value { extras, .. } = &mut read
-                            && !extras.iter().any(|(e, _)| e == "pin")
-                            && let Some(pin) = secret_token(after_first_clause(text))
-                                .filter(|t| parse_pin(t).is_ok())
-                        {
-                            extras.push(("pin".into(), pin.to_string()));
-                        }
-                        read
-                    }
-                    Some(YesNo::No) if has("no") => {
-                        with_extras("no".into(), after_first_clause(text))
-                    }
-                    _ => value(text),
-                }
-            }
+            Validator::Choice => self.read_choice(state, id, step, text, &words),
             Validator::YesNo
             | Validator::KeepActive
             | Validator::Ready
             | Validator::OrderCleared
             | Validator::SameBill
-            | Validator::Consent => {
-                if id == "consent" && self.is_signature(state, text) {
-                    return Read::SignNow(text.trim().to_string());
-                }
-                if id == "consent" && self.looks_like_a_signature(text, &words) {
-                    return self.not_the_signer(state, text);
-                }
-                if let Some((value, rest)) = self.choice_in(&step.choices, text) {
-                    return with_extras(value, &rest);
-                }
-                match self.yes_no(text) {
-                    Some(YesNo::Yes) => with_extras("yes".into(), after_first_clause(text)),
-                    Some(YesNo::No) => with_extras("no".into(), after_first_clause(text)),
-                    Some(YesNo::Unsure) => Read::Unsure,
-                    None => value(text),
-                }
-            }
+            | Validator::Consent => self.read_yes_no(state, id, step, text, &words),
             Validator::Upload => {
                 if self.wants_skip(text) || self.yes_no(text) == Some(YesNo::No) {
                     Read::Skip
@@ -272,81 +253,8 @@ impl Engine<'_> {
                     value(text)
                 }
             }
-            Validator::Pin | Validator::AccountNumber => {
-                if self.wants_skip(text) {
-                    return Read::Skip;
-                }
-                if self.yes_no(text) == Some(YesNo::Unsure) {
-                    return Read::Unsure;
-                }
-                let whole = match validator {
-                    Validator::Pin => parse_pin(text).is_ok(),
-                    _ => crate::porting::text::parse_account_number(text).is_ok(),
-                };
-                let has_letters = text.chars().any(char::is_alphabetic);
-                if validator == Validator::Pin
-                    && (!text.chars().any(|c| c.is_ascii_digit())
-                        || has_letters && dates::parse_spoken_date(text, today).is_some())
-                {
-                    // "hang on", "verizon", "the 30th" are not PINs.
-                    return Read::Refuse(
-                        Refusal::new("pin.no_digits").with("input", validators::short(text)),
-                    );
-                }
-                if validator == Validator::AccountNumber && !text.chars().any(|c| c.is_numeric()) {
-                    // "Office Manager" answering the question before this one.
-                    return Read::Refuse(
-                        Refusal::new("account_number.no_digits")
-                            .with("input", validators::short(text)),
-                    );
-                }
-                if whole {
-                    return value(text);
-                }
-                // "8472 1193 0045, BTN 312-448-2900": the phone number is the BTN, never
-                // part of the account number.
-                let mut extras = Vec::new();
-                let mut rest = text.to_string();
-                if validator == Validator::AccountNumber
-                    && let Some((region, without)) = self.phone_region(text)
-                {
-                    extras.push(("btn".to_string(), region));
-                    rest = without;
-                    for label in ["btn", "BTN", "billing number", "main number"] {
-                        rest = rest.replace(label, " ");
-                    }
-                }
-                let rest = rest
-                    .trim()
-                    .trim_matches(|c: char| c == ',' || c.is_whitespace());
-                let whole_rest = validator == Validator::AccountNumber
-                    && crate::porting::text::parse_account_number(rest).is_ok();
-                let token = if whole_rest {
-                    Some(rest)
-                } else {
-                    labelled(
-                        rest,
-                        &["account number", "account", "acct", "pin", "passcode"],
-                    )
-                    .or_else(|| secret_token(rest))
-                };
-                Read::Value {
-                    text: token.unwrap_or(rest).to_string(),
-                    extras,
-                    note: None,
-                }
-            }
-            Validator::Title => {
-                if self.wants_skip(text) {
-                    return Read::Skip;
-                }
-                if !self.plausible(&words, &u.names.not_a_name, &["it"]) {
-                    return Read::Refuse(
-                        Refusal::new("title.not_a_title").with("input", validators::short(text)),
-                    );
-                }
-                value(text)
-            }
+            Validator::Pin | Validator::AccountNumber => self.read_secret(validator, text, today),
+            Validator::Title => self.read_title(text, &words),
             Validator::Btn | Validator::NewBtn => {
                 if self.wants_skip(text) {
                     return Read::Skip;
@@ -356,106 +264,252 @@ impl Engine<'_> {
                     None => value(text),
                 }
             }
-            Validator::Numbers => {
-                let draft = matches!(state.pending, Some(Pending::NumbersDraft { .. }));
-                let done = is_one_of(&words, &self.prompts.understanding.yes_no.yes)
-                    || is_one_of(&words, &self.understanding().extras.numbers_done);
-                if draft && done {
-                    return value("done");
-                }
-                match self.phone_region(text) {
-                    // Digits left beside the numbers ("212-736-41OO") go to the list's own
-                    // check, which says what is wrong with them: none is dropped unseen.
-                    Some((region, rest)) if !rest.chars().any(|c| c.is_ascii_digit()) => {
-                        with_extras(region, &rest)
-                    }
-                    Some(_) => value(text),
-                    None if draft => Read::Refuse(Refusal::new("numbers.draft_unclear")),
-                    None => value(text),
-                }
-            }
+            Validator::Numbers => self.read_numbers(state, id, text, &words),
             Validator::Carrier => self.read_carrier(state, id, text, &words),
             Validator::PersonName => self.read_person(state, id, text, &words),
-            Validator::BusinessName => {
-                if self.yes_no(text) == Some(YesNo::Unsure) || contains(&words, &u.yes_no.unsure) {
-                    return Read::Unsure;
-                }
-                // "Globex Corp, 200 Park Ave, New York, NY 10166": the name, and the address.
-                if let Some((name, address)) = text.split_once(',')
-                    && crate::porting::UsAddress::parse(address.trim()).is_ok()
-                {
-                    return Read::Value {
-                        text: name.trim().to_string(),
-                        extras: vec![("service_address".into(), address.trim().to_string())],
-                        note: None,
-                    };
-                }
-                let generic = !words.is_empty()
-                    && words.iter().all(|w| {
-                        u.names
-                            .generic_carrier
-                            .0
-                            .iter()
-                            .any(|p| p.len() == 1 && &p[0] == w)
-                            || w == "business"
-                            || w == "name"
-                    });
-                if generic || self.phone_region(text).is_some() {
-                    return Read::Refuse(
-                        Refusal::new("business_name.not_a_name")
-                            .with("input", validators::short(text)),
-                    );
-                }
-                let me = is_one_of(&words, &u.names.me) && words.len() <= 6;
-                if let Some(refusal) =
-                    self.not_a_name_value(text, &words, "business_name.not_a_name")
-                {
-                    return Read::Refuse(refusal);
-                }
-                if me || !self.plausible(&words, &u.names.not_a_business, &[]) {
-                    return Read::Refuse(
-                        Refusal::new("business_name.not_a_name")
-                            .with("input", validators::short(text)),
-                    );
-                }
-                value(text)
-            }
-            Validator::Email => {
-                // "it's zoe@acme.com": the address among the words; "zoe @acme.com" stays
-                // whole, for the validator to say what is wrong with it.
-                let is_address = |t: &&str| {
-                    t.split_once('@')
-                        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
-                };
-                let token = text.split_whitespace().find(is_address).map(|t| {
-                    t.trim_matches(|c: char| matches!(c, ',' | '.' | '"' | '<' | '>' | '(' | ')'))
-                });
-                value(token.unwrap_or(text))
-            }
+            Validator::BusinessName => self.read_business_name(text, &words),
+            Validator::Email => read_email(text),
             Validator::PortDate => self.read_port_date(state, text, &words, today),
-            Validator::Summary => {
-                if self.is_signature(state, text) {
-                    return Read::SignNow(text.trim().to_string());
-                }
-                if self
-                    .pick_choice(&step.choices, &super::normalize(text))
-                    .is_none()
-                    && self.looks_like_a_signature(text, &words)
-                {
-                    return self.not_the_signer(state, text);
-                }
-                value(text)
-            }
-            Validator::BillDate => {
-                // "the bill is from november 2nd": the date at the end of the sentence.
-                let tokens: Vec<&str> = text.split_whitespace().collect();
-                (0..tokens.len())
-                    .map(|i| tokens[i..].join(" "))
-                    .find(|tail| dates::parse_date(tail, today, dates::YearHint::Recent).is_ok())
-                    .map_or_else(|| value(text), value)
-            }
+            Validator::Summary => self.read_summary(state, step, text, &words),
+            Validator::BillDate => read_bill_date(text, today),
             Validator::Address | Validator::Signature => value(text),
         }
+    }
+
+    /// A value, and the other fields' values found in `rest`.
+    fn with_extras(&self, state: &State, id: &str, text: String, rest: &str) -> Read {
+        Read::Value {
+            text,
+            extras: self.extras(state, id, rest),
+            note: None,
+        }
+    }
+
+    /// A choice: named in the message, or a yes, a no or a not sure where the step has those
+    /// choices.
+    fn read_choice(
+        &self,
+        state: &State,
+        id: &str,
+        step: &Step,
+        text: &str,
+        words: &[String],
+    ) -> Read {
+        if let Some((value, rest)) = self.choice_in(&step.choices, text) {
+            return self.with_extras(state, id, value, &rest);
+        }
+        // The PIN typed at "do you have a PIN?": a yes, and the PIN.
+        if id == "pin_required"
+            && words.len() == 1
+            && parse_pin(text).is_ok()
+            && text.chars().any(|c| c.is_ascii_digit())
+        {
+            return Read::Value {
+                text: "yes".into(),
+                extras: vec![("pin".into(), text.trim().to_string())],
+                note: None,
+            };
+        }
+        let has = |v: &str| step.choices.iter().any(|c| c.value == v);
+        match self.yes_no(text) {
+            Some(YesNo::Unsure) if has("unsure") => {
+                self.with_extras(state, id, "unsure".into(), "")
+            }
+            Some(YesNo::Unsure) => Read::Unsure,
+            Some(YesNo::Yes) if has("yes") => {
+                let mut read = self.with_extras(state, id, "yes".into(), after_first_clause(text));
+                // "ok I called them, it's 88213": the PIN among the words.
+                if id == "pin_required"
+                    && let Read::Value { extras, .. } = &mut read
+                    && !extras.iter().any(|(e, _)| e == "pin")
+                    && let Some(pin) =
+                        secret_token(after_first_clause(text)).filter(|t| parse_pin(t).is_ok())
+                {
+                    extras.push(("pin".into(), pin.to_string()));
+                }
+                read
+            }
+            Some(YesNo::No) if has("no") => {
+                self.with_extras(state, id, "no".into(), after_first_clause(text))
+            }
+            _ => value(text),
+        }
+    }
+
+    /// A yes or a no (or a choice named in words); at the consent, the signature typed early.
+    fn read_yes_no(
+        &self,
+        state: &State,
+        id: &str,
+        step: &Step,
+        text: &str,
+        words: &[String],
+    ) -> Read {
+        if id == "consent" && self.is_signature(state, text) {
+            return Read::SignNow(text.trim().to_string());
+        }
+        if id == "consent" && self.looks_like_a_signature(text, words) {
+            return self.not_the_signer(state, text);
+        }
+        if let Some((value, rest)) = self.choice_in(&step.choices, text) {
+            return self.with_extras(state, id, value, &rest);
+        }
+        match self.yes_no(text) {
+            Some(YesNo::Yes) => self.with_extras(state, id, "yes".into(), after_first_clause(text)),
+            Some(YesNo::No) => self.with_extras(state, id, "no".into(), after_first_clause(text)),
+            Some(YesNo::Unsure) => Read::Unsure,
+            None => value(text),
+        }
+    }
+
+    /// A PIN or an account number, typed alone or with words around it.
+    fn read_secret(&self, validator: Validator, text: &str, today: NaiveDate) -> Read {
+        if self.wants_skip(text) {
+            return Read::Skip;
+        }
+        if self.yes_no(text) == Some(YesNo::Unsure) {
+            return Read::Unsure;
+        }
+        let whole = match validator {
+            Validator::Pin => parse_pin(text).is_ok(),
+            _ => crate::porting::text::parse_account_number(text).is_ok(),
+        };
+        if let Some(refusal) = no_secret_digits(validator, text, today) {
+            return Read::Refuse(refusal);
+        }
+        if whole {
+            return value(text);
+        }
+        self.secret_among_words(validator, text)
+    }
+
+    /// The PIN or account number in a message with other words: labelled, or the last token
+    /// with a digit. "8472 1193 0045, BTN 312-448-2900": the phone number is the BTN, never
+    /// part of the account number.
+    fn secret_among_words(&self, validator: Validator, text: &str) -> Read {
+        let mut extras = Vec::new();
+        let mut rest = text.to_string();
+        if validator == Validator::AccountNumber
+            && let Some((region, without)) = self.phone_region(text)
+        {
+            extras.push(("btn".to_string(), region));
+            rest = without;
+            for label in ["btn", "BTN", "billing number", "main number"] {
+                rest = rest.replace(label, " ");
+            }
+        }
+        let rest = rest
+            .trim()
+            .trim_matches(|c: char| c == ',' || c.is_whitespace());
+        let whole_rest = validator == Validator::AccountNumber
+            && crate::porting::text::parse_account_number(rest).is_ok();
+        let token = if whole_rest {
+            Some(rest)
+        } else {
+            labelled(
+                rest,
+                &["account number", "account", "acct", "pin", "passcode"],
+            )
+            .or_else(|| secret_token(rest))
+        };
+        Read::Value {
+            text: token.unwrap_or(rest).to_string(),
+            extras,
+            note: None,
+        }
+    }
+
+    fn read_title(&self, text: &str, words: &[String]) -> Read {
+        if self.wants_skip(text) {
+            return Read::Skip;
+        }
+        if !self.plausible(words, &self.understanding().names.not_a_name, &["it"]) {
+            return Read::Refuse(
+                Refusal::new("title.not_a_title").with("input", validators::short(text)),
+            );
+        }
+        value(text)
+    }
+
+    /// The numbers to move, with other fields beside them; "done" (or a yes) goes on with the
+    /// numbers kept so far.
+    fn read_numbers(&self, state: &State, id: &str, text: &str, words: &[String]) -> Read {
+        let draft = matches!(state.pending, Some(Pending::NumbersDraft { .. }));
+        let done = is_one_of(words, &self.prompts.understanding.yes_no.yes)
+            || is_one_of(words, &self.understanding().extras.numbers_done);
+        if draft && done {
+            return value("done");
+        }
+        match self.phone_region(text) {
+            // Digits left beside the numbers ("212-736-41OO") go to the list's own
+            // check, which says what is wrong with them: none is dropped unseen.
+            Some((region, rest)) if !rest.chars().any(|c| c.is_ascii_digit()) => {
+                self.with_extras(state, id, region, &rest)
+            }
+            Some(_) => value(text),
+            None if draft => Read::Refuse(Refusal::new("numbers.draft_unclear")),
+            None => value(text),
+        }
+    }
+
+    /// A business name; the address after it is the service address. A carrier word, a
+    /// phone number, a date or "me" is not a business name.
+    fn read_business_name(&self, text: &str, words: &[String]) -> Read {
+        let u = self.understanding();
+        if self.yes_no(text) == Some(YesNo::Unsure) || contains(words, &u.yes_no.unsure) {
+            return Read::Unsure;
+        }
+        // "Globex Corp, 200 Park Ave, New York, NY 10166": the name, and the address.
+        if let Some((name, address)) = text.split_once(',')
+            && crate::porting::UsAddress::parse(address.trim()).is_ok()
+        {
+            return Read::Value {
+                text: name.trim().to_string(),
+                extras: vec![("service_address".into(), address.trim().to_string())],
+                note: None,
+            };
+        }
+        let generic = !words.is_empty()
+            && words.iter().all(|w| {
+                u.names
+                    .generic_carrier
+                    .0
+                    .iter()
+                    .any(|p| p.len() == 1 && &p[0] == w)
+                    || w == "business"
+                    || w == "name"
+            });
+        let not_a_name = || {
+            Read::Refuse(
+                Refusal::new("business_name.not_a_name").with("input", validators::short(text)),
+            )
+        };
+        if generic || self.phone_region(text).is_some() {
+            return not_a_name();
+        }
+        let me = is_one_of(words, &u.names.me) && words.len() <= 6;
+        if let Some(refusal) = self.not_a_name_value(text, words, "business_name.not_a_name") {
+            return Read::Refuse(refusal);
+        }
+        if me || !self.plausible(words, &u.names.not_a_business, &[]) {
+            return not_a_name();
+        }
+        value(text)
+    }
+
+    /// At the summary, the authorized person's name is the signature; another name is refused.
+    fn read_summary(&self, state: &State, step: &Step, text: &str, words: &[String]) -> Read {
+        if self.is_signature(state, text) {
+            return Read::SignNow(text.trim().to_string());
+        }
+        if self
+            .pick_choice(&step.choices, &super::normalize(text))
+            .is_none()
+            && self.looks_like_a_signature(text, words)
+        {
+            return self.not_the_signer(state, text);
+        }
+        value(text)
     }
 
     /// A full name typed where a signature is welcome: two to five words of a name, not a yes,
@@ -563,61 +617,16 @@ impl Engine<'_> {
 
     fn read_person(&self, state: &State, id: &str, text: &str, words: &[String]) -> Read {
         let u = self.understanding();
-        // "It's me! Maria Garcia", "me, Maria Garcia", "I'm Maria Garcia": the name after
-        // the lead-in.
-        // ("Name:" and "my name is" are labels, taken off before this.)
-        for phrase in u.names.me.0.iter().chain(&u.names.lead_ins.0) {
-            if words.starts_with(phrase) && words.len() >= phrase.len() + 2 {
-                let rest = &words[phrase.len()..];
-                if self.plausible(rest, &u.names.not_a_name, &[])
-                    || self.name_and_title(&self.typed_words(text, rest)).is_some()
-                {
-                    let typed = self.typed_words(text, rest);
-                    return self.read_person(state, id, &typed, rest);
-                }
-            }
+        if let Some(read) = self.name_after_lead_in(state, id, text, words) {
+            return read;
         }
-        let me =
-            is_one_of(words, &u.names.me) || is_one_of(self.without_fillers(words), &u.names.me);
-        if id == "authorized_name" && me {
-            let holder = state
-                .text("account_holder")
-                .filter(|_| state.choice("customer_type") == Some("residential"));
-            return match holder {
-                Some(name) => Read::Value {
-                    text: name.to_string(),
-                    extras: Vec::new(),
-                    note: Some(fill(
-                        &self.prompts.common.messages.me_taken,
-                        &[("name", name)],
-                    )),
-                },
-                None => {
-                    Read::Refuse(Refusal::new("name.me").with("input", validators::short(text)))
-                }
-            };
+        if let Some(read) = self.me_as_name(state, id, text, words) {
+            return read;
         }
-        if me && words.len() <= 3 {
-            return Read::Refuse(Refusal::new("name.me").with("input", validators::short(text)));
-        }
-        // "no, my husband Minh Nguyen is on the account": the name after who they are.
         if id == "authorized_name"
-            && let Some((at, len)) = longest(words, &u.names.relations).filter(|(at, _)| *at <= 1)
+            && let Some(read) = self.name_of_relation(text, words)
         {
-            let named: Vec<String> = words[at + len..]
-                .iter()
-                .take_while(|w| !matches!(w.as_str(), "is" | "on" | "has" | "handles" | "does"))
-                .cloned()
-                .collect();
-            if named.len() >= 2 && self.plausible(&named, &u.names.not_a_name, &[]) {
-                let typed = self.typed_words(text, &named);
-                return value(proper_case(&typed));
-            }
-            if at + len < words.len() || at > 0 || len > 0 {
-                return Read::Refuse(
-                    Refusal::new("name.other_person").with("input", validators::short(text)),
-                );
-            }
+            return read;
         }
         if let Some(refusal) = self.not_a_name_value(text, words, "name.not_a_name") {
             return Read::Refuse(refusal);
@@ -651,6 +660,76 @@ impl Engine<'_> {
             return Read::Refuse(Refusal::new("name.full").with("input", validators::short(text)));
         }
         value(proper_case(text))
+    }
+
+    /// "It's me! Maria Garcia", "me, Maria Garcia", "I'm Maria Garcia": the name after the
+    /// lead-in. ("Name:" and "my name is" are labels, taken off before this.)
+    fn name_after_lead_in(
+        &self,
+        state: &State,
+        id: &str,
+        text: &str,
+        words: &[String],
+    ) -> Option<Read> {
+        let u = self.understanding();
+        for phrase in u.names.me.0.iter().chain(&u.names.lead_ins.0) {
+            if words.starts_with(phrase) && words.len() >= phrase.len() + 2 {
+                let rest = &words[phrase.len()..];
+                if self.plausible(rest, &u.names.not_a_name, &[])
+                    || self.name_and_title(&self.typed_words(text, rest)).is_some()
+                {
+                    let typed = self.typed_words(text, rest);
+                    return Some(self.read_person(state, id, &typed, rest));
+                }
+            }
+        }
+        None
+    }
+
+    /// "me": for the authorized person, the account holder of a residential account; otherwise
+    /// not a name.
+    fn me_as_name(&self, state: &State, id: &str, text: &str, words: &[String]) -> Option<Read> {
+        let u = self.understanding();
+        let me =
+            is_one_of(words, &u.names.me) || is_one_of(self.without_fillers(words), &u.names.me);
+        let not_a_name =
+            || Read::Refuse(Refusal::new("name.me").with("input", validators::short(text)));
+        if id == "authorized_name" && me {
+            let holder = state
+                .text("account_holder")
+                .filter(|_| state.choice("customer_type") == Some("residential"));
+            return Some(match holder {
+                Some(name) => Read::Value {
+                    text: name.to_string(),
+                    extras: Vec::new(),
+                    note: Some(fill(
+                        &self.prompts.common.messages.me_taken,
+                        &[("name", name)],
+                    )),
+                },
+                None => not_a_name(),
+            });
+        }
+        (me && words.len() <= 3).then(not_a_name)
+    }
+
+    /// "no, my husband Minh Nguyen is on the account": the name after who they are; a
+    /// relation without a name is another person, not a name.
+    fn name_of_relation(&self, text: &str, words: &[String]) -> Option<Read> {
+        let u = self.understanding();
+        let (at, len) = longest(words, &u.names.relations).filter(|(at, _)| *at <= 1)?;
+        let named: Vec<String> = words[at + len..]
+            .iter()
+            .take_while(|w| !matches!(w.as_str(), "is" | "on" | "has" | "handles" | "does"))
+            .cloned()
+            .collect();
+        if named.len() >= 2 && self.plausible(&named, &u.names.not_a_name, &[]) {
+            let typed = self.typed_words(text, &named);
+            return Some(value(proper_case(&typed)));
+        }
+        (at + len < words.len() || at > 0 || len > 0).then(|| {
+            Read::Refuse(Refusal::new("name.other_person").with("input", validators::short(text)))
+        })
     }
 
     /// The customer's own spelling of `words` (read in lower case) in `text`.
@@ -855,6 +934,39 @@ impl Engine<'_> {
             return found;
         }
         let open = |id: &str| id != asked && !state.answers.contains_key(id);
+        let rest = self.typed_extras(text, &open, &mut found);
+        let mut words = plain(match_words(&rest));
+        // "same bill", or "the same AT&T bill": "same" or "one" a few words before "bill".
+        let same_bill = contains(&words, &self.understanding().extras.same_bill)
+            || words.iter().enumerate().any(|(i, w)| {
+                matches!(w.as_str(), "same" | "one" | "single")
+                    && words[i + 1..]
+                        .iter()
+                        .take(3)
+                        .any(|n| matches!(n.as_str(), "bill" | "account"))
+            });
+        if open("same_bill") && same_bill {
+            found.push(("same_bill".into(), "yes".into()));
+        }
+        if open("carrier") {
+            self.carrier_extra(&mut words, &mut found);
+        }
+        for id in ["number_type", "customer_type"] {
+            if open(id) {
+                self.choice_extra(id, &mut words, &mut found);
+            }
+        }
+        found
+    }
+
+    /// The extras read from the text as typed: the numbers, "no PIN" or a labelled PIN, a
+    /// labelled account number and an email address. Returns the text without them.
+    fn typed_extras(
+        &self,
+        text: &str,
+        open: &impl Fn(&str) -> bool,
+        found: &mut Vec<(String, String)>,
+    ) -> String {
         let mut rest = text.to_string();
         // A number-like token left beside the numbers ("212-736-41OO") means the list is not
         // clear: the numbers question will read it whole.
@@ -898,55 +1010,43 @@ impl Engine<'_> {
             let email = email.trim_matches(|c: char| matches!(c, ',' | '"' | '<' | '>'));
             found.push(("email".into(), email.trim_end_matches('.').to_string()));
         }
-        let mut words = plain(match_words(&rest));
-        // "same bill", or "the same AT&T bill": "same" or "one" a few words before "bill".
-        let same_bill = contains(&words, &self.understanding().extras.same_bill)
-            || words.iter().enumerate().any(|(i, w)| {
-                matches!(w.as_str(), "same" | "one" | "single")
-                    && words[i + 1..]
-                        .iter()
-                        .take(3)
-                        .any(|n| matches!(n.as_str(), "bill" | "account"))
-            });
-        if open("same_bill") && same_bill {
-            found.push(("same_bill".into(), "yes".into()));
+        rest
+    }
+
+    /// A known carrier named among the words, taken out of them. "4100 is on AT&T and 4471 is
+    /// on Verizon": two carriers, so no carrier yet.
+    fn carrier_extra(&self, words: &mut Vec<String>, found: &mut Vec<(String, String)>) {
+        let Some((carrier, at, len)) = self.carrier_in(words, false) else {
+            return;
+        };
+        let mut others = words.clone();
+        others.drain(at..at + len);
+        let second = self
+            .carrier_in(&others, false)
+            .is_some_and(|(c, _, _)| c.name != carrier.name);
+        if !second {
+            found.push(("carrier".into(), carrier.name.clone()));
         }
-        if open("carrier")
-            && let Some((carrier, at, len)) = self.carrier_in(&words, false)
-        {
-            let mut others = words.clone();
-            others.drain(at..at + len);
-            // "4100 is on AT&T and 4471 is on Verizon": two carriers, so no carrier yet.
-            let second = self
-                .carrier_in(&others, false)
-                .is_some_and(|(c, _, _)| c.name != carrier.name);
-            if !second {
-                found.push(("carrier".into(), carrier.name.clone()));
-            }
+        words.drain(at..at + len);
+    }
+
+    /// A choice of step `id` named among the words, taken out of them. Only when one choice is
+    /// named: "landline and cell" answers neither.
+    fn choice_extra(&self, id: &str, words: &mut Vec<String>, found: &mut Vec<(String, String)>) {
+        let Some(step) = self.prompts.step(id) else {
+            return;
+        };
+        let named: Vec<(&str, usize, usize)> = step
+            .choices
+            .iter()
+            .filter_map(|choice| {
+                longest(words, &choice.phrases).map(|(at, len)| (choice.value.as_str(), at, len))
+            })
+            .collect();
+        if let [(value, at, len)] = named[..] {
+            found.push((id.into(), value.to_string()));
             words.drain(at..at + len);
         }
-        for id in ["number_type", "customer_type"] {
-            if !open(id) {
-                continue;
-            }
-            let Some(step) = self.prompts.step(id) else {
-                continue;
-            };
-            // Only when one choice is named: "landline and cell" answers neither.
-            let named: Vec<(&str, usize, usize)> = step
-                .choices
-                .iter()
-                .filter_map(|choice| {
-                    longest(&words, &choice.phrases)
-                        .map(|(at, len)| (choice.value.as_str(), at, len))
-                })
-                .collect();
-            if let [(value, at, len)] = named[..] {
-                found.push((id.into(), value.to_string()));
-                words.drain(at..at + len);
-            }
-        }
-        found
     }
 
     /// Step `id`'s validator on `text`, as if the customer had typed it there.
@@ -959,6 +1059,18 @@ impl Engine<'_> {
     ) -> Option<Outcome> {
         let step = self.prompts.step(id)?;
         let validator = validators::find(&step.validator)?;
+        Some(self.check_given(state, step, validator, &Given::Text(text), today))
+    }
+
+    /// `validator` on what was given for `step`, with what validation needs besides the input.
+    pub(super) fn check_given(
+        &self,
+        state: &State,
+        step: &Step,
+        validator: Validator,
+        given: &Given,
+        today: NaiveDate,
+    ) -> Outcome {
         let choice_values: Vec<&str> = step.choices.iter().map(|c| c.value.as_str()).collect();
         let ctx = Context {
             state,
@@ -968,12 +1080,7 @@ impl Engine<'_> {
             max_upload_bytes: self.max_upload_bytes,
             unprintable: self.unprintable,
         };
-        Some(validators::validate(
-            validator,
-            &Given::Text(text),
-            &choice_values,
-            &ctx,
-        ))
+        validators::validate(validator, given, &choice_values, &ctx)
     }
 
     /// Keeps an accepted answer for step `id`, its secret (if any) for the encrypted store.

@@ -165,30 +165,10 @@ impl Engine<'_> {
     pub(super) fn understand(&self, text: &str, said: &str, state: &State) -> Intent {
         let u = &self.prompts.understanding;
         if let Some(command) = self.command(said) {
-            // "change email to grace.k@kim.net": the field, and its new value as typed.
-            if let Command::Change(field) = &command
-                && self.find_field(state, field).is_none()
-                && let Some((name, _)) = [" to ", " is ", " should be "]
-                    .iter()
-                    .find_map(|sep| field.split_once(sep))
-                && let Some(id) = self.find_field(state, name.trim())
-            {
-                // ASCII lower case keeps every byte where it was.
-                let lower = text.to_ascii_lowercase();
-                let value = [" to ", " is ", " should be "]
-                    .iter()
-                    .filter_map(|sep| lower.find(sep).map(|at| at + sep.len()))
-                    .min()
-                    .map(|at| text[at..].trim().to_string())
-                    .filter(|v| !v.is_empty());
-                return Intent::Correction(Correction {
-                    field: Some(id),
-                    value,
-                    text: text.to_string(),
-                    ..Correction::default()
-                });
-            }
-            return Intent::Command(command);
+            return match self.change_to_value(text, &command, state) {
+                Some(correction) => Intent::Correction(correction),
+                None => Intent::Command(command),
+            };
         }
         let words = plain_words(&match_words(text));
         let core = self.without_fillers(&words);
@@ -222,53 +202,108 @@ impl Engine<'_> {
         let frustrated = contains(&words, &u.small_talk.frustration_strong)
             && !text.chars().any(|c| c.is_ascii_digit());
         if self.is_question(text, core) {
-            // "can I skip this?", "could you go back?": a request, not a question.
-            if let Some(n) = starts_with(core, &u.questions.requests) {
-                let asked = &core[n..];
-                if let Some(command) = self.exact_command(&asked.join(" ")) {
-                    return Intent::Command(command);
-                }
-                // "can I skip this?", "can I give it later?"
-                if asks_step && is_one_of(asked, &u.skip.phrases) {
-                    return Intent::Command(Command::Skip);
-                }
+            return self.question_intent(&words, core, state, asks_step, frustrated);
+        }
+        self.statement_intent(text, &words, core, state, frustrated)
+    }
+
+    /// "change email to grace.k@kim.net": the field, and its new value as typed.
+    fn change_to_value(&self, text: &str, command: &Command, state: &State) -> Option<Correction> {
+        let Command::Change(field) = command else {
+            return None;
+        };
+        if self.find_field(state, field).is_some() {
+            return None;
+        }
+        let (name, _) = [" to ", " is ", " should be "]
+            .iter()
+            .find_map(|sep| field.split_once(sep))?;
+        let id = self.find_field(state, name.trim())?;
+        // ASCII lower case keeps every byte where it was.
+        let lower = text.to_ascii_lowercase();
+        let value = [" to ", " is ", " should be "]
+            .iter()
+            .filter_map(|sep| lower.find(sep).map(|at| at + sep.len()))
+            .min()
+            .map(|at| text[at..].trim().to_string())
+            .filter(|v| !v.is_empty());
+        Some(Correction {
+            field: Some(id),
+            value,
+            text: text.to_string(),
+            ..Correction::default()
+        })
+    }
+
+    /// What a question means: a request put as a question ("can I skip this?"), an FAQ, the
+    /// question asked, a step named, or frustration.
+    fn question_intent(
+        &self,
+        words: &[String],
+        core: &[String],
+        state: &State,
+        asks_step: bool,
+        frustrated: bool,
+    ) -> Intent {
+        let u = &self.prompts.understanding;
+        // "can I skip this?", "could you go back?": a request, not a question.
+        if let Some(n) = starts_with(core, &u.questions.requests) {
+            let asked = &core[n..];
+            if let Some(command) = self.exact_command(&asked.join(" ")) {
+                return Intent::Command(command);
             }
-            if let Some(id) = self.faq_topic(&words, state) {
-                return Intent::Question(Topic::Faq(id));
+            // "can I skip this?", "can I give it later?"
+            if asks_step && is_one_of(asked, &u.skip.phrases) {
+                return Intent::Command(Command::Skip);
             }
-            // "what do you mean exactly?", "where do I find that?": about the question asked.
-            if asks_step && contains(core, &u.questions.about_this) {
-                return Intent::Question(Topic::Pending);
-            }
-            if let Some(id) = self.step_named(&words, state) {
-                return Intent::Question(Topic::Step(id));
-            }
-            if frustrated {
-                return Intent::Frustration;
-            }
-            return Intent::Question(Topic::Unknown);
+        }
+        if let Some(id) = self.faq_topic(words, state) {
+            return Intent::Question(Topic::Faq(id));
+        }
+        // "what do you mean exactly?", "where do I find that?": about the question asked.
+        if asks_step && contains(core, &u.questions.about_this) {
+            return Intent::Question(Topic::Pending);
+        }
+        if let Some(id) = self.step_named(words, state) {
+            return Intent::Question(Topic::Step(id));
         }
         if frustrated {
             return Intent::Frustration;
         }
-        if is_one_of(&words, &u.small_talk.goodbyes) {
+        Intent::Question(Topic::Unknown)
+    }
+
+    /// What a message that is not a question means: frustration, small talk, a correction of
+    /// an earlier answer, or an answer.
+    fn statement_intent(
+        &self,
+        text: &str,
+        words: &[String],
+        core: &[String],
+        state: &State,
+        frustrated: bool,
+    ) -> Intent {
+        let u = &self.prompts.understanding;
+        if frustrated {
+            return Intent::Frustration;
+        }
+        if is_one_of(words, &u.small_talk.goodbyes) {
             return Intent::SmallTalk(SmallTalk::Goodbye);
         }
-        if is_one_of(&words, &u.small_talk.thanks) {
+        if is_one_of(words, &u.small_talk.thanks) {
             return Intent::SmallTalk(SmallTalk::Thanks);
         }
-        if is_one_of(&words, &u.small_talk.greetings)
+        if is_one_of(words, &u.small_talk.greetings)
             || (!core.is_empty()
                 && core.len() < words.len()
                 && is_one_of(core, &u.small_talk.greetings))
         {
             return Intent::SmallTalk(SmallTalk::Greeting);
         }
-        if let Some(correction) = self.correction(text, &words, state) {
+        if let Some(correction) = self.correction(text, words, state) {
             return Intent::Correction(correction);
         }
-        if is_one_of(core, &u.small_talk.frustration)
-            || is_one_of(&words, &u.small_talk.frustration)
+        if is_one_of(core, &u.small_talk.frustration) || is_one_of(words, &u.small_talk.frustration)
         {
             return Intent::Frustration;
         }
@@ -569,20 +604,10 @@ impl Engine<'_> {
     /// wait no 617-720-3300") is left out. Digits after "pin", "account" or "zip" are not phone
     /// numbers, nor is a run of digits that holds none (an account number).
     pub(super) fn phone_region(&self, text: &str) -> Option<(String, String)> {
-        const CONNECTORS: &[&str] = &[
-            "and", "&", "through", "thru", "to", "or", "plus", "also", ",",
-        ];
-        const NOT_PHONE: &[&str] = &["pin", "passcode", "account", "acct", "zip", "code", "#"];
         let tokens: Vec<(usize, &str)> = text
             .split_whitespace()
             .map(|t| (t.as_ptr() as usize - text.as_ptr() as usize, t))
             .collect();
-        let digits = |t: &str| t.chars().filter(char::is_ascii_digit).count();
-        let numeric = |t: &str| {
-            digits(t) > 0
-                && t.chars()
-                    .all(|c| c.is_ascii_digit() || "()+-./,".contains(c))
-        };
         let markers = &self.prompts.understanding.corrections.markers;
         // Runs of the text that hold numbers: (start, end) byte offsets.
         let mut runs: Vec<(usize, usize)> = Vec::new();
@@ -590,54 +615,13 @@ impl Engine<'_> {
         let mut seen: Vec<(usize, usize)> = Vec::new();
         let mut i = 0;
         while i < tokens.len() {
-            let token = tokens[i].1;
-            let run: usize = tokens[i..]
-                .iter()
-                .take_while(|(_, t)| numeric(t))
-                .take(4)
-                .map(|(_, t)| digits(t))
-                .sum();
-            let after_secret = tokens[i.saturating_sub(3)..i].iter().any(|(_, t)| {
-                let w = t.to_lowercase();
-                NOT_PHONE
-                    .iter()
-                    .any(|n| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '#') == *n)
-            });
-            if !numeric(token) || run < 10 || after_secret {
+            if !starts_numbers(&tokens, i) {
                 i += 1;
                 continue;
             }
-            let start = i;
-            let mut end = start;
-            let mut j = start;
-            while j < tokens.len() {
-                let token = tokens[j].1;
-                if numeric(token) {
-                    end = j;
-                    j += 1;
-                } else if CONNECTORS.contains(&token.to_lowercase().as_str())
-                    && tokens.get(j + 1).is_some_and(|(_, t)| numeric(t))
-                {
-                    j += 1;
-                } else {
-                    break;
-                }
-            }
-            let mut from = tokens[start].0;
+            let end = run_end(&tokens, i);
             let to = tokens[end].0 + tokens[end].1.len();
-            // "8472 1193 0045, (312) 448-2900": digits before a comma that hold no phone number
-            // (an account number) are not part of the list.
-            while let Some(comma) = text[from..to].find(',') {
-                let head = &text[from..from + comma];
-                // A number shaped like a phone number stays, to be refused with its reason.
-                let phone_shaped =
-                    head.trim_start().starts_with('+') || matches!(digits(head), 10 | 11);
-                if phone_shaped || !phone::parse_number_list(head).numbers.is_empty() {
-                    break;
-                }
-                from += comma + 1;
-                from += text[from..to].len() - text[from..to].trim_start().len();
-            }
+            let from = after_account_digits(text, tokens[i].0, to);
             let region = text[from..to].trim_end_matches([',', '.']);
             if !phone::parse_number_list(region).numbers.is_empty() {
                 // Taken back: "wait no", "sorry", "I mean" between the last run and this one.
@@ -656,16 +640,93 @@ impl Engine<'_> {
             return None;
         }
         let numbers: Vec<&str> = runs.iter().map(|&(a, b)| &text[a..b]).collect();
-        let mut rest = String::new();
-        let mut at = 0;
-        for &(a, b) in &seen {
-            rest.push_str(&text[at..a]);
-            rest.push(' ');
-            at = b;
-        }
-        rest.push_str(&text[at..]);
-        Some((numbers.join(", "), rest))
+        Some((numbers.join(", "), without_runs(text, &seen)))
     }
+}
+
+fn digit_count(token: &str) -> usize {
+    token.chars().filter(char::is_ascii_digit).count()
+}
+
+/// A token of a phone number: digits, with the punctuation numbers are written with.
+fn is_numeric(token: &str) -> bool {
+    digit_count(token) > 0
+        && token
+            .chars()
+            .all(|c| c.is_ascii_digit() || "()+-./,".contains(c))
+}
+
+/// Whether token `i` starts numbers: it and the numeric tokens after it hold at least a phone
+/// number's ten digits, and it does not follow "pin", "account", "zip" or the like.
+fn starts_numbers(tokens: &[(usize, &str)], i: usize) -> bool {
+    const NOT_PHONE: &[&str] = &["pin", "passcode", "account", "acct", "zip", "code", "#"];
+    let run: usize = tokens[i..]
+        .iter()
+        .take_while(|(_, t)| is_numeric(t))
+        .take(4)
+        .map(|(_, t)| digit_count(t))
+        .sum();
+    let after_secret = tokens[i.saturating_sub(3)..i].iter().any(|(_, t)| {
+        let w = t.to_lowercase();
+        NOT_PHONE
+            .iter()
+            .any(|n| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '#') == *n)
+    });
+    is_numeric(tokens[i].1) && run >= 10 && !after_secret
+}
+
+/// The last numeric token of the list that starts at token `start`: numbers, and the words
+/// that join them ("and", "through", ",").
+fn run_end(tokens: &[(usize, &str)], start: usize) -> usize {
+    const CONNECTORS: &[&str] = &[
+        "and", "&", "through", "thru", "to", "or", "plus", "also", ",",
+    ];
+    let mut end = start;
+    let mut j = start;
+    while j < tokens.len() {
+        let token = tokens[j].1;
+        if is_numeric(token) {
+            end = j;
+            j += 1;
+        } else if CONNECTORS.contains(&token.to_lowercase().as_str())
+            && tokens.get(j + 1).is_some_and(|(_, t)| is_numeric(t))
+        {
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+/// Where the numbers in `text[from..to]` start. "8472 1193 0045, (312) 448-2900": digits
+/// before a comma that hold no phone number (an account number) are not part of the list.
+fn after_account_digits(text: &str, mut from: usize, to: usize) -> usize {
+    while let Some(comma) = text[from..to].find(',') {
+        let head = &text[from..from + comma];
+        // A number shaped like a phone number stays, to be refused with its reason.
+        let phone_shaped =
+            head.trim_start().starts_with('+') || matches!(digit_count(head), 10 | 11);
+        if phone_shaped || !phone::parse_number_list(head).numbers.is_empty() {
+            break;
+        }
+        from += comma + 1;
+        from += text[from..to].len() - text[from..to].trim_start().len();
+    }
+    from
+}
+
+/// `text` with each of the `runs` (byte ranges, in order) replaced by a space.
+fn without_runs(text: &str, runs: &[(usize, usize)]) -> String {
+    let mut rest = String::new();
+    let mut at = 0;
+    for &(a, b) in runs {
+        rest.push_str(&text[at..a]);
+        rest.push(' ');
+        at = b;
+    }
+    rest.push_str(&text[at..]);
+    rest
 }
 
 /// The value typed after word `from` of `words`, cut from the original text (its case and

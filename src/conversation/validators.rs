@@ -84,6 +84,7 @@ impl Validator {
     pub fn codes(self) -> Vec<&'static str> {
         let yes_no = vec!["answer.yes_no"];
         let date_reading = with_prefix(dates::REFUSAL_CODES, "date.");
+        let text_codes = |prefix| with_prefix(text::REFUSAL_CODES, prefix);
         match self {
             Validator::YesNo => yes_no,
             Validator::KeepActive => vec!["answer.yes_no", "keep_active.no"],
@@ -91,78 +92,58 @@ impl Validator {
             Validator::OrderCleared => vec!["answer.yes_no", "order_cleared.no"],
             Validator::SameBill => vec!["answer.yes_no", "same_bill.no"],
             Validator::Consent => vec!["answer.yes_no", "consent.no", "signature.mismatch"],
-            Validator::Upload => {
-                let mut codes = upload::REFUSAL_CODES.to_vec();
-                codes.extend(["upload.text_instead", "upload.unrecognized"]);
-                codes
-            }
-            Validator::BillDate => {
-                let mut codes = date_reading;
-                codes.extend(with_prefix(dates::REFUSAL_CODES, "bill_date."));
-                codes
-            }
-            Validator::PortDate => {
-                let mut codes = date_reading;
-                codes.extend(with_prefix(dates::REFUSAL_CODES, "port_date."));
-                codes
-            }
+            Validator::Upload => plus(
+                upload::REFUSAL_CODES.to_vec(),
+                &["upload.text_instead", "upload.unrecognized"],
+            ),
+            Validator::BillDate => plus(
+                date_reading,
+                &with_prefix(dates::REFUSAL_CODES, "bill_date."),
+            ),
+            Validator::PortDate => plus(
+                date_reading,
+                &with_prefix(dates::REFUSAL_CODES, "port_date."),
+            ),
             Validator::Choice => vec!["answer.choice"],
-            Validator::Pin => {
-                let mut codes = with_prefix(text::REFUSAL_CODES, "pin.");
-                codes.push("pin.no_digits");
-                codes
-            }
+            Validator::Pin => plus(text_codes("pin."), &["pin.no_digits"]),
             Validator::AccountNumber => {
-                let mut codes = with_prefix(text::REFUSAL_CODES, "account_number.");
-                codes.push("account_number.no_digits");
-                codes
+                plus(text_codes("account_number."), &["account_number.no_digits"])
             }
-            Validator::Carrier => {
-                let mut codes = named(with_prefix(text::REFUSAL_CODES, "carrier."));
-                codes.extend(["carrier.not_a_name", "carrier.two"]);
-                codes
-            }
-            Validator::Title => {
-                let mut codes = with_prefix(text::REFUSAL_CODES, "title.");
-                codes.extend(["text.unprintable", "title.not_a_title"]);
-                codes
-            }
-            Validator::PersonName => {
-                let mut codes = named(with_prefix(text::REFUSAL_CODES, "name."));
-                codes.extend([
+            Validator::Carrier => plus(
+                named(text_codes("carrier.")),
+                &["carrier.not_a_name", "carrier.two"],
+            ),
+            Validator::Title => plus(
+                text_codes("title."),
+                &["text.unprintable", "title.not_a_title"],
+            ),
+            Validator::PersonName => plus(
+                named(text_codes("name.")),
+                &[
                     "name.not_a_name",
                     "name.me",
                     "name.other_person",
                     "name.full",
-                ]);
-                codes
-            }
-            Validator::BusinessName => {
-                let mut codes = named(with_prefix(text::REFUSAL_CODES, "business_name."));
-                codes.push("business_name.not_a_name");
-                codes
-            }
-            Validator::Signature => {
-                let mut codes = with_prefix(text::REFUSAL_CODES, "name.");
-                codes.extend(["signature.mismatch", "text.unprintable"]);
-                codes
-            }
-            Validator::Numbers => {
-                let mut codes = phone::REFUSAL_CODES.to_vec();
-                codes.extend(["numbers.none", "numbers.draft_unclear"]);
-                codes
-            }
+                ],
+            ),
+            Validator::BusinessName => plus(
+                named(text_codes("business_name.")),
+                &["business_name.not_a_name"],
+            ),
+            Validator::Signature => plus(
+                text_codes("name."),
+                &["signature.mismatch", "text.unprintable"],
+            ),
+            Validator::Numbers => plus(
+                phone::REFUSAL_CODES.to_vec(),
+                &["numbers.none", "numbers.draft_unclear"],
+            ),
             Validator::Btn => phone::REFUSAL_CODES.to_vec(),
-            Validator::NewBtn => {
-                let mut codes = phone::REFUSAL_CODES.to_vec();
-                codes.extend(["new_btn.is_ported", "new_btn.same_as_btn"]);
-                codes
-            }
-            Validator::Address => {
-                let mut codes = address::REFUSAL_CODES.to_vec();
-                codes.push("text.unprintable");
-                codes
-            }
+            Validator::NewBtn => plus(
+                phone::REFUSAL_CODES.to_vec(),
+                &["new_btn.is_ported", "new_btn.same_as_btn"],
+            ),
+            Validator::Address => plus(address::REFUSAL_CODES.to_vec(), &["text.unprintable"]),
             Validator::Email => email::REFUSAL_CODES.to_vec(),
             Validator::Summary => vec!["summary.choose", "signature.mismatch"],
         }
@@ -175,6 +156,12 @@ impl Validator {
     pub fn expects_upload(self) -> bool {
         matches!(self, Validator::Upload)
     }
+}
+
+/// `codes` and then `more`.
+fn plus(mut codes: Vec<&'static str>, more: &[&'static str]) -> Vec<&'static str> {
+    codes.extend_from_slice(more);
+    codes
 }
 
 /// Name-like answers also refuse a bare "yes" or "no" (a customer answering the wrong question).
@@ -355,22 +342,7 @@ fn validate_input(
             file_name,
             bytes,
             size,
-        } => {
-            if !validator.expects_upload() {
-                return Outcome::Refuse(Refusal::new("attachment_not_expected"));
-            }
-            return match upload::check_upload(bytes, *size, ctx.max_upload_bytes) {
-                Ok(content_type) => accept(Answer::Upload(Upload {
-                    file_name: file_name.to_string(),
-                    content_type: content_type.mime().to_string(),
-                    size: *size,
-                })),
-                Err(refusal) if refusal.arg("detected") == Some("unknown") => {
-                    Outcome::Refuse(Refusal::new("upload.unrecognized"))
-                }
-                Err(refusal) => Outcome::Refuse(refusal),
-            };
-        }
+        } => return validate_upload(validator, file_name, bytes, *size, ctx),
         Given::Text(text) => *text,
     };
     if matches!(
@@ -393,58 +365,10 @@ fn validate_input(
                 .and_then(|date| dates::check_bill_date(date, ctx.today)),
             Answer::Date,
         ),
-        Validator::PortDate => {
-            let lowered = input.trim().to_lowercase();
-            let earliest = ctx.rules.earliest(ctx.today, ctx.calendar);
-            let wants_default = matches!(
-                lowered.trim_end_matches(['.', '!']),
-                "default"
-                    | "ok"
-                    | "okay"
-                    | "yes"
-                    | "y"
-                    | "sure"
-                    | "fine"
-                    | "that's fine"
-                    | "sounds good"
-            );
-            let date = if wants_default {
-                Ok(earliest)
-            } else {
-                dates::parse_date(input, ctx.today, YearHint::Upcoming)
-            };
-            from(
-                date.and_then(|d| ctx.rules.check(d, ctx.today, ctx.calendar)),
-                Answer::Date,
-            )
-        }
-        Validator::Choice => {
-            let value = input.trim().to_lowercase();
-            match choice_values.iter().find(|v| **v == value) {
-                Some(v) => accept(Answer::Choice(v.to_string())),
-                None => Outcome::Refuse(Refusal::new("answer.choice").with("input", short(input))),
-            }
-        }
-        Validator::Pin => match text::parse_pin(input) {
-            Ok(pin) => Outcome::Accept {
-                answer: Answer::Secret {
-                    chars: pin.chars().count(),
-                },
-                notes: Vec::new(),
-                secret: Some(pin),
-            },
-            Err(refusal) => Outcome::Refuse(refusal),
-        },
-        Validator::AccountNumber => match text::parse_account_number(input) {
-            Ok(number) => Outcome::Accept {
-                answer: Answer::Secret {
-                    chars: number.chars().count(),
-                },
-                notes: Vec::new(),
-                secret: Some(number),
-            },
-            Err(refusal) => Outcome::Refuse(refusal),
-        },
+        Validator::PortDate => port_date(input, ctx),
+        Validator::Choice => choice(input, choice_values),
+        Validator::Pin => secret(text::parse_pin(input)),
+        Validator::AccountNumber => secret(text::parse_account_number(input)),
         Validator::Carrier => from(text::parse_carrier(input), Answer::Text),
         Validator::Title => from(text::parse_title(input), |title| match title {
             Some(title) => Answer::Text(title),
@@ -462,19 +386,90 @@ fn validate_input(
         },
         Validator::Email => from(Email::parse(input), Answer::Email),
         Validator::Btn => from(PhoneNumber::parse(input), Answer::Phone),
-        Validator::NewBtn => match PhoneNumber::parse(input) {
-            Err(refusal) => Outcome::Refuse(refusal),
-            Ok(number) if ctx.state.numbers().contains(&number) => {
-                Outcome::Refuse(Refusal::new("new_btn.is_ported").with("number", number.national()))
-            }
-            Ok(number) if ctx.state.phone("btn") == Some(&number) => Outcome::Refuse(
-                Refusal::new("new_btn.same_as_btn").with("number", number.national()),
-            ),
-            Ok(number) => accept(Answer::Phone(number)),
-        },
+        Validator::NewBtn => new_btn(input, ctx.state),
         Validator::Numbers => numbers(input, ctx),
         Validator::Summary => Outcome::Refuse(Refusal::new("summary.choose")),
         Validator::Signature => signature(input, ctx.state),
+    }
+}
+
+/// An upload, where one is asked: a file of a kind we read, within the size limit.
+fn validate_upload(
+    validator: Validator,
+    file_name: &str,
+    bytes: &[u8],
+    size: usize,
+    ctx: &Context,
+) -> Outcome {
+    if !validator.expects_upload() {
+        return Outcome::Refuse(Refusal::new("attachment_not_expected"));
+    }
+    match upload::check_upload(bytes, size, ctx.max_upload_bytes) {
+        Ok(content_type) => accept(Answer::Upload(Upload {
+            file_name: file_name.to_string(),
+            content_type: content_type.mime().to_string(),
+            size,
+        })),
+        Err(refusal) if refusal.arg("detected") == Some("unknown") => {
+            Outcome::Refuse(Refusal::new("upload.unrecognized"))
+        }
+        Err(refusal) => Outcome::Refuse(refusal),
+    }
+}
+
+/// A port date within the rules; "ok", "sure" or "default" takes the earliest one.
+fn port_date(input: &str, ctx: &Context) -> Outcome {
+    let lowered = input.trim().to_lowercase();
+    let earliest = ctx.rules.earliest(ctx.today, ctx.calendar);
+    let wants_default = matches!(
+        lowered.trim_end_matches(['.', '!']),
+        "default" | "ok" | "okay" | "yes" | "y" | "sure" | "fine" | "that's fine" | "sounds good"
+    );
+    let date = if wants_default {
+        Ok(earliest)
+    } else {
+        dates::parse_date(input, ctx.today, YearHint::Upcoming)
+    };
+    from(
+        date.and_then(|d| ctx.rules.check(d, ctx.today, ctx.calendar)),
+        Answer::Date,
+    )
+}
+
+/// One of the step's choice values, in any case.
+fn choice(input: &str, choice_values: &[&str]) -> Outcome {
+    let value = input.trim().to_lowercase();
+    match choice_values.iter().find(|v| **v == value) {
+        Some(v) => accept(Answer::Choice(v.to_string())),
+        None => Outcome::Refuse(Refusal::new("answer.choice").with("input", short(input))),
+    }
+}
+
+/// A PIN or account number: kept as its length, the value itself for the encrypted store.
+fn secret(parsed: Result<String, Refusal>) -> Outcome {
+    match parsed {
+        Ok(value) => Outcome::Accept {
+            answer: Answer::Secret {
+                chars: value.chars().count(),
+            },
+            notes: Vec::new(),
+            secret: Some(value),
+        },
+        Err(refusal) => Outcome::Refuse(refusal),
+    }
+}
+
+/// The new billing number: neither a number being moved nor the old BTN.
+fn new_btn(input: &str, state: &State) -> Outcome {
+    match PhoneNumber::parse(input) {
+        Err(refusal) => Outcome::Refuse(refusal),
+        Ok(number) if state.numbers().contains(&number) => {
+            Outcome::Refuse(Refusal::new("new_btn.is_ported").with("number", number.national()))
+        }
+        Ok(number) if state.phone("btn") == Some(&number) => {
+            Outcome::Refuse(Refusal::new("new_btn.same_as_btn").with("number", number.national()))
+        }
+        Ok(number) => accept(Answer::Phone(number)),
     }
 }
 
