@@ -1514,3 +1514,20 @@ async fn a_second_bot_on_the_same_sqlite_database_says_so_and_stops() {
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_number_no_ticket_has_is_answered_in_plain_words() {
+    let h = Harness::start().await;
+    let agent = User::agent(700_000_000_000_000_009, "sam");
+    let token = h.fake.slash(
+        &agent,
+        AGENT_CHANNEL,
+        "ticket",
+        "show",
+        json!([number_option("PB-99999")]),
+    );
+    let reply = answer_to(&h, &token).await;
+    let text = reply["content"].as_str().unwrap_or_default();
+    assert!(text.starts_with("There is no ticket PB-99999."), "{reply}");
+    assert!(ephemeral(&reply));
+}

@@ -203,14 +203,9 @@ pub async fn run(
     Ok(())
 }
 
-/// What the customer sees when a turn fails; the operator gets the cause in the log.
+/// What the customer sees when a turn fails ([`Service::sorry`]).
 fn failure_reply(service: &Service, error: &ServiceError) -> Reply {
-    tracing::error!(%error, "turn failed");
-    let messages = &service.words().script.common.messages;
-    Reply::say(match error {
-        ServiceError::Store(_) | ServiceError::TimedOut(_) => &messages.store_unavailable,
-        _ => &messages.internal_error,
-    })
+    Reply::say(service.sorry(error))
 }
 
 /// Writes the LOA of each ticket the turn signed at the path its replies name.

@@ -68,8 +68,13 @@ async fn or_told<T>(
             ephemeral(ctx, &ctx.data().words.messages.agent_only).await?;
             Ok(None)
         }
-        Err(refused) => {
-            ephemeral(ctx, refused.to_string()).await?;
+        Err(WorkflowError::NotFound(number)) => {
+            let text = fill(&ctx.data().words.messages.no_ticket, &[("number", number)]);
+            ephemeral(ctx, text).await?;
+            Ok(None)
+        }
+        Err(WorkflowError::Refused(text)) => {
+            ephemeral(ctx, text).await?;
             Ok(None)
         }
     }

@@ -24,8 +24,15 @@ pub async fn on_error(error: poise::FrameworkError<'_, Arc<Bot>, Error>) {
             ctx,
             ..
         } => {
-            tracing::error!(error = format!("{error:#}"), command = %ctx.command().name, "command failed");
-            let text = ctx.data().words.messages.failed.to_string();
+            // The service decides what its failures tell a person; anything else (Discord
+            // refused a call) gets the bot's own apology.
+            let text = match error.downcast_ref::<crate::service::ServiceError>() {
+                Some(failure) => ctx.data().service.sorry(failure).to_string(),
+                None => {
+                    tracing::error!(error = format!("{error:#}"), command = %ctx.command().name, "command failed");
+                    ctx.data().words.messages.failed.to_string()
+                }
+            };
             if let Err(e) = ephemeral(ctx, text).await {
                 tracing::warn!(error = %e, "could not tell the user a command failed");
             }

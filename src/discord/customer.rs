@@ -477,10 +477,7 @@ pub async fn post_turn(
 ) -> Result<(), Error> {
     let result = match result {
         Ok(result) => result,
-        Err(error) => {
-            tracing::error!(%error, "turn failed");
-            return say(ctx, channel, &bot.words.messages.failed).await;
-        }
+        Err(error) => return say(ctx, channel, bot.service.sorry(&error)).await,
     };
     // The replies name the LOA by its path on the server; here it is the file attached below.
     let mut replies = result.replies;

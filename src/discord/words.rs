@@ -62,6 +62,8 @@ pub struct Messages {
     pub done: String,
     pub started_for: String,
     pub failed: String,
+    /// `{number}`: a ticket number no ticket has.
+    pub no_ticket: String,
     pub refused: String,
     pub ticket_line: String,
     pub ticket_claimed: String,

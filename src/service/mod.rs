@@ -143,6 +143,13 @@ pub enum ServiceError {
     TimedOut(u64),
 }
 
+impl ServiceError {
+    /// The database is away or too slow: nothing was lost, and trying again later may work.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, ServiceError::Store(_) | ServiceError::TimedOut(_))
+    }
+}
+
 /// The words the service speaks with: the conversation script's, the LOA's and the
 /// notifications', each checked by its owner; [`crate::prompts`] loads them.
 #[derive(Debug)]
@@ -266,6 +273,19 @@ impl Service {
     /// serves one process that holds a lease.
     pub fn allows_standby(&self) -> bool {
         self.store.backend() == crate::store::Backend::Postgres
+    }
+
+    /// What a person is told when their request failed, for every adapter, in the words of
+    /// `prompts/`: the database is away (their answers are safe, try again), or something else
+    /// broke. The cause goes to the log, never to the person.
+    pub fn sorry(&self, error: &ServiceError) -> &str {
+        tracing::error!(%error, "request failed");
+        let messages = &self.prompts.script.common.messages;
+        if error.is_unavailable() {
+            &messages.store_unavailable
+        } else {
+            &messages.internal_error
+        }
     }
 
     /// A conversation by its id.
