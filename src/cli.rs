@@ -79,6 +79,16 @@ pub enum Command {
         /// Skip the comparison with Python's reportlab (installed in a virtual environment).
         #[arg(long)]
         skip_reportlab: bool,
+        /// Conversations (and about as many tickets) the growth table's store is grown to, in
+        /// steps; 10000,100000,1000000 when not given.
+        #[arg(long, value_delimiter = ',')]
+        growth_sizes: Option<Vec<usize>>,
+        /// Only the growth table.
+        #[arg(long, conflicts_with = "skip_growth")]
+        growth_only: bool,
+        /// Everything but the growth table.
+        #[arg(long)]
+        skip_growth: bool,
     },
     /// Used by `bench`: opens conversations mid-flow and prints this process's memory.
     #[command(hide = true)]
@@ -321,6 +331,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             memory_conversations,
             loa_renders,
             skip_reportlab,
+            growth_sizes,
+            growth_only,
+            skip_growth,
         } => {
             let options = crate::bench::BenchOptions {
                 postgres_url: postgres,
@@ -330,6 +343,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 memory_conversations,
                 loa_renders: loa_renders.max(1),
                 skip_reportlab,
+                growth_sizes: match (skip_growth, growth_sizes) {
+                    (true, _) => Vec::new(),
+                    (false, Some(sizes)) => sizes,
+                    (false, None) => crate::bench::DEFAULT_GROWTH_SIZES.to_vec(),
+                },
+                growth_only,
             };
             print!("{}", crate::bench::run(&options).await?);
             Ok(())

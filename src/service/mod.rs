@@ -808,7 +808,15 @@ impl Service {
         let now = self.now();
         let cutoff = now - chrono::Duration::days(i64::from(self.config.retention_days));
         self.prune_loa_copies(cutoff)?;
-        Ok(self.store.purge_uploads(cutoff, now).await?)
+        // The store deletes a batch a call (the worker takes one a pass); here, all of them.
+        let mut purged = Vec::new();
+        loop {
+            let batch = self.store.purge_uploads(cutoff, now).await?;
+            if batch.is_empty() {
+                return Ok(purged);
+            }
+            purged.extend(batch);
+        }
     }
 
     fn prune_loa_copies(&self, cutoff: DateTime<Utc>) -> Result<(), ServiceError> {
