@@ -114,7 +114,7 @@ async fn grow(
         conn.close().await?;
         from = size;
         let service = Arc::new(Service::start(config.clone()).await?);
-        let figures = time_paths(&service, size, &numbers, SAMPLES).await?;
+        let figures = time_paths(&service, size, numbers, SAMPLES).await?;
         timings.push(Timings {
             size,
             generated_in,
@@ -140,13 +140,15 @@ async fn answer_script(
     timed: bool,
 ) -> anyhow::Result<Vec<Duration>> {
     let mut latencies = Vec::new();
-    for (step, answer) in SCRIPT.iter().enumerate().take(count) {
+    // By index: an iterator over `&str` held across an await makes the future not `Send`.
+    for step in 0..count.min(SCRIPT.len()) {
+        let answer = SCRIPT[step].to_string();
         let started = Instant::now();
         service
             .turn(
                 &Customer::console(customer),
                 Some(format!("{customer}-{step}")),
-                Input::Text(answer.to_string()),
+                Input::Text(answer),
             )
             .await?;
         if timed && step > 0 {
@@ -179,7 +181,7 @@ pub async fn ticket_numbers(conn: &mut AnyConnection) -> anyhow::Result<Vec<Stri
 pub async fn time_paths(
     service: &Service,
     size: usize,
-    numbers: &[String],
+    numbers: Vec<String>,
     samples: usize,
 ) -> anyhow::Result<Vec<(Duration, Duration)>> {
     let mut figures = Vec::new();
@@ -231,9 +233,15 @@ pub async fn time_paths(
     figures.push(summary(list));
 
     let mut show = Vec::new();
-    for number in numbers.iter().cycle().take(samples) {
+    for number in numbers
+        .iter()
+        .cycle()
+        .take(samples)
+        .cloned()
+        .collect::<Vec<_>>()
+    {
         let started = Instant::now();
-        service.store.ticket(number).await?;
+        service.store.ticket(&number).await?;
         show.push(started.elapsed());
     }
     figures.push(summary(show));
@@ -425,11 +433,14 @@ pub async fn generate(
              FROM b"
         ),
         format!("UPDATE counters SET value = value + {n} WHERE name = 'ticket'"),
+        // Exchanges N2X: never an N11 code, which the number type refuses.
         format!(
             "INSERT INTO ticket_numbers (ticket_id, e164, position) \
-             SELECT id, '+1312' || (2000000 + (id * 7) % 7999999), 0 FROM tickets \
+             SELECT id, '+1312' || ((2 + id % 8) * 100 + 20 + id % 10) || (1000 + (id / 10) % 9000), \
+             0 FROM tickets \
              WHERE id > {bt} UNION ALL \
-             SELECT id, '+1773' || (2000000 + (id * 13) % 7999999), 1 FROM tickets \
+             SELECT id, '+1773' || ((2 + id % 8) * 100 + 20 + id % 10) || (1000 + (id / 7) % 9000), \
+             1 FROM tickets \
              WHERE id > {bt} AND id % 4 = 0"
         ),
         format!(
@@ -493,7 +504,7 @@ pub async fn generate(
             .context("a bulk insert")?;
     }
     if postgres {
-        for table in ["conversations", "tickets"] {
+        for table in ["conversations".to_string(), "tickets".to_string()] {
             sqlx::query(AssertSqlSafe(format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
                  (SELECT MAX(id) FROM {table}))"
