@@ -61,6 +61,20 @@ pub struct Config {
 }
 
 impl Config {
+    /// What the notification loops take from these settings.
+    pub fn worker_settings(&self) -> crate::notify::worker::Settings {
+        crate::notify::worker::Settings {
+            smtp_url: self.smtp_url.clone(),
+            email_from: self.email_from.clone(),
+            email_from_is_placeholder: self.email_from_is_placeholder,
+            reminder_after: self.reminder_after,
+            expire_after: self.expire_after,
+            retention: chrono::TimeDelta::days(i64::from(self.retention_days)),
+            interval: self.worker_interval,
+            now: self.now,
+        }
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))

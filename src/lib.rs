@@ -1,6 +1,6 @@
 //! portbot: a guided number-porting assistant for a telephone provider's support chat.
 //!
-//! A customer talks to the bot (in the terminal with `portbot chat`, later in Discord); the bot
+//! A customer talks to the bot (in Discord, or in the terminal with `portbot chat`); the bot
 //! walks them through the porting checklist, checks every answer against the porting rules, and
 //! creates port tickets, each with a signed Letter of Authorization (LOA) PDF.
 //!
@@ -8,12 +8,18 @@
 //!
 //! Data flows down the list, never back up.
 //!
-//! - [`cli`]: the `portbot` command line (clap): chat, tickets, loa.
+//! - [`cli`]: the `portbot` command line: its arguments (clap), one function per command, and
+//!   the printing of what the service returns. It calls the service only.
+//! - [`bench`]: `portbot bench`, the headline performance figures beside their limits.
+//! - [`app`]: the composition root: starts the long-running processes (`portbot discord`,
+//!   `portbot worker`) from the configuration, and stops them on the shutdown signal.
 //! - [`console`]: the terminal adapter: stdin/stdout, plain, interactive or `--json`.
 //! - [`discord`]: the Discord adapter (serenity and poise): private threads, buttons, modals,
 //!   agent commands.
 //! - [`service`]: one entry point per use case (a customer turn, an agent's action on a ticket,
-//!   look-ups); owns the transaction around each and carries out the engine's effects.
+//!   the agents' views of tickets, look-ups) and the one agent access check; owns the
+//!   transaction around each and carries out the engine's effects.
+//! - [`config`]: typed configuration from the environment.
 //! - [`conversation`]: the pure conversation engine: `step(state, input, now) -> (state, replies,
 //!   effects)`. Each typed message is first understood in the context of the pending question
 //!   (a command, a question, a correction, small talk, or answers); every value then passes its
@@ -23,15 +29,14 @@
 //! - [`notify`]: notifications: composes outbox items from the words in `prompts/`, and the
 //!   worker that emails them (retries, backoff), reminds quiet customers and closes abandoned
 //!   conversations.
-//! - [`porting`]: the pure porting rules: phone numbers, dates and the business-day calendar,
-//!   addresses, names, emails, and the shape of a port request.
 //! - [`store`]: sqlx over SQLite (default) or PostgreSQL, one code path; migrations per backend.
 //! - [`secrets`]: encryption at rest for PINs, account numbers and documents.
-//! - [`config`]: typed configuration from the environment.
+//! - [`porting`]: the pure porting rules: phone numbers, dates and the business-day calendar,
+//!   addresses, names, emails, and the shape of a port request.
 //! - [`logging`]: the `RUST_LOG` filter under caps that keep dependencies' payload dumps (and
 //!   the secrets in them) out of the log.
-//! - [`bench`]: `portbot bench`, the headline performance figures beside their limits.
 
+pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;

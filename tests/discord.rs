@@ -1331,3 +1331,170 @@ async fn a_ticket_made_in_a_dm_is_announced_as_in_a_dm_not_with_a_link_agents_ca
     assert!(notice.contains("in a DM with the bot"), "{notice}");
     assert!(!notice.contains("<#"), "{notice}");
 }
+
+/// The steps of the questions posted in `channel` from call `since` on, in order.
+fn questions_in(h: &Harness, channel: u64, since: usize) -> Vec<String> {
+    let path = format!("/api/v10/channels/{channel}/messages");
+    h.fake.calls()[since..]
+        .iter()
+        .filter(|c| c.method == "POST" && c.path == path)
+        .filter(|c| {
+            c.response["components"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        })
+        .map(|c| step(&c.response))
+        .collect()
+}
+
+/// What the customer's open conversation took in from them, in order.
+async fn customer_lines(h: &Harness, customer: &User) -> Vec<String> {
+    let service = h.service().await;
+    let me = Customer {
+        platform: "discord".into(),
+        id: customer.id.to_string(),
+        channel_id: None,
+    };
+    let conversation = service.conversation_of(&me).await.unwrap().unwrap();
+    let transcript = service.store.transcript(conversation.id).await.unwrap();
+    transcript
+        .into_iter()
+        .filter(|line| line.who == Speaker::Customer)
+        .map(|line| line.text)
+        .collect()
+}
+
+/// Whether `lines` ends with `tail`.
+fn ends_with(lines: &[String], tail: &[&str]) -> bool {
+    lines.len() >= tail.len() && lines[lines.len() - tail.len()..] == *tail
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_sent_while_the_bot_was_down_or_reconnecting_are_taken_in_order_once() {
+    let mut h = Harness::start().await;
+    let zoe = zoe();
+    let menu = h.open(&zoe).await;
+    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
+    let checklist = h.next_question().await;
+    h.fake
+        .press(&zoe, &checklist, &button(&checklist, "Yes, both"));
+    assert_eq!(step(&h.next_question().await), "bill_copy");
+
+    // A deploy: the bot is down while the customer sends the bill and two answers.
+    h.stop().await;
+    let since = h.fake.calls().len();
+    let bill = h.fake.attachment("bill.pdf", BILL.to_vec());
+    h.fake.message(&zoe, h.thread, "", vec![bill]);
+    h.fake.message(&zoe, h.thread, "Nov 10", vec![]);
+    h.fake.message(&zoe, h.thread, "yes", vec![]);
+    assert!(
+        h.fake.calls()[since..].is_empty(),
+        "nobody was there to answer"
+    );
+    h.start_bot().await;
+    let mut asked = Vec::new();
+    for _ in 0..3 {
+        asked.push(step(&h.next_question().await));
+    }
+    assert_eq!(asked, ["bill_date", "pin_required", "pin"]);
+    // The bill was fetched once, and each message was taken in once.
+    let fetched = h.fake.calls()[since..]
+        .iter()
+        .filter(|c| c.path.starts_with("/attachments/"))
+        .count();
+    assert_eq!(fetched, 1);
+    let lines = customer_lines(&h, &zoe).await;
+    assert!(
+        ends_with(&lines, &["[attached bill.pdf]", "Nov 10", "yes"]),
+        "each message was taken in once, in order: {lines:?}"
+    );
+
+    // A network failure: the gateway drops and the session cannot be resumed. A PIN typed
+    // meanwhile is still taken out of the chat, and the numbers after it are taken in.
+    let sessions = h.fake.sessions();
+    h.fake.drop_gateway();
+    let since = h.fake.calls().len();
+    let sent = [
+        h.fake.message(&zoe, h.thread, "4821", vec![]),
+        h.fake
+            .message(&zoe, h.thread, "(312) 448-2915, 312.448.2916", vec![]),
+    ];
+    h.fake.wait_sessions(sessions + 1).await;
+    h.seen = since;
+    h.next_question().await;
+    h.next_question().await;
+    assert!(
+        h.fake.calls().iter().any(|c| c.method == "DELETE"
+            && c.path == format!("/api/v10/channels/{}/messages/{}", h.thread, sent[0])),
+        "the typed PIN was deleted"
+    );
+    let lines = customer_lines(&h, &zoe).await;
+    assert!(
+        ends_with(
+            &lines,
+            &[
+                "yes",
+                "[hidden: sensitive answer]",
+                "(312) 448-2915, 312.448.2916"
+            ]
+        ),
+        "{lines:?}"
+    );
+
+    // Live again: the flow goes on from where the catch-up left it, and no question was ever
+    // asked twice.
+    let question = h.say(&zoe, "yes").await;
+    assert_eq!(step(&question), "carrier");
+    let all = questions_in(&h, h.thread, 0);
+    let mut unique = all.clone();
+    unique.dedup();
+    assert_eq!(all, unique, "a question was posted twice: {all:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_sent_in_a_dm_while_the_bot_was_down_are_answered_there_when_it_is_back() {
+    let mut h = Harness::start().await;
+    let customer = User {
+        roles: None,
+        ..zoe()
+    };
+    h.thread = 800_000_000_000_000_003;
+    h.say(&customer, "hello").await;
+    h.stop().await;
+    let since = h.fake.calls().len();
+    for answer in ["port numbers in", "yes", "skip"] {
+        h.fake.message(&customer, h.thread, answer, vec![]);
+    }
+    h.start_bot().await;
+    for _ in 0..3 {
+        h.next_question().await;
+    }
+    assert_eq!(
+        questions_in(&h, h.thread, since),
+        ["checklist", "bill_copy", "pin_required"]
+    );
+    let lines = customer_lines(&h, &customer).await;
+    assert!(
+        ends_with(&lines, &["port numbers in", "yes", "skip"]),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_bot_on_the_same_sqlite_database_says_so_and_stops() {
+    let h = Harness::start().await;
+    // The command line and the chat keep working beside the bot: the store opens.
+    let service = h.service().await;
+    let error = portbot::discord::run(
+        service,
+        discord_config(&h.fake, AGENT_ROLE),
+        std::future::pending(),
+    )
+    .await
+    .expect_err("a second bot is refused");
+    let error = format!("{error:#}");
+    assert!(
+        error.contains("already running on this SQLite database") && error.contains("PostgreSQL"),
+        "{error}"
+    );
+}

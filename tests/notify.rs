@@ -885,7 +885,7 @@ async fn the_worker_retries_with_backoff_then_gives_up_and_tells_the_agents(db: 
     let mut waits = Vec::new();
     for n in 1..=MAX_ATTEMPTS {
         let config = config(now, &[]);
-        let worker = Worker::new(store, &wording, &config).unwrap();
+        let worker = Worker::new(store, &wording, &config.worker_settings()).unwrap();
         let report = worker
             .deliver(OutboxChannel::Email, None, async |_| {
                 Err("550 no such mailbox".to_string())
@@ -903,7 +903,7 @@ async fn the_worker_retries_with_backoff_then_gives_up_and_tells_the_agents(db: 
             "attempt {n}"
         );
         // Nothing more until the backoff has passed.
-        let early = Worker::new(store, &wording, &config).unwrap();
+        let early = Worker::new(store, &wording, &config.worker_settings()).unwrap();
         let report = early
             .deliver(OutboxChannel::Email, None, async |_| Ok(()))
             .await

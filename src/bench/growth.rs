@@ -9,10 +9,10 @@
 //! - a customer's answer mid-flow ([`Service::turn`]);
 //! - a guild message in a channel that holds no conversation ([`Service::customer_in_channel`]);
 //! - `/port status` ([`Service::status_replies`]);
-//! - an agent's `/ticket list` first page and `tickets show` (what `discord/agents.rs` and
-//!   `cli.rs` call);
+//! - an agent's `/ticket list` first page and `tickets show` ([`Service::open_tickets`] and
+//!   [`Service::ticket_or_draft`], what `discord/agents.rs` and `cli/tickets.rs` call);
 //! - one worker pass: expiry, reminders, retention, and delivery of the agents' and Discord
-//!   customers' due notices ([`Worker::run_once`], [`Worker::deliver`]).
+//!   customers' due notices (`Worker::run_once`, `Worker::deliver`).
 //!
 //! The rows look like a deployment that has run for three years: most conversations finished or
 //! cancelled, each with a ticket whose status follows its age, a fixed set of live (active and
@@ -29,9 +29,8 @@ use sqlx::{AnyConnection, AssertSqlSafe, Connection};
 
 use super::{Row, SCRIPT, config_for, ms, percentile, verdict};
 use crate::conversation::Input;
-use crate::notify::worker::Worker;
 use crate::service::{Customer, Service};
-use crate::store::{OutboxChannel, TicketFilter};
+use crate::store::OutboxChannel;
 
 /// Sizes grown to when `--growth-sizes` is not given.
 pub const DEFAULT_SIZES: &[usize] = &[10_000, 100_000, 1_000_000];
@@ -44,7 +43,7 @@ const TURN_CUSTOMERS: usize = 40;
 const SAMPLES: usize = 500;
 /// Worker passes timed at each size.
 const PASSES: usize = 50;
-/// Tickets on a page of `/ticket list` (`discord/agents.rs`), which asks for one more.
+/// Tickets on a page of `/ticket list` (`TICKETS_PER_PAGE` in `discord/agents.rs`).
 const LIST_PAGE: u32 = 20;
 /// The target: each figure at the largest size within this factor of the smallest.
 const MAX_GROWTH: f64 = 1.5;
@@ -220,14 +219,7 @@ pub async fn time_paths(
     let mut list = Vec::new();
     for _ in 0..samples {
         let started = Instant::now();
-        service
-            .store
-            .list_tickets(&TicketFilter {
-                open_only: true,
-                limit: Some(LIST_PAGE + 1),
-                ..TicketFilter::default()
-            })
-            .await?;
+        service.open_tickets(1, LIST_PAGE).await?;
         list.push(started.elapsed());
     }
     figures.push(summary(list));
@@ -241,17 +233,12 @@ pub async fn time_paths(
         .collect::<Vec<_>>()
     {
         let started = Instant::now();
-        service.store.ticket(&number).await?;
+        service.ticket_or_draft(&number).await?;
         show.push(started.elapsed());
     }
     figures.push(summary(show));
 
-    let worker = Worker::new(
-        &service.store,
-        &service.prompts.notifications,
-        &service.config,
-    )
-    .map_err(anyhow::Error::msg)?;
+    let worker = service.worker().map_err(anyhow::Error::msg)?;
     let mut passes = Vec::new();
     for _ in 0..(PASSES * samples / SAMPLES).max(1) {
         let started = Instant::now();

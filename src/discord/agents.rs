@@ -1,6 +1,7 @@
 //! The agents' commands: `/ticket ...` and `/port start|resume|ticket`, and the message context
-//! menu "Start port request". Only members with the agent role may use them; everyone else gets
-//! a polite refusal. Answers are ephemeral: only the agent sees them (the PIN above all).
+//! menu "Start port request". Only members with the agent role may use them ([`agent_check`] on
+//! each); everyone else gets a polite refusal. What they read comes from the service's views,
+//! worded here. Answers are ephemeral: only the agent sees them (the PIN above all).
 
 use std::sync::Arc;
 
@@ -12,8 +13,8 @@ use super::customer::{agent_name, post_replies};
 use super::{Bot, Context, Error};
 use crate::porting::RejectionCode;
 use crate::prompts::fill;
-use crate::service::{AgentAction, Customer, WorkflowError};
-use crate::store::{Ticket, TicketFilter};
+use crate::service::{AgentAction, Caller, Customer, WorkflowError};
+use crate::store::Ticket;
 
 pub async fn ephemeral(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Error> {
     let text = text.into();
@@ -25,8 +26,9 @@ pub async fn ephemeral(ctx: Context<'_>, text: impl Into<String>) -> Result<(), 
     Ok(())
 }
 
-/// Whether the caller has the agent role; refuses politely when not.
-async fn agent(ctx: Context<'_>) -> Result<Option<String>, Error> {
+/// The check on every agent command: the service's one access check, with the agent role as
+/// what vouches for the caller; refuses politely when they lack it.
+pub async fn agent_check(ctx: Context<'_>) -> Result<bool, Error> {
     let role = ctx.data().config.agent_role;
     let is_agent = match ctx {
         poise::Context::Application(app) => app
@@ -40,30 +42,53 @@ async fn agent(ctx: Context<'_>) -> Result<Option<String>, Error> {
             .as_ref()
             .is_some_and(|m| m.roles.contains(&role)),
     };
-    if is_agent {
-        return Ok(Some(agent_name(ctx.author().id)));
-    }
-    ephemeral(ctx, ctx.data().words.message("agent_only")).await?;
-    Ok(None)
+    let name = agent_name(ctx.author().id);
+    let caller = Caller::Member {
+        name: &name,
+        agent: is_agent,
+    };
+    let action = &ctx.command().qualified_name;
+    let allowed = ctx
+        .data()
+        .service
+        .authorize_agent(caller, None, action)
+        .await;
+    Ok(or_told(ctx, allowed).await?.is_some())
 }
 
-/// What an agent sees when an action is refused; other failures go to `on_error`.
-async fn outcome(ctx: Context<'_>, result: Result<Ticket, WorkflowError>) -> Result<(), Error> {
+/// The value, or `None` once the agent is told why not; other failures go to `on_error`.
+async fn or_told<T>(
+    ctx: Context<'_>,
+    result: Result<T, WorkflowError>,
+) -> Result<Option<T>, Error> {
     match result {
-        Ok(ticket) => {
-            tell_customer(ctx, &ticket).await?;
-            let text = fill(
-                ctx.data().words.message("ticket_changed"),
-                &[
-                    ("number", ticket.number.clone()),
-                    ("status", ticket.status.as_str().replace('_', " ")),
-                ],
-            );
-            ephemeral(ctx, text).await
-        }
+        Ok(value) => Ok(Some(value)),
         Err(WorkflowError::Service(e)) => Err(e.into()),
-        Err(refused) => ephemeral(ctx, refused.to_string()).await,
+        Err(WorkflowError::NotAgent) => {
+            ephemeral(ctx, ctx.data().words.message("agent_only")).await?;
+            Ok(None)
+        }
+        Err(refused) => {
+            ephemeral(ctx, refused.to_string()).await?;
+            Ok(None)
+        }
     }
+}
+
+/// What an agent sees after an action, or why it was refused.
+async fn outcome(ctx: Context<'_>, result: Result<Ticket, WorkflowError>) -> Result<(), Error> {
+    let Some(ticket) = or_told(ctx, result).await? else {
+        return Ok(());
+    };
+    tell_customer(ctx, &ticket).await?;
+    let text = fill(
+        ctx.data().words.message("ticket_changed"),
+        &[
+            ("number", ticket.number.clone()),
+            ("status", ticket.status.as_str().replace('_', " ")),
+        ],
+    );
+    ephemeral(ctx, text).await
 }
 
 /// What the action changed for the customer, in their open thread now (the notice and the
@@ -134,6 +159,7 @@ fn ticket_line(bot: &Bot, t: &Ticket) -> String {
     slash_command,
     guild_only,
     default_member_permissions = "MANAGE_THREADS",
+    check = "agent_check",
     subcommands(
         "list",
         "show",
@@ -163,30 +189,15 @@ async fn list(
     #[min = 1]
     page: Option<u32>,
 ) -> Result<(), Error> {
-    if agent(ctx).await?.is_none() {
-        return Ok(());
-    }
     ctx.defer_ephemeral().await?;
     let bot = ctx.data();
     let page = page.unwrap_or(1).max(1);
-    // One more than a page, to know whether there is a next one.
-    let mut tickets = bot
-        .service
-        .store
-        .list_tickets(&TicketFilter {
-            open_only: true,
-            limit: Some(TICKETS_PER_PAGE + 1),
-            offset: (page - 1).saturating_mul(TICKETS_PER_PAGE),
-            ..TicketFilter::default()
-        })
-        .await?;
-    if tickets.is_empty() {
+    let found = bot.service.open_tickets(page, TICKETS_PER_PAGE).await?;
+    if found.tickets.is_empty() {
         return ephemeral(ctx, bot.words.message("no_tickets")).await;
     }
-    let more = tickets.len() > TICKETS_PER_PAGE as usize;
-    tickets.truncate(TICKETS_PER_PAGE as usize);
-    let mut lines: Vec<String> = tickets.iter().map(|t| ticket_line(bot, t)).collect();
-    if more {
+    let mut lines: Vec<String> = found.tickets.iter().map(|t| ticket_line(bot, t)).collect();
+    if found.more {
         lines.push(fill(
             bot.words.message("more_tickets"),
             &[("next", (page + 1).to_string())],
@@ -201,14 +212,11 @@ async fn show(
     ctx: Context<'_>,
     #[description = "Ticket number"] number: String,
 ) -> Result<(), Error> {
-    if agent(ctx).await?.is_none() {
-        return Ok(());
-    }
     ctx.defer_ephemeral().await?;
     let bot = ctx.data();
-    match bot.service.store.ticket(&number).await? {
+    match or_told(ctx, bot.service.ticket(&number).await).await? {
         Some(t) => ephemeral(ctx, ticket_line(bot, &t)).await,
-        None => ephemeral(ctx, WorkflowError::NotFound(number).to_string()).await,
+        None => Ok(()),
     }
 }
 
@@ -218,9 +226,7 @@ async fn claim(
     ctx: Context<'_>,
     #[description = "Ticket number"] number: String,
 ) -> Result<(), Error> {
-    let Some(me) = agent(ctx).await? else {
-        return Ok(());
-    };
+    let me = agent_name(ctx.author().id);
     ctx.defer_ephemeral().await?;
     outcome(
         ctx,
@@ -254,9 +260,7 @@ async fn status(
     #[description = "Why it is cancelled"] reason: Option<String>,
     #[description = "The carrier's own status"] carrier_status: Option<String>,
 ) -> Result<(), Error> {
-    let Some(me) = agent(ctx).await? else {
-        return Ok(());
-    };
+    let me = agent_name(ctx.author().id);
     let words = &ctx.data().words;
     let action = match status {
         NewStatus::SentToCarrier => AgentAction::SendToCarrier { carrier_status },
@@ -289,9 +293,7 @@ async fn reject(
     #[description = "Rejection codes, separated by commas"] codes: String,
     #[description = "A note for the customer"] note: Option<String>,
 ) -> Result<(), Error> {
-    let Some(me) = agent(ctx).await? else {
-        return Ok(());
-    };
+    let me = agent_name(ctx.author().id);
     let mut parsed = Vec::new();
     for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
         match RejectionCode::parse(code) {
@@ -321,9 +323,7 @@ async fn note(
     #[description = "Ticket number"] number: String,
     #[description = "The note"] text: String,
 ) -> Result<(), Error> {
-    let Some(me) = agent(ctx).await? else {
-        return Ok(());
-    };
+    let me = agent_name(ctx.author().id);
     ctx.defer_ephemeral().await?;
     outcome(
         ctx,
@@ -342,9 +342,7 @@ async fn message(
     #[description = "Ticket number"] number: String,
     #[description = "The message"] text: String,
 ) -> Result<(), Error> {
-    let Some(me) = agent(ctx).await? else {
-        return Ok(());
-    };
+    let me = agent_name(ctx.author().id);
     ctx.defer_ephemeral().await?;
     let action = AgentAction::Message { text };
     outcome(ctx, ctx.data().service.act(&number, &me, action).await).await
@@ -356,23 +354,20 @@ async fn reveal_pin(
     ctx: Context<'_>,
     #[description = "Ticket number"] number: String,
 ) -> Result<(), Error> {
-    let Some(me) = agent(ctx).await? else {
-        return Ok(());
-    };
+    let me = agent_name(ctx.author().id);
     ctx.defer_ephemeral().await?;
     let words = &ctx.data().words;
-    match ctx.data().service.reveal_pin(&number, &me).await {
-        Ok(Some(pin)) => {
-            let text = fill(
-                words.message("pin_revealed"),
-                &[("number", number), ("pin", pin.expose_secret().to_string())],
-            );
-            ephemeral(ctx, text).await
-        }
-        Ok(None) => ephemeral(ctx, fill(words.message("no_pin"), &[("number", number)])).await,
-        Err(WorkflowError::Service(e)) => Err(e.into()),
-        Err(refused) => ephemeral(ctx, refused.to_string()).await,
-    }
+    let Some(pin) = or_told(ctx, ctx.data().service.reveal_pin(&number, &me).await).await? else {
+        return Ok(());
+    };
+    let text = match pin {
+        Some(pin) => fill(
+            words.message("pin_revealed"),
+            &[("number", number), ("pin", pin.expose_secret().to_string())],
+        ),
+        None => fill(words.message("no_pin"), &[("number", number)]),
+    };
+    ephemeral(ctx, text).await
 }
 
 /// A ticket's audit log.
@@ -381,19 +376,12 @@ async fn history(
     ctx: Context<'_>,
     #[description = "Ticket number"] number: String,
 ) -> Result<(), Error> {
-    if agent(ctx).await?.is_none() {
-        return Ok(());
-    }
     ctx.defer_ephemeral().await?;
     let bot = ctx.data();
-    if bot.service.store.ticket(&number).await?.is_none() {
-        return ephemeral(ctx, WorkflowError::NotFound(number).to_string()).await;
-    }
-    let lines: Vec<String> = bot
-        .service
-        .store
-        .ticket_events(&number)
-        .await?
+    let Some(events) = or_told(ctx, bot.service.ticket_history(&number).await).await? else {
+        return Ok(());
+    };
+    let lines: Vec<String> = events
         .iter()
         .map(|e| {
             fill(
@@ -422,19 +410,12 @@ async fn transcript(
     ctx: Context<'_>,
     #[description = "Ticket number"] number: String,
 ) -> Result<(), Error> {
-    if agent(ctx).await?.is_none() {
-        return Ok(());
-    }
     ctx.defer_ephemeral().await?;
     let bot = ctx.data();
-    let Some(ticket) = bot.service.store.ticket(&number).await? else {
-        return ephemeral(ctx, WorkflowError::NotFound(number).to_string()).await;
+    let Some(transcript) = or_told(ctx, bot.service.ticket_transcript(&number).await).await? else {
+        return Ok(());
     };
-    let lines: Vec<String> = bot
-        .service
-        .store
-        .transcript(ticket.conversation_id)
-        .await?
+    let lines: Vec<String> = transcript
         .iter()
         .map(|l| {
             fill(
@@ -480,18 +461,16 @@ pub async fn open_thread(ctx: Context<'_>, user: &User) -> Result<ChannelId, Err
 
 /// Starts the guided flow for `user` in a new private thread, numbers pre-filled from `text`.
 async fn start_for(ctx: Context<'_>, user: &User, text: Option<&str>) -> Result<(), Error> {
-    let Some(me) = agent(ctx).await? else {
-        return Ok(());
-    };
+    let me = agent_name(ctx.author().id);
     ctx.defer_ephemeral().await?;
     let bot: Arc<Bot> = Arc::clone(ctx.data());
     let thread = open_thread(ctx, user).await?;
     let customer = bot.customer(user.id, Some(thread.to_string()));
-    if let Err(e) = bot.service.start_for(&customer, &me, text).await {
-        return match e {
-            WorkflowError::Service(e) => Err(e.into()),
-            refused => ephemeral(ctx, refused.to_string()).await,
-        };
+    if or_told(ctx, bot.service.start_for(&customer, &me, text).await)
+        .await?
+        .is_none()
+    {
+        return Ok(());
     }
     bot.service.move_to_channel(&customer).await?;
     let replies = bot.service.open(&customer).await?;
@@ -507,7 +486,7 @@ async fn start_for(ctx: Context<'_>, user: &User, text: Option<&str>) -> Result<
 }
 
 /// Start a port request for a member (agents only).
-#[poise::command(slash_command, guild_only)]
+#[poise::command(slash_command, guild_only, check = "agent_check")]
 pub async fn start(
     ctx: Context<'_>,
     #[description = "The customer"] user: User,
@@ -519,7 +498,8 @@ pub async fn start(
 #[poise::command(
     context_menu_command = "Start port request",
     guild_only,
-    default_member_permissions = "MANAGE_THREADS"
+    default_member_permissions = "MANAGE_THREADS",
+    check = "agent_check"
 )]
 pub async fn start_from_message(ctx: Context<'_>, message: Message) -> Result<(), Error> {
     start_for(ctx, &message.author, Some(&message.content)).await
@@ -538,42 +518,45 @@ async fn thread_customer(ctx: Context<'_>) -> Result<Option<Customer>, Error> {
     Ok(found)
 }
 
-/// Hand this thread's conversation back to the bot (agents only).
-#[poise::command(slash_command, guild_only)]
-pub async fn resume(ctx: Context<'_>) -> Result<(), Error> {
-    let Some(me) = agent(ctx).await? else {
-        return Ok(());
-    };
-    let Some(customer) = thread_customer(ctx).await? else {
-        return Ok(());
-    };
-    ctx.defer_ephemeral().await?;
+/// Opens the customer's conversation in this channel (its notices and the pending question,
+/// posted now) and tells the caller it is done.
+pub async fn open_here(ctx: Context<'_>, customer: &Customer) -> Result<(), Error> {
     let bot = Arc::clone(ctx.data());
-    if let Err(e) = bot.service.hand_back(&customer, &me).await {
-        return match e {
-            WorkflowError::Service(e) => Err(e.into()),
-            refused => ephemeral(ctx, refused.to_string()).await,
-        };
-    }
-    // The hand-back notice and the pending question, in the thread now.
-    let replies = bot.service.open(&customer).await?;
+    let replies = bot.service.open(customer).await?;
     post_replies(
         &bot,
         ctx.serenity_context(),
         ctx.channel_id(),
-        &customer,
+        customer,
         &replies,
     )
     .await?;
     ephemeral(ctx, bot.words.message("done")).await
 }
 
-/// Take this thread's conversation over: the bot stops asking until `/port resume`.
-#[poise::command(slash_command, guild_only)]
-pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
-    let Some(me) = agent(ctx).await? else {
+/// Hand this thread's conversation back to the bot (agents only).
+#[poise::command(slash_command, guild_only, check = "agent_check")]
+pub async fn resume(ctx: Context<'_>) -> Result<(), Error> {
+    let me = agent_name(ctx.author().id);
+    let Some(customer) = thread_customer(ctx).await? else {
         return Ok(());
     };
+    ctx.defer_ephemeral().await?;
+    let bot = Arc::clone(ctx.data());
+    if or_told(ctx, bot.service.hand_back(&customer, &me).await)
+        .await?
+        .is_none()
+    {
+        return Ok(());
+    }
+    // The hand-back notice and the pending question, in the thread now.
+    open_here(ctx, &customer).await
+}
+
+/// Take this thread's conversation over: the bot stops asking until `/port resume`.
+#[poise::command(slash_command, guild_only, check = "agent_check")]
+pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
+    let me = agent_name(ctx.author().id);
     let Some(customer) = thread_customer(ctx).await? else {
         return Ok(());
     };
@@ -592,30 +575,19 @@ pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
 }
 
 /// Save what this thread collected as a draft ticket listing what is missing (agents only).
-#[poise::command(slash_command, guild_only, rename = "ticket")]
+#[poise::command(slash_command, guild_only, rename = "ticket", check = "agent_check")]
 pub async fn draft(ctx: Context<'_>) -> Result<(), Error> {
-    let Some(me) = agent(ctx).await? else {
-        return Ok(());
-    };
+    let me = agent_name(ctx.author().id);
     let Some(customer) = thread_customer(ctx).await? else {
         return Ok(());
     };
     ctx.defer_ephemeral().await?;
     let bot = Arc::clone(ctx.data());
-    match bot.service.draft_ticket(&customer, &me).await {
-        Ok(_) => {
-            let replies = bot.service.open(&customer).await?;
-            post_replies(
-                &bot,
-                ctx.serenity_context(),
-                ctx.channel_id(),
-                &customer,
-                &replies,
-            )
-            .await?;
-            ephemeral(ctx, bot.words.message("done")).await
-        }
-        Err(WorkflowError::Service(e)) => Err(e.into()),
-        Err(refused) => ephemeral(ctx, refused.to_string()).await,
+    if or_told(ctx, bot.service.draft_ticket(&customer, &me).await)
+        .await?
+        .is_none()
+    {
+        return Ok(());
     }
+    open_here(ctx, &customer).await
 }

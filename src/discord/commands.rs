@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::agents::{self, ephemeral, open_thread};
+use super::agents::{self, ephemeral, open_here, open_thread};
 use super::customer::post_replies;
 use super::{Bot, Context, Error};
 use crate::prompts::fill;
@@ -16,7 +16,14 @@ pub fn all() -> Vec<poise::Command<Arc<Bot>, Error>> {
 /// log, the user gets a plain sentence.
 pub async fn on_error(error: poise::FrameworkError<'_, Arc<Bot>, Error>) {
     match error {
-        poise::FrameworkError::Command { error, ctx, .. } => {
+        // A refused agent check has told the user already.
+        poise::FrameworkError::CommandCheckFailed { error: None, .. } => {}
+        poise::FrameworkError::Command { error, ctx, .. }
+        | poise::FrameworkError::CommandCheckFailed {
+            error: Some(error),
+            ctx,
+            ..
+        } => {
             tracing::error!(error = format!("{error:#}"), command = %ctx.command().name, "command failed");
             let text = ctx.data().words.message("failed").to_string();
             if let Err(e) = ephemeral(ctx, text).await {
@@ -65,16 +72,7 @@ async fn open(ctx: Context<'_>) -> Result<(), Error> {
     if ctx.guild_id().is_none() {
         // In a DM the conversation runs right here.
         let customer = bot.customer(user, Some(ctx.channel_id().to_string()));
-        let replies = bot.service.open(&customer).await?;
-        post_replies(
-            &bot,
-            ctx.serenity_context(),
-            ctx.channel_id(),
-            &customer,
-            &replies,
-        )
-        .await?;
-        return ephemeral(ctx, words.message("done")).await;
+        return open_here(ctx, &customer).await;
     }
     let mut customer = bot.customer(user, None);
     if let Some(thread) = bot

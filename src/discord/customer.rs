@@ -24,8 +24,36 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
     }
     let place = bot.lanes.join(msg.author.id, msg.id.get());
     place.turn().await;
+    let sent = Sent {
+        dm: msg.guild_id.is_none(),
+        agent: msg
+            .member
+            .as_ref()
+            .is_some_and(|m| m.roles.contains(&bot.config.agent_role)),
+    };
+    handle_message(bot, ctx, msg, sent).await
+}
+
+/// Where a message was written and by whom, as the gateway says (a message read back from a
+/// channel's history says neither).
+#[derive(Debug, Clone, Copy)]
+pub struct Sent {
+    /// In a DM with the bot.
+    pub dm: bool,
+    /// By a member with the agent role.
+    pub agent: bool,
+}
+
+/// A message, in its turn: a customer's answers and files, or an agent's line in a customer's
+/// thread; anything else is left alone.
+pub async fn handle_message(
+    bot: &Arc<Bot>,
+    ctx: &SerenityContext,
+    msg: &Message,
+    sent: Sent,
+) -> Result<(), Error> {
     let channel = msg.channel_id.to_string();
-    let dm = msg.guild_id.is_none();
+    let dm = sent.dm;
     let customer = if dm {
         bot.customer(msg.author.id, Some(channel))
     } else {
@@ -36,11 +64,7 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
         {
             Some(customer) if customer.id == msg.author.id.to_string() => customer,
             Some(customer) => {
-                let agent = msg
-                    .member
-                    .as_ref()
-                    .is_some_and(|m| m.roles.contains(&bot.config.agent_role));
-                if agent && !msg.content.trim().is_empty() {
+                if sent.agent && !msg.content.trim().is_empty() {
                     bot.service
                         .record_agent_line(
                             &customer,
@@ -72,7 +96,7 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
         // Out of the chat first, whatever becomes of the turn: a secret must not stay there
         // because saving it failed.
         let deleted = if typed_secret {
-            Some(take_out_of_chat(ctx, msg).await)
+            Some(take_out_of_chat(ctx, msg, dm).await)
         } else {
             None
         };
@@ -85,7 +109,7 @@ pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) ->
         // it, so it comes out of the chat now.
         let deleted = match deleted {
             None if result.as_ref().is_ok_and(|turn| turn.redacted) => {
-                Some(take_out_of_chat(ctx, msg).await)
+                Some(take_out_of_chat(ctx, msg, dm).await)
             }
             deleted => deleted,
         };
@@ -148,8 +172,8 @@ impl Deleted {
 }
 
 /// Deletes a message that holds a typed secret, where a bot may.
-async fn take_out_of_chat(ctx: &SerenityContext, msg: &Message) -> Deleted {
-    if msg.guild_id.is_none() {
+async fn take_out_of_chat(ctx: &SerenityContext, msg: &Message, dm: bool) -> Deleted {
+    if dm {
         return Deleted::InDm;
     }
     match msg.delete(ctx).await {

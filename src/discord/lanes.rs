@@ -7,8 +7,13 @@
 //! Discord's ids (snowflakes) grow with time. A handler takes its place by id before its first
 //! wait, may then acknowledge its interaction (Discord wants that within 3 seconds, whoever is
 //! ahead), and waits for its turn: a moment for the tasks of earlier events to take their
-//! places, then until no earlier id is in the lane. Across processes the conversation row's
-//! version keeps turns apart; one guild's events reach one process.
+//! places, then until no earlier id is in the lane and no other event of the lane is being
+//! handled. Across processes the conversation row's version keeps turns apart; one guild's
+//! events reach one process (the one holding the gateway lease).
+//!
+//! After a new gateway session, the catch-up ([`super::catchup`]) holds every lane
+//! ([`Lanes::hold`]) while it takes places for the messages sent while the bot was away, which
+//! are older than anything arriving live: live events wait until it has, then come after them.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,16 +25,43 @@ use tokio::sync::Notify;
 /// Long enough for events that arrived together to all have started their tasks.
 const SETTLE: Duration = Duration::from_millis(50);
 
-#[derive(Default)]
 pub struct Lanes {
     lanes: Mutex<HashMap<UserId, Arc<Lane>>>,
+    /// How many catch-ups are taking their places: while any is, no event starts.
+    held: tokio::sync::watch::Sender<u32>,
+}
+
+impl Default for Lanes {
+    fn default() -> Lanes {
+        Lanes {
+            lanes: Mutex::default(),
+            held: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 #[derive(Default)]
 struct Lane {
-    /// The ids of the events in the lane, handled or waiting.
-    ids: Mutex<BTreeSet<u64>>,
+    /// The ids of the events in the lane, handled or waiting, and the one being handled.
+    ids: Mutex<Ids>,
     moved: Notify,
+}
+
+#[derive(Default)]
+struct Ids {
+    waiting: BTreeSet<u64>,
+    running: Option<u64>,
+}
+
+/// Every lane held still ([`Lanes::hold`]) until this is dropped.
+pub struct Hold<'a> {
+    lanes: &'a Lanes,
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        self.lanes.held.send_modify(|held| *held -= 1);
+    }
 }
 
 /// An event's place in its customer's lane; later events go on when this is dropped.
@@ -47,7 +79,7 @@ impl Lanes {
         // a newcomer finding it and taking a place in it.
         let mut map = lock(&self.lanes);
         let lane = Arc::clone(map.entry(user).or_default());
-        lock(&lane.ids).insert(id);
+        lock(&lane.ids).waiting.insert(id);
         drop(map);
         Place {
             lanes: self,
@@ -56,16 +88,30 @@ impl Lanes {
             id,
         }
     }
+
+    /// No event starts its turn until the hold is dropped; those that started go on.
+    pub fn hold(&self) -> Hold<'_> {
+        self.held.send_modify(|held| *held += 1);
+        Hold { lanes: self }
+    }
 }
 
 impl Place<'_> {
-    /// Waits until every earlier event of the customer's is handled.
+    /// Waits until every earlier event of the customer's is handled and no other is being
+    /// handled (an event that started before a catch-up took an earlier place finishes first).
     pub async fn turn(&self) {
         tokio::time::sleep(SETTLE).await;
+        let mut held = self.lanes.held.subscribe();
+        // The sender lives as long as the lanes, which outlive every place.
+        let _ = held.wait_for(|held| *held == 0).await;
         loop {
             let moved = self.lane.moved.notified();
-            if lock(&self.lane.ids).first() == Some(&self.id) {
-                return;
+            {
+                let mut ids = lock(&self.lane.ids);
+                if ids.running.is_none() && ids.waiting.first() == Some(&self.id) {
+                    ids.running = Some(self.id);
+                    return;
+                }
             }
             moved.await;
         }
@@ -77,8 +123,11 @@ impl Drop for Place<'_> {
         let mut map = lock(&self.lanes.lanes);
         let empty = {
             let mut ids = lock(&self.lane.ids);
-            ids.remove(&self.id);
-            ids.is_empty()
+            ids.waiting.remove(&self.id);
+            if ids.running == Some(self.id) {
+                ids.running = None;
+            }
+            ids.waiting.is_empty()
         };
         self.lane.moved.notify_waiters();
         // Nobody else is in the lane: it can go (a newcomer makes a new one).
@@ -116,5 +165,33 @@ mod tests {
         third.turn().await;
         drop(third);
         assert!(lock(&lanes.lanes).is_empty(), "an empty lane is forgotten");
+    }
+
+    #[tokio::test]
+    async fn a_place_taken_earlier_during_a_hold_goes_first_but_waits_for_the_one_running() {
+        let lanes = Lanes::default();
+        let user = UserId::new(1);
+        let running = lanes.join(user, 50);
+        running.turn().await;
+        let hold = lanes.hold();
+        let live = lanes.join(user, 60);
+        let waiting = tokio::time::timeout(Duration::from_millis(200), live.turn());
+        assert!(
+            waiting.await.is_err(),
+            "no turn starts while the lanes are held"
+        );
+        let earlier = lanes.join(user, 10);
+        drop(hold);
+        let waiting = tokio::time::timeout(Duration::from_millis(200), earlier.turn());
+        assert!(waiting.await.is_err(), "the running event finishes first");
+        drop(running);
+        earlier.turn().await;
+        let waiting = tokio::time::timeout(Duration::from_millis(200), live.turn());
+        assert!(
+            waiting.await.is_err(),
+            "the live event comes after the earlier one"
+        );
+        drop(earlier);
+        live.turn().await;
     }
 }

@@ -15,13 +15,18 @@
 //! - `agents`: the agents' commands (`/ticket ...`, `/port start|pause|resume|ticket`, the
 //!   "Start port request" context menu), agent role only.
 //! - `lanes`: one customer's events handled one at a time, in arrival order.
+//! - `catchup`: on every new gateway session, the messages written while the bot was away.
 //! - `outbox`: notifications from the outbox, posted in threads and in the agent channel.
+//!
+//! One process at a time holds a guild's gateway: the one holding its lease in the database
+//! ([`run`]). Others started beside it stand by and take over when it stops.
 
 pub mod config;
 pub mod render;
 pub mod words;
 
 mod agents;
+mod catchup;
 mod commands;
 mod customer;
 mod lanes;
@@ -44,7 +49,7 @@ use crate::service::{Customer, Service};
 
 /// Everything the handlers need; shared by every event.
 pub struct Bot {
-    pub service: Service,
+    pub service: Arc<Service>,
     pub config: DiscordConfig,
     pub words: Words,
     /// Each customer's events in turn.
@@ -81,8 +86,19 @@ pub fn intents() -> GatewayIntents {
         | GatewayIntents::MESSAGE_CONTENT
 }
 
-/// Connects to Discord and runs until `shutdown` completes. Settings Discord has to confirm
-/// (the token, the guild, channels and role) are checked first, naming the bad one.
+/// How often a standby process tries to take the gateway lease.
+pub const STANDBY_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The lease of guild `guild`'s gateway.
+pub fn lease_name(guild: GuildId) -> String {
+    format!("discord-gateway-{guild}")
+}
+
+/// Runs the bot until `shutdown` completes: takes the guild's gateway lease (waiting as a
+/// standby while another process holds it, on PostgreSQL; on SQLite a second bot is refused),
+/// then connects. Settings Discord has to confirm (the token, the guild, channels and role) are
+/// checked first, naming the bad one. A lease lost (its database connection failed) closes the
+/// gateway at once and stands by again.
 ///
 /// Await this future (as `main` does); it cannot be `tokio::spawn`ed: the outbox loop passes an
 /// async closure to [`Worker::deliver`](crate::notify::worker::Worker::deliver), and the
@@ -96,6 +112,92 @@ pub async fn run(
     if let Some(warning) = config.warning() {
         tracing::warn!("{warning}");
     }
+    let service = Arc::new(service);
+    let name = lease_name(config.guild);
+    tokio::pin!(shutdown);
+    loop {
+        let Some(mut lease) = take_lease(&service, &name, config.guild, &mut shutdown).await?
+        else {
+            return Ok(());
+        };
+        let stop = async {
+            tokio::select! {
+                () = &mut shutdown => None,
+                error = lease.lost() => Some(error),
+            }
+        };
+        let stopped = connect(Arc::clone(&service), config.clone(), words.clone(), stop).await;
+        match stopped {
+            Ok(Some(error)) => tracing::error!(
+                %error,
+                guild = %config.guild,
+                "lost the gateway lease (its database connection failed): disconnected from \
+                 Discord so that two processes never answer at once; standing by"
+            ),
+            Ok(None) => {
+                lease.release().await;
+                return Ok(());
+            }
+            Err(error) => {
+                lease.release().await;
+                return Err(error);
+            }
+        }
+    }
+}
+
+/// Waits for the gateway lease; None when `shutdown` came first. On SQLite a lease held by
+/// another process is an error: SQLite serves one bot.
+async fn take_lease(
+    service: &Service,
+    name: &str,
+    guild: GuildId,
+    shutdown: &mut (impl Future<Output = ()> + Unpin),
+) -> anyhow::Result<Option<crate::store::Lease>> {
+    let mut said = false;
+    loop {
+        match service.try_lease(name).await {
+            Ok(Some(lease)) => {
+                tracing::info!(%guild, ?lease, "holding the Discord gateway lease; connecting");
+                return Ok(Some(lease));
+            }
+            Ok(None) if service.store.backend() == crate::store::Backend::Sqlite => {
+                anyhow::bail!(
+                    "another `portbot discord` is already running on this SQLite database for \
+                     guild {guild}; SQLite serves one bot. Stop the other one first, or use \
+                     PostgreSQL (DATABASE_URL=postgres://...) to run a standby beside it"
+                );
+            }
+            Ok(None) => {
+                if !said {
+                    tracing::info!(
+                        %guild,
+                        "another portbot process holds the Discord gateway; standing by, \
+                         trying every {} s",
+                        STANDBY_POLL.as_secs()
+                    );
+                    said = true;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not ask the database for the gateway lease; trying again");
+            }
+        }
+        tokio::select! {
+            () = &mut *shutdown => return Ok(None),
+            () = tokio::time::sleep(STANDBY_POLL) => {}
+        }
+    }
+}
+
+/// Connects to Discord and serves the guild until `stop` completes, with what it completed
+/// with (a lost lease's error, or None on shutdown).
+async fn connect<T>(
+    service: Arc<Service>,
+    config: DiscordConfig,
+    words: Words,
+    stop: impl Future<Output = Option<T>>,
+) -> anyhow::Result<Option<T>> {
     let mut http =
         HttpBuilder::new(config.token.expose_secret()).default_allowed_mentions(render::no_pings());
     if let Some(url) = &config.api_url {
@@ -145,9 +247,12 @@ pub async fn run(
     tokio::select! {
         result = client.start() => result?,
         () = delivery => {}
-        () = shutdown => shards.shutdown_all().await,
+        stopped = stop => {
+            shards.shutdown_all().await;
+            return Ok(stopped);
+        }
     }
-    Ok(())
+    Ok(None)
 }
 
 async fn on_event(
@@ -157,6 +262,12 @@ async fn on_event(
     let bot = ctx.user_data;
     let serenity = ctx.serenity_context;
     match event {
+        // A new gateway session (at start, or after a reconnect that could not resume): what
+        // was written meanwhile was never sent to the bot.
+        FullEvent::Ready { .. } => {
+            catchup::run(bot, serenity).await;
+            Ok(())
+        }
         FullEvent::Message { new_message } => {
             customer::on_message(bot, serenity, new_message).await
         }

@@ -10,17 +10,12 @@ use serenity::all::{ChannelId, CreateAllowedMentions, CreateMessage, Http};
 
 use super::render::{self, MAX_CONTENT, split};
 use super::{Bot, PLATFORM};
-use crate::notify::worker::Worker;
 use crate::store::{OutboxChannel, OutboxEntry};
 
 /// Delivers due notices every worker interval, for as long as the bot runs.
 pub async fn run(bot: Arc<Bot>, http: Arc<Http>) {
     let service = &bot.service;
-    let worker = match Worker::new(
-        &service.store,
-        &service.prompts.notifications,
-        &service.config,
-    ) {
+    let worker = match service.worker() {
         Ok(worker) => worker,
         Err(error) => {
             tracing::error!(%error, "outbox delivery is off");

@@ -7,7 +7,6 @@
 //! reminds idle customers and closes abandoned conversations. Chat notices are shown by the
 //! adapters with the customer's next turn (or posted by the Discord bot).
 
-pub mod listing;
 pub mod mail;
 pub mod worker;
 

@@ -1,4 +1,5 @@
-//! The delivery and reminder loops, run by `portbot worker` (and by the Discord bot).
+//! The delivery and reminder loops, run by `portbot worker` (and by the Discord bot, for the
+//! notices it posts).
 //!
 //! Each pass: close abandoned conversations, remind quiet ones, then send the due emails. Every
 //! step is safe to run in several processes at once: emails are claimed before they are sent,
@@ -13,8 +14,6 @@ use secrecy::ExposeSecret;
 
 use super::mail::Mailer;
 use super::{Notice, NoticeKind, NotificationWording, compose, delivery_failed};
-use crate::config::Config;
-use crate::service::Service;
 use crate::store::{
     IdleConversation, MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, OutboxEntry, Store, StoreError,
 };
@@ -54,6 +53,23 @@ impl PassReport {
     }
 }
 
+/// What the loops take from the configuration (the service builds it with
+/// `Config::worker_settings`).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where emails go; without it they stay queued.
+    pub smtp_url: Option<secrecy::SecretString>,
+    pub email_from: String,
+    /// `email_from` is the built-in placeholder.
+    pub email_from_is_placeholder: bool,
+    pub reminder_after: Option<chrono::TimeDelta>,
+    pub expire_after: chrono::TimeDelta,
+    pub retention: chrono::TimeDelta,
+    pub interval: Duration,
+    /// `PORTBOT_NOW`, for demos and tests.
+    pub now: Option<DateTime<Utc>>,
+}
+
 /// The loops, with what they need.
 pub struct Worker<'a> {
     store: &'a Store,
@@ -72,7 +88,7 @@ impl<'a> Worker<'a> {
     pub fn new(
         store: &'a Store,
         wording: &'a NotificationWording,
-        config: &Config,
+        config: &Settings,
     ) -> Result<Worker<'a>, String> {
         let mailer = match &config.smtp_url {
             Some(url) => Some(
@@ -98,8 +114,8 @@ impl<'a> Worker<'a> {
             mailer,
             reminder_after: config.reminder_after,
             expire_after: config.expire_after,
-            retention: chrono::TimeDelta::days(i64::from(config.retention_days)),
-            interval: config.worker_interval,
+            retention: config.retention,
+            interval: config.interval,
             fixed_now: config.now,
         })
     }
@@ -298,56 +314,6 @@ impl<'a> Worker<'a> {
             }
         }
         Ok(reminded)
-    }
-}
-
-/// `portbot worker [--once]`.
-pub async fn run_command(service: &Service, once: bool) -> anyhow::Result<()> {
-    let worker = Worker::new(
-        &service.store,
-        &service.prompts.notifications,
-        &service.config,
-    )
-    .map_err(anyhow::Error::msg)?;
-    if once {
-        let report = worker.run_once().await?;
-        tracing::info!(?report, "notification pass");
-        println!(
-            "Sent {} email(s), {} failed ({} given up); reminded {}, closed {} conversation(s).",
-            report.sent, report.failed, report.given_up, report.reminded, report.expired
-        );
-        if report.purged > 0 {
-            println!(
-                "Deleted the bill and CSR uploads of {} finished ticket(s).",
-                report.purged
-            );
-        }
-    } else {
-        worker.run(shutdown_signal()).await;
-    }
-    Ok(())
-}
-
-/// Completes on Ctrl-C or, on Unix, SIGTERM (what service managers send).
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

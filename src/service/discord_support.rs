@@ -4,7 +4,8 @@
 use super::{Customer, Service, ServiceError, flow_name, parse_state, status_of};
 use crate::conversation::{Reply, validators};
 use crate::store::{
-    Conversation, ConversationStatus, NewTranscriptLine, Speaker, TurnOutcome, TurnWrite,
+    Conversation, ConversationStatus, Lease, NewTranscriptLine, OpenChannel, Speaker, TurnOutcome,
+    TurnWrite,
 };
 
 impl Service {
@@ -23,6 +24,23 @@ impl Service {
                 id,
                 channel_id: Some(channel_id.to_string()),
             }))
+    }
+
+    /// Up to `limit` open conversations on `platform` that run in a channel, the most recently
+    /// active first, each with the last message it took in from there: where messages sent
+    /// while no process listened may wait.
+    pub async fn open_channels(
+        &self,
+        platform: &str,
+        limit: u32,
+    ) -> Result<Vec<OpenChannel>, ServiceError> {
+        Ok(self.store.open_channels(platform, limit).await?)
+    }
+
+    /// Takes lease `name` (one process at a time, such as the one holding a chat platform's
+    /// gateway) if no other process holds it.
+    pub async fn try_lease(&self, name: &str) -> Result<Option<Lease>, ServiceError> {
+        Ok(self.store.try_lease(name).await?)
     }
 
     /// The customer's open conversation, if any.

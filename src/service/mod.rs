@@ -11,10 +11,13 @@ mod discord_support;
 mod handoff;
 mod limits;
 mod tickets;
+mod views;
 
+pub use access::Caller;
 pub use discord_support::UploadCheck;
 pub use handoff::{Started, Waiting};
 pub use tickets::{AgentAction, WorkflowError};
+pub use views::{Export, TicketList, TicketPage, TicketView};
 
 use std::path::{Path, PathBuf};
 
@@ -31,9 +34,9 @@ use crate::prompts::{Prompts, fill};
 use crate::secrets::{Cipher, KeySource};
 use crate::store::{
     Conversation, ConversationStatus, CreateIfNone, DocumentKind, NewConversation, NewDocument,
-    NewOutboxItem, NewTicket, NewTranscriptLine, OutboxChannel, Resubmission, SecretKind, Speaker,
-    Store, StoreError, Ticket, TicketChange, TicketFilter, TicketStatus, TurnOutcome, TurnWrite,
-    Visibility,
+    NewOutboxItem, NewTicket, NewTranscriptLine, OutboxChannel, Rekeyed, Resubmission, SecretKind,
+    Speaker, Store, StoreError, Ticket, TicketChange, TicketFilter, TicketStatus, TurnOutcome,
+    TurnWrite, Visibility,
 };
 
 /// Who is talking, and where.
@@ -202,6 +205,13 @@ impl Service {
 
     /// Writes each signed LOA into `$PORTBOT_DATA_DIR/loa/` as well (owner-only), for the
     /// terminal chat, which shows the customer that path.
+    /// The notification loops on this service's store, words and settings (`portbot worker`,
+    /// and the Discord bot's own notices).
+    pub fn worker(&self) -> Result<crate::notify::worker::Worker<'_>, String> {
+        let settings = self.config.worker_settings();
+        crate::notify::worker::Worker::new(&self.store, &self.prompts.notifications, &settings)
+    }
+
     pub fn keep_loa_copies(&mut self) {
         self.loa_copies = true;
     }
@@ -979,17 +989,9 @@ impl Service {
         )
     }
 
-    /// A ticket's LOA as it was given to the customer: the latest version, or `version`.
-    pub async fn ticket_loa(
-        &self,
-        number: &str,
-        version: Option<u32>,
-    ) -> Result<Option<Vec<u8>>, ServiceError> {
-        Ok(self
-            .store
-            .ticket_document(number, DocumentKind::Loa, version)
-            .await?
-            .map(|d| d.bytes))
+    /// Re-encrypts every secret and document with `new`, in one transaction (`portbot rekey`).
+    pub async fn rekey(&self, new: &Cipher) -> Result<Rekeyed, ServiceError> {
+        Ok(self.store.rekey(new).await?)
     }
 }
 

@@ -50,6 +50,9 @@ pub enum WorkflowError {
     NotFound(String),
     #[error("{0}")]
     Refused(String),
+    /// A chat member the platform does not vouch for as an agent; each adapter has its words.
+    #[error("not an agent")]
+    NotAgent,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }

@@ -67,3 +67,53 @@ impl Store {
         Ok(row.map(|r| r.try_get("channel_id")).transpose()?)
     }
 }
+
+/// An open conversation in a chat channel, and the last message from there it took in: where
+/// to look for messages sent while no process was listening.
+#[derive(Debug, Clone)]
+pub struct OpenChannel {
+    pub conversation_id: i64,
+    pub customer_id: String,
+    pub channel_id: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The platform id of the newest message recorded in the conversation (a customer's answer
+    /// or an agent's line), with any `:n` suffix of an attachment's key; None before the first.
+    pub last_message_id: Option<String>,
+}
+
+impl Store {
+    /// Up to `limit` open conversations on `platform` that run in a channel, the most recently
+    /// active first.
+    pub async fn open_channels(
+        &self,
+        platform: &str,
+        limit: u32,
+    ) -> Result<Vec<OpenChannel>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.customer_id, c.channel_id, c.created_at, \
+                    (SELECT t.platform_message_id FROM transcript t \
+                     WHERE t.conversation_id = c.id AND t.platform_message_id IS NOT NULL \
+                     ORDER BY t.id DESC LIMIT 1) AS last_message_id \
+             FROM conversations c \
+             WHERE c.status IN ($1, $2) AND c.platform = $3 AND c.channel_id IS NOT NULL \
+             ORDER BY c.updated_at DESC LIMIT $4",
+        )
+        .bind(ConversationStatus::Active.as_str())
+        .bind(ConversationStatus::PausedForAgent.as_str())
+        .bind(platform)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(OpenChannel {
+                    conversation_id: row.try_get("id")?,
+                    customer_id: row.try_get("customer_id")?,
+                    channel_id: row.try_get("channel_id")?,
+                    created_at: super::read_time(row, "created_at")?,
+                    last_message_id: row.try_get("last_message_id")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -20,6 +20,7 @@ mod conversations;
 mod documents;
 mod drafts;
 mod idle;
+mod lease;
 mod outbox;
 mod rekey;
 mod sealed;
@@ -40,9 +41,11 @@ use sqlx::{Connection, Executor, Row};
 
 use crate::secrets::Cipher;
 
+pub use channels::OpenChannel;
 pub use conversations::{CreateIfNone, TurnLookup};
 pub use drafts::{Draft, NewDraft};
 pub use idle::IdleConversation;
+pub use lease::Lease;
 pub use outbox::{MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, OutboxEntry};
 pub use rekey::Rekeyed;
 pub use types::{
@@ -149,6 +152,8 @@ pub struct Store {
     cipher: Arc<Cipher>,
     /// Group commit for plain turns ([`batch`]).
     writer: batch::Writer,
+    /// The database file, on SQLite (its leases are lock files beside it).
+    sqlite_file: Option<Arc<Path>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -231,6 +236,7 @@ impl Store {
             backend,
             cipher: Arc::new(cipher),
             writer,
+            sqlite_file: sqlite_file(url),
         };
         let checked = async {
             migrator.run(&store.pool).await?;
@@ -379,6 +385,13 @@ fn sqlite_path_and_params(url: &str) -> (&str, &str) {
 fn sqlite_in_memory(url: &str) -> bool {
     let (path, params) = sqlite_path_and_params(url);
     path.is_empty() || path == ":memory:" || params.split('&').any(|p| p == "mode=memory")
+}
+
+/// The file a `sqlite:` URL names; None in memory or when SQLite decodes the name itself.
+fn sqlite_file(url: &str) -> Option<Arc<Path>> {
+    let (path, _) = sqlite_path_and_params(url);
+    (url.starts_with("sqlite:") && !sqlite_in_memory(url) && !path.contains('%'))
+        .then(|| Arc::from(Path::new(path)))
 }
 
 /// Creates the SQLite file (owner-only: it holds names and addresses) and its folder, so a first

@@ -5,7 +5,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,6 +29,8 @@ pub const BOT_ROLE: u64 = 900_000_000_000_000_007;
 /// Embed Links, Attach Files, Read Message History, Create Private Threads, Send Messages in
 /// Threads.
 pub const BOT_PERMISSIONS: u64 = 343_597_509_632;
+/// The first id the fake gives out: the snowflake of 2026-11-23T15:00:00Z.
+pub const FIRST_ID: u64 = (1_795_446_000_000 - 1_420_070_400_000) << 22;
 /// A token shaped like a real one; it opens nothing.
 pub const TOKEN: &str = "OTAwMDAwMDAwMDAwMDAwMDA1.fake00.not-a-real-token-only-for-the-fake";
 
@@ -84,6 +86,16 @@ struct State {
     attachment_delay: Duration,
     /// Calls to refuse: (method, path suffix, status line, how many more times).
     refusals: Vec<(String, String, &'static str, usize)>,
+    /// Every channel's messages as Discord keeps them (REST shape), by id: the bot's posts and
+    /// what people wrote, whether or not a bot was connected to hear it.
+    history: BTreeMap<u64, BTreeMap<u64, Value>>,
+    /// Threads the bot opened (id, parent) and DM channels people wrote in.
+    threads: Vec<(u64, u64)>,
+    dms: HashMap<u64, Value>,
+    /// People seen writing, with their roles (for member look-ups).
+    members: HashMap<u64, Vec<u64>>,
+    /// Gateway sessions started (READY sent).
+    sessions: usize,
 }
 
 #[derive(Clone)]
@@ -104,7 +116,9 @@ impl FakeDiscord {
             ws_url: format!("ws://{}", ws.local_addr().unwrap()),
             state: Arc::default(),
             changed: Arc::new(Notify::new()),
-            ids: Arc::new(AtomicU64::new(1_000_000_000_000_000_000)),
+            // Snowflakes of 2026-11-23T15:00:00Z (the tests' PORTBOT_NOW), as Discord makes
+            // them: milliseconds since 2015 shifted left 22 bits, plus a counter.
+            ids: Arc::new(AtomicU64::new(FIRST_ID)),
         };
         let f = fake.clone();
         tokio::spawn(async move {
@@ -141,6 +155,50 @@ impl FakeDiscord {
     /// Makes every attachment download take `delay`.
     pub fn slow_attachments(&self, delay: Duration) {
         self.state.lock().unwrap().attachment_delay = delay;
+    }
+
+    /// Whether a bot is connected to the gateway now.
+    pub fn connected(&self) -> bool {
+        self.state.lock().unwrap().gateway.is_some()
+    }
+
+    /// Gateway sessions started so far (READY sent).
+    pub fn sessions(&self) -> usize {
+        self.state.lock().unwrap().sessions
+    }
+
+    /// Waits (up to 20 s) until `n` gateway sessions have started.
+    pub async fn wait_sessions(&self, n: usize) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let notified = self.changed.notified();
+            if self.sessions() >= n {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("timed out waiting for gateway session {n}");
+            }
+        }
+    }
+
+    /// Closes the bot's gateway connection as a network failure would; the session cannot be
+    /// resumed (the fake answers a resume with "invalid session"), so the bot starts a new one.
+    pub fn drop_gateway(&self) {
+        let mut state = self.state.lock().unwrap();
+        if let Some(gateway) = state.gateway.take() {
+            let _ = gateway.send(Value::Null);
+        }
+    }
+
+    /// The messages Discord keeps in `channel`, oldest first.
+    pub fn history(&self, channel: u64) -> Vec<Value> {
+        self.state
+            .lock()
+            .unwrap()
+            .history
+            .get(&channel)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn id(&self) -> u64 {
@@ -205,6 +263,17 @@ impl FakeDiscord {
     /// Sends a gateway dispatch to the connected bot.
     pub fn dispatch(&self, event: &str, data: Value) {
         let mut state = self.state.lock().unwrap();
+        if event == "MESSAGE_CREATE" {
+            state.remember(&data);
+            state.sequence += 1;
+            let payload = json!({ "op": 0, "t": event, "s": state.sequence, "d": data });
+            // With nobody connected (or a connection going down), Discord keeps the message
+            // and never replays it.
+            if let Some(gateway) = &state.gateway {
+                let _ = gateway.send(payload);
+            }
+            return;
+        }
         state.sequence += 1;
         let payload = json!({ "op": 0, "t": event, "s": state.sequence, "d": data });
         state
@@ -398,6 +467,24 @@ impl FakeDiscord {
     }
 
     async fn serve_gateway(&self, stream: TcpStream) {
+        let (tx, rx) = mpsc::unbounded_channel::<Value>();
+        self.gateway_session(stream, tx.clone(), rx).await;
+        // The connection is gone: events from now on find nobody listening.
+        let mut state = self.state.lock().unwrap();
+        if state.gateway.as_ref().is_some_and(|g| g.same_channel(&tx)) {
+            state.gateway = None;
+        }
+    }
+
+    /// One gateway connection: hello, heartbeats, IDENTIFY answered with READY (a new
+    /// session), RESUME answered with "invalid session" (nothing is replayed), and the
+    /// dispatches a test sends; a `null` from the test closes the connection.
+    async fn gateway_session(
+        &self,
+        stream: TcpStream,
+        tx: mpsc::UnboundedSender<Value>,
+        mut rx: mpsc::UnboundedReceiver<Value>,
+    ) {
         let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
             return;
         };
@@ -405,7 +492,6 @@ impl FakeDiscord {
         if ws.send(WsMessage::Text(hello.to_string())).await.is_err() {
             return;
         }
-        let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
         loop {
             tokio::select! {
                 incoming = ws.next() => {
@@ -434,12 +520,23 @@ impl FakeDiscord {
                                 }})
                             };
                             if ws.send(WsMessage::Text(ready.to_string())).await.is_err() { return; }
+                            self.state.lock().unwrap().sessions += 1;
+                            self.changed.notify_waiters();
+                        }
+                        Some(6) => {
+                            // The session is not known any more: identify again.
+                            let invalid = json!({ "op": 9, "d": false });
+                            if ws.send(WsMessage::Text(invalid.to_string())).await.is_err() { return; }
                         }
                         _ => {}
                     }
                 }
                 outgoing = rx.recv() => {
                     let Some(payload) = outgoing else { return };
+                    if payload.is_null() {
+                        // Gone without a word, as a dropped connection is.
+                        return;
+                    }
                     if ws.send(WsMessage::Text(payload.to_string())).await.is_err() { return; }
                 }
             }
@@ -488,13 +585,14 @@ impl FakeDiscord {
                     body.extend_from_slice(&chunk[..size]);
                 }
             }
-            let path = target.split('?').next().unwrap_or_default().to_string();
+            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+            let (path, query) = (path.to_string(), query.to_string());
             let content_type = headers.get("content-type").cloned().unwrap_or_default();
             if path.starts_with("/attachments/") {
                 let delay = self.state.lock().unwrap().attachment_delay;
                 tokio::time::sleep(delay).await;
             }
-            let (status, response) = self.route(&method, &path, &content_type, &body);
+            let (status, response) = self.route(&method, &path, &query, &content_type, &body);
             let head = format!(
                 "HTTP/1.1 {status}\r\ncontent-type: {}\r\ncontent-length: {}\r\n\r\n",
                 if path.starts_with("/attachments/") {
@@ -517,6 +615,7 @@ impl FakeDiscord {
         &self,
         method: &str,
         path: &str,
+        query: &str,
         content_type: &str,
         body: &[u8],
     ) -> (&'static str, Vec<u8>) {
@@ -566,7 +665,53 @@ impl FakeDiscord {
             })),
             ("GET", ["channels", id]) => {
                 let id: u64 = id.parse().unwrap_or(0);
-                (id == INTAKE || id == AGENT_CHANNEL).then(|| channel(id, 0, None))
+                let state = self.state.lock().unwrap();
+                if id == INTAKE || id == AGENT_CHANNEL {
+                    Some(channel(id, 0, None))
+                } else if let Some((_, parent)) = state.threads.iter().find(|(t, _)| *t == id) {
+                    Some(channel(id, 12, Some(*parent)))
+                } else {
+                    state.dms.get(&id).map(|person| dm_channel(id, person))
+                }
+            }
+            ("GET", ["channels", id, "messages"]) => {
+                let id: u64 = id.parse().unwrap_or(0);
+                let param = |name: &str| {
+                    query
+                        .split('&')
+                        .find_map(|p| p.strip_prefix(&format!("{name}=")))
+                        .and_then(|v| v.parse::<u64>().ok())
+                };
+                let after = param("after").unwrap_or(0);
+                let limit = param("limit").unwrap_or(50) as usize;
+                let state = self.state.lock().unwrap();
+                // Discord's answer: the `limit` messages right after `after`, newest first.
+                let mut page: Vec<Value> = state
+                    .history
+                    .get(&id)
+                    .map(|m| {
+                        m.range(after + 1..)
+                            .take(limit)
+                            .map(|(_, v)| v.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                page.reverse();
+                Some(Value::Array(page))
+            }
+            ("GET", ["guilds", _, "members", id]) => {
+                let id: u64 = id.parse().unwrap_or(0);
+                let roles = self.state.lock().unwrap().members.get(&id).cloned();
+                roles.map(|roles| {
+                    json!({
+                        "user": User { id, name: format!("user-{id}"), roles: None }.json(),
+                        "roles": roles.iter().map(u64::to_string).collect::<Vec<_>>(),
+                        "joined_at": "2026-01-01T00:00:00.000000+00:00",
+                        "deaf": false,
+                        "mute": false,
+                        "flags": 0,
+                    })
+                })
             }
             ("PUT", ["applications", _, "guilds", _, "commands"]) => {
                 // Discord answers with the commands as registered: ids, a version, and an
@@ -593,7 +738,17 @@ impl FakeDiscord {
             }
             ("POST", ["channels", parent, "threads"]) => {
                 let parent: u64 = parent.parse().unwrap();
-                Some(channel(self.id(), 12, Some(parent)))
+                let id = self.id();
+                self.state.lock().unwrap().threads.push((id, parent));
+                Some(channel(id, 12, Some(parent)))
+            }
+            ("DELETE", ["channels", channel, "messages", message]) => {
+                let (channel, message) =
+                    (channel.parse().unwrap_or(0), message.parse().unwrap_or(0));
+                if let Some(messages) = self.state.lock().unwrap().history.get_mut(&channel) {
+                    messages.remove(&message);
+                }
+                None
             }
             ("POST", ["channels", channel_id, "messages"]) => {
                 Some(self.store_message(channel_id, &json_body, &files))
@@ -605,7 +760,6 @@ impl FakeDiscord {
                 Some(self.store_message(&INTAKE.to_string(), &json_body, &files))
             }
             ("PUT", ["channels", _, "thread-members", _])
-            | ("DELETE", ["channels", _, "messages", _])
             | ("POST", ["interactions", _, _, "callback"]) => None,
             _ => {
                 self.record(method, path, content_type, json_body, files, Value::Null);
@@ -678,12 +832,49 @@ impl FakeDiscord {
             "pinned": false,
             "type": 0,
         });
-        self.state
-            .lock()
-            .unwrap()
-            .messages
-            .insert(id, message.clone());
+        let mut state = self.state.lock().unwrap();
+        state.messages.insert(id, message.clone());
+        state.remember(&message);
         message
+    }
+}
+
+impl State {
+    /// Keeps a message in its channel's history, as a REST read returns it (no guild id, no
+    /// member), and who wrote it where.
+    fn remember(&mut self, message: &Value) {
+        let channel: u64 = message["channel_id"]
+            .as_str()
+            .unwrap_or("0")
+            .parse()
+            .unwrap_or(0);
+        let id: u64 = message["id"].as_str().unwrap_or("0").parse().unwrap_or(0);
+        let author: u64 = message["author"]["id"]
+            .as_str()
+            .unwrap_or("0")
+            .parse()
+            .unwrap_or(0);
+        let mut kept = message.clone();
+        if let Some(fields) = kept.as_object_mut() {
+            fields.remove("guild_id");
+            fields.remove("member");
+        }
+        match message.get("member") {
+            Some(member) => {
+                let roles = member["roles"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r.as_str()?.parse().ok())
+                    .collect();
+                self.members.insert(author, roles);
+            }
+            None if message["author"]["bot"] != true => {
+                self.dms.insert(channel, message["author"].clone());
+            }
+            None => {}
+        }
+        self.history.entry(channel).or_default().insert(id, kept);
     }
 }
 
@@ -766,6 +957,15 @@ fn channel(id: u64, kind: u8, parent: Option<u64>) -> Value {
         });
     }
     value
+}
+
+fn dm_channel(id: u64, person: &Value) -> Value {
+    json!({
+        "id": id.to_string(),
+        "type": 1,
+        "last_message_id": null,
+        "recipients": [person],
+    })
 }
 
 /// A JSON body, or a multipart one (`payload_json` and `files[n]` parts).

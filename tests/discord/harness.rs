@@ -149,12 +149,17 @@ impl Harness {
     }
 
     pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start_bot().await;
+    }
+
+    /// Stops the bot (as SIGTERM does) and waits until it has let go of everything.
+    pub async fn stop(&mut self) {
         let (stop, thread) = self.bot.take().unwrap();
         stop.send(()).unwrap();
         tokio::task::spawn_blocking(move || thread.join().unwrap().unwrap())
             .await
             .unwrap();
-        self.start_bot().await;
     }
 
     /// Waits for the bot's next question in the thread (a message with buttons) and returns

@@ -1,0 +1,93 @@
+//! The `portbot` command line: run the chat, look at tickets, render LOAs.
+//!
+//! [`args`] is what the command line accepts; [`run`] sends each command to its one function
+//! (by area: `chat`, `tickets`, `conversations`, `loa`, `admin`), which calls the service and
+//! hands what it returns to [`print`].
+
+mod admin;
+mod args;
+mod chat;
+mod conversations;
+mod loa;
+mod print;
+mod tickets;
+
+pub use args::{Cli, Command, ConversationsCommand, LoaCommand, TicketsCommand};
+
+use crate::config::Config;
+use crate::service::{Caller, Service};
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    match cli.command {
+        Command::Chat {
+            user,
+            json,
+            message_ids,
+        } => chat::chat(config, user, json, message_ids).await,
+        Command::Bench {
+            postgres,
+            conversations,
+            concurrency,
+            arrival_rate,
+            memory_conversations,
+            loa_renders,
+            skip_reportlab,
+            growth_sizes,
+            growth_only,
+            skip_growth,
+        } => {
+            let options = crate::bench::BenchOptions {
+                postgres_url: postgres,
+                conversations,
+                concurrency: concurrency.max(1),
+                arrival_rate: arrival_rate.max(1.0),
+                memory_conversations,
+                loa_renders: loa_renders.max(1),
+                skip_reportlab,
+                growth_sizes: match (skip_growth, growth_sizes) {
+                    (true, _) => Vec::new(),
+                    (false, Some(sizes)) => sizes,
+                    (false, None) => crate::bench::DEFAULT_GROWTH_SIZES.to_vec(),
+                },
+                growth_only,
+            };
+            print!("{}", crate::bench::run(&options).await?);
+            Ok(())
+        }
+        Command::BenchMemory { conversations } => crate::bench::memory_child(conversations).await,
+        Command::Retention => admin::retention(&Service::start(config).await?).await,
+        Command::Migrate => admin::migrate(config).await,
+        Command::Loa {
+            command:
+                LoaCommand::Preview {
+                    out,
+                    toll_free,
+                    numbers,
+                },
+        } => loa::preview(&config, &out, toll_free, numbers),
+        Command::Tickets { command } => {
+            let service = Service::start(config).await?;
+            let (agent, number, action) = command.access();
+            let caller = Caller::Terminal(agent);
+            service.authorize_agent(caller, number, action).await?;
+            tickets::run(&service, command).await
+        }
+        Command::Conversations { command } => {
+            let service = Service::start(config).await?;
+            let (agent, action) = command.access();
+            let caller = Caller::Terminal(agent);
+            service.authorize_agent(caller, None, action).await?;
+            conversations::run(&service, command).await
+        }
+        Command::Worker { once } => {
+            if let Some(report) = crate::app::worker(config, once).await? {
+                print::pass_report(&report);
+            }
+            Ok(())
+        }
+        Command::Rekey => admin::rekey(config).await,
+        Command::Discord => crate::app::discord(config).await,
+    }
+}
