@@ -17,8 +17,9 @@
 //! The rows look like a deployment that has run for three years: most conversations finished or
 //! cancelled, each with a ticket whose status follows its age, a fixed set of live (active and
 //! paused) conversations, a few customers with many conversations, transcript lines, events,
-//! delivered and pending notifications, small documents, drafts. No secret rows are written (a
-//! ticket may have none); document bytes are zeros, never opened.
+//! delivered and pending notifications, small documents, drafts, a PIN (and most an account
+//! number) per ticket. Secret and document bytes are zeros, not sealed values: no timed path
+//! opens them.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -429,6 +430,15 @@ pub async fn generate(
              SELECT id, '+1773' || ((2 + id % 8) * 100 + 20 + id % 10) || (1000 + (id / 7) % 9000), \
              1 FROM tickets \
              WHERE id > {bt} AND id % 4 = 0"
+        ),
+        // Sealed secrets' rows, for the plans (every real ticket has its PIN, most an account
+        // number): the bytes are zeros, not a sealed value, and no timed path opens them.
+        format!(
+            "INSERT INTO secrets (ticket_id, kind, nonce, ciphertext, updated_at) \
+             SELECT id, 'pin', {blob}, {blob}, created_at FROM tickets WHERE id > {bt} \
+             UNION ALL \
+             SELECT id, 'account_number', {blob}, {blob}, created_at FROM tickets \
+             WHERE id > {bt} AND id % 3 <> 0"
         ),
         format!(
             "INSERT INTO ticket_events (ticket_id, actor, action, from_status, to_status, note, \
