@@ -372,6 +372,7 @@ const COMMON_MESSAGES: &[&str] = &[
     "status_progress",
     "status_no_tickets",
     "status_ticket",
+    "status_older_tickets",
     "finished",
     "submitted",
     "submitted_ticket",

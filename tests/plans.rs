@@ -34,6 +34,8 @@ const GROWING: &[&str] = &[
     "drafts",
 ];
 
+/// The tests of this file, one at a time: the statement log is one for the whole process.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 static RECORDING: AtomicBool = AtomicBool::new(false);
 static RECORDED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 /// The connection's own scratch tables, created at connect: created again where plans are asked.
@@ -542,6 +544,40 @@ async fn no_path_reads_a_whole_table(db: TestDb) {
 // One test for both backends: the statement log is one for the whole process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_path_reads_a_whole_table_on_either_backend() {
+    let _serial = SERIAL.lock().await;
     common::run_sqlite(no_path_reads_a_whole_table).await;
     common::run_postgres(no_path_reads_a_whole_table).await;
+}
+
+/// `/port status` lists a customer's newest tickets, however many they have, and says there
+/// are older ones.
+async fn status_lists_the_newest_tickets(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&db, dir.path());
+    let now = config.now();
+    let shown = portbot::service::STATUS_TICKETS as usize;
+    let numbers: Vec<String> = (1..=shown + 2).map(|n| format!("PB-{}", 10_000 + n)).collect();
+    for number in &numbers {
+        let conversation = common::start_conversation(&db.store, "discord", "many", now).await;
+        common::add_ticket(&db.store, &conversation, number, now).await;
+    }
+    let service = Service::start(config).await.unwrap();
+    let customer = portbot::service::Customer {
+        platform: "discord".into(),
+        id: "many".into(),
+        channel_id: None,
+    };
+    let replies = service.status_replies(&customer).await.unwrap();
+    let text: String = replies.iter().map(|r| r.text.as_str()).collect();
+    let listed: Vec<&String> = numbers.iter().filter(|n| text.contains(n.as_str())).collect();
+    assert_eq!(listed, numbers.iter().skip(2).collect::<Vec<_>>(), "{text}");
+    let older = service.prompts.message("status_older_tickets");
+    assert!(text.ends_with(older), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_lists_the_newest_tickets_on_either_backend() {
+    let _serial = SERIAL.lock().await;
+    common::run_sqlite(status_lists_the_newest_tickets).await;
+    common::run_postgres(status_lists_the_newest_tickets).await;
 }

@@ -143,6 +143,9 @@ pub struct Service {
 
 const MAX_TRIES: u32 = 8;
 
+/// Tickets `/port status` (and "status" in a chat) lists: the customer's newest.
+pub const STATUS_TICKETS: u32 = 10;
+
 impl Service {
     /// Loads the words, the key and the database, applying migrations.
     pub async fn start(config: Config) -> anyhow::Result<Service> {
@@ -872,12 +875,27 @@ impl Service {
             .await?)
     }
 
+    /// The customer's newest [`STATUS_TICKETS`] tickets, and a line saying older ones are not
+    /// shown when there are.
     pub async fn status_replies(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
-        let tickets = self.customer_tickets(customer).await?;
+        let mut tickets = self
+            .store
+            .list_tickets(&TicketFilter {
+                customer: Some((customer.platform.clone(), customer.id.clone())),
+                // One more than shown, to know whether there are older ones.
+                limit: Some(STATUS_TICKETS + 1),
+                ..TicketFilter::default()
+            })
+            .await?;
         if tickets.is_empty() {
             return Ok(vec![Reply::say(self.prompts.message("status_no_tickets"))]);
         }
-        let lines: Vec<String> = tickets.iter().map(|t| self.ticket_line(t)).collect();
+        let older = tickets.len() > STATUS_TICKETS as usize;
+        tickets.truncate(STATUS_TICKETS as usize);
+        let mut lines: Vec<String> = tickets.iter().map(|t| self.ticket_line(t)).collect();
+        if older {
+            lines.push(self.prompts.message("status_older_tickets").to_string());
+        }
         Ok(vec![Reply::say(lines.join("\n"))])
     }
 
