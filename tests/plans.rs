@@ -229,7 +229,10 @@ async fn plan(conn: &mut AnyConnection, postgres: bool, sql: &str) -> Vec<String
         let execute = if count == 0 {
             "EXPLAIN EXECUTE checked".to_string()
         } else {
-            format!("EXPLAIN EXECUTE checked({})", vec!["NULL"; count].join(", "))
+            format!(
+                "EXPLAIN EXECUTE checked({})",
+                vec!["NULL"; count].join(", ")
+            )
         };
         let rows = sqlx::query(AssertSqlSafe(execute))
             .persistent(false)
@@ -333,9 +336,8 @@ fn selective(keys: &[(String, String)], walk: bool) -> bool {
             .collect();
         ops.iter().any(|op| op.starts_with('>')) && ops.iter().any(|op| op.starts_with('<'))
     };
-    keys.iter().any(|(column, op)| {
-        (equal(op) && many(column)) || (!equal(op) && (walk || ranged(column)))
-    })
+    keys.iter()
+        .any(|(column, op)| (equal(op) && many(column)) || (!equal(op) && (walk || ranged(column))))
 }
 
 /// SQLite's search key, `(platform=? AND channel_id>?)`, as (column, operator).
@@ -454,7 +456,8 @@ fn scans(
                 .any(|l| l.contains("USE TEMP B-TREE FOR") && l.contains("ORDER BY"));
         for line in plan {
             let line = line.trim();
-            let (searched, rest) = match (line.strip_prefix("SCAN "), line.strip_prefix("SEARCH ")) {
+            let (searched, rest) = match (line.strip_prefix("SCAN "), line.strip_prefix("SEARCH "))
+            {
                 (Some(rest), _) => (false, rest),
                 (_, Some(rest)) => (true, rest),
                 _ => continue,
@@ -556,7 +559,9 @@ async fn status_lists_the_newest_tickets(db: TestDb) {
     let config = config(&db, dir.path());
     let now = config.now();
     let shown = portbot::service::STATUS_TICKETS as usize;
-    let numbers: Vec<String> = (1..=shown + 2).map(|n| format!("PB-{}", 10_000 + n)).collect();
+    let numbers: Vec<String> = (1..=shown + 2)
+        .map(|n| format!("PB-{}", 10_000 + n))
+        .collect();
     for number in &numbers {
         let conversation = common::start_conversation(&db.store, "discord", "many", now).await;
         common::add_ticket(&db.store, &conversation, number, now).await;
@@ -569,7 +574,10 @@ async fn status_lists_the_newest_tickets(db: TestDb) {
     };
     let replies = service.status_replies(&customer).await.unwrap();
     let text: String = replies.iter().map(|r| r.text.as_str()).collect();
-    let listed: Vec<&String> = numbers.iter().filter(|n| text.contains(n.as_str())).collect();
+    let listed: Vec<&String> = numbers
+        .iter()
+        .filter(|n| text.contains(n.as_str()))
+        .collect();
     assert_eq!(listed, numbers.iter().skip(2).collect::<Vec<_>>(), "{text}");
     let older = service.prompts.message("status_older_tickets");
     assert!(text.ends_with(older), "{text}");
