@@ -140,9 +140,9 @@ async fn answer_script(
     timed: bool,
 ) -> anyhow::Result<Vec<Duration>> {
     let mut latencies = Vec::new();
-    // By index: an iterator over `&str` held across an await makes the future not `Send`.
-    for step in 0..count.min(SCRIPT.len()) {
-        let answer = SCRIPT[step].to_string();
+    // Owned answers: an iterator over `&str` held across an await makes the future not `Send`.
+    let answers: Vec<String> = SCRIPT.iter().take(count).map(|a| a.to_string()).collect();
+    for (step, answer) in answers.into_iter().enumerate() {
         let started = Instant::now();
         service
             .turn(
@@ -525,7 +525,9 @@ pub async fn generate(
         &["PRAGMA wal_checkpoint(TRUNCATE)"]
     };
     for sql in settle {
-        sqlx::raw_sql(AssertSqlSafe(*sql)).execute(&mut *conn).await?;
+        sqlx::raw_sql(AssertSqlSafe(*sql))
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
