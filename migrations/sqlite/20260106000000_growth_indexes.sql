@@ -12,7 +12,7 @@ CREATE INDEX documents_uploads ON documents (conversation_id) WHERE kind IN ('bi
 
 -- The day's count of conversations a customer started (the limit a turn checks): without this
 -- the count read every conversation the customer ever had.
-CREATE INDEX conversations_started ON conversations (platform, customer_id, created_at);
+CREATE INDEX conversations_started ON conversations (customer_id, platform, created_at);
 
 -- What a delivery pass can claim: undelivered, not given up (8 is outbox.rs's MAX_ATTEMPTS; the
 -- claim names it literally so the planner can use this index), due first. Given-up rows keep
