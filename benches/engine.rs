@@ -15,7 +15,7 @@ fn bench(c: &mut Criterion) {
     let prompts = Prompts::builtin().expect("built-in prompts load");
     let calendar = PortCalendar::new([]);
     let engine = Engine {
-        prompts: &prompts,
+        prompts: &prompts.script,
         calendar: &calendar,
         rules: PortDateRules::default(),
         max_upload_bytes: 10 * 1024 * 1024,

@@ -7,7 +7,7 @@
 //! render subsets and deflates its fonts afresh: the worst case.
 
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
-use portbot::loa::{LoaWording, render, sample_request};
+use portbot::loa::{render, sample_request};
 use portbot::porting::{ProviderInfo, SignatureRecord};
 
 fn provider() -> ProviderInfo {
@@ -20,7 +20,8 @@ fn provider() -> ProviderInfo {
 
 fn bench(c: &mut Criterion) {
     let provider = provider();
-    let wording = LoaWording::builtin();
+    let prompts = portbot::prompts::Prompts::builtin().expect("the built-in words load");
+    let wording = &prompts.loa;
 
     for (label, toll_free, numbers) in [
         ("10 local numbers", false, 10),

@@ -4,12 +4,20 @@
 use crate::config::Config;
 use crate::discord::DiscordConfig;
 use crate::notify::worker::PassReport;
+use crate::prompts::Prompts;
 use crate::service::Service;
+
+/// The service, speaking with the words in `prompts/` (loaded and checked first): what every
+/// command that needs the service starts with.
+pub async fn start_service(config: Config) -> anyhow::Result<Service> {
+    let (words, _) = Prompts::load(config.prompts_dir.as_deref())?.split();
+    Service::start(config, words).await
+}
 
 /// `portbot worker`: with `once`, one pass and its report; otherwise passes every interval
 /// until the shutdown signal (and None).
 pub async fn worker(config: Config, once: bool) -> anyhow::Result<Option<PassReport>> {
-    let service = Service::start(config).await?;
+    let service = start_service(config).await?;
     let worker = service.worker().map_err(anyhow::Error::msg)?;
     if once {
         let report = worker.run_once().await?;
@@ -24,8 +32,9 @@ pub async fn worker(config: Config, once: bool) -> anyhow::Result<Option<PassRep
 pub async fn discord(config: Config) -> anyhow::Result<()> {
     // Checked before the database is touched, so a bad setting fails fast.
     let discord = DiscordConfig::from_env()?;
-    let service = Service::start(config).await?;
-    crate::discord::run(service, discord, shutdown_signal()).await
+    let (words, discord_words) = Prompts::load(config.prompts_dir.as_deref())?.split();
+    let service = Service::start(config, words).await?;
+    crate::discord::run(service, discord_words, discord, shutdown_signal()).await
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM (what service managers send).

@@ -361,6 +361,23 @@ fn an_agent_hands_a_paused_conversation_back_and_the_bot_asks_again() {
     assert_eq!(step(&turns[0]).as_deref(), Some("carrier"));
 }
 
+/// What the customer in the draft tests still answers after an agent saved the draft, up to
+/// signing.
+const FINISH_AFTER_DRAFT: &[&str] = &[
+    "AT&T",
+    "personal landline",
+    "Max Mustermann",
+    "12 Oak Ave, Springfield, IL 62704",
+    "yes",
+    "skip",
+    "no",
+    "ok",
+    "max@example.com",
+    "confirm",
+    "yes",
+    "Max Mustermann",
+];
+
 #[test]
 fn a_draft_keeps_its_number_when_the_customer_finishes_and_signs() {
     let sandbox = Sandbox::new();
@@ -382,24 +399,7 @@ fn a_draft_keeps_its_number_when_the_customer_finishes_and_signs() {
         list.contains(&draft_number) && list.contains("draft"),
         "{list}"
     );
-    let turns = chat(
-        &sandbox,
-        "max",
-        &[
-            "AT&T",
-            "personal landline",
-            "Max Mustermann",
-            "12 Oak Ave, Springfield, IL 62704",
-            "yes",
-            "skip",
-            "no",
-            "ok",
-            "max@example.com",
-            "confirm",
-            "yes",
-            "Max Mustermann",
-        ],
-    );
+    let turns = chat(&sandbox, "max", FINISH_AFTER_DRAFT);
     let tickets = &turns.last().unwrap().last().unwrap()["tickets"];
     assert_eq!(tickets[0]["number"], draft_number.as_str());
     assert!(
@@ -407,6 +407,29 @@ fn a_draft_keeps_its_number_when_the_customer_finishes_and_signs() {
             .run(&["tickets", "list", "--status", "draft"])
             .contains(&draft_number)
     );
+}
+
+#[test]
+fn the_transcript_names_what_an_agent_did_not_the_words_the_customer_was_sent() {
+    let sandbox = Sandbox::new();
+    chat(
+        &sandbox,
+        "max",
+        &["1", "yes", "skip", "no", "skip", "312-448-2915", "agent"],
+    );
+    sandbox.run(&["conversations", "resume", "--user", "max", "--agent", "ana"]);
+    sandbox.run(&["conversations", "draft", "--user", "max", "--agent", "ana"]);
+    let turns = chat(&sandbox, "max", FINISH_AFTER_DRAFT);
+    let number = turns.last().unwrap().last().unwrap()["tickets"][0]["number"]
+        .as_str()
+        .expect("a ticket")
+        .to_string();
+    let transcript = sandbox.run(&["tickets", "transcript", &number]);
+    assert!(
+        transcript.contains("[ana: handed_back]") && transcript.contains("[ana: draft_saved]"),
+        "{transcript}"
+    );
+    assert!(!transcript.contains("[ana: Thanks"), "{transcript}");
 }
 
 #[test]

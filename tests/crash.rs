@@ -211,7 +211,8 @@ async fn a_replayed_message_is_answered_once_and_makes_no_second_ticket() {
         .unwrap()
     };
     let customer = Customer::console("replay");
-    let mut service = Service::start(config()).await.unwrap();
+    let words = || portbot::prompts::Prompts::builtin().unwrap().split().0;
+    let mut service = Service::start(config(), words()).await.unwrap();
     service.open(&customer).await.unwrap();
     let mut tickets = 0;
     for (i, answer) in BUSINESS.iter().enumerate() {
@@ -234,7 +235,7 @@ async fn a_replayed_message_is_answered_once_and_makes_no_second_ticket() {
         assert!(!first.duplicate && !first.replies.is_empty(), "answer {i}");
         tickets += first.tickets.len();
         // A restart between the delivery and the redelivery.
-        service = Service::start(config()).await.unwrap();
+        service = Service::start(config(), words()).await.unwrap();
         let again = service.turn(&customer, id, input).await.unwrap();
         assert!(again.duplicate, "answer {i} replayed is recognised");
         assert!(
@@ -245,10 +246,6 @@ async fn a_replayed_message_is_answered_once_and_makes_no_second_ticket() {
         assert!(again.tickets.is_empty());
     }
     assert_eq!(tickets, 1);
-    let listed = service
-        .store
-        .list_tickets(&portbot::store::TicketFilter::default())
-        .await
-        .unwrap();
+    let listed = service.tickets(None).await.unwrap().tickets;
     assert_eq!(listed.len(), 1, "no ticket created twice");
 }

@@ -122,12 +122,7 @@ async fn a_standby_takes_over_from_a_killed_bot_and_the_request_completes_with_e
         overrides: Vec::new(),
     };
     let zoe = zoe();
-    let menu = h.open(&zoe).await;
-    h.fake.press(&zoe, &menu, &button(&menu, "Port numbers in"));
-    let checklist = h.next_question().await;
-    h.fake
-        .press(&zoe, &checklist, &button(&checklist, "Yes, both"));
-    assert_eq!(step(&h.next_question().await), "bill_copy");
+    up_to_the_bill(&mut h, &zoe).await;
     let bill = h.fake.attachment("bill.pdf", BILL.to_vec());
     h.fake.message(&zoe, h.thread, "", vec![bill]);
     assert_eq!(step(&h.next_question().await), "bill_date");
@@ -201,19 +196,7 @@ async fn a_standby_takes_over_from_a_killed_bot_and_the_request_completes_with_e
     }
     let tickets = psql_query(&db.url, "SELECT string_agg(number, ',') FROM tickets");
     assert_eq!(tickets.trim(), number);
-    let path = format!("/api/v10/channels/{}/messages", h.thread);
-    let steps: Vec<String> = h
-        .fake
-        .calls()
-        .iter()
-        .filter(|c| c.method == "POST" && c.path == path)
-        .filter(|c| {
-            c.response["components"]
-                .as_array()
-                .is_some_and(|a| !a.is_empty())
-        })
-        .map(|c| step(&c.response))
-        .collect();
+    let steps = questions_in(&h, h.thread, 0);
     let mut once = steps.clone();
     once.dedup();
     assert_eq!(steps, once, "a question was posted twice");

@@ -295,7 +295,7 @@ proptest! {
         PROMPTS.with(|prompts| {
             let calendar = PortCalendar::new([]);
             let engine = Engine {
-                prompts,
+                prompts: &prompts.script,
                 calendar: &calendar,
                 rules: PortDateRules { min_days: 7, max_days: 30 },
                 max_upload_bytes: 1024,

@@ -30,7 +30,9 @@ fn provider() -> ProviderInfo {
 }
 
 fn wording() -> &'static LoaWording {
-    LoaWording::builtin()
+    static WORDING: std::sync::LazyLock<LoaWording> =
+        std::sync::LazyLock::new(|| portbot::prompts::Prompts::builtin().unwrap().loa);
+    &WORDING
 }
 
 fn resign(request: &PortRequest, signer: &str) -> SignatureRecord {

@@ -190,7 +190,7 @@ fn fixed_part(template: &str) -> String {
 
 #[test]
 fn every_malformed_answer_is_refused_with_its_own_explanation_and_asked_again() {
-    let prompts = Prompts::load(None).unwrap();
+    let prompts = Prompts::load(None).unwrap().script;
     let calendar = PortCalendar::new([]);
     let engine = Engine {
         prompts: &prompts,
@@ -261,7 +261,13 @@ fn every_malformed_answer_is_refused_with_its_own_explanation_and_asked_again() 
             .step(step)
             .and_then(|s| prompts.error_text(s, code))
             .into_iter()
-            .chain(Some(prompts.message(code)).filter(|m| m != code))
+            .chain(match *code {
+                "empty" => Some(prompts.common.messages.empty.as_str()),
+                "attachment_not_expected" => {
+                    Some(prompts.common.messages.attachment_not_expected.as_str())
+                }
+                _ => None,
+            })
             .collect();
         assert!(!wordings.is_empty(), "{code} has no wording");
         let turn = engine.step(before.clone(), input(given), now());

@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use common::TestDb;
 use portbot::bench::growth;
 use portbot::config::Config;
-use portbot::service::Service;
 use sqlx::{AnyConnection, AssertSqlSafe, Connection, Row};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -74,13 +73,39 @@ impl<S: tracing::Subscriber> Layer<S> for Recorder {
         } else {
             statement.full
         };
-        let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        let sql = without_comments(&sql)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         if sql.starts_with("CREATE TEMP TABLE") {
             TEMP_TABLES.lock().unwrap().insert(sql);
         } else if RECORDING.load(Ordering::SeqCst) {
             RECORDED.lock().unwrap().insert(sql);
         }
     }
+}
+
+/// `sql` without its `--` comments (the statements kept in `.sql` files carry some), which
+/// would swallow the rest once the lines are joined.
+fn without_comments(sql: &str) -> String {
+    let mut kept = String::new();
+    for line in sql.lines() {
+        let mut quoted = false;
+        let mut end = line.len();
+        for (i, c) in line.char_indices() {
+            match c {
+                '\'' => quoted = !quoted,
+                '-' if !quoted && line[i..].starts_with("--") => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        kept.push_str(&line[..end]);
+        kept.push('\n');
+    }
+    kept
 }
 
 fn install_recorder() {
@@ -113,7 +138,7 @@ async fn statements_of_the_paths(db: &TestDb) -> (Vec<String>, AnyConnection, bo
     let dir = tempfile::tempdir().unwrap();
     let config = config(db, dir.path());
     let postgres = !db.url.starts_with("sqlite:");
-    let service = Service::start(config.clone()).await.unwrap();
+    let service = portbot::app::start_service(config.clone()).await.unwrap();
     growth::prepare(&service).await.unwrap();
     let mut conn = AnyConnection::connect(&db.url).await.unwrap();
     let now = config.now().timestamp_millis();
@@ -566,7 +591,7 @@ async fn status_lists_the_newest_tickets(db: TestDb) {
         let conversation = common::start_conversation(&db.store, "discord", "many", now).await;
         common::add_ticket(&db.store, &conversation, number, now).await;
     }
-    let service = Service::start(config).await.unwrap();
+    let service = portbot::app::start_service(config).await.unwrap();
     let customer = portbot::service::Customer {
         platform: "discord".into(),
         id: "many".into(),
@@ -579,7 +604,7 @@ async fn status_lists_the_newest_tickets(db: TestDb) {
         .filter(|n| text.contains(n.as_str()))
         .collect();
     assert_eq!(listed, numbers.iter().skip(2).collect::<Vec<_>>(), "{text}");
-    let older = service.prompts.message("status_older_tickets");
+    let older = &service.words().script.common.messages.status_older_tickets;
     assert!(text.ends_with(older), "{text}");
 }
 

@@ -91,7 +91,7 @@ async fn grow(
     let config = config_for(data_dir, database_url)?;
     let url = config.database_url.clone();
     let postgres = !url.starts_with("sqlite:");
-    prepare(&Service::start(config.clone()).await?).await?;
+    prepare(&crate::app::start_service(config.clone()).await?).await?;
     let mut sizes = sizes.to_vec();
     sizes.sort_unstable();
     sizes.dedup();
@@ -113,7 +113,7 @@ async fn grow(
         let numbers = ticket_numbers(&mut conn).await?;
         conn.close().await?;
         from = size;
-        let service = Arc::new(Service::start(config.clone()).await?);
+        let service = Arc::new(crate::app::start_service(config.clone()).await?);
         let figures = time_paths(&service, size, numbers, SAMPLES).await?;
         timings.push(Timings {
             size,

@@ -178,7 +178,14 @@ async fn turn_benchmark(
     database_url: Option<&str>,
     options: &BenchOptions,
 ) -> anyhow::Result<Vec<Row>> {
-    let service = Arc::new(Service::start(config_for(data_dir, database_url)?).await?);
+    let config = config_for(data_dir, database_url)?;
+    // The yardstick writes through a store of its own on the same database, set up as the
+    // service's is (same pool and settings), in rounds that never overlap the turns.
+    let (cipher, _) =
+        crate::secrets::Cipher::load_or_create(config.secret_key.as_ref(), &config.data_dir)?;
+    let url = config.database_url.clone();
+    let service = Arc::new(crate::app::start_service(config).await?);
+    let store = Arc::new(crate::store::Store::connect(&url, cipher).await?);
     let conversations = options.conversations;
     let concurrency = options.concurrency;
 
@@ -202,8 +209,8 @@ async fn turn_benchmark(
         let started = Instant::now();
         saturated_latencies.extend(closed_loop_turns(&service, jobs, concurrency).await?);
         let round = turns.add(count, started.elapsed());
-        with_begin.add(count, upserts(&service, count, concurrency, true).await?);
-        let yardstick = autocommit.add(count, upserts(&service, count, concurrency, false).await?);
+        with_begin.add(count, upserts(&store, count, concurrency, true).await?);
+        let yardstick = autocommit.add(count, upserts(&store, count, concurrency, false).await?);
         ratios.push(round / yardstick);
     }
     ratios.sort_by(f64::total_cmp);
@@ -440,7 +447,7 @@ async fn open_loop_turns(
 /// `count` single-row upsert transactions, `concurrency` at a time, each task on a key of its
 /// own; how long they took.
 async fn upserts(
-    service: &Arc<Service>,
+    store: &Arc<crate::store::Store>,
     count: usize,
     concurrency: usize,
     explicit_transaction: bool,
@@ -449,13 +456,12 @@ async fn upserts(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for task in 0..concurrency {
-        let (service, next) = (service.clone(), next.clone());
+        let (store, next) = (store.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let value = vec![7u8; 600];
             let key = format!("bench:{task}");
             while next.fetch_add(1, Ordering::Relaxed) < count {
-                service
-                    .store
+                store
                     .upsert_probe(&key, &value, explicit_transaction)
                     .await?;
             }
@@ -706,7 +712,7 @@ async fn memory_and_startup(options: &BenchOptions) -> anyhow::Result<Vec<Row>> 
 /// The hidden `portbot bench-memory`: opens `conversations` conversations mid-flow (the
 /// checklist started), then prints this process's memory lines from /proc.
 pub async fn memory_child(conversations: usize) -> anyhow::Result<()> {
-    let service = Arc::new(Service::start(Config::from_env()?).await?);
+    let service = Arc::new(crate::app::start_service(Config::from_env()?).await?);
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..16 {

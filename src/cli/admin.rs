@@ -5,18 +5,21 @@ use std::path::Path;
 use anyhow::{Context, bail};
 
 use crate::config::Config;
+use crate::console;
 use crate::secrets::{Cipher, KEY_FILE};
 use crate::service::Service;
 
 /// `portbot migrate`: opening the service applies the migrations.
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
-    Service::start(config).await?;
+    crate::app::start_service(config).await?;
     println!("Database is up to date.");
     Ok(())
 }
 
-/// `portbot retention`: deletes the uploads of tickets finished long enough ago.
+/// `portbot retention`: deletes the uploads of tickets finished long enough ago, and the
+/// terminal chat's LOA copies as old.
 pub async fn retention(service: &Service) -> anyhow::Result<()> {
+    console::prune_loa_copies(&service.loa_dir(), service.retention_cutoff())?;
     let purged = service.apply_retention().await?;
     if purged.is_empty() {
         println!("Nothing to delete.");
@@ -48,9 +51,11 @@ pub async fn rekey(config: Config) -> anyhow::Result<()> {
     };
     // Opening the service proves the current key against the database (a wrong one stops here,
     // before anything changes).
-    let service = Service::start(config).await?;
-    let (current, _) =
-        Cipher::load_or_create(service.config.secret_key.as_ref(), &service.config.data_dir)?;
+    let service = crate::app::start_service(config).await?;
+    let (current, _) = Cipher::load_or_create(
+        service.config().secret_key.as_ref(),
+        &service.config().data_dir,
+    )?;
     if current.same_key(&new) {
         bail!("the new key is the key in use now; give a different PORTBOT_NEW_SECRET_KEY");
     }

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use crate::config::Config;
 use crate::console::{self, Mode};
-use crate::service::{Customer, Service};
+use crate::service::Customer;
 
 /// Chats as `user` (else `$USER`, else "local"): JSON lines, an interactive terminal, or plain.
 pub async fn chat(
@@ -13,8 +13,7 @@ pub async fn chat(
     json: bool,
     message_ids: bool,
 ) -> anyhow::Result<()> {
-    let mut service = Service::start(config).await?;
-    service.keep_loa_copies();
+    let service = crate::app::start_service(config).await?;
     let id = user
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "local".into());

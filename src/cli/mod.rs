@@ -14,8 +14,9 @@ mod tickets;
 
 pub use args::{Cli, Command, ConversationsCommand, LoaCommand, TicketsCommand};
 
+use crate::app::start_service;
 use crate::config::Config;
-use crate::service::{Caller, Service};
+use crate::service::Caller;
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -57,7 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::BenchMemory { conversations } => crate::bench::memory_child(conversations).await,
-        Command::Retention => admin::retention(&Service::start(config).await?).await,
+        Command::Retention => admin::retention(&start_service(config).await?).await,
         Command::Migrate => admin::migrate(config).await,
         Command::Loa {
             command:
@@ -68,14 +69,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => loa::preview(&config, &out, toll_free, numbers),
         Command::Tickets { command } => {
-            let service = Service::start(config).await?;
+            let service = start_service(config).await?;
             let (agent, number, action) = command.access();
             let caller = Caller::Terminal(agent);
             service.authorize_agent(caller, number, action).await?;
             tickets::run(&service, command).await
         }
         Command::Conversations { command } => {
-            let service = Service::start(config).await?;
+            let service = start_service(config).await?;
             let (agent, action) = command.access();
             let caller = Caller::Terminal(agent);
             service.authorize_agent(caller, None, action).await?;

@@ -7,7 +7,8 @@ use secrecy::ExposeSecret;
 
 use super::args::{TicketsCommand, parse_status, rejection_codes, status_action};
 use super::print;
-use crate::service::{AgentAction, Export, Service, TicketView, write_private};
+use crate::console::write_private;
+use crate::service::{AgentAction, Export, Service, TicketView};
 use crate::store::TicketStatus;
 
 pub async fn run(service: &Service, command: TicketsCommand) -> anyhow::Result<()> {

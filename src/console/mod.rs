@@ -3,16 +3,20 @@
 //!
 //! Three ways to print: interactive (a terminal on both ends: numbered choices, colour, a
 //! prompt), plain (piped: the same text, no escape codes) and `--json` (one object per bot
-//! message, the scripting interface). A line `/attach PATH` uploads that file.
+//! message, the scripting interface). A line `/attach PATH` uploads that file. The LOA of each
+//! ticket a turn signs is written where its replies say, `$PORTBOT_DATA_DIR/loa/`, and
+//! `portbot retention` prunes those copies.
 
 use std::io::Write;
+use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::conversation::{Input, Reply};
-use crate::prompts::fill;
-use crate::service::{CreatedTicket, Customer, Service, ServiceError};
+use crate::service::{CreatedTicket, Customer, Service, ServiceError, TurnResult};
+use crate::template::fill;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -149,7 +153,7 @@ pub async fn run(
         mode,
         out: stdout.lock(),
     };
-    let opening = service.within(service.open(customer)).await;
+    let opening = service.open(customer).await;
     match opening {
         Ok(replies) => printer.turn(&replies, &[])?,
         Err(error) => printer.turn(&[failure_reply(service, &error)], &[])?,
@@ -168,11 +172,11 @@ pub async fn run(
             _ => (None, line),
         };
         let input = match line.strip_prefix("/attach ") {
-            Some(path) => match read_attachment(path, service.config.max_upload_bytes).await {
+            Some(path) => match read_attachment(path, service.config().max_upload_bytes).await {
                 Ok(input) => input,
                 Err(error) => {
                     let text = fill(
-                        service.prompts.message("attach_unreadable"),
+                        &service.words().script.common.messages.attach_unreadable,
                         &[
                             ("path", path.trim().to_string()),
                             ("reason", error.to_string()),
@@ -184,12 +188,12 @@ pub async fn run(
             },
             None => Input::Text(line.to_string()),
         };
-        match service
-            .within(service.turn(customer, message_id, input))
-            .await
-        {
+        match service.turn(customer, message_id, input).await {
             Ok(result) if result.duplicate => printer.duplicate()?,
-            Ok(result) => printer.turn(&result.replies, &result.tickets)?,
+            Ok(result) => match keep_loas(&result) {
+                Ok(()) => printer.turn(&result.replies, &result.tickets)?,
+                Err(error) => printer.turn(&[failure_reply(service, &error)], &[])?,
+            },
             Err(error) => printer.turn(&[failure_reply(service, &error)], &[])?,
         }
     }
@@ -202,9 +206,78 @@ pub async fn run(
 /// What the customer sees when a turn fails; the operator gets the cause in the log.
 fn failure_reply(service: &Service, error: &ServiceError) -> Reply {
     tracing::error!(%error, "turn failed");
-    let key = match error {
-        ServiceError::Store(_) | ServiceError::TimedOut(_) => "store_unavailable",
-        _ => "internal_error",
+    let messages = &service.words().script.common.messages;
+    Reply::say(match error {
+        ServiceError::Store(_) | ServiceError::TimedOut(_) => &messages.store_unavailable,
+        _ => &messages.internal_error,
+    })
+}
+
+/// Writes the LOA of each ticket the turn signed at the path its replies name.
+fn keep_loas(result: &TurnResult) -> Result<(), ServiceError> {
+    for ticket in &result.tickets {
+        write_loa_copy(Path::new(&ticket.loa_path), &ticket.loa)?;
+    }
+    Ok(())
+}
+
+/// Writes an LOA copy into its folder, which only the owner may enter (a folder made by an older
+/// version with the usual 0755 is tightened).
+fn write_loa_copy(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
+    let err = |source| ServiceError::WriteFile {
+        path: path.to_path_buf(),
+        source,
     };
-    Reply::say(service.prompts.message(key))
+    if let Some(dir) = path.parent() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+            builder.mode(0o700);
+            builder.create(dir).map_err(err)?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+        }
+        #[cfg(not(unix))]
+        builder.create(dir).map_err(err)?;
+    }
+    write_private(path, bytes).map_err(err)
+}
+
+/// Writes a file that holds personal data (an LOA, an export) so that only its owner may read
+/// it (0600), atomically: a temporary file beside it, created owner-only, then a rename.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Deletes the LOA copies in `dir` written before `cutoff` (the LOAs stay in the database).
+pub fn prune_loa_copies(dir: &Path, cutoff: DateTime<Utc>) -> Result<(), ServiceError> {
+    let err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ServiceError::WriteFile { path, source }
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(err(dir)(e)),
+    };
+    for entry in entries {
+        let path = entry.map_err(err(dir))?.path();
+        let written: DateTime<Utc> = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map_err(err(&path))?
+            .into();
+        if written < cutoff {
+            std::fs::remove_file(&path).map_err(err(&path))?;
+        }
+    }
+    Ok(())
 }

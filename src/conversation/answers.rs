@@ -6,18 +6,19 @@ use secrecy::SecretString;
 
 use super::flow::fix_changes_loa;
 use super::reading::Read;
+use super::script::Step;
 use super::state::{Answer, Flow, Pending, State};
 use super::validators::{self, Context, Given, Outcome};
 use super::{Effect, Engine, FINAL_STEPS, Input, Reply, Turn, normalize};
 use crate::porting::Refusal;
 use crate::porting::text::parse_yes_no;
-use crate::prompts::{Step, fill};
+use crate::template::fill;
 
 impl<'a> Engine<'a> {
     /// Matches a typed answer to a choice: its number, label, value or an alias.
     pub(super) fn pick_choice<'c>(
         &self,
-        choices: &'c [crate::prompts::Choice],
+        choices: &'c [super::script::Choice],
         said: &str,
     ) -> Option<&'c str> {
         if let Ok(n) = said.parse::<usize>() {
@@ -76,7 +77,9 @@ impl<'a> Engine<'a> {
             return self.answer_step(state, input, None, today, secret);
         }
         if matches!(input, Input::File { .. }) && !validator.expects_upload() {
-            replies.push(Reply::say(self.prompts.message("attachment_not_expected")));
+            replies.push(Reply::say(
+                &self.prompts.common.messages.attachment_not_expected,
+            ));
             replies.push(self.question(&state, &id, step, today));
             return self.finish(state, replies, effects, secret);
         }
@@ -101,7 +104,7 @@ impl<'a> Engine<'a> {
                     Read::Skip => return self.skip(state, &id, today, secret),
                     Read::Unsure => {
                         let args = self.question_args(&state, today);
-                        let mut text = self.prompts.message("unsure").to_string();
+                        let mut text = self.prompts.common.messages.unsure.to_string();
                         text.push(' ');
                         text.push_str(&fill(&step.help, &args));
                         replies.push(Reply::say(text));
@@ -119,13 +122,14 @@ impl<'a> Engine<'a> {
                         return self.finish(state, replies, effects, secret);
                     }
                     Read::AskCarrier { name, known } => {
-                        let key = if known {
-                            "carrier_confirm"
+                        let messages = &self.prompts.common.messages;
+                        let text = if known {
+                            &messages.carrier_confirm
                         } else {
-                            "carrier_unknown_confirm"
+                            &messages.carrier_unknown_confirm
                         };
                         replies.push(Reply {
-                            text: fill(self.prompts.message(key), &[("carrier", name.clone())]),
+                            text: fill(text, &[("carrier", name.clone())]),
                             choices: vec!["Yes".into(), "No".into()],
                             step: None,
                         });
@@ -199,7 +203,7 @@ impl<'a> Engine<'a> {
                 }
                 if let (Answer::Upload(upload), Input::File { bytes, .. }) = (&answer, input) {
                     replies.push(Reply::say(fill(
-                        self.prompts.message("received_upload"),
+                        &self.prompts.port_in.messages.received_upload,
                         &[("file_name", upload.file_name.clone())],
                     )));
                     effects.push(Effect::StoreDocument {
@@ -210,14 +214,17 @@ impl<'a> Engine<'a> {
                     });
                 }
                 for (key, args) in notes {
-                    // A note is a message, or the wording of a porting rule's own note.
-                    let template = self
-                        .prompts
-                        .common
-                        .errors
-                        .get(key)
-                        .map_or_else(|| self.prompts.message(key), String::as_str);
-                    replies.push(Reply::say(fill(template, &args)));
+                    // A note is a message, or the wording of a porting rule's own note (checked
+                    // at start-up: `validators::NOTE_CODES`).
+                    let messages = &self.prompts.port_in.messages;
+                    let template = match key {
+                        "duplicates_merged" => Some(&messages.duplicates_merged),
+                        "split_requests" => Some(&messages.split_requests),
+                        code => self.prompts.common.errors.get(code),
+                    };
+                    if let Some(template) = template {
+                        replies.push(Reply::say(fill(template, &args)));
+                    }
                 }
                 if let Answer::Choice(value) = &answer
                     && let Some(note) = step
@@ -286,7 +293,7 @@ impl<'a> Engine<'a> {
                 secret |= had_secret;
                 if !noted.is_empty() {
                     replies.push(Reply::say(fill(
-                        self.prompts.message("noted"),
+                        &self.prompts.common.messages.noted,
                         &[("answers", noted.join(" · "))],
                     )));
                 }
@@ -306,7 +313,7 @@ impl<'a> Engine<'a> {
                 // mobile): kept, and this question asked again.
                 secret |= had_secret;
                 replies.push(Reply::say(fill(
-                    self.prompts.message("noted"),
+                    &self.prompts.common.messages.noted,
                     &[("answers", noted.join(" · "))],
                 )));
                 if self.applies(&state, &id) && !state.answers.contains_key(&id) {
@@ -339,7 +346,7 @@ impl<'a> Engine<'a> {
                     .collect();
                 let kept_text = (!kept.is_empty()).then(|| {
                     fill(
-                        self.prompts.message("numbers_kept"),
+                        &self.prompts.port_in.messages.numbers_kept,
                         &[("numbers", validators::join_national(&kept))],
                     )
                 });
@@ -375,7 +382,7 @@ impl<'a> Engine<'a> {
             replies.extend(self.advance(&mut state, today, &mut effects));
         } else if chosen == Some("change") || parse_yes_no(said) == Some(false) {
             replies.push(Reply::say(fill(
-                self.prompts.message("change_list"),
+                &self.prompts.common.messages.change_list,
                 &[
                     ("fields", self.changeable_fields(&state)),
                     ("field", String::new()),
@@ -440,7 +447,7 @@ impl<'a> Engine<'a> {
                 signer_name: None,
             });
             return vec![Reply::say(fill(
-                self.prompts.message("fix_resubmitted"),
+                &self.prompts.common.messages.fix_resubmitted,
                 &[("ticket", fix.ticket)],
             ))];
         }
@@ -458,10 +465,12 @@ impl<'a> Engine<'a> {
         state.failures = state.failures.saturating_add(1);
         let mut lines = Vec::new();
         for refusal in refusals {
+            // Every code of a step's validator has its words (checked at start-up by
+            // `Script::check`); a code never shows as itself.
             let template = self
                 .prompts
                 .error_text(step, refusal.code)
-                .unwrap_or(refusal.code);
+                .unwrap_or(&self.prompts.common.messages.internal_error);
             let mut args = refusal.args.clone();
             args.push(("label", step.label.clone()));
             args.extend(self.question_args(state, today));
@@ -477,7 +486,7 @@ impl<'a> Engine<'a> {
         text.push_str(&self.examples(state, step, today));
         if state.failures >= 3 {
             text.push_str("\n\n");
-            text.push_str(self.prompts.message("offer_agent"));
+            text.push_str(&self.prompts.common.messages.offer_agent);
         }
         vec![Reply::say(text), self.question(state, id, step, today)]
     }
@@ -486,7 +495,7 @@ impl<'a> Engine<'a> {
         let args = self.question_args(state, today);
         let examples: Vec<String> = step.examples.iter().map(|e| fill(e, &args)).collect();
         fill(
-            self.prompts.message("example"),
+            &self.prompts.common.messages.example,
             &[("examples", examples.join(" · "))],
         )
     }

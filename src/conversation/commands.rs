@@ -7,7 +7,7 @@ use super::state::{Answer, Flow, Pending, State};
 use super::understand::YesNo;
 use super::validators;
 use super::{Effect, Engine, Input, Reply, Turn};
-use crate::prompts::fill;
+use crate::template::fill;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -111,16 +111,20 @@ impl<'a> Engine<'a> {
                             state.step = Some(previous);
                             state.failures = 0;
                         }
-                        None => replies.push(Reply::say(self.prompts.message("back_at_start"))),
+                        None => {
+                            replies.push(Reply::say(&self.prompts.common.messages.back_at_start))
+                        }
                     }
                 } else {
-                    replies.push(Reply::say(self.prompts.message("back_at_start")));
+                    replies.push(Reply::say(&self.prompts.common.messages.back_at_start));
                 }
                 replies.extend(self.pending_question(&state, today));
             }
             Command::Skip => {
                 if !in_port_in {
-                    replies.push(Reply::say(self.prompts.message("not_understood_menu")));
+                    replies.push(Reply::say(
+                        &self.prompts.common.messages.not_understood_menu,
+                    ));
                     replies.push(self.menu_reply());
                 } else if let Some(id) = state.step.clone() {
                     // "I don't have it" at "do you have a PIN?": not sure, not a skip.
@@ -149,19 +153,19 @@ impl<'a> Engine<'a> {
                 effects.push(Effect::Handoff {
                     summary: self.agent_summary(&state),
                 });
-                replies.push(Reply::say(self.prompts.message("paused_for_agent")));
+                replies.push(Reply::say(&self.prompts.common.messages.paused_for_agent));
             }
             Command::Resume => {
-                replies.push(Reply::say(self.prompts.message("resumed")));
+                replies.push(Reply::say(&self.prompts.common.messages.resumed));
                 replies.extend(self.pending_question(&state, today));
             }
             Command::Cancel => {
                 state.pending = Some(Pending::ConfirmCancel);
-                replies.push(self.confirm_reply("cancel_confirm"));
+                replies.push(self.confirm_reply(&self.prompts.common.messages.cancel_confirm));
             }
             Command::StartOver => {
                 state.pending = Some(Pending::ConfirmStartOver);
-                replies.push(self.confirm_reply("start_over_confirm"));
+                replies.push(self.confirm_reply(&self.prompts.common.messages.start_over_confirm));
             }
             Command::Status => {
                 effects.push(Effect::ShowStatus);
@@ -175,7 +179,7 @@ impl<'a> Engine<'a> {
                         .map(|i| i + 1)
                         .unwrap_or(applicable.len());
                     replies.push(Reply::say(fill(
-                        self.prompts.message("status_progress"),
+                        &self.prompts.common.messages.status_progress,
                         &[
                             ("position", position.to_string()),
                             ("total", applicable.len().to_string()),
@@ -194,7 +198,9 @@ impl<'a> Engine<'a> {
             }
             Command::Change(field) => {
                 if !in_port_in && state.answers.is_empty() {
-                    replies.push(Reply::say(self.prompts.message("not_understood_menu")));
+                    replies.push(Reply::say(
+                        &self.prompts.common.messages.not_understood_menu,
+                    ));
                     replies.push(self.menu_reply());
                 } else {
                     match self.find_field(&state, &field) {
@@ -205,13 +211,14 @@ impl<'a> Engine<'a> {
                             state.failures = 0;
                         }
                         None => {
-                            let key = if field.is_empty() {
-                                "change_list"
+                            let messages = &self.prompts.common.messages;
+                            let text = if field.is_empty() {
+                                &messages.change_list
                             } else {
-                                "change_unknown"
+                                &messages.change_unknown
                             };
                             replies.push(Reply::say(fill(
-                                self.prompts.message(key),
+                                text,
                                 &[
                                     ("field", field.clone()),
                                     ("fields", self.changeable_fields(&state)),
@@ -251,7 +258,7 @@ impl<'a> Engine<'a> {
                 }
             }
             replies.push(Reply::say(fill(
-                self.prompts.message("skipped"),
+                &self.prompts.common.messages.skipped,
                 &[("label", step.label.clone())],
             )));
             replies.extend(self.advance(&mut state, today, &mut effects));
@@ -259,16 +266,16 @@ impl<'a> Engine<'a> {
             let reason = step
                 .skip_refused
                 .as_deref()
-                .unwrap_or(self.prompts.message("skip_refused"));
+                .unwrap_or(&self.prompts.common.messages.skip_refused);
             replies.push(Reply::say(fill(reason, &[("label", step.label.clone())])));
             replies.push(self.question(&state, id, step, today));
         }
         self.finish(state, replies, effects, secret)
     }
 
-    pub(super) fn confirm_reply(&self, key: &str) -> Reply {
+    pub(super) fn confirm_reply(&self, text: &str) -> Reply {
         Reply {
-            text: self.prompts.message(key).to_string(),
+            text: text.to_string(),
             choices: vec!["Yes".into(), "No".into()],
             step: None,
         }
@@ -317,14 +324,14 @@ impl Engine<'_> {
                 let mut state = State::new();
                 state.flow = Flow::Cancelled;
                 effects.push(Effect::ClearSecrets);
-                replies.push(Reply::say(self.prompts.message("cancelled")));
+                replies.push(Reply::say(&self.prompts.common.messages.cancelled));
                 return Some(self.finish(state, replies, effects, false));
             }
             (Pending::ConfirmStartOver, YesNo::Yes) => {
                 let restart_port_in = state.flow == Flow::PortIn;
                 let mut state = State::new();
                 effects.push(Effect::ClearSecrets);
-                replies.push(Reply::say(self.prompts.message("started_over")));
+                replies.push(Reply::say(&self.prompts.common.messages.started_over));
                 if restart_port_in {
                     state.flow = Flow::PortIn;
                     state.step = self.next_step(&state);
@@ -332,7 +339,7 @@ impl Engine<'_> {
                 state
             }
             (Pending::ConfirmCancel | Pending::ConfirmStartOver, YesNo::No) => {
-                replies.push(Reply::say(self.prompts.message("cancel_kept")));
+                replies.push(Reply::say(&self.prompts.common.messages.cancel_kept));
                 state
             }
             (Pending::ConfirmCarrier { name }, YesNo::Yes) => {
@@ -342,7 +349,7 @@ impl Engine<'_> {
                 return Some(self.finish(state, replies, effects, false));
             }
             (Pending::ConfirmCarrier { .. }, YesNo::No) => {
-                replies.push(Reply::say(self.prompts.message("carrier_retype")));
+                replies.push(Reply::say(&self.prompts.common.messages.carrier_retype));
                 state
             }
             (_, _) => state,

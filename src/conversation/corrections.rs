@@ -10,7 +10,7 @@ use super::understand::Correction;
 use super::validators::{self, Outcome};
 use super::{Engine, Input, Reply, Turn};
 use crate::porting::text::match_words;
-use crate::prompts::fill;
+use crate::template::fill;
 
 impl Engine<'_> {
     /// A correction of an earlier answer ("actually it's Verizon", "the second number is
@@ -38,7 +38,7 @@ impl Engine<'_> {
             state.pending = None;
             state.failures = 0;
             let mut replies = vec![Reply::say(fill(
-                self.prompts.message("fix_field"),
+                &self.prompts.common.messages.fix_field,
                 &[("label", label.to_lowercase())],
             ))];
             replies.extend(self.pending_question(&state, today));
@@ -111,7 +111,7 @@ impl Engine<'_> {
         turn.replies.insert(
             0,
             Reply::say(fill(
-                self.prompts.message("updated"),
+                &self.prompts.common.messages.updated,
                 &[("label", label), ("answer", shown)],
             )),
         );

@@ -161,13 +161,9 @@ impl<'a> Engine<'a> {
     pub(super) fn changeable_fields(&self, state: &State) -> String {
         self.changeable_steps(state)
             .into_iter()
-            .map(|id| {
-                let step = &self.prompts.port_in.steps[id];
-                step.aliases
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| id.replace('_', " "))
-            })
+            // Every step but the final ones has an alias (checked at start-up); an id is never
+            // shown in its place.
+            .filter_map(|id| self.prompts.port_in.steps[id].aliases.first().cloned())
             .collect::<Vec<_>>()
             .join(", ")
     }

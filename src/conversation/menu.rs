@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use super::state::{Flow, State};
 use super::understand::Opener;
 use super::{Effect, Engine, Input, Intent, Reply, Turn};
-use crate::prompts::fill;
+use crate::template::fill;
 
 impl Engine<'_> {
     /// A button or menu option: the choice's value, for the step it was shown with.
@@ -36,7 +36,7 @@ impl Engine<'_> {
             }
             _ => {
                 // A button from an earlier question: say so, and ask the pending one.
-                let mut replies = vec![Reply::say(self.prompts.message("stale_choice"))];
+                let mut replies = vec![Reply::say(&self.prompts.common.messages.stale_choice)];
                 replies.extend(self.pending_question(&state, today));
                 self.finish(state, replies, Vec::new(), false)
             }
@@ -54,7 +54,9 @@ impl Engine<'_> {
     ) -> Turn {
         let mut replies = Vec::new();
         let Some(text) = text else {
-            replies.push(Reply::say(self.prompts.message("attachment_not_expected")));
+            replies.push(Reply::say(
+                &self.prompts.common.messages.attachment_not_expected,
+            ));
             replies.push(self.menu_reply());
             return self.finish(state, replies, Vec::new(), false);
         };
@@ -87,21 +89,21 @@ impl Engine<'_> {
                 return self.finish(state, replies, Vec::new(), false);
             }
             Intent::SmallTalk(SmallTalk::Hold) => {
-                replies.push(Reply::say(self.prompts.message("take_your_time")));
+                replies.push(Reply::say(&self.prompts.common.messages.take_your_time));
                 return self.finish(state, replies, Vec::new(), false);
             }
             Intent::SmallTalk(_) => {
-                replies.push(Reply::say(self.prompts.message("goodbye_menu")));
+                replies.push(Reply::say(&self.prompts.common.messages.goodbye_menu));
                 replies.push(self.menu_reply());
                 return self.finish(state, replies, Vec::new(), false);
             }
             Intent::Frustration => {
-                replies.push(Reply::say(self.prompts.message("frustration")));
+                replies.push(Reply::say(&self.prompts.common.messages.frustration));
                 replies.push(self.menu_reply());
                 return self.finish(state, replies, Vec::new(), false);
             }
             Intent::Question(_) if opener.is_none() => {
-                replies.push(Reply::say(self.prompts.message("unknown_question")));
+                replies.push(Reply::say(&self.prompts.common.messages.unknown_question));
                 replies.push(self.menu_reply());
                 return self.finish(state, replies, Vec::new(), false);
             }
@@ -114,7 +116,9 @@ impl Engine<'_> {
             }
             None => {
                 state.failures = state.failures.saturating_add(1);
-                replies.push(Reply::say(self.prompts.message("not_understood_menu")));
+                replies.push(Reply::say(
+                    &self.prompts.common.messages.not_understood_menu,
+                ));
                 replies.push(self.menu_reply());
                 self.finish(state, replies, Vec::new(), false)
             }
@@ -145,7 +149,7 @@ impl Engine<'_> {
                     secret = had_secret;
                     if !noted.is_empty() {
                         replies.push(Reply::say(fill(
-                            self.prompts.message("noted"),
+                            &self.prompts.common.messages.noted,
                             &[("answers", noted.join(" · "))],
                         )));
                     }
@@ -174,10 +178,12 @@ impl Engine<'_> {
                 effects.push(Effect::Handoff {
                     summary: self.agent_summary(&state),
                 });
-                replies.push(Reply::say(self.prompts.message("paused_for_agent")));
+                replies.push(Reply::say(&self.prompts.common.messages.paused_for_agent));
             }
             _ => {
-                replies.push(Reply::say(self.prompts.message("not_understood_menu")));
+                replies.push(Reply::say(
+                    &self.prompts.common.messages.not_understood_menu,
+                ));
                 replies.push(self.menu_reply());
             }
         }

@@ -23,10 +23,12 @@ mod answers;
 mod commands;
 mod corrections;
 mod flow;
+mod handoff;
 mod menu;
 mod questions;
 mod reading;
 mod requests;
+pub mod script;
 pub mod state;
 mod summaries;
 mod understand;
@@ -39,9 +41,9 @@ use serde::Serialize;
 
 use crate::porting::text::clean_input;
 use crate::porting::{PortCalendar, PortDateRules};
-use crate::prompts::Prompts;
 pub use commands::Command;
 pub use requests::build_requests;
+use script::Script;
 pub use state::{Answer, Flow, Pending, State};
 use understand::{Intent, SmallTalk};
 
@@ -152,7 +154,7 @@ pub struct Turn {
 const FINAL_STEPS: [&str; 3] = ["summary", "consent", "signature"];
 
 pub struct Engine<'a> {
-    pub prompts: &'a Prompts,
+    pub prompts: &'a Script,
     pub calendar: &'a PortCalendar,
     pub rules: PortDateRules,
     pub max_upload_bytes: usize,
@@ -189,9 +191,9 @@ impl<'a> Engine<'a> {
     /// What to say when a customer comes back to a saved conversation: the pending question.
     pub fn resume(&self, state: &State, now: DateTime<Utc>) -> Vec<Reply> {
         if state.paused {
-            return vec![Reply::say(self.prompts.message("still_paused"))];
+            return vec![Reply::say(&self.prompts.common.messages.still_paused)];
         }
-        let mut replies = vec![Reply::say(self.prompts.message("welcome_back"))];
+        let mut replies = vec![Reply::say(&self.prompts.common.messages.welcome_back)];
         replies.extend(self.pending_question(state, today(now)));
         replies
     }
@@ -216,23 +218,10 @@ impl<'a> Engine<'a> {
     ) -> Turn {
         let today = today(now);
         let mut replies = Vec::new();
-        let step_is_secret = state.flow == Flow::PortIn
-            && state
-                .step
-                .as_deref()
-                .and_then(|s| self.prompts.step(s))
-                .is_some_and(|s| s.secret);
-        // A modal's answer for a step that is no longer asked is not an answer.
-        let input = match input {
-            Input::Answer { step, text } if state.step.as_deref() == Some(step.as_str()) => {
-                Input::Text(text)
-            }
-            Input::Answer { .. } => {
-                let mut replies = vec![Reply::say(self.prompts.message("stale_choice"))];
-                replies.extend(self.pending_question(&state, today));
-                return self.finish(state, replies, Vec::new(), true);
-            }
-            input => input,
+        let step_is_secret = self.awaits_secret(&state);
+        let input = match self.modal_answer(&state, input, today) {
+            Ok(input) => input,
+            Err(replies) => return self.finish(state, replies, Vec::new(), true),
         };
         let text = match &input {
             Input::Text(raw) => Some(clean_input(raw)),
@@ -258,20 +247,8 @@ impl<'a> Engine<'a> {
             state = fresh;
         }
 
-        // While an agent has the conversation, the bot only says so.
         if state.paused {
-            let words = crate::porting::text::match_words(&said);
-            let resume = self.prompts.common.commands.resume.contains(&said)
-                || understand::contains(&words, &self.prompts.understanding.resume)
-                || matches!(input, Input::Command(Command::Resume));
-            if resume {
-                state.paused = false;
-                replies.push(Reply::say(self.prompts.message("resumed")));
-                replies.extend(self.pending_question(&state, today));
-            } else {
-                replies.push(Reply::say(self.prompts.message("still_paused")));
-            }
-            return self.finish(state, replies, Vec::new(), step_is_secret);
+            return self.while_paused(state, &input, &said, today, step_is_secret);
         }
 
         if let Some(turn) = self.confirmation(&mut state, &input, text.as_deref(), today) {
@@ -294,11 +271,75 @@ impl<'a> Engine<'a> {
             };
         };
         if text.is_empty() {
-            replies.push(Reply::say(self.prompts.message("empty")));
+            replies.push(Reply::say(&self.prompts.common.messages.empty));
             replies.extend(self.pending_question(&state, today));
             return self.finish(state, replies, Vec::new(), false);
         }
-        let intent = self.understand(&text, &said, &state);
+        self.understood(state, text, &said, today, step_is_secret)
+    }
+
+    /// A modal's answer as typed text, when its step is still the one asked; for a step no
+    /// longer asked it is not an answer, and the replies say so.
+    fn modal_answer(
+        &self,
+        state: &State,
+        input: Input,
+        today: NaiveDate,
+    ) -> Result<Input, Vec<Reply>> {
+        match input {
+            Input::Answer { step, text } if state.step.as_deref() == Some(step.as_str()) => {
+                Ok(Input::Text(text))
+            }
+            Input::Answer { .. } => {
+                let mut replies = vec![Reply::say(&self.prompts.common.messages.stale_choice)];
+                replies.extend(self.pending_question(state, today));
+                Err(replies)
+            }
+            input => Ok(input),
+        }
+    }
+
+    /// While an agent has the conversation, the bot only says so, until the customer asks
+    /// for it back.
+    fn while_paused(
+        &self,
+        mut state: State,
+        input: &Input,
+        said: &str,
+        today: NaiveDate,
+        step_is_secret: bool,
+    ) -> Turn {
+        let words = crate::porting::text::match_words(said);
+        let resume = self
+            .prompts
+            .common
+            .commands
+            .resume
+            .iter()
+            .any(|c| c == said)
+            || understand::contains(&words, &self.prompts.understanding.resume)
+            || matches!(input, Input::Command(Command::Resume));
+        let mut replies = Vec::new();
+        if resume {
+            state.paused = false;
+            replies.push(Reply::say(&self.prompts.common.messages.resumed));
+            replies.extend(self.pending_question(&state, today));
+        } else {
+            replies.push(Reply::say(&self.prompts.common.messages.still_paused));
+        }
+        self.finish(state, replies, Vec::new(), step_is_secret)
+    }
+
+    /// A typed message, understood in the context of the pending question.
+    fn understood(
+        &self,
+        state: State,
+        text: String,
+        said: &str,
+        today: NaiveDate,
+        step_is_secret: bool,
+    ) -> Turn {
+        let intent = self.understand(&text, said, &state);
         if state.flow != Flow::PortIn {
             return match intent {
                 Intent::Command(command) => self.run_command(command, state, today, false),
@@ -308,21 +349,9 @@ impl<'a> Engine<'a> {
         match intent {
             Intent::Command(command) => self.run_command(command, state, today, step_is_secret),
             Intent::Question(topic) => self.answer_question(state, &topic, today, step_is_secret),
-            Intent::SmallTalk(talk) => {
-                let key = match talk {
-                    SmallTalk::Greeting => "greeting_again",
-                    SmallTalk::Thanks => "thanks_reply",
-                    SmallTalk::Goodbye => "goodbye_reply",
-                    SmallTalk::Hold => "take_your_time",
-                };
-                replies.push(Reply::say(self.prompts.message(key)));
-                if !matches!(talk, SmallTalk::Goodbye | SmallTalk::Hold) {
-                    replies.extend(self.pending_question(&state, today));
-                }
-                self.finish(state, replies, Vec::new(), step_is_secret)
-            }
+            Intent::SmallTalk(talk) => self.small_talk(state, talk, today, step_is_secret),
             Intent::Frustration => {
-                replies.push(Reply::say(self.prompts.message("frustration")));
+                let mut replies = vec![Reply::say(&self.prompts.common.messages.frustration)];
                 replies.extend(self.pending_question(&state, today));
                 self.finish(state, replies, Vec::new(), step_is_secret)
             }
@@ -334,6 +363,29 @@ impl<'a> Engine<'a> {
                 self.answer_step(state, input, Some(text), today, step_is_secret)
             }
         }
+    }
+
+    /// Hello, thanks, goodbye or "hold on": a short answer, and the question again unless the
+    /// customer is leaving or busy.
+    fn small_talk(
+        &self,
+        state: State,
+        talk: SmallTalk,
+        today: NaiveDate,
+        step_is_secret: bool,
+    ) -> Turn {
+        let messages = &self.prompts.common.messages;
+        let text = match talk {
+            SmallTalk::Greeting => &messages.greeting_again,
+            SmallTalk::Thanks => &messages.thanks_reply,
+            SmallTalk::Goodbye => &messages.goodbye_reply,
+            SmallTalk::Hold => &messages.take_your_time,
+        };
+        let mut replies = vec![Reply::say(text)];
+        if !matches!(talk, SmallTalk::Goodbye | SmallTalk::Hold) {
+            replies.extend(self.pending_question(&state, today));
+        }
+        self.finish(state, replies, Vec::new(), step_is_secret)
     }
 
     fn finish(

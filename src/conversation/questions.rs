@@ -6,7 +6,7 @@ use super::state::State;
 use super::understand::{Intent, SmallTalk, Topic, contains};
 use super::{Effect, Engine, Reply, TicketRequestKind, Turn};
 use crate::porting::text::match_words;
-use crate::prompts::fill;
+use crate::template::fill;
 
 impl Engine<'_> {
     /// The answer to a question, then the pending question again. A question is never an
@@ -29,16 +29,18 @@ impl Engine<'_> {
                     let args = self.question_args(&state, today);
                     replies.push(Reply::say(fill(&step.help, &args)));
                 }
-                None => replies.push(Reply::say(self.prompts.message("unknown_question"))),
+                None => replies.push(Reply::say(&self.prompts.common.messages.unknown_question)),
             },
             Topic::Step(id) => match self.prompts.step(id) {
                 Some(step) => {
                     let args = self.question_args(&state, today);
                     replies.push(Reply::say(fill(&step.help, &args)));
                 }
-                None => replies.push(Reply::say(self.prompts.message("unknown_question"))),
+                None => replies.push(Reply::say(&self.prompts.common.messages.unknown_question)),
             },
-            Topic::Unknown => replies.push(Reply::say(self.prompts.message("unknown_question"))),
+            Topic::Unknown => {
+                replies.push(Reply::say(&self.prompts.common.messages.unknown_question))
+            }
         }
         replies.extend(self.pending_question(&state, today));
         self.finish(state, replies, Vec::new(), secret)
@@ -117,20 +119,20 @@ impl Engine<'_> {
         }
         match intent {
             Intent::SmallTalk(SmallTalk::Thanks | SmallTalk::Goodbye) => {
-                let replies = vec![Reply::say(self.prompts.message("goodbye_done"))];
+                let replies = vec![Reply::say(&self.prompts.common.messages.goodbye_done)];
                 Some(self.finish(state, replies, Vec::new(), false))
             }
             Intent::Question(Topic::Faq(id)) => {
                 let replies = vec![
                     Reply::say(self.faq_answer(&id)),
-                    Reply::say(self.prompts.message("finished")),
+                    Reply::say(&self.prompts.common.messages.finished),
                 ];
                 Some(self.finish(state, replies, Vec::new(), false))
             }
             _ if matches!(self.opener(text), Some(super::understand::Opener::Status))
                 || matches!(self.command(said), Some(super::Command::Status)) =>
             {
-                let replies = vec![Reply::say(self.prompts.message("finished"))];
+                let replies = vec![Reply::say(&self.prompts.common.messages.finished)];
                 Some(self.finish(state, replies, vec![Effect::ShowStatus], false))
             }
             _ => None,

@@ -6,13 +6,14 @@
 use chrono::NaiveDate;
 use secrecy::SecretString;
 
+use super::script::{Choice, Phrases, Step};
 use super::state::{Answer, Pending, State};
 use super::understand::{YesNo, after_first_clause, contains, first_clause, is_one_of, longest};
 use super::validators::{self, Context, Given, Outcome, Validator};
 use super::{Effect, Engine};
 use crate::porting::text::{match_words, names_match, parse_pin};
 use crate::porting::{Refusal, dates};
-use crate::prompts::{Choice, Phrases, Step, fill};
+use crate::template::fill;
 
 /// What a message gives for the pending step.
 pub(super) enum Read {
@@ -148,7 +149,7 @@ fn labelled<'t>(text: &'t str, labels: &[&str]) -> Option<&'t str> {
 }
 
 impl Engine<'_> {
-    fn understanding(&self) -> &crate::prompts::Understanding {
+    fn understanding(&self) -> &super::script::Understanding {
         &self.prompts.understanding
     }
 
@@ -586,7 +587,10 @@ impl Engine<'_> {
                 Some(name) => Read::Value {
                     text: name.to_string(),
                     extras: Vec::new(),
-                    note: Some(fill(self.prompts.message("me_taken"), &[("name", name)])),
+                    note: Some(fill(
+                        &self.prompts.common.messages.me_taken,
+                        &[("name", name)],
+                    )),
                 },
                 None => {
                     Read::Refuse(Refusal::new("name.me").with("input", validators::short(text)))
@@ -797,7 +801,7 @@ impl Engine<'_> {
             text: date.to_string(),
             extras: Vec::new(),
             note: Some(fill(
-                self.prompts.message("date_taken"),
+                &self.prompts.common.messages.date_taken,
                 &[("date", dates::format_long(date))],
             )),
         };

@@ -3,11 +3,12 @@
 
 use chrono::NaiveDate;
 
+use super::script::Step;
 use super::state::{Answer, Flow, Pending, State};
 use super::validators;
 use super::{Engine, FINAL_STEPS, Reply};
 use crate::porting::dates;
-use crate::prompts::{Step, fill};
+use crate::template::fill;
 
 impl<'a> Engine<'a> {
     /// The summary of what the customer told us so far, for an agent taking over.
@@ -32,12 +33,14 @@ impl<'a> Engine<'a> {
     /// The question the customer should answer now.
     pub fn pending_question(&self, state: &State, today: NaiveDate) -> Vec<Reply> {
         if state.paused {
-            return vec![Reply::say(self.prompts.message("still_paused"))];
+            return vec![Reply::say(&self.prompts.common.messages.still_paused)];
         }
         match state.pending {
-            Some(Pending::ConfirmCancel) => return vec![self.confirm_reply("cancel_confirm")],
+            Some(Pending::ConfirmCancel) => {
+                return vec![self.confirm_reply(&self.prompts.common.messages.cancel_confirm)];
+            }
             Some(Pending::ConfirmStartOver) => {
-                return vec![self.confirm_reply("start_over_confirm")];
+                return vec![self.confirm_reply(&self.prompts.common.messages.start_over_confirm)];
             }
             _ => {}
         }
@@ -46,7 +49,7 @@ impl<'a> Engine<'a> {
                 Some(step) => vec![self.question(state, id, step, today)],
                 None => vec![self.menu_reply()],
             },
-            (Flow::Done, _) => vec![Reply::say(self.prompts.message("finished"))],
+            (Flow::Done, _) => vec![Reply::say(&self.prompts.common.messages.finished)],
             _ => vec![self.menu_reply()],
         }
     }
@@ -99,14 +102,14 @@ impl<'a> Engine<'a> {
             && !kept.is_empty()
         {
             text.push('\n');
-            text.push_str(self.prompts.message("numbers_draft_help"));
+            text.push_str(&self.prompts.port_in.messages.numbers_draft_help);
         }
         if !FINAL_STEPS.contains(&id)
             && let Some(answer) = state.answer(id)
         {
             text.push('\n');
             text.push_str(&fill(
-                self.prompts.message("current_answer"),
+                &self.prompts.common.messages.current_answer,
                 &[("answer", self.display(id, answer))],
             ));
         }
@@ -138,16 +141,16 @@ impl<'a> Engine<'a> {
                 format!("{} ({} KB)", upload.file_name, upload.size.div_ceil(1024))
             }
             Answer::Secret { chars } => fill(
-                self.prompts.message("summary_masked"),
+                &self.prompts.common.messages.summary_masked,
                 &[("chars", chars.to_string())],
             ),
-            Answer::Skipped => self.prompts.message("summary_skipped").to_string(),
+            Answer::Skipped => self.prompts.common.messages.summary_skipped.to_string(),
         }
     }
 
     /// Every answer that applies, one per line, for the summary and for agents.
     pub fn summary_text(&self, state: &State) -> String {
-        let mut text = self.prompts.message("summary_intro").to_string();
+        let mut text = self.prompts.common.messages.summary_intro.to_string();
         text.push_str(&self.answer_lines(state));
         text
     }
@@ -171,11 +174,14 @@ impl<'a> Engine<'a> {
             }
             let step = &self.prompts.port_in.steps[id];
             let value = match state.answer(id) {
-                Some(Answer::Secret { .. }) if for_agents => {
-                    self.prompts.message("summary_secret_given").to_string()
-                }
+                Some(Answer::Secret { .. }) if for_agents => self
+                    .prompts
+                    .common
+                    .messages
+                    .summary_secret_given
+                    .to_string(),
                 Some(answer) => self.display(id, answer),
-                None => self.prompts.message("summary_not_given").to_string(),
+                None => self.prompts.common.messages.summary_not_given.to_string(),
             };
             text.push_str(&format!("\n• {}: {}", step.label, value));
         }
@@ -189,14 +195,17 @@ impl<'a> Engine<'a> {
             .and_then(|id| self.prompts.step(id))
             .map(|s| s.label.clone())
             .unwrap_or_else(|| "-".into());
-        let mut text = fill(self.prompts.message("agent_summary"), &[("label", step)]);
+        let mut text = fill(
+            &self.prompts.common.messages.agent_summary,
+            &[("label", step)],
+        );
         text.push_str(&self.lines_for(state, true));
         text
     }
 
     /// What to say after tickets were created: the ticket lines come from the adapter.
     pub fn next_steps(&self) -> String {
-        self.prompts.message("next_steps").to_string()
+        self.prompts.common.messages.next_steps.to_string()
     }
 }
 

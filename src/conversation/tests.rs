@@ -4,14 +4,16 @@ use super::*;
 use crate::porting::NumberKind;
 
 struct Fixture {
-    prompts: Prompts,
+    prompts: Script,
     calendar: PortCalendar,
 }
 
 impl Fixture {
     fn new() -> Fixture {
         Fixture {
-            prompts: Prompts::builtin().expect("built-in prompts"),
+            prompts: crate::prompts::Prompts::builtin()
+                .expect("built-in prompts")
+                .script,
             calendar: PortCalendar::new([]),
         }
     }
@@ -88,7 +90,7 @@ fn the_third_wrong_answer_in_a_row_offers_an_agent() {
         texts.push(turn.replies[0].text.clone());
         state = turn.state;
     }
-    let offer = fixture.prompts.message("offer_agent");
+    let offer = &fixture.prompts.common.messages.offer_agent;
     assert!(!texts[1].contains(offer));
     assert!(texts[2].contains(offer));
 }

@@ -12,11 +12,11 @@
 //! on words read by [`match_words`] (lower case, apostrophes dropped, punctuation as spaces).
 
 use super::commands::Command;
+use super::script::{Carrier, Phrases};
 use super::state::{Flow, State};
 use super::{Engine, FINAL_STEPS};
 use crate::porting::phone;
 use crate::porting::text::match_words;
-use crate::prompts::{Carrier, Phrases};
 
 /// What a message means.
 #[derive(Debug, Clone, PartialEq, Eq)]

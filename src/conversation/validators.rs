@@ -257,8 +257,13 @@ pub struct Context<'a> {
     pub unprintable: fn(&str) -> Option<char>,
 }
 
-/// A message to say along with an accepted answer: a key in the prompts and its values.
+/// A message to say along with an accepted answer: a key in the prompts and its values. The key
+/// is `duplicates_merged` or `split_requests` (in `port_in.toml`'s messages), or one of
+/// [`NOTE_CODES`].
 pub type Note = (&'static str, Vec<(&'static str, String)>);
+
+/// The porting rules' own notes, worded in `[errors]` of `common.toml` (checked at start-up).
+pub const NOTE_CODES: &[&str] = &["phone.unconfirmed", "address.rural_route"];
 
 pub enum Outcome {
     Accept {

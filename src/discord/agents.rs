@@ -12,9 +12,9 @@ use serenity::all::{ChannelId, ChannelType, CreateThread, Message, User};
 use super::customer::{agent_name, post_replies};
 use super::{Bot, Context, Error};
 use crate::porting::RejectionCode;
-use crate::prompts::fill;
 use crate::service::{AgentAction, Caller, Customer, WorkflowError};
 use crate::store::Ticket;
+use crate::template::fill;
 
 pub async fn ephemeral(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Error> {
     let text = text.into();
@@ -65,7 +65,7 @@ async fn or_told<T>(
         Ok(value) => Ok(Some(value)),
         Err(WorkflowError::Service(e)) => Err(e.into()),
         Err(WorkflowError::NotAgent) => {
-            ephemeral(ctx, ctx.data().words.message("agent_only")).await?;
+            ephemeral(ctx, &ctx.data().words.messages.agent_only).await?;
             Ok(None)
         }
         Err(refused) => {
@@ -82,7 +82,7 @@ async fn outcome(ctx: Context<'_>, result: Result<Ticket, WorkflowError>) -> Res
     };
     tell_customer(ctx, &ticket).await?;
     let text = fill(
-        ctx.data().words.message("ticket_changed"),
+        &ctx.data().words.messages.ticket_changed,
         &[
             ("number", ticket.number.clone()),
             ("status", ticket.status.as_str().replace('_', " ")),
@@ -124,10 +124,10 @@ fn ticket_line(bot: &Bot, t: &Ticket) -> String {
     let claimed = t
         .claimed_by
         .as_ref()
-        .map(|a| fill(bot.words.message("ticket_claimed"), &[("agent", a.clone())]))
+        .map(|a| fill(&bot.words.messages.ticket_claimed, &[("agent", a.clone())]))
         .unwrap_or_default();
     fill(
-        bot.words.message("ticket_line"),
+        &bot.words.messages.ticket_line,
         &[
             ("number", t.number.clone()),
             ("kind", t.request.kind.as_str().replace('_', "-")),
@@ -194,12 +194,12 @@ async fn list(
     let page = page.unwrap_or(1).max(1);
     let found = bot.service.open_tickets(page, TICKETS_PER_PAGE).await?;
     if found.tickets.is_empty() {
-        return ephemeral(ctx, bot.words.message("no_tickets")).await;
+        return ephemeral(ctx, &bot.words.messages.no_tickets).await;
     }
     let mut lines: Vec<String> = found.tickets.iter().map(|t| ticket_line(bot, t)).collect();
     if found.more {
         lines.push(fill(
-            bot.words.message("more_tickets"),
+            &bot.words.messages.more_tickets,
             &[("next", (page + 1).to_string())],
         ));
     }
@@ -268,7 +268,7 @@ async fn status(
             let Some(date) =
                 date.and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
             else {
-                return ephemeral(ctx, words.message("needs_date")).await;
+                return ephemeral(ctx, &words.messages.needs_date).await;
             };
             AgentAction::ConfirmFoc {
                 date,
@@ -278,7 +278,7 @@ async fn status(
         NewStatus::Completed => AgentAction::Complete,
         NewStatus::Cancelled => match reason {
             Some(reason) => AgentAction::Cancel { reason },
-            None => return ephemeral(ctx, words.message("needs_reason")).await,
+            None => return ephemeral(ctx, &words.messages.needs_reason).await,
         },
     };
     ctx.defer_ephemeral().await?;
@@ -301,7 +301,7 @@ async fn reject(
             None => {
                 let all: Vec<&str> = RejectionCode::ALL.iter().map(|c| c.as_str()).collect();
                 let text = fill(
-                    ctx.data().words.message("unknown_code"),
+                    &ctx.data().words.messages.unknown_code,
                     &[("code", code.to_string()), ("codes", all.join(", "))],
                 );
                 return ephemeral(ctx, text).await;
@@ -362,10 +362,10 @@ async fn reveal_pin(
     };
     let text = match pin {
         Some(pin) => fill(
-            words.message("pin_revealed"),
+            &words.messages.pin_revealed,
             &[("number", number), ("pin", pin.expose_secret().to_string())],
         ),
-        None => fill(words.message("no_pin"), &[("number", number)]),
+        None => fill(&words.messages.no_pin, &[("number", number)]),
     };
     ephemeral(ctx, text).await
 }
@@ -385,7 +385,7 @@ async fn history(
         .iter()
         .map(|e| {
             fill(
-                bot.words.message("history_line"),
+                &bot.words.messages.history_line,
                 &[
                     ("at", e.at.format("%Y-%m-%d %H:%M UTC").to_string()),
                     ("actor", e.actor.clone()),
@@ -419,7 +419,7 @@ async fn transcript(
         .iter()
         .map(|l| {
             fill(
-                bot.words.message("transcript_line"),
+                &bot.words.messages.transcript_line,
                 &[
                     ("at", l.at.format("%H:%M").to_string()),
                     ("who", l.who.as_str().to_string()),
@@ -435,7 +435,7 @@ async fn transcript(
 pub async fn open_thread(ctx: Context<'_>, user: &User) -> Result<ChannelId, Error> {
     let bot = ctx.data();
     let name = fill(
-        bot.words.message("thread_name"),
+        &bot.words.messages.thread_name,
         &[("user", user.name.clone())],
     );
     let thread = bot
@@ -476,7 +476,7 @@ async fn start_for(ctx: Context<'_>, user: &User, text: Option<&str>) -> Result<
     let replies = bot.service.open(&customer).await?;
     post_replies(&bot, ctx.serenity_context(), thread, &customer, &replies).await?;
     let text = fill(
-        bot.words.message("started_for"),
+        &bot.words.messages.started_for,
         &[
             ("user", user.id.to_string()),
             ("thread", format!("<#{thread}>")),
@@ -513,7 +513,7 @@ async fn thread_customer(ctx: Context<'_>) -> Result<Option<Customer>, Error> {
         .customer_in_channel(super::PLATFORM, &ctx.channel_id().to_string())
         .await?;
     if found.is_none() {
-        ephemeral(ctx, bot.words.message("no_customer_here")).await?;
+        ephemeral(ctx, &bot.words.messages.no_customer_here).await?;
     }
     Ok(found)
 }
@@ -531,7 +531,7 @@ pub async fn open_here(ctx: Context<'_>, customer: &Customer) -> Result<(), Erro
         &replies,
     )
     .await?;
-    ephemeral(ctx, bot.words.message("done")).await
+    ephemeral(ctx, &bot.words.messages.done).await
 }
 
 /// Hand this thread's conversation back to the bot (agents only).
@@ -564,14 +564,14 @@ pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
     let bot = Arc::clone(ctx.data());
     if !bot.service.pause_for_agent(&customer, &me).await? {
         // The thread's request is finished: nothing to take over.
-        return ephemeral(ctx, bot.words.message("no_customer_here")).await;
+        return ephemeral(ctx, &bot.words.messages.no_customer_here).await;
     }
     let text = fill(
-        bot.words.message("paused_by_agent"),
+        &bot.words.messages.paused_by_agent,
         &[("agent", ctx.author().id.to_string())],
     );
     super::customer::say(ctx.serenity_context(), ctx.channel_id(), &text).await?;
-    ephemeral(ctx, bot.words.message("done")).await
+    ephemeral(ctx, &bot.words.messages.done).await
 }
 
 /// Save what this thread collected as a draft ticket listing what is missing (agents only).

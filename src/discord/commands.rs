@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::agents::{self, ephemeral, open_here, open_thread};
 use super::customer::post_replies;
 use super::{Bot, Context, Error};
-use crate::prompts::fill;
+use crate::template::fill;
 
 pub fn all() -> Vec<poise::Command<Arc<Bot>, Error>> {
     vec![port(), agents::ticket(), agents::start_from_message()]
@@ -25,7 +25,7 @@ pub async fn on_error(error: poise::FrameworkError<'_, Arc<Bot>, Error>) {
             ..
         } => {
             tracing::error!(error = format!("{error:#}"), command = %ctx.command().name, "command failed");
-            let text = ctx.data().words.message("failed").to_string();
+            let text = ctx.data().words.messages.failed.to_string();
             if let Err(e) = ephemeral(ctx, text).await {
                 tracing::warn!(error = %e, "could not tell the user a command failed");
             }
@@ -89,7 +89,7 @@ async fn open(ctx: Context<'_>) -> Result<(), Error> {
         let replies = bot.service.open(&customer).await?;
         post_replies(&bot, ctx.serenity_context(), thread, &customer, &replies).await?;
         let text = fill(
-            words.message("thread_resumed"),
+            &words.messages.thread_resumed,
             &[("thread", format!("<#{thread}>"))],
         );
         return ephemeral(ctx, text).await;
@@ -104,7 +104,7 @@ async fn open(ctx: Context<'_>) -> Result<(), Error> {
     let replies = bot.service.open(&customer).await?;
     post_replies(&bot, ctx.serenity_context(), thread, &customer, &replies).await?;
     let text = fill(
-        words.message("thread_opened"),
+        &words.messages.thread_opened,
         &[("thread", format!("<#{thread}>"))],
     );
     ephemeral(ctx, text).await

@@ -12,10 +12,12 @@ use serenity::all::{
 };
 
 use super::render::{self, Action, ComponentId};
+use super::words::Messages;
 use super::{Bot, Error};
+use crate::conversation::script::Choice;
 use crate::conversation::{Command, Input, Reply};
-use crate::prompts::{Choice, fill};
 use crate::service::{Customer, ServiceError, TurnResult, UploadCheck};
+use crate::template::fill;
 
 /// A message in a DM, or in a channel that holds a customer's conversation.
 pub async fn on_message(bot: &Arc<Bot>, ctx: &SerenityContext, msg: &Message) -> Result<(), Error> {
@@ -80,6 +82,9 @@ pub async fn handle_message(
         }
     };
 
+    // Asked before the turn, not taken from the last turn's result: the question may have moved
+    // since (an agent's hand-back or draft, another process), and a typed secret must leave the
+    // chat even when the turn then fails.
     let typed_secret =
         !msg.content.trim().is_empty() && bot.service.awaits_secret(&customer).await?;
     let missed = bot
@@ -103,7 +108,7 @@ pub async fn handle_message(
         let input = Input::Text(msg.content.clone());
         let result = bot
             .service
-            .within(bot.service.turn(&customer, Some(msg.id.to_string()), input))
+            .turn(&customer, Some(msg.id.to_string()), input)
             .await;
         // A secret where none was asked (a PIN typed at "do you have a PIN?"): the turn found
         // it, so it comes out of the chat now.
@@ -119,7 +124,12 @@ pub async fn handle_message(
             Err(_) => Some(false),
         };
         if let (Some(deleted), Some(saved)) = (deleted, saved) {
-            say(ctx, msg.channel_id, bot.words.message(deleted.note(saved))).await?;
+            say(
+                ctx,
+                msg.channel_id,
+                deleted.note(saved, &bot.words.messages),
+            )
+            .await?;
         }
         post_turn(bot, ctx, msg.channel_id, dm, &customer, result).await?;
     }
@@ -134,15 +144,12 @@ pub async fn handle_message(
             }
             Err(error) => {
                 tracing::warn!(error = format!("{error:#}"), file = %attachment.filename, "attachment download failed");
-                say(ctx, msg.channel_id, bot.words.message("failed")).await?;
+                say(ctx, msg.channel_id, &bot.words.messages.failed).await?;
                 continue;
             }
         };
         let key = format!("{}:{n}", msg.id);
-        let result = bot
-            .service
-            .within(bot.service.turn(&customer, Some(key), input))
-            .await;
+        let result = bot.service.turn(&customer, Some(key), input).await;
         post_turn(bot, ctx, msg.channel_id, dm, &customer, result).await?;
     }
     Ok(())
@@ -160,13 +167,13 @@ enum Deleted {
 
 impl Deleted {
     /// The note that tells the customer what happened to their message and their secret.
-    fn note(self, saved: bool) -> &'static str {
+    fn note(self, saved: bool, messages: &Messages) -> &str {
         match (self, saved) {
-            (Deleted::Yes, true) => "typed_secret_deleted",
-            (Deleted::No, true) => "typed_secret_not_deleted",
-            (Deleted::InDm, true) => "typed_secret_in_dm",
-            (Deleted::Yes, false) => "typed_secret_deleted_not_saved",
-            (Deleted::No | Deleted::InDm, false) => "typed_secret_not_saved",
+            (Deleted::Yes, true) => &messages.typed_secret_deleted,
+            (Deleted::No, true) => &messages.typed_secret_not_deleted,
+            (Deleted::InDm, true) => &messages.typed_secret_in_dm,
+            (Deleted::Yes, false) => &messages.typed_secret_deleted_not_saved,
+            (Deleted::No | Deleted::InDm, false) => &messages.typed_secret_not_saved,
         }
     }
 }
@@ -235,7 +242,7 @@ pub async fn on_component(
     let step_choice = |pick: &dyn Fn(&Choice) -> bool| {
         id.step
             .as_deref()
-            .and_then(|s| bot.service.prompts.step(s))
+            .and_then(|s| bot.service.words().script.step(s))
             .and_then(|s| s.choices.iter().find(|c| pick(c)))
             .map(|c| Input::Choice {
                 step: id.step.clone(),
@@ -335,8 +342,7 @@ async fn answer(
     key: String,
     input: Input,
 ) -> Result<(), Error> {
-    let turn = bot.service.turn(customer, Some(key), input);
-    let result = bot.service.within(turn).await;
+    let result = bot.service.turn(customer, Some(key), input).await;
     post_turn(bot, ctx, channel, dm, customer, result).await
 }
 
@@ -346,17 +352,17 @@ async fn refusal(
     customer: &Customer,
     id: &ComponentId,
 ) -> Result<Option<String>, ServiceError> {
-    if let Some(owner) = bot.service.store.conversation(id.conversation).await?
+    if let Some(owner) = bot.service.conversation(id.conversation).await?
         && owner.customer_id != customer.id
     {
-        return Ok(Some(bot.words.message("not_your_conversation").to_string()));
+        return Ok(Some(bot.words.messages.not_your_conversation.to_string()));
     }
     let Some(open) = bot.service.conversation_of(customer).await? else {
         // Nothing open (finished, or cancelled): the press starts afresh like a message.
         return Ok(None);
     };
     if open.id != id.conversation || open.step != id.step {
-        return Ok(Some(bot.words.message("question_moved_on").to_string()));
+        return Ok(Some(bot.words.messages.question_moved_on.to_string()));
     }
     Ok(None)
 }
@@ -421,7 +427,7 @@ async fn attachment_input(
         UploadCheck::Skip => Ok(unfetched()),
         UploadCheck::Refused(replies) => Ok(Attached::Answered(replies)),
         UploadCheck::Fetch => {
-            let limit = bot.service.config.max_upload_bytes;
+            let limit = bot.service.config().max_upload_bytes;
             let bytes = fetch(bot, &attachment.url, limit).await?;
             Ok(Attached::Input(Input::File {
                 file_name: attachment.filename.clone(),
@@ -468,7 +474,7 @@ pub async fn post_turn(
         Ok(result) => result,
         Err(error) => {
             tracing::error!(%error, "turn failed");
-            return say(ctx, channel, bot.words.message("failed")).await;
+            return say(ctx, channel, &bot.words.messages.failed).await;
         }
     };
     // The replies name the LOA by its path on the server; here it is the file attached below.
@@ -480,22 +486,22 @@ pub async fn post_turn(
                 .replace(&ticket.loa_path, &loa_file_name(&ticket.number));
         }
     }
-    post_replies(bot, ctx, channel, customer, &replies).await?;
-    for ticket in &result.tickets {
-        if let Some(pdf) = bot.service.ticket_loa(&ticket.number, None).await? {
-            let text = fill(
-                bot.words.message("loa_attached"),
-                &[("number", ticket.number.clone())],
-            );
-            let file = CreateAttachment::bytes(pdf, loa_file_name(&ticket.number));
-            let message = CreateMessage::new()
-                .content(text)
-                .add_file(file)
-                .allowed_mentions(render::customer_pings(&customer.id));
-            send(ctx, channel, message).await?;
-        }
+    let conversation = result.conversation.unwrap_or(0);
+    let shown = (conversation, result.editable.as_slice());
+    post_shown(bot, ctx, channel, customer, &replies, shown).await?;
+    for ticket in result.tickets {
         let text = fill(
-            bot.words.message("agent_ticket"),
+            &bot.words.messages.loa_attached,
+            &[("number", ticket.number.clone())],
+        );
+        let file = CreateAttachment::bytes(ticket.loa, loa_file_name(&ticket.number));
+        let message = CreateMessage::new()
+            .content(text)
+            .add_file(file)
+            .allowed_mentions(render::customer_pings(&customer.id));
+        send(ctx, channel, message).await?;
+        let text = fill(
+            &bot.words.messages.agent_ticket,
             &[
                 ("number", ticket.number.clone()),
                 ("kind", ticket.kind.replace('_', "-")),
@@ -505,7 +511,7 @@ pub async fn post_turn(
                 (
                     "thread",
                     if dm {
-                        bot.words.message("in_dm").to_string()
+                        bot.words.messages.in_dm.to_string()
                     } else {
                         format!("<#{channel}>")
                     },
@@ -524,7 +530,8 @@ fn loa_file_name(number: &str) -> String {
     format!("LOA-{number}.pdf")
 }
 
-/// Posts replies with the buttons of the customer's open conversation.
+/// Posts replies that are not a turn's with the buttons of the customer's open conversation,
+/// looked up (a turn's result carries them).
 pub async fn post_replies(
     bot: &Bot,
     ctx: &SerenityContext,
@@ -546,12 +553,36 @@ pub async fn post_replies(
     } else {
         Vec::new()
     };
+    post_shown(
+        bot,
+        ctx,
+        channel,
+        customer,
+        replies,
+        (conversation, &editable),
+    )
+    .await
+}
+
+/// Posts replies with the buttons of conversation `shown.0` (0: none open), the summary with
+/// the answers `shown.1` to change.
+async fn post_shown(
+    bot: &Bot,
+    ctx: &SerenityContext,
+    channel: ChannelId,
+    customer: &Customer,
+    replies: &[Reply],
+    (conversation, editable): (i64, &[(String, String)]),
+) -> Result<(), Error> {
+    if replies.is_empty() {
+        return Ok(());
+    }
     let messages = render::messages(
         replies,
         conversation,
-        &bot.service.prompts,
+        &bot.service.words().script,
         &bot.words,
-        &editable,
+        editable,
     );
     for message in messages {
         let message = message.allowed_mentions(render::customer_pings(&customer.id));

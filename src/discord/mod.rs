@@ -105,10 +105,10 @@ pub fn lease_name(guild: GuildId) -> String {
 /// compiler cannot yet prove such a future `Send` for every lifetime.
 pub async fn run(
     service: Service,
+    words: Words,
     config: DiscordConfig,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let words = Words::load(service.config.prompts_dir.as_deref())?;
     if let Some(warning) = config.warning() {
         tracing::warn!("{warning}");
     }
@@ -161,7 +161,7 @@ async fn take_lease(
                 tracing::info!(%guild, ?lease, "holding the Discord gateway lease; connecting");
                 return Ok(Some(lease));
             }
-            Ok(None) if service.store.backend() == crate::store::Backend::Sqlite => {
+            Ok(None) if !service.allows_standby() => {
                 anyhow::bail!(
                     "another `portbot discord` is already running on this SQLite database for \
                      guild {guild}; SQLite serves one bot. Stop the other one first, or use \

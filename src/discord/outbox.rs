@@ -41,7 +41,7 @@ pub async fn run(bot: Arc<Bot>, http: Arc<Http>) {
         {
             tracing::warn!(%error, "chat notices not delivered; trying again later");
         }
-        tokio::time::sleep(service.config.worker_interval).await;
+        tokio::time::sleep(service.config().worker_interval).await;
     }
 }
 
@@ -49,7 +49,6 @@ pub async fn run(bot: Arc<Bot>, http: Arc<Http>) {
 async fn customer_channel(bot: &Bot, customer_id: &str) -> Result<ChannelId, String> {
     let channel = bot
         .service
-        .store
         .customer_channel(PLATFORM, customer_id)
         .await
         .map_err(|e| e.to_string())?;

@@ -9,7 +9,7 @@ use serenity::all::{
 
 use super::words::Words;
 use crate::conversation::Reply;
-use crate::prompts::Prompts;
+use crate::conversation::script::Script;
 
 /// Discord's limits (https://discord.com/developers/docs/resources/message, .../interactions).
 pub const MAX_CONTENT: usize = 2000;
@@ -177,7 +177,7 @@ fn truncate(text: &str, limit: usize) -> String {
 }
 
 /// Steps whose answer is typed in a modal: the secrets, and the signature.
-pub fn modal_step(prompts: &Prompts, step: &str) -> bool {
+pub fn modal_step(prompts: &Script, step: &str) -> bool {
     step == "signature" || prompts.step(step).is_some_and(|s| s.secret)
 }
 
@@ -188,7 +188,7 @@ pub fn modal_step(prompts: &Prompts, step: &str) -> bool {
 pub fn messages(
     replies: &[Reply],
     conversation: i64,
-    prompts: &Prompts,
+    prompts: &Script,
     words: &Words,
     editable: &[(String, String)],
 ) -> Vec<CreateMessage> {
@@ -242,7 +242,7 @@ fn edit_menu(id: &ComponentId, editable: &[(String, String)], words: &Words) -> 
 fn components(
     reply: &Reply,
     conversation: i64,
-    prompts: &Prompts,
+    prompts: &Script,
     words: &Words,
 ) -> Vec<CreateActionRow> {
     let id = |action| {

@@ -1,18 +1,16 @@
-//! The Discord-only words, from `prompts/discord.toml` (built in, or from `PORTBOT_PROMPTS_DIR`).
-
-use std::collections::BTreeMap;
-use std::path::Path;
+//! The Discord-only words, from `prompts/discord.toml` (built in, or from `PORTBOT_PROMPTS_DIR`),
+//! read by the loader in [`crate::prompts`].
 
 use serde::Deserialize;
 
-const BUILT_IN: &str = include_str!("../../prompts/discord.toml");
+use crate::template::{Invalid, from_toml};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Words {
     pub buttons: Buttons,
     pub modals: Modals,
-    messages: BTreeMap<String, String>,
+    pub messages: Messages,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,60 +36,50 @@ pub struct Modals {
     pub signature_label: String,
 }
 
-/// Message keys the adapter uses; checked at load so a missing one stops start-up.
-const KEYS: &[&str] = &[
-    "thread_name",
-    "thread_opened",
-    "thread_resumed",
-    "typed_secret_deleted",
-    "typed_secret_in_dm",
-    "typed_secret_not_deleted",
-    "typed_secret_deleted_not_saved",
-    "typed_secret_not_saved",
-    "not_your_conversation",
-    "question_moved_on",
-    "loa_attached",
-    "agent_only",
-    "not_in_thread",
-    "no_customer_here",
-    "agent_ticket",
-    "in_dm",
-    "pin_revealed",
-    "no_pin",
-    "done",
-    "started_for",
-    "failed",
-    "refused",
-    "ticket_line",
-    "ticket_claimed",
-    "no_tickets",
-    "more_tickets",
-    "history_line",
-    "transcript_line",
-    "ticket_changed",
-    "needs_date",
-    "needs_reason",
-    "unknown_code",
-    "paused_by_agent",
-];
+/// `[messages]`: what the adapter says. Each is required, so a missing one is a start-up error
+/// naming the file and the key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Messages {
+    pub thread_name: String,
+    pub thread_opened: String,
+    pub thread_resumed: String,
+    pub typed_secret_deleted: String,
+    pub typed_secret_in_dm: String,
+    pub typed_secret_not_deleted: String,
+    pub typed_secret_deleted_not_saved: String,
+    pub typed_secret_not_saved: String,
+    pub not_your_conversation: String,
+    pub question_moved_on: String,
+    pub loa_attached: String,
+    pub agent_only: String,
+    pub not_in_thread: String,
+    pub no_customer_here: String,
+    pub agent_ticket: String,
+    pub in_dm: String,
+    pub pin_revealed: String,
+    pub no_pin: String,
+    pub done: String,
+    pub started_for: String,
+    pub failed: String,
+    pub refused: String,
+    pub ticket_line: String,
+    pub ticket_claimed: String,
+    pub no_tickets: String,
+    pub more_tickets: String,
+    pub history_line: String,
+    pub transcript_line: String,
+    pub ticket_changed: String,
+    pub needs_date: String,
+    pub needs_reason: String,
+    pub unknown_code: String,
+    pub paused_by_agent: String,
+}
 
 impl Words {
-    pub fn load(dir: Option<&Path>) -> anyhow::Result<Words> {
-        let text = match dir.map(|d| d.join("discord.toml")) {
-            Some(path) if path.exists() => std::fs::read_to_string(&path)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
-            _ => BUILT_IN.to_string(),
-        };
-        let words: Words =
-            toml::from_str(&text).map_err(|e| anyhow::anyhow!("prompts/discord.toml: {e}"))?;
-        if let Some(key) = KEYS.iter().find(|k| !words.messages.contains_key(**k)) {
-            anyhow::bail!("prompts/discord.toml: [messages] has no {key}");
-        }
-        Ok(words)
-    }
-
-    pub fn message<'a>(&'a self, key: &'a str) -> &'a str {
-        self.messages.get(key).map(String::as_str).unwrap_or(key)
+    /// Reads `discord.toml`; the loader ([`crate::prompts`]) finds the file.
+    pub fn parse(text: &str) -> Result<Words, Invalid> {
+        from_toml("discord.toml", text)
     }
 }
 
@@ -101,7 +89,7 @@ mod tests {
 
     #[test]
     fn the_built_in_words_load_and_modal_titles_fit_discord() {
-        let words = Words::load(None).unwrap();
+        let words = Words::parse(include_str!("../../prompts/discord.toml")).unwrap();
         let m = &words.modals;
         for text in [
             &m.pin_title,

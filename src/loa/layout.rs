@@ -8,10 +8,11 @@ use super::canvas::{
     BLACK, Canvas, GRAY, NAVY, PAGE_HEIGHT, PAGE_WIDTH, PEN, RULE, Style, fit, wrap,
 };
 use super::fonts::Face;
-use super::wording::{LoaWording, fill};
+use super::wording::LoaWording;
 use crate::porting::{
     CustomerType, NumberKind, NumberType, PortRequest, ProviderInfo, SignatureRecord,
 };
+use crate::template::fill;
 
 const MARGIN_X: f32 = 54.0;
 const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN_X;

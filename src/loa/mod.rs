@@ -89,7 +89,7 @@ pub fn render(
             });
         }
     }
-    let title = wording::fill(
+    let title = crate::template::fill(
         &wording.document.pdf_title,
         &[("request_id", &clean(&signature.request_id))],
     );

@@ -1,12 +1,10 @@
 //! The words on the LOA, read from `prompts/loa.toml` and checked when loaded: a missing text, an
 //! unknown key, an unknown `{placeholder}` or a bad date format is an error naming the key.
 
-use std::sync::LazyLock;
-
 use chrono::format::{Item, StrftimeItems};
 use serde::Deserialize;
 
-pub(crate) use crate::prompts::{fill, placeholders};
+use crate::template::{from_toml, placeholders};
 
 /// Every sentence and label printed on the LOA.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -115,22 +113,12 @@ pub struct FormatWording {
     pub time_eastern: String,
 }
 
-static BUILTIN: LazyLock<LoaWording> = LazyLock::new(|| {
-    LoaWording::parse(include_str!("../../prompts/loa.toml"))
-        .unwrap_or_else(|e| panic!("the built-in prompts/loa.toml is broken: {e}"))
-});
-
 impl LoaWording {
-    /// The wording built into the binary. A broken built-in file fails the test suite, never
-    /// a customer: `tests/loa.rs` loads it.
-    pub fn builtin() -> &'static LoaWording {
-        &BUILTIN
-    }
-
-    /// Parses and checks a `loa.toml`. The error names the key that is missing or wrong.
+    /// Parses and checks a `loa.toml`; the loader ([`crate::prompts`]) finds the file. The error
+    /// names the key that is missing or wrong.
     pub fn parse(toml_text: &str) -> Result<LoaWording, String> {
         let wording: LoaWording =
-            toml::from_str(toml_text).map_err(|e| format!("loa.toml: {e}"))?;
+            from_toml("loa.toml", toml_text).map_err(|e| format!("loa.toml: {}", e.message))?;
         wording.check()?;
         Ok(wording)
     }
@@ -212,7 +200,7 @@ mod tests {
 
     #[test]
     fn the_builtin_wording_loads() {
-        let w = LoaWording::builtin();
+        let w = LoaWording::parse(include_str!("../../prompts/loa.toml")).unwrap();
         assert!(w.statement.local.contains("{provider}"));
         assert!(!w.statement.local.contains('\n'));
     }
@@ -241,13 +229,5 @@ mod tests {
             .replace("date = \"%B %-d, %Y\"", "date = \"%Q\"");
         let err = LoaWording::parse(&text).unwrap_err();
         assert!(err.contains("formats.date"), "{err}");
-    }
-
-    #[test]
-    fn fill_replaces_known_names_only_once() {
-        assert_eq!(
-            fill("a {x} b {y} {z}", &[("x", "{y}"), ("y", "2")]),
-            "a {y} b 2 {z}"
-        );
     }
 }

@@ -10,10 +10,10 @@
 pub mod mail;
 pub mod worker;
 
-use std::collections::BTreeMap;
+use serde::Deserialize;
 
-use crate::prompts::{fill, placeholders};
 use crate::store::{NewOutboxItem, OutboxChannel, OutboxEntry};
+use crate::template::{fill, from_toml, placeholders};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,24 +49,37 @@ impl NoticeKind {
         NoticeKind::CustomerRequest,
     ];
 
-    /// The table in `notifications.toml`.
-    pub fn as_str(self) -> &'static str {
-        self.spec().table
-    }
-
     /// The [`Notice::values`] its wording may use; pass all of them.
     pub fn placeholders(self) -> &'static [&'static str] {
-        self.spec().placeholders
+        match self {
+            NoticeKind::Submitted | NoticeKind::FocConfirmed => &["number", "numbers", "date"],
+            NoticeKind::NeedsInfo => &["number", "numbers", "reason", "fields"],
+            NoticeKind::Completed => &["number", "numbers"],
+            NoticeKind::Cancelled => &["number", "numbers", "reason"],
+            NoticeKind::AgentMessage => &["number", "numbers", "message"],
+            NoticeKind::Reminder | NoticeKind::Expired => &["days"],
+            NoticeKind::Handoff => &["customer", "conversation", "summary"],
+            NoticeKind::CustomerRequest => &["customer", "number", "wish", "words"],
+        }
     }
 
     /// Whether a notice of this kind is also emailed when the notice has an address. Reminders
     /// and expiry happen before there is a ticket (and an address) to write to.
     pub fn emails(self) -> bool {
-        self.spec().keys == CUSTOMER_KEYS
+        matches!(
+            self,
+            NoticeKind::Submitted
+                | NoticeKind::NeedsInfo
+                | NoticeKind::FocConfirmed
+                | NoticeKind::Completed
+                | NoticeKind::Cancelled
+                | NoticeKind::AgentMessage
+        )
     }
 
-    fn spec(self) -> &'static TableSpec {
-        let table = match self {
+    /// Its table in `notifications.toml`, for errors.
+    fn table(self) -> &'static str {
+        match self {
             NoticeKind::Submitted => "submitted",
             NoticeKind::NeedsInfo => "needs_info",
             NoticeKind::FocConfirmed => "foc_confirmed",
@@ -77,11 +90,23 @@ impl NoticeKind {
             NoticeKind::Expired => "expired",
             NoticeKind::Handoff => "handoff",
             NoticeKind::CustomerRequest => "customer_request",
-        };
-        TABLES
-            .iter()
-            .find(|t| t.table == table)
-            .expect("every notice kind has a table spec")
+        }
+    }
+
+    /// Its words in `notifications.toml`.
+    fn texts(self, w: &NotificationWording) -> Texts<'_> {
+        match self {
+            NoticeKind::Submitted => Texts::Customer(&w.submitted),
+            NoticeKind::NeedsInfo => Texts::Customer(&w.needs_info),
+            NoticeKind::FocConfirmed => Texts::Customer(&w.foc_confirmed),
+            NoticeKind::Completed => Texts::Customer(&w.completed),
+            NoticeKind::Cancelled => Texts::Customer(&w.cancelled),
+            NoticeKind::AgentMessage => Texts::Customer(&w.agent_message),
+            NoticeKind::Reminder => Texts::Chat(&w.reminder),
+            NoticeKind::Expired => Texts::Chat(&w.expired),
+            NoticeKind::Handoff => Texts::Agents(&w.handoff),
+            NoticeKind::CustomerRequest => Texts::Agents(&w.customer_request),
+        }
     }
 }
 
@@ -102,153 +127,135 @@ pub struct Notice {
     pub values: Vec<(&'static str, String)>,
 }
 
-/// The keys of a table, and the placeholders its texts may use.
-struct TableSpec {
-    table: &'static str,
-    keys: &'static [&'static str],
-    placeholders: &'static [&'static str],
-}
-
-const CUSTOMER_KEYS: &[&str] = &["subject", "chat", "email"];
-const CHAT_KEYS: &[&str] = &["subject", "chat"];
-const AGENT_KEYS: &[&str] = &["subject", "agents"];
-
-const TABLES: &[TableSpec] = &[
-    TableSpec {
-        table: "submitted",
-        keys: CUSTOMER_KEYS,
-        placeholders: &["number", "numbers", "date"],
-    },
-    TableSpec {
-        table: "needs_info",
-        keys: CUSTOMER_KEYS,
-        placeholders: &["number", "numbers", "reason", "fields"],
-    },
-    TableSpec {
-        table: "foc_confirmed",
-        keys: CUSTOMER_KEYS,
-        placeholders: &["number", "numbers", "date"],
-    },
-    TableSpec {
-        table: "completed",
-        keys: CUSTOMER_KEYS,
-        placeholders: &["number", "numbers"],
-    },
-    TableSpec {
-        table: "cancelled",
-        keys: CUSTOMER_KEYS,
-        placeholders: &["number", "numbers", "reason"],
-    },
-    TableSpec {
-        table: "agent_message",
-        keys: CUSTOMER_KEYS,
-        placeholders: &["number", "numbers", "message"],
-    },
-    TableSpec {
-        table: "reminder",
-        keys: CHAT_KEYS,
-        placeholders: &["days"],
-    },
-    TableSpec {
-        table: "expired",
-        keys: CHAT_KEYS,
-        placeholders: &["days"],
-    },
-    TableSpec {
-        table: "handoff",
-        keys: AGENT_KEYS,
-        placeholders: &["customer", "conversation", "summary"],
-    },
-    TableSpec {
-        table: "customer_request",
-        keys: AGENT_KEYS,
-        placeholders: &["customer", "number", "wish", "words"],
-    },
-    TableSpec {
-        table: "delivery_failed",
-        keys: AGENT_KEYS,
-        placeholders: &["id", "channel", "number", "recipient", "attempts", "error"],
-    },
-    TableSpec {
-        table: "email",
-        keys: &["footer"],
-        placeholders: &[],
-    },
-];
-
-/// The words of every notification, from `prompts/notifications.toml`, checked when loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The words of every notification, from `prompts/notifications.toml`, checked when loaded:
+/// one table per kind of notice, each with the texts its recipients get.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NotificationWording {
-    /// Table, then key; every table and key of [`TABLES`] is present.
-    texts: BTreeMap<String, BTreeMap<String, String>>,
+    pub submitted: CustomerTexts,
+    pub needs_info: CustomerTexts,
+    pub foc_confirmed: CustomerTexts,
+    pub completed: CustomerTexts,
+    pub cancelled: CustomerTexts,
+    pub agent_message: CustomerTexts,
+    pub reminder: ChatTexts,
+    pub expired: ChatTexts,
+    pub handoff: AgentTexts,
+    pub customer_request: AgentTexts,
+    pub delivery_failed: AgentTexts,
+    pub email: EmailTexts,
 }
+
+/// A notice the customer hears in their chat and, when there is an address, by email.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerTexts {
+    pub subject: String,
+    pub chat: String,
+    pub email: String,
+}
+
+/// A notice for the customer's chat only.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatTexts {
+    pub subject: String,
+    pub chat: String,
+}
+
+/// A message for the agents.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentTexts {
+    pub subject: String,
+    pub agents: String,
+}
+
+/// What every email ends with.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailTexts {
+    pub footer: String,
+}
+
+/// A kind's table.
+enum Texts<'a> {
+    Customer(&'a CustomerTexts),
+    Chat(&'a ChatTexts),
+    Agents(&'a AgentTexts),
+}
+
+impl<'a> Texts<'a> {
+    fn subject(&self) -> &'a str {
+        match self {
+            Texts::Customer(t) => &t.subject,
+            Texts::Chat(t) => &t.subject,
+            Texts::Agents(t) => &t.subject,
+        }
+    }
+}
+
+/// The placeholders the message to agents about a failed delivery may use.
+const DELIVERY_FAILED: &[&str] = &["id", "channel", "number", "recipient", "attempts", "error"];
 
 impl NotificationWording {
     /// Parses and checks a `notifications.toml`: a missing table or text, an unknown table or
     /// key, an empty text or an unknown `{placeholder}` is an error naming the key.
     pub fn parse(toml_text: &str) -> Result<NotificationWording, String> {
-        let texts: BTreeMap<String, BTreeMap<String, String>> =
-            toml::from_str(toml_text).map_err(|e| format!("notifications.toml: {e}"))?;
-        for (table, keys) in &texts {
-            let spec = TABLES
-                .iter()
-                .find(|t| t.table == table)
-                .ok_or_else(|| format!("notifications.toml: unknown table [{table}]"))?;
-            for (key, text) in keys {
-                if !spec.keys.contains(&key.as_str()) {
-                    return Err(format!(
-                        "notifications.toml: unknown key `{table}.{key}` (expected: {})",
-                        spec.keys.join(", ")
-                    ));
-                }
-                if text.trim().is_empty() {
-                    return Err(format!("notifications.toml: `{table}.{key}` is empty"));
-                }
-                if let Some(name) = placeholders(text).find(|p| !spec.placeholders.contains(p)) {
-                    let allowed: Vec<String> = spec
-                        .placeholders
-                        .iter()
-                        .map(|p| format!("{{{p}}}"))
-                        .collect();
-                    return Err(format!(
-                        "notifications.toml: `{table}.{key}` uses {{{name}}}, which is not one \
-                         of: {}",
-                        if allowed.is_empty() {
-                            "(none)".to_string()
-                        } else {
-                            allowed.join(", ")
-                        }
-                    ));
-                }
+        let wording: NotificationWording = from_toml("notifications.toml", toml_text)
+            .map_err(|e| format!("notifications.toml: {}", e.message))?;
+        for (table, key, text, allowed) in wording.texts() {
+            if text.trim().is_empty() {
+                return Err(format!("notifications.toml: `{table}.{key}` is empty"));
+            }
+            if let Some(name) = placeholders(text).find(|p| !allowed.contains(p)) {
+                let allowed: Vec<String> = allowed.iter().map(|p| format!("{{{p}}}")).collect();
+                return Err(format!(
+                    "notifications.toml: `{table}.{key}` uses {{{name}}}, which is not one \
+                     of: {}",
+                    if allowed.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        allowed.join(", ")
+                    }
+                ));
             }
         }
-        for spec in TABLES {
-            for key in spec.keys {
-                if !texts.get(spec.table).is_some_and(|t| t.contains_key(*key)) {
-                    return Err(format!(
-                        "notifications.toml: `{}.{key}` is missing",
-                        spec.table
-                    ));
-                }
-            }
-        }
-        Ok(NotificationWording { texts })
+        Ok(wording)
     }
 
-    /// A text checked at load time.
-    fn text(&self, table: &str, key: &str) -> &str {
-        self.texts
-            .get(table)
-            .and_then(|t| t.get(key))
-            .map_or("", String::as_str)
+    /// Every text: its table, its key, the text and the placeholders it may use.
+    fn texts(&self) -> Vec<(&'static str, &'static str, &str, &'static [&'static str])> {
+        let mut all = Vec::new();
+        let tables = NoticeKind::ALL
+            .iter()
+            .map(|kind| (kind.table(), kind.texts(self), kind.placeholders()))
+            .chain([(
+                "delivery_failed",
+                Texts::Agents(&self.delivery_failed),
+                DELIVERY_FAILED,
+            )]);
+        for (table, texts, allowed) in tables {
+            all.push((table, "subject", texts.subject(), allowed));
+            match texts {
+                Texts::Customer(t) => {
+                    all.push((table, "chat", t.chat.as_str(), allowed));
+                    all.push((table, "email", t.email.as_str(), allowed));
+                }
+                Texts::Chat(t) => all.push((table, "chat", t.chat.as_str(), allowed)),
+                Texts::Agents(t) => all.push((table, "agents", t.agents.as_str(), allowed)),
+            }
+        }
+        all.push(("email", "footer", self.email.footer.as_str(), &[]));
+        all
     }
 
     /// An email body: the kind's text, then the common footer.
-    fn email_body(&self, table: &str, values: &[(&str, String)]) -> String {
+    fn email_body(&self, text: &str, values: &[(&str, String)]) -> String {
         format!(
             "{}\n\n{}\n",
-            fill(self.text(table, "email"), values).trim_end(),
-            self.text("email", "footer").trim_end()
+            fill(text, values).trim_end(),
+            self.email.footer.trim_end()
         )
     }
 }
@@ -257,13 +264,13 @@ impl NotificationWording {
 /// the agents with the summary instead), plus an email when the notice has an address and its
 /// kind is emailed ([`NoticeKind::emails`]).
 pub fn compose(notice: &Notice, wording: &NotificationWording) -> Vec<NewOutboxItem> {
-    let table = notice.kind.as_str();
     let values: Vec<(&str, String)> = notice
         .values
         .iter()
         .map(|(name, value)| (*name, value.clone()))
         .collect();
-    let subject = fill(wording.text(table, "subject"), &values);
+    let texts = notice.kind.texts(wording);
+    let subject = fill(texts.subject(), &values);
     let item = |channel, recipient, subject: String, body: String| NewOutboxItem {
         channel,
         ticket_number: notice.ticket_number.clone(),
@@ -274,17 +281,18 @@ pub fn compose(notice: &Notice, wording: &NotificationWording) -> Vec<NewOutboxI
         subject,
         body,
     };
-    if matches!(
-        notice.kind,
-        NoticeKind::Handoff | NoticeKind::CustomerRequest
-    ) {
-        let body = fill(wording.text(table, "agents"), &values);
-        return vec![item(OutboxChannel::Agents, None, subject, body)];
-    }
-    let chat = fill(wording.text(table, "chat"), &values);
+    let (chat, email) = match texts {
+        Texts::Agents(t) => {
+            let body = fill(&t.agents, &values);
+            return vec![item(OutboxChannel::Agents, None, subject, body)];
+        }
+        Texts::Chat(t) => (&t.chat, None),
+        Texts::Customer(t) => (&t.chat, Some(&t.email)),
+    };
+    let chat = fill(chat, &values);
     let mut items = vec![item(OutboxChannel::Chat, None, subject.clone(), chat)];
-    if let Some(address) = notice.email.as_ref().filter(|_| notice.kind.emails()) {
-        let body = wording.email_body(table, &values);
+    if let (Some(address), Some(email)) = (notice.email.as_ref(), email) {
+        let body = wording.email_body(email, &values);
         items.push(item(
             OutboxChannel::Email,
             Some(address.clone()),
@@ -321,8 +329,8 @@ pub fn delivery_failed(entry: &OutboxEntry, wording: &NotificationWording) -> Ne
         customer_platform: item.customer_platform.clone(),
         customer_id: item.customer_id.clone(),
         recipient: None,
-        subject: fill(wording.text("delivery_failed", "subject"), &values),
-        body: fill(wording.text("delivery_failed", "agents"), &values),
+        subject: fill(&wording.delivery_failed.subject, &values),
+        body: fill(&wording.delivery_failed.agents, &values),
     }
 }
 

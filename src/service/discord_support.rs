@@ -1,12 +1,9 @@
 //! What chat adapters with shared channels need beyond customer turns: find whose conversation
 //! a channel holds, and record what an agent says there without taking it as an answer.
 
-use super::{Customer, Service, ServiceError, flow_name, parse_state, status_of};
-use crate::conversation::{Reply, validators};
-use crate::store::{
-    Conversation, ConversationStatus, Lease, NewTranscriptLine, OpenChannel, Speaker, TurnOutcome,
-    TurnWrite,
-};
+use super::{Customer, Service, ServiceError, agent_line, parse_state, turn_write};
+use crate::conversation::{Reply, State, validators};
+use crate::store::{Conversation, ConversationStatus, Lease, OpenChannel, TurnOutcome, TurnWrite};
 
 impl Service {
     /// The customer whose conversation runs (or last ran) in `channel_id` on `platform`.
@@ -35,6 +32,16 @@ impl Service {
         limit: u32,
     ) -> Result<Vec<OpenChannel>, ServiceError> {
         Ok(self.store.open_channels(platform, limit).await?)
+    }
+
+    /// The channel where `customer_id` on `platform` talks to the bot now: their open
+    /// conversation's, else their newest conversation's.
+    pub async fn customer_channel(
+        &self,
+        platform: &str,
+        customer_id: &str,
+    ) -> Result<Option<String>, ServiceError> {
+        Ok(self.store.customer_channel(platform, customer_id).await?)
     }
 
     /// Takes lease `name` (one process at a time, such as the one holding a chat platform's
@@ -90,15 +97,19 @@ impl Service {
             return Ok(Vec::new());
         };
         let state = parse_state(conversation.id, &conversation.state)?;
-        Ok(self
-            .engine()
-            .changeable_steps(&state)
+        Ok(self.editable_answers(&state))
+    }
+
+    /// The answers of `state` the customer can change from the summary, as (step, label).
+    pub(super) fn editable_answers(&self, state: &State) -> Vec<(String, String)> {
+        self.engine()
+            .changeable_steps(state)
             .into_iter()
             .filter_map(|id| {
-                let step = self.prompts.step(id)?;
+                let step = self.prompts.script.step(id)?;
                 Some((id.to_string(), step.label.clone()))
             })
-            .collect())
+            .collect()
     }
 
     /// Whether the customer's pending question takes a secret (PIN, account number), so a
@@ -108,7 +119,7 @@ impl Service {
             c.flow == "port_in"
                 && c.step
                     .as_deref()
-                    .and_then(|s| self.prompts.step(s))
+                    .and_then(|s| self.prompts.script.step(s))
                     .is_some_and(|s| s.secret)
         }))
     }
@@ -123,26 +134,14 @@ impl Service {
         text: &str,
         message_id: Option<String>,
     ) -> Result<bool, ServiceError> {
-        for _ in 0..5 {
-            let Some(conversation) = self.conversation_of(customer).await? else {
-                return Ok(false);
-            };
-            let write = TurnWrite {
-                incoming_message_id: message_id.clone(),
-                transcript: vec![NewTranscriptLine {
-                    who: Speaker::Agent,
-                    text: format!("{agent}: {text}"),
-                    attachment: None,
-                    platform_message_id: message_id.clone(),
-                }],
-                ..TurnWrite::new(&conversation, self.now())
-            };
-            match self.store.apply_turn(write).await? {
-                TurnOutcome::Applied { .. } | TurnOutcome::Duplicate => return Ok(true),
-                TurnOutcome::Conflict => continue,
-            }
-        }
-        Err(ServiceError::TooManyConflicts(5))
+        let text = format!("{agent}: {text}");
+        self.change_open(customer, |conversation| {
+            let line = agent_line(text.clone(), message_id.clone());
+            let mut write = turn_write(conversation, None, line, self.now());
+            write.incoming_message_id = message_id.clone();
+            Ok(Some(write))
+        })
+        .await
     }
 
     /// An agent takes the customer's conversation over: the bot stops asking until the agent
@@ -152,27 +151,35 @@ impl Service {
         customer: &Customer,
         agent: &str,
     ) -> Result<bool, ServiceError> {
+        self.change_open(customer, |conversation| {
+            let state = parse_state(conversation.id, &conversation.state)?;
+            let Some(state) = self.engine().pause(state) else {
+                return Ok(None);
+            };
+            let line = agent_line(format!("[{agent}: paused]"), None);
+            Ok(Some(turn_write(
+                conversation,
+                Some(&state),
+                line,
+                self.now(),
+            )))
+        })
+        .await
+    }
+
+    /// Writes what `change` makes of the customer's open conversation (`None`: nothing to
+    /// write), reading it again while it moves under us. Returns false when nothing is open.
+    async fn change_open(
+        &self,
+        customer: &Customer,
+        change: impl Fn(&Conversation) -> Result<Option<TurnWrite>, ServiceError>,
+    ) -> Result<bool, ServiceError> {
         for _ in 0..5 {
             let Some(conversation) = self.conversation_of(customer).await? else {
                 return Ok(false);
             };
-            let mut state = parse_state(conversation.id, &conversation.state)?;
-            if state.paused {
+            let Some(write) = change(&conversation)? else {
                 return Ok(true);
-            }
-            state.paused = true;
-            let write = TurnWrite {
-                flow: flow_name(state.flow).into(),
-                step: state.step.clone(),
-                state: state.to_json(),
-                status: status_of(&state),
-                transcript: vec![NewTranscriptLine {
-                    who: Speaker::Agent,
-                    text: format!("[{agent}: paused]"),
-                    attachment: None,
-                    platform_message_id: None,
-                }],
-                ..TurnWrite::new(&conversation, self.now())
             };
             match self.store.apply_turn(write).await? {
                 TurnOutcome::Applied { .. } | TurnOutcome::Duplicate => return Ok(true),
@@ -202,7 +209,7 @@ impl Service {
             && conversation
                 .step
                 .as_deref()
-                .and_then(|step| self.prompts.step(step))
+                .and_then(|step| self.prompts.script.step(step))
                 .and_then(|step| validators::find(&step.validator))
                 .is_some_and(|validator| validator.expects_upload());
         if !wanted {

@@ -2,15 +2,14 @@
 //! summary of what was collected, hand the conversation back (the bot asks the pending question
 //! again), or start the guided flow for a customer, with numbers pre-filled from their message.
 
-use super::{Customer, Service, ServiceError, WorkflowError, flow_name, parse_state, status_of};
+use super::{Customer, Service, ServiceError, WorkflowError, agent_line, parse_state, turn_write};
 use crate::conversation::{Reply, State};
 use crate::porting::PhoneNumber;
 use crate::porting::phone::parse_number_list;
-use crate::prompts::fill;
 use crate::store::{
-    Conversation, ConversationStatus, NewDraft, NewOutboxItem, NewTranscriptLine, OutboxChannel,
-    Speaker, TurnOutcome, TurnWrite,
+    Conversation, ConversationStatus, NewDraft, NewOutboxItem, OutboxChannel, TurnOutcome,
 };
+use crate::template::fill;
 
 /// A customer waiting for an agent.
 #[derive(Debug, Clone)]
@@ -58,12 +57,13 @@ impl Service {
         customer: &Customer,
         agent: &str,
     ) -> Result<Vec<Reply>, WorkflowError> {
-        self.agent_turn(customer, agent, "handed_back", None, |service, state| {
-            if !state.paused {
-                return Err(service.refused(&crate::porting::Refusal::new("handoff.not_paused")));
-            }
-            state.paused = false;
-            Ok(())
+        let handed_back = &self.prompts.script.common.messages.handed_back;
+        let action = ("handed_back", handed_back.as_str());
+        self.agent_turn(customer, agent, action, None, |service, state| {
+            service
+                .engine()
+                .hand_back(state)
+                .map_err(|refusal| service.refused(&refusal))
         })
         .await
     }
@@ -84,14 +84,12 @@ impl Service {
             .agent_turn(
                 customer,
                 agent,
-                "agent_started",
+                (
+                    "agent_started",
+                    &self.prompts.script.common.messages.agent_started,
+                ),
                 None,
-                move |service, state| {
-                    *state = service
-                        .engine()
-                        .start_port_in(state.clone(), numbers.clone());
-                    Ok(())
-                },
+                move |service, state| Ok(service.engine().start_port_in(state, numbers.clone())),
             )
             .await?;
         Ok(Started {
@@ -115,13 +113,10 @@ impl Service {
                 self.refused(&crate::porting::Refusal::new("handoff.no_conversation"))
             })?;
         let state = parse_state(conversation.id, &conversation.state)?;
-        if let Some(number) = &state.draft {
-            return Err(self.refused(
-                &crate::porting::Refusal::new("handoff.already_draft")
-                    .with("number", number.clone()),
-            ));
-        }
         let engine = self.engine();
+        engine
+            .can_draft(&state)
+            .map_err(|refusal| self.refused(&refusal))?;
         let draft = NewDraft {
             number: self.store.next_ticket_number().await?,
             missing: engine.missing_fields(&engine.start_port_in(state.clone(), Vec::new())),
@@ -132,27 +127,27 @@ impl Service {
         self.agent_turn(
             customer,
             agent,
-            "draft_saved",
+            (
+                "draft_saved",
+                &self.prompts.script.common.messages.draft_saved,
+            ),
             Some(draft.clone()),
-            move |service, state| {
-                *state = service.engine().start_port_in(state.clone(), Vec::new());
-                state.draft = Some(number.clone());
-                Ok(())
-            },
+            move |service, state| Ok(service.engine().draft(state, number.clone())),
         )
         .await?;
         Ok(draft)
     }
 
     /// Changes a customer's conversation on an agent's behalf and tells the customer in their
-    /// chat: `message` (a key in the prompts) and the question the bot now waits on.
+    /// chat: `message` (a text of the prompts) and the question the bot now waits on. The
+    /// transcript notes the agent's `action` by its name.
     async fn agent_turn(
         &self,
         customer: &Customer,
         agent: &str,
-        message: &str,
+        (action, message): (&str, &str),
         draft: Option<NewDraft>,
-        change: impl Fn(&Service, &mut State) -> Result<(), WorkflowError>,
+        change: impl Fn(&Service, State) -> Result<State, WorkflowError>,
     ) -> Result<Vec<Reply>, WorkflowError> {
         let engine = self.engine();
         for _ in 0..5 {
@@ -170,42 +165,28 @@ impl Service {
                         .await?
                 }
             };
-            let mut state = parse_state(conversation.id, &conversation.state)?;
-            change(self, &mut state)?;
+            let state = change(self, parse_state(conversation.id, &conversation.state)?)?;
             let number = draft.as_ref().map(|d| d.number.clone()).unwrap_or_default();
             let mut replies = vec![Reply::say(fill(
-                self.prompts.message(message),
+                message,
                 &[("agent", agent.to_string()), ("number", number)],
             ))];
             // The chat gets the message; the question itself is asked when the customer is back.
             let body = replies[0].text.clone();
             replies.extend(engine.pending_question(&state, crate::conversation::today(now)));
-            let write = TurnWrite {
-                conversation_id: conversation.id,
-                expected_version: conversation.version,
-                flow: flow_name(state.flow).into(),
-                step: state.step.clone(),
-                state: state.to_json(),
-                status: status_of(&state),
-                transcript: vec![NewTranscriptLine {
-                    who: Speaker::Agent,
-                    text: format!("[{agent}: {message}]"),
-                    attachment: None,
-                    platform_message_id: None,
-                }],
-                outbox: vec![NewOutboxItem {
-                    channel: OutboxChannel::Chat,
-                    ticket_number: None,
-                    conversation_id: Some(conversation.id),
-                    customer_platform: customer.platform.clone(),
-                    customer_id: customer.id.clone(),
-                    recipient: None,
-                    subject: String::new(),
-                    body,
-                }],
-                new_draft: draft.clone(),
-                ..TurnWrite::new(&conversation, now)
-            };
+            let line = agent_line(format!("[{agent}: {action}]"), None);
+            let mut write = turn_write(&conversation, Some(&state), line, now);
+            write.outbox.push(NewOutboxItem {
+                channel: OutboxChannel::Chat,
+                ticket_number: None,
+                conversation_id: Some(conversation.id),
+                customer_platform: customer.platform.clone(),
+                customer_id: customer.id.clone(),
+                recipient: None,
+                subject: String::new(),
+                body,
+            });
+            write.new_draft = draft.clone();
             match self.store.apply_turn(write).await? {
                 TurnOutcome::Applied { .. } => return Ok(replies),
                 TurnOutcome::Conflict => continue,

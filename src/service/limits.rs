@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Customer, Service, ServiceError};
 use crate::conversation::{Reply, State};
-use crate::prompts::fill;
+use crate::template::fill;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
@@ -121,7 +121,7 @@ impl Service {
         }
         tracing::info!(customer = %customer.signer_id(), "message limit reached");
         Some(vec![Reply::say(fill(
-            self.prompts.message("too_many_messages"),
+            &self.prompts.script.common.messages.too_many_messages,
             &[
                 ("limit", self.config.max_messages_per_minute.to_string()),
                 ("wait", wait_words(wait)),
@@ -161,7 +161,7 @@ impl Service {
             .map(|t| (t + DAY - now).to_std().unwrap_or_default())
             .unwrap_or_default();
         Reply::say(fill(
-            self.prompts.message("too_many_conversations"),
+            &self.prompts.script.common.messages.too_many_conversations,
             &[("limit", limit.to_string()), ("wait", wait_words(wait))],
         ))
     }
@@ -185,7 +185,7 @@ impl Service {
         }
         tracing::info!(conversation = conversation_id, "upload limit reached");
         let mut replies = vec![Reply::say(fill(
-            self.prompts.message("too_many_uploads"),
+            &self.prompts.script.common.messages.too_many_uploads,
             &[("limit", limit.to_string())],
         ))];
         replies.extend(

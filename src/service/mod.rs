@@ -1,9 +1,10 @@
-//! One entry point per use case, shared by every adapter (terminal now, Discord later).
+//! One entry point per use case, shared by every adapter (the terminal and Discord).
 //!
-//! [`Service::turn`] is a customer message: load the conversation, run the engine, carry out its
-//! effects (secrets, documents, tickets with their LOA) and save it all in one transaction, with
-//! optimistic locking and the incoming message id as idempotency key. The adapters only turn
-//! platform events into [`Input`]s and print the [`Reply`]s.
+//! [`Service::turn`] (in `turn`) is a customer message: load the conversation, run the engine,
+//! carry out its effects (secrets, documents, tickets with their LOA) and save it all in one
+//! transaction, with optimistic locking and the incoming message id as idempotency key. The
+//! adapters only turn platform events into [`Input`](crate::conversation::Input)s and show the
+//! [`TurnResult`]; the service writes no files.
 
 mod access;
 mod cache;
@@ -11,6 +12,7 @@ mod discord_support;
 mod handoff;
 mod limits;
 mod tickets;
+mod turn;
 mod views;
 
 pub use access::Caller;
@@ -19,25 +21,25 @@ pub use handoff::{Started, Waiting};
 pub use tickets::{AgentAction, WorkflowError};
 pub use views::{Export, TicketList, TicketPage, TicketView};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::conversation::{self, Effect, Engine, Flow, Input, Reply, State, TicketRequestKind};
+use crate::conversation::script::Script;
+use crate::conversation::{self, Engine, Flow, Reply, State};
 use crate::loa;
-use crate::notify::{self, Notice, NoticeKind};
-use crate::porting::{PortCalendar, PortRequest, SignatureRecord, dates};
-use crate::prompts::{Prompts, fill};
+use crate::notify::{self, Notice};
+use crate::porting::{PortCalendar, PortRequest, dates};
 use crate::secrets::{Cipher, KeySource};
 use crate::store::{
-    Conversation, ConversationStatus, CreateIfNone, DocumentKind, NewConversation, NewDocument,
-    NewOutboxItem, NewTicket, NewTranscriptLine, OutboxChannel, Rekeyed, Resubmission, SecretKind,
-    Speaker, Store, StoreError, Ticket, TicketChange, TicketFilter, TicketStatus, TurnOutcome,
-    TurnWrite, Visibility,
+    Conversation, ConversationStatus, NewConversation, NewOutboxItem, NewTranscriptLine,
+    OutboxChannel, Rekeyed, Speaker, Store, StoreError, Ticket, TicketFilter, TicketStatus,
+    TurnWrite,
 };
+use crate::template::fill;
 
 /// Who is talking, and where.
 #[derive(Debug, Clone)]
@@ -63,19 +65,23 @@ impl Customer {
     }
 }
 
-/// A ticket created in this turn, as adapters show it.
+/// A ticket created (or signed again) in this turn, as adapters show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CreatedTicket {
     pub number: String,
     pub kind: &'static str,
     pub numbers: Vec<String>,
     pub status: &'static str,
+    /// Where the terminal keeps a copy of the LOA; the replies name it.
     pub loa_path: String,
+    /// The signed LOA, as the ticket stores it.
+    #[serde(skip)]
+    pub loa: Vec<u8>,
 }
 
 impl CreatedTicket {
-    /// A submitted ticket for `request`, with its LOA written at `loa_path`.
-    fn new(number: &str, request: &PortRequest, loa_path: PathBuf) -> CreatedTicket {
+    /// A submitted ticket for `request` with its signed `loa`, named by `loa_path`.
+    fn new(number: &str, request: &PortRequest, loa_path: PathBuf, loa: Vec<u8>) -> CreatedTicket {
         CreatedTicket {
             number: number.to_string(),
             kind: request.kind.as_str(),
@@ -86,14 +92,23 @@ impl CreatedTicket {
                 .collect(),
             status: TicketStatus::Submitted.as_str(),
             loa_path: loa_path.display().to_string(),
+            loa,
         }
     }
 }
 
+/// What a customer message did, with what an adapter needs to show it (no second look-up).
 #[derive(Debug, Default)]
 pub struct TurnResult {
     pub replies: Vec<Reply>,
     pub tickets: Vec<CreatedTicket>,
+    /// The conversation the replies belong to, while it stays open.
+    pub conversation: Option<i64>,
+    /// The question the conversation now waits on takes a secret (a PIN, an account number).
+    pub awaits_secret: bool,
+    /// When the replies show the summary: the answers the customer can change from it, as
+    /// (step, label) in flow order.
+    pub editable: Vec<(String, String)>,
     /// The message id was seen before: nothing was done again.
     pub duplicate: bool,
     /// The message held a secret (a PIN typed where it was not asked, for example): it is
@@ -128,28 +143,32 @@ pub enum ServiceError {
     TimedOut(u64),
 }
 
+/// The words the service speaks with: the conversation script's, the LOA's and the
+/// notifications', each checked by its owner; [`crate::prompts`] loads them.
+#[derive(Debug)]
+pub struct Words {
+    pub script: Script,
+    pub loa: loa::LoaWording,
+    pub notifications: notify::NotificationWording,
+}
+
 pub struct Service {
-    pub config: Config,
-    pub prompts: Prompts,
-    pub store: Store,
+    config: Config,
+    prompts: Words,
+    store: Store,
     calendar: PortCalendar,
     limiter: limits::MessageLimiter,
     /// Open conversations as this process last wrote them; see [`cache`].
     cache: cache::ConversationCache,
-    /// Whether signed LOAs are also written into `$PORTBOT_DATA_DIR/loa/`: the terminal chat
-    /// names its LOA by that path; Discord attaches the document from the database instead.
-    loa_copies: bool,
 }
-
-const MAX_TRIES: u32 = 8;
 
 /// Tickets `/port status` (and "status" in a chat) lists: the customer's newest.
 pub const STATUS_TICKETS: u32 = 10;
 
 impl Service {
-    /// Loads the words, the key and the database, applying migrations.
-    pub async fn start(config: Config) -> anyhow::Result<Service> {
-        let prompts = Prompts::load(config.prompts_dir.as_deref())?;
+    /// Opens the key and the database, applying migrations; speaks with `prompts`, the words
+    /// [`crate::prompts`] loaded.
+    pub async fn start(config: Config, prompts: Words) -> anyhow::Result<Service> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             anyhow::anyhow!(
                 "cannot create the data folder {}: {e}",
@@ -202,12 +221,9 @@ impl Service {
             calendar,
             limiter,
             cache: cache::ConversationCache::default(),
-            loa_copies: false,
         })
     }
 
-    /// Writes each signed LOA into `$PORTBOT_DATA_DIR/loa/` as well (owner-only), for the
-    /// terminal chat, which shows the customer that path.
     /// The notification loops on this service's store, words and settings (`portbot worker`,
     /// and the Discord bot's own notices).
     pub fn worker(&self) -> Result<crate::notify::worker::Worker<'_>, String> {
@@ -215,13 +231,9 @@ impl Service {
         crate::notify::worker::Worker::new(&self.store, &self.prompts.notifications, &settings)
     }
 
-    pub fn keep_loa_copies(&mut self) {
-        self.loa_copies = true;
-    }
-
     pub fn engine(&self) -> Engine<'_> {
         Engine {
-            prompts: &self.prompts,
+            prompts: &self.prompts.script,
             calendar: &self.calendar,
             rules: self.config.port_date_rules,
             max_upload_bytes: self.config.max_upload_bytes,
@@ -233,7 +245,7 @@ impl Service {
     /// `work`, or [`ServiceError::TimedOut`] when the database keeps it waiting longer than
     /// `PORTBOT_DB_TIMEOUT_SECS`: a slow database gets the customer an answer, never a hang. A
     /// turn cut off this way is rolled back unless its commit had already reached the database.
-    pub async fn within<T>(
+    async fn within<T>(
         &self,
         work: impl std::future::Future<Output = Result<T, ServiceError>>,
     ) -> Result<T, ServiceError> {
@@ -243,6 +255,27 @@ impl Service {
             .unwrap_or(Err(ServiceError::TimedOut(limit.as_secs())))
     }
 
+    /// The settings it runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The words it speaks with (the adapters render them).
+    pub fn words(&self) -> &Words {
+        &self.prompts
+    }
+
+    /// Whether another process can stand by beside this one (PostgreSQL); a SQLite database
+    /// serves one process that holds a lease.
+    pub fn allows_standby(&self) -> bool {
+        self.store.backend() == crate::store::Backend::Postgres
+    }
+
+    /// A conversation by its id.
+    pub async fn conversation(&self, id: i64) -> Result<Option<Conversation>, ServiceError> {
+        Ok(self.store.conversation(id).await?)
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.config.now()
     }
@@ -250,6 +283,10 @@ impl Service {
     /// Opens the customer's conversation: resumes a saved one (repeating the pending question)
     /// or starts a new one with the greeting.
     pub async fn open(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
+        self.within(self.open_unlimited(customer)).await
+    }
+
+    async fn open_unlimited(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
         let engine = self.engine();
         let mut replies = self.deliver_chat_notices(customer).await?;
         if let Some(conversation) = self
@@ -304,523 +341,10 @@ impl Service {
             .collect()
     }
 
-    /// One customer message. `message_id` is the platform's id for it: a message seen before is
-    /// not handled twice.
-    pub async fn turn(
-        &self,
-        customer: &Customer,
-        message_id: Option<String>,
-        input: Input,
-    ) -> Result<TurnResult, ServiceError> {
-        if let Some(refusal) = self.message_limit(customer) {
-            return Ok(TurnResult {
-                replies: refusal,
-                limited: true,
-                ..TurnResult::default()
-            });
-        }
-        let engine = self.engine();
-        // The first try trusts the cached conversation, if any; a conflict means it was stale,
-        // and every later try reads the database.
-        let mut cached = self.cache.take(&customer.platform, &customer.id);
-        for _ in 0..MAX_TRIES {
-            let now = self.now();
-            let from_cache = cached.is_some();
-            let (conversation, state, has_notices, mut greeting) = match cached.take() {
-                Some(c) => (c.conversation, c.state, false, Vec::new()),
-                None => {
-                    // A new customer's conversation is started by the lookup itself, when the
-                    // message is new and under the day's limit.
-                    let (state, mut greeting) = engine.start();
-                    // The engine answers with the menu itself; only the hello goes first.
-                    greeting.truncate(1);
-                    let lookup = self
-                        .store
-                        .lookup_for_turn(
-                            &customer.platform,
-                            &customer.id,
-                            message_id.as_deref(),
-                            now - limits::DAY,
-                            Some(CreateIfNone {
-                                new: new_conversation(customer, &state, now),
-                                max_per_day: self.config.max_conversations_per_day,
-                            }),
-                        )
-                        .await?;
-                    let has_notices = lookup.has_notices;
-                    let (conversation, state, greeting) = match lookup.open {
-                        Some(c) if lookup.created => (c, state, greeting),
-                        Some(c) => {
-                            let parsed = parse_state(c.id, &c.state)?;
-                            (c, parsed, Vec::new())
-                        }
-                        None => {
-                            // A replay of a message that finished the last conversation must
-                            // not start an empty new one (the key is only checked when the
-                            // turn is written).
-                            if lookup.message_seen {
-                                return Ok(TurnResult {
-                                    duplicate: true,
-                                    ..TurnResult::default()
-                                });
-                            }
-                            // The lookup starts a conversation unless the message was seen
-                            // or the day's limit is reached.
-                            return Ok(TurnResult {
-                                replies: vec![self.too_many_conversations(
-                                    customer,
-                                    lookup.oldest_since,
-                                    now,
-                                )],
-                                ..TurnResult::default()
-                            });
-                        }
-                    };
-                    (conversation, state, has_notices, greeting)
-                }
-            };
-            // Only a file turn keeps the state from before, to ask again if the file is refused.
-            let before = matches!(input, Input::File { .. }).then(|| state.clone());
-            let fresh =
-                (state.flow == Flow::Menu && state.answers.is_empty()).then(|| state.clone());
-            let mut turn = engine.step(state, input.clone(), now);
-            // "cancel" or "I typed my email wrong" from a customer with nothing submitted is
-            // about this conversation, not a request (only the store knows which it is).
-            if let Some(fresh) = fresh
-                && turn.effects.iter().any(|e| {
-                    matches!(
-                        e,
-                        Effect::TicketRequest {
-                            kind: TicketRequestKind::Cancel | TicketRequestKind::Correct,
-                            ticket: None,
-                            ..
-                        }
-                    )
-                })
-                && !self
-                    .customer_tickets(customer)
-                    .await?
-                    .iter()
-                    .any(|t| !t.status.is_final())
-            {
-                turn = engine.step_without_tickets(fresh, input.clone(), now);
-            }
-            let redact_input = turn.redact_input;
-            // A customer back to ask about their requests gets the answer, not the hello.
-            if turn
-                .effects
-                .iter()
-                .any(|e| matches!(e, Effect::ShowStatus | Effect::TicketRequest { .. }))
-            {
-                greeting.clear();
-            }
-            let uploads = turn
-                .effects
-                .iter()
-                .filter(|e| matches!(e, Effect::StoreDocument { .. }))
-                .count();
-            if let Some(before) = before.filter(|_| uploads > 0)
-                && let Some(replies) = self
-                    .upload_limit(conversation.id, uploads, &before, now)
-                    .await?
-            {
-                return Ok(TurnResult {
-                    replies,
-                    ..TurnResult::default()
-                });
-            }
-            let notices = if has_notices {
-                self.store
-                    .pending_chat_notices(&customer.platform, &customer.id, now)
-                    .await?
-            } else {
-                Vec::new()
-            };
-
-            let mut write = TurnWrite {
-                conversation_id: conversation.id,
-                expected_version: conversation.version,
-                flow: flow_name(turn.state.flow).into(),
-                step: turn.state.step.clone(),
-                state: turn.state.to_json(),
-                status: status_of(&turn.state),
-                incoming_message_id: message_id.clone(),
-                transcript: vec![customer_line(&input, turn.redact_input, message_id.clone())],
-                delivered_outbox: notices.iter().map(|n| n.id).collect(),
-                no_notices_seen: from_cache,
-                ..TurnWrite::new(&conversation, now)
-            };
-            let mut before = Vec::new();
-            let mut after = Vec::new();
-            let mut created = Vec::new();
-            let mut requests = Vec::new();
-            for effect in turn.effects {
-                match effect {
-                    Effect::StoreSecret { step, value } => {
-                        write.secrets.push((secret_kind(&step), value));
-                    }
-                    Effect::ClearSecrets => {
-                        write.clear_secrets = vec![SecretKind::Pin, SecretKind::AccountNumber];
-                        write.clear_uploads = true;
-                    }
-                    Effect::StoreDocument {
-                        step,
-                        file_name,
-                        content_type,
-                        bytes,
-                    } => write.documents.push(NewDocument {
-                        kind: if step == "csr" {
-                            DocumentKind::Csr
-                        } else {
-                            DocumentKind::Bill
-                        },
-                        file_name,
-                        content_type,
-                        bytes,
-                    }),
-                    Effect::CreateTickets { signer_name } => {
-                        let (tickets, replies) = self
-                            .tickets_from(
-                                &turn.state,
-                                &write,
-                                conversation.id,
-                                customer,
-                                &signer_name,
-                                now,
-                            )
-                            .await?;
-                        after.extend(replies);
-                        for (ticket, shown) in tickets {
-                            write.outbox.extend(self.notices(
-                                &submitted_notice(
-                                    &ticket.number,
-                                    &ticket.request,
-                                    conversation.id,
-                                    customer,
-                                ),
-                                true,
-                            ));
-                            created.push((ticket.loa_pdf.clone(), shown));
-                            write.tickets.push(ticket);
-                        }
-                    }
-                    Effect::Resubmit {
-                        ticket,
-                        signer_name,
-                    } => {
-                        let (fix, shown, replies) = self
-                            .resubmission(
-                                &turn.state,
-                                &write,
-                                conversation.id,
-                                customer,
-                                &ticket,
-                                signer_name,
-                                now,
-                            )
-                            .await?;
-                        write.outbox.extend(self.notices(
-                            &submitted_notice(&fix.number, &fix.request, conversation.id, customer),
-                            true,
-                        ));
-                        after.extend(replies);
-                        if let (Some((_, pdf)), Some(shown)) = (&fix.signed, shown) {
-                            created.push((pdf.clone(), shown));
-                        }
-                        write.resubmit = Some(fix);
-                    }
-                    Effect::Handoff { summary } => {
-                        // Agents get the summary, so nobody asks the customer again.
-                        tracing::info!(
-                            conversation = conversation.id,
-                            "customer asked for an agent"
-                        );
-                        write.outbox.extend(self.notices(
-                            &Notice {
-                                kind: NoticeKind::Handoff,
-                                ticket_number: None,
-                                conversation_id: Some(conversation.id),
-                                customer_platform: customer.platform.clone(),
-                                customer_id: customer.id.clone(),
-                                email: None,
-                                values: vec![
-                                    ("summary", summary),
-                                    ("customer", customer.signer_id()),
-                                    ("conversation", conversation.id.to_string()),
-                                ],
-                            },
-                            false,
-                        ));
-                    }
-                    Effect::ShowStatus => {
-                        before.extend(self.status_replies(customer).await?);
-                    }
-                    Effect::TicketRequest {
-                        kind,
-                        ticket,
-                        words,
-                    } => {
-                        let (reply, asked) = self
-                            .customer_request(customer, conversation.id, kind, ticket, words)
-                            .await?;
-                        before.push(reply);
-                        requests.extend(asked);
-                    }
-                }
-            }
-            // Ticket status goes right before the question the customer should answer next.
-            let mut replies: Vec<Reply> = notices
-                .into_iter()
-                .map(|n| Reply::say(n.item.body))
-                .collect();
-            replies.append(&mut greeting);
-            let mut engine_replies = turn.replies;
-            let pending = engine_replies.pop();
-            replies.extend(engine_replies);
-            replies.extend(before);
-            replies.extend(pending);
-            replies.extend(after);
-            write
-                .transcript
-                .extend(replies.iter().map(|r| NewTranscriptLine {
-                    who: Speaker::Bot,
-                    text: r.text.clone(),
-                    attachment: None,
-                    platform_message_id: None,
-                }));
-
-            let written = Conversation {
-                flow: write.flow.clone(),
-                step: write.step.clone(),
-                status: write.status,
-                updated_at: now,
-                state: String::new(),
-                ..conversation
-            };
-            let outcome = self.store.apply_turn(write).await;
-            if !matches!(outcome, Ok(TurnOutcome::Applied { .. })) {
-                self.cache.forget(&customer.platform, &customer.id);
-            }
-            match outcome? {
-                TurnOutcome::Applied { version } => {
-                    self.cache
-                        .put(Conversation { version, ..written }, turn.state);
-                    // The customer's own request on a ticket: recorded (audited) with the
-                    // agents' notice once the turn that answered it is saved.
-                    for change in requests {
-                        self.store.change_ticket(change).await?;
-                    }
-                    let mut tickets = Vec::new();
-                    for (pdf, shown) in created {
-                        if self.loa_copies {
-                            write_loa_copy(Path::new(&shown.loa_path), &pdf)?;
-                        }
-                        tickets.push(shown);
-                    }
-                    return Ok(TurnResult {
-                        replies,
-                        tickets,
-                        redacted: redact_input,
-                        ..TurnResult::default()
-                    });
-                }
-                TurnOutcome::Duplicate => {
-                    return Ok(TurnResult {
-                        duplicate: true,
-                        ..TurnResult::default()
-                    });
-                }
-                TurnOutcome::Conflict => continue,
-            }
-        }
-        Err(ServiceError::TooManyConflicts(MAX_TRIES))
-    }
-
-    /// Builds, signs and renders one ticket per request kind.
-    async fn tickets_from(
-        &self,
-        state: &State,
-        write: &TurnWrite,
-        conversation_id: i64,
-        customer: &Customer,
-        signer_name: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(Vec<(NewTicket, CreatedTicket)>, Vec<Reply>), ServiceError> {
-        let account_number = self
-            .latest_secret(write, conversation_id, SecretKind::AccountNumber)
-            .await?;
-        let pin = self
-            .latest_secret(write, conversation_id, SecretKind::Pin)
-            .await?;
-        let requests = conversation::build_requests(
-            state,
-            account_number
-                .as_ref()
-                .map(|s| s.expose_secret().to_string()),
-        )
-        .map_err(ServiceError::Request)?;
-        let mut tickets = Vec::new();
-        let mut replies = vec![Reply::say(self.prompts.message("submitted"))];
-        let mut draft_number = state.draft.clone();
-        for request in requests {
-            let number = match draft_number.take() {
-                Some(number) => number,
-                None => self.store.next_ticket_number().await?,
-            };
-            let signature = SignatureRecord::sign(
-                &request,
-                signer_name,
-                &customer.signer_id(),
-                now,
-                &number,
-                1,
-            );
-            let pdf = loa::render(
-                &request,
-                &signature,
-                &self.config.provider,
-                &self.prompts.loa,
-            )?;
-            let shown = CreatedTicket::new(&number, &request, self.loa_path(&number, 1));
-            replies.push(Reply::say(fill(
-                self.prompts.message("submitted_ticket"),
-                &[
-                    ("number", number.clone()),
-                    ("kind", kind_label(request.kind.as_str()).into()),
-                    (
-                        "numbers",
-                        conversation::validators::join_national(&request.numbers),
-                    ),
-                    ("loa_path", shown.loa_path.clone()),
-                ],
-            )));
-            tickets.push((
-                NewTicket {
-                    number,
-                    request,
-                    signature,
-                    pin: pin.clone(),
-                    loa_pdf: pdf,
-                    status: TicketStatus::Submitted,
-                },
-                shown,
-            ));
-        }
-        replies.push(Reply::say(self.engine().next_steps()));
-        Ok((tickets, replies))
-    }
-
-    /// The fixed request for a rejected ticket: rebuilt from the answers, and signed again (a
-    /// new LOA version) when the customer signed in this turn.
-    #[allow(clippy::too_many_arguments)]
-    async fn resubmission(
-        &self,
-        state: &State,
-        write: &TurnWrite,
-        conversation_id: i64,
-        customer: &Customer,
-        number: &str,
-        signer_name: Option<String>,
-        now: DateTime<Utc>,
-    ) -> Result<(Resubmission, Option<CreatedTicket>, Vec<Reply>), ServiceError> {
-        let ticket = self
-            .store
-            .ticket(number)
-            .await?
-            .filter(|t| t.status == TicketStatus::NeedsInfo)
-            .ok_or_else(|| ServiceError::NotAwaitingFix(number.to_string()))?;
-        let account_number = self
-            .latest_secret(write, conversation_id, SecretKind::AccountNumber)
-            .await?;
-        let pin = self
-            .latest_secret(write, conversation_id, SecretKind::Pin)
-            .await?;
-        let request = conversation::build_requests(
-            state,
-            account_number
-                .as_ref()
-                .map(|s| s.expose_secret().to_string()),
-        )
-        .map_err(ServiceError::Request)?
-        .into_iter()
-        .find(|r| r.kind == ticket.request.kind)
-        .ok_or_else(|| {
-            ServiceError::Request(format!(
-                "the fixed numbers hold no {} numbers for ticket {number}",
-                ticket.request.kind.as_str()
-            ))
-        })?;
-        let mut replies = Vec::new();
-        let (signed, shown) = match signer_name {
-            Some(name) => {
-                let version = ticket.loa_version + 1;
-                let signature = SignatureRecord::sign(
-                    &request,
-                    &name,
-                    &customer.signer_id(),
-                    now,
-                    &ticket.number,
-                    version,
-                );
-                let pdf = loa::render(
-                    &request,
-                    &signature,
-                    &self.config.provider,
-                    &self.prompts.loa,
-                )?;
-                let shown = CreatedTicket::new(
-                    &ticket.number,
-                    &request,
-                    self.loa_path(&ticket.number, version),
-                );
-                replies.push(Reply::say(fill(
-                    self.prompts.message("resubmitted"),
-                    &[
-                        ("number", ticket.number.clone()),
-                        ("version", version.to_string()),
-                        ("loa_path", shown.loa_path.clone()),
-                    ],
-                )));
-                (Some((signature, pdf)), Some(shown))
-            }
-            None => (None, None),
-        };
-        Ok((
-            Resubmission {
-                number: ticket.number,
-                request,
-                signed,
-                pin,
-                actor: customer.signer_id(),
-            },
-            shown,
-            replies,
-        ))
-    }
-
-    /// A secret given in this turn, or else the one stored for the conversation.
-    async fn latest_secret(
-        &self,
-        write: &TurnWrite,
-        conversation_id: i64,
-        kind: SecretKind,
-    ) -> Result<Option<secrecy::SecretString>, ServiceError> {
-        if let Some((_, value)) = write.secrets.iter().rev().find(|(k, _)| *k == kind) {
-            return Ok(Some(value.clone()));
-        }
-        Ok(self
-            .store
-            .conversation_secret(conversation_id, kind)
-            .await?)
-    }
-
-    /// Deletes bill and CSR uploads of tickets finished longer ago than the retention period,
-    /// and LOA copies the terminal chat wrote longer ago than that (the LOAs stay in the
-    /// database).
+    /// Deletes bill and CSR uploads of tickets finished before [`Self::retention_cutoff`].
     pub async fn apply_retention(&self) -> Result<Vec<(String, i64)>, ServiceError> {
+        let cutoff = self.retention_cutoff();
         let now = self.now();
-        let cutoff = now - chrono::Duration::days(i64::from(self.config.retention_days));
-        self.prune_loa_copies(cutoff)?;
         // The store deletes a batch a call (the worker takes one a pass); here, all of them.
         let mut purged = Vec::new();
         loop {
@@ -832,36 +356,19 @@ impl Service {
         }
     }
 
-    fn prune_loa_copies(&self, cutoff: DateTime<Utc>) -> Result<(), ServiceError> {
-        let dir = self.config.data_dir.join("loa");
-        let err = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| ServiceError::WriteFile { path, source }
-        };
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(err(&dir)(e)),
-        };
-        for entry in entries {
-            let path = entry.map_err(err(&dir))?.path();
-            let written: DateTime<Utc> = std::fs::metadata(&path)
-                .and_then(|m| m.modified())
-                .map_err(err(&path))?
-                .into();
-            if written < cutoff {
-                std::fs::remove_file(&path).map_err(err(&path))?;
-            }
-        }
-        Ok(())
+    /// The start of the retention period: personal data from before it goes.
+    pub fn retention_cutoff(&self) -> DateTime<Utc> {
+        self.now() - chrono::Duration::days(i64::from(self.config.retention_days))
     }
 
-    /// Where a ticket's LOA version is written for the customer.
+    /// The folder where the terminal keeps copies of the LOAs its replies name.
+    pub fn loa_dir(&self) -> PathBuf {
+        self.config.data_dir.join("loa")
+    }
+
+    /// Where the terminal keeps a copy of a ticket's LOA version for the customer.
     fn loa_path(&self, number: &str, version: u32) -> PathBuf {
-        self.config
-            .data_dir
-            .join("loa")
-            .join(format!("{number}-v{version}.pdf"))
+        self.loa_dir().join(format!("{number}-v{version}.pdf"))
     }
 
     /// The customer's own tickets, one line each.
@@ -888,105 +395,29 @@ impl Service {
             })
             .await?;
         if tickets.is_empty() {
-            return Ok(vec![Reply::say(self.prompts.message("status_no_tickets"))]);
+            return Ok(vec![Reply::say(
+                &self.prompts.script.common.messages.status_no_tickets,
+            )]);
         }
         let older = tickets.len() > STATUS_TICKETS as usize;
         tickets.truncate(STATUS_TICKETS as usize);
         let mut lines: Vec<String> = tickets.iter().map(|t| self.ticket_line(t)).collect();
         if older {
-            lines.push(self.prompts.message("status_older_tickets").to_string());
+            lines.push(
+                self.prompts
+                    .script
+                    .common
+                    .messages
+                    .status_older_tickets
+                    .clone(),
+            );
         }
         Ok(vec![Reply::say(lines.join("\n"))])
     }
 
-    /// A submitted customer's wish to cancel a request or change its date: a note on each of
-    /// their open tickets (the one they named, else those of this conversation) with a notice to
-    /// the agents. Only an agent changes the ticket. Returns what to tell the customer and the
-    /// changes to record once the turn is saved.
-    async fn customer_request(
-        &self,
-        customer: &Customer,
-        conversation_id: i64,
-        kind: TicketRequestKind,
-        named: Option<String>,
-        words: String,
-    ) -> Result<(Reply, Vec<TicketChange>), ServiceError> {
-        let tickets = self.customer_tickets(customer).await?;
-        // Without a number: the open tickets of the customer's latest request.
-        let latest = tickets
-            .iter()
-            .filter(|t| !t.status.is_final())
-            .max_by_key(|t| t.created_at)
-            .map(|t| t.conversation_id);
-        let chosen: Vec<&Ticket> = tickets
-            .iter()
-            .filter(|t| !t.status.is_final())
-            .filter(|t| match &named {
-                Some(number) => t.number.eq_ignore_ascii_case(number),
-                None => Some(t.conversation_id) == latest,
-            })
-            .collect();
-        if chosen.is_empty() {
-            return Ok((
-                Reply::say(self.prompts.message("request_no_tickets")),
-                Vec::new(),
-            ));
-        }
-        let (action, key, wish) = match kind {
-            TicketRequestKind::Cancel => ("cancel_requested", "request_recorded_cancel", "cancel"),
-            TicketRequestKind::ChangeDate => (
-                "date_change_requested",
-                "request_recorded_date",
-                "change the port date of",
-            ),
-            TicketRequestKind::Correct => {
-                ("change_requested", "request_recorded_change", "correct")
-            }
-        };
-        let numbers: Vec<String> = chosen.iter().map(|t| t.number.clone()).collect();
-        let now = self.now();
-        let changes = chosen
-            .iter()
-            .map(|ticket| {
-                let mut change = TicketChange::new(
-                    &ticket.number,
-                    ticket.status,
-                    &customer.signer_id(),
-                    action,
-                    now,
-                );
-                change.note = Some(words.clone());
-                change.visibility = Some(Visibility::Internal);
-                change.outbox = self.notices(
-                    &Notice {
-                        kind: NoticeKind::CustomerRequest,
-                        ticket_number: Some(ticket.number.clone()),
-                        conversation_id: Some(conversation_id),
-                        customer_platform: customer.platform.clone(),
-                        customer_id: customer.id.clone(),
-                        email: None,
-                        values: vec![
-                            ("customer", customer.signer_id()),
-                            ("number", ticket.number.clone()),
-                            ("wish", wish.to_string()),
-                            ("words", words.clone()),
-                        ],
-                    },
-                    false,
-                );
-                change
-            })
-            .collect();
-        let reply = fill(
-            self.prompts.message(key),
-            &[("tickets", numbers.join(", "))],
-        );
-        Ok((Reply::say(reply), changes))
-    }
-
     fn ticket_line(&self, ticket: &Ticket) -> String {
         fill(
-            self.prompts.message("status_ticket"),
+            &self.prompts.script.common.messages.status_ticket,
             &[
                 ("number", ticket.number.clone()),
                 ("kind", kind_label(ticket.request.kind.as_str()).into()),
@@ -1010,31 +441,6 @@ impl Service {
     /// Re-encrypts every secret and document with `new`, in one transaction (`portbot rekey`).
     pub async fn rekey(&self, new: &Cipher) -> Result<Rekeyed, ServiceError> {
         Ok(self.store.rekey(new).await?)
-    }
-}
-
-/// The "submitted" notice for a ticket (the email copy; the chat already says it).
-fn submitted_notice(
-    number: &str,
-    request: &PortRequest,
-    conversation_id: i64,
-    customer: &Customer,
-) -> Notice {
-    Notice {
-        kind: NoticeKind::Submitted,
-        ticket_number: Some(number.to_string()),
-        conversation_id: Some(conversation_id),
-        customer_platform: customer.platform.clone(),
-        customer_id: customer.id.clone(),
-        email: Some(request.email.as_str().to_string()),
-        values: vec![
-            ("number", number.to_string()),
-            (
-                "numbers",
-                conversation::validators::join_national(&request.numbers),
-            ),
-            ("date", dates::format_long(request.requested_port_date)),
-        ],
     }
 }
 
@@ -1082,70 +488,32 @@ fn status_of(state: &State) -> ConversationStatus {
     }
 }
 
-fn secret_kind(step: &str) -> SecretKind {
-    match step {
-        "account_number" => SecretKind::AccountNumber,
-        _ => SecretKind::Pin,
+/// The one place a turn's write is built: on `conversation` as it was read (its version is
+/// the lock), with the `state` the turn leaves (`None`: unchanged) and its first transcript
+/// line; callers add what else their turn writes.
+fn turn_write(
+    conversation: &Conversation,
+    state: Option<&State>,
+    line: NewTranscriptLine,
+    now: DateTime<Utc>,
+) -> TurnWrite {
+    let mut write = TurnWrite::new(conversation, now);
+    if let Some(state) = state {
+        write.flow = flow_name(state.flow).into();
+        write.step = state.step.clone();
+        write.state = state.to_json();
+        write.status = status_of(state);
     }
+    write.transcript.push(line);
+    write
 }
 
-/// The customer's message as the transcript keeps it: secrets redacted, files by name.
-fn customer_line(input: &Input, redact: bool, message_id: Option<String>) -> NewTranscriptLine {
-    let (text, attachment) = match input {
-        Input::Text(_) if redact => ("[hidden: sensitive answer]".to_string(), None),
-        Input::Text(text) => (text.clone(), None),
-        Input::Choice { .. } | Input::Answer { .. } if redact => {
-            ("[hidden: sensitive answer]".to_string(), None)
-        }
-        Input::Choice { value, .. } => (format!("[chose: {value}]"), None),
-        Input::Answer { text, .. } => (text.clone(), None),
-        Input::Command(command) => (format!("[{command:?}]").to_lowercase(), None),
-        Input::File { file_name, .. } => {
-            (format!("[attached {file_name}]"), Some(file_name.clone()))
-        }
-    };
+/// A line an agent wrote, or an agent's action (`[agent: paused]`), as the transcript keeps it.
+fn agent_line(text: String, message_id: Option<String>) -> NewTranscriptLine {
     NewTranscriptLine {
-        who: Speaker::Customer,
+        who: Speaker::Agent,
         text,
-        attachment,
+        attachment: None,
         platform_message_id: message_id,
     }
-}
-
-/// Writes an LOA copy into its folder, which only the owner may enter (a folder made by an older
-/// version with the usual 0755 is tightened).
-fn write_loa_copy(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
-    let err = |source| ServiceError::WriteFile {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(dir) = path.parent() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-            builder.mode(0o700);
-            builder.create(dir).map_err(err)?;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
-        }
-        #[cfg(not(unix))]
-        builder.create(dir).map_err(err)?;
-    }
-    write_private(path, bytes).map_err(err)
-}
-
-/// Writes a file that holds personal data (an LOA, an export) so that only its owner may read
-/// it (0600), atomically: a temporary file beside it, created owner-only, then a rename.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

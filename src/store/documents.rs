@@ -136,7 +136,7 @@ impl Store {
         kind: DocumentKind,
         version: Option<u32>,
     ) -> Result<Option<Document>, StoreError> {
-        let number = super::tickets::normalize_number(number);
+        let number = super::normalize_number(number);
         let base = format!(
             "SELECT {COLUMNS} FROM documents \
              WHERE ticket_id = (SELECT id FROM tickets WHERE number = $1) AND kind = $2"

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
-use super::tickets::normalize_number;
+use super::normalize_number;
 use super::{Store, StoreError, read_time, to_millis};
 
 /// A draft to save with an agent's turn.

@@ -7,14 +7,14 @@
 //!
 //! Correctness across processes comes from the database, never from in-process locks: each
 //! customer turn is one transaction guarded by an optimistic lock on the conversation's
-//! `version` and a unique idempotency key per incoming message ([`Store::apply_turn`]); ticket
-//! numbers come from a counter row incremented in one statement.
+//! `version` and a unique idempotency key per incoming message ([`Store::apply_turn`]; the
+//! contract its writers keep is in [`turns`]); ticket numbers come from a counter row
+//! incremented in one statement.
 //!
 //! Secrets and document bytes are sealed with [`Cipher`] before they reach SQL, with the row's
 //! identity as associated data. A sealed constant in `meta` proves at connect that the key is
 //! the one the data was written with.
 
-mod batch;
 mod channels;
 mod conversations;
 mod documents;
@@ -25,6 +25,7 @@ mod outbox;
 mod rekey;
 mod sealed;
 mod tickets;
+mod turns;
 mod types;
 mod workflow;
 
@@ -150,8 +151,8 @@ pub struct Store {
     reader: AnyPool,
     backend: Backend,
     cipher: Arc<Cipher>,
-    /// Group commit for plain turns ([`batch`]).
-    writer: batch::Writer,
+    /// Group commit for plain turns ([`turns`]).
+    writer: turns::Writer,
     /// The database file, on SQLite (its leases are lock files beside it).
     sqlite_file: Option<Arc<Path>>,
 }
@@ -201,7 +202,7 @@ impl Store {
                             conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                             // The group writer's scratch table, kept in memory.
                             conn.execute("PRAGMA temp_store = MEMORY").await?;
-                            conn.execute(batch::SQLITE_GROUP_TABLE).await?;
+                            conn.execute(turns::SQLITE_GROUP_TABLE).await?;
                             Ok(())
                         })
                     });
@@ -212,7 +213,7 @@ impl Store {
         let pool = options.connect(url).await?;
         // Set by the checkpointer, read by the writer ([`checkpoint_in_background`]).
         let log_too_long = Arc::new(AtomicBool::new(false));
-        let writer = batch::Writer::start(pool.clone(), backend, Arc::clone(&log_too_long));
+        let writer = turns::Writer::start(pool.clone(), backend, Arc::clone(&log_too_long));
         let reader = if backend == Backend::Sqlite && !sqlite_in_memory(url) {
             // Lazy: nothing connects until the first lookup, after the migrations below.
             AnyPoolOptions::new()
@@ -442,6 +443,11 @@ fn read_date(column: &str, text: &str) -> Result<NaiveDate, StoreError> {
 
 fn write_date(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
+}
+
+/// Ticket numbers are stored upper case, so look-ups ignore case and still use the index.
+fn normalize_number(number: &str) -> String {
+    number.trim().to_ascii_uppercase()
 }
 
 /// Reads a text column into one of the enums above.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::tickets::normalize_number;
+use super::normalize_number;
 use super::{Store, StoreError, read_enum, read_time, to_millis};
 
 /// Failed attempts after which a delivery is given up (and shown to agents).

@@ -13,15 +13,11 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use super::sealed::{self, Owner};
 use super::{
     DocumentKind, NewDocument, NewTicket, SecretKind, Store, StoreError, Ticket, TicketFilter,
-    TicketStatus, documents, read_date, read_enum, read_time, to_millis, write_date,
+    TicketStatus, documents, normalize_number, read_date, read_enum, read_time, to_millis,
+    write_date,
 };
 use crate::porting::{PortRequest, SignatureRecord, UsAddress};
 use crate::secrets::Cipher;
-
-/// Ticket numbers are stored upper case, so look-ups ignore case and still use the index.
-pub(super) fn normalize_number(number: &str) -> String {
-    number.trim().to_ascii_uppercase()
-}
 
 /// Inserts one ticket with its numbers, secrets, LOA document and first event.
 pub(super) async fn insert(

@@ -6,9 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use secrecy::SecretString;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
+use super::normalize_number;
 use super::outbox::{self, NewOutboxItem};
 use super::sealed::Owner;
-use super::tickets::{self, normalize_number};
+use super::tickets;
 use super::{
     DocumentKind, NewDocument, SecretKind, Store, StoreError, TicketStatus, documents, read_enum,
     read_time, to_millis, write_date,

@@ -6,6 +6,8 @@
 use fake::{AGENT_CHANNEL, AGENT_ROLE, APPLICATION, FakeDiscord, GUILD, INTAKE, TOKEN, User};
 use portbot::config::Config;
 use portbot::discord::DiscordConfig;
+use portbot::discord::words::Words;
+use portbot::prompts::Prompts;
 use portbot::service::Service;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -29,6 +31,12 @@ pub struct Harness {
     pub seen: usize,
     /// Settings that differ from `config`'s: (variable, value).
     pub overrides: Vec<(String, String)>,
+}
+
+/// The service and the Discord words for `config`, as `portbot discord` starts them.
+pub async fn start(config: Config) -> anyhow::Result<(Service, Words)> {
+    let (words, discord) = Prompts::load(config.prompts_dir.as_deref())?.split();
+    Ok((Service::start(config, words).await?, discord))
 }
 
 /// The settings for data folder `dir`; the words come from `dir/prompts` when a test put
@@ -133,8 +141,8 @@ impl Harness {
                 .build()
                 .unwrap();
             runtime.block_on(async move {
-                let service = Service::start(config).await?;
-                let ran = portbot::discord::run(service, discord, async {
+                let (service, words) = start(config).await?;
+                let ran = portbot::discord::run(service, words, discord, async {
                     let _ = stopped.await;
                 })
                 .await;
@@ -210,10 +218,22 @@ impl Harness {
         self.next_question().await
     }
 
-    pub async fn service(&self) -> Service {
-        Service::start(config_with(self.dir.path(), &self.overrides))
+    /// The bot's database, opened beside it, to look at what the bot stored.
+    pub async fn store(&self) -> portbot::store::Store {
+        let config = config_with(self.dir.path(), &self.overrides);
+        let (cipher, _) =
+            portbot::secrets::Cipher::load_or_create(config.secret_key.as_ref(), &config.data_dir)
+                .unwrap();
+        portbot::store::Store::connect(&config.database_url, cipher)
             .await
             .unwrap()
+    }
+
+    pub async fn service(&self) -> Service {
+        start(config_with(self.dir.path(), &self.overrides))
+            .await
+            .unwrap()
+            .0
     }
 }
 
@@ -245,8 +265,8 @@ pub fn zoe() -> User {
 
 pub const BILL: &[u8] = include_bytes!("../fixtures/bill.pdf");
 
-/// From the menu to the PIN question, uploading the bill on the way.
-pub async fn up_to_the_pin(h: &mut Harness, zoe: &User) -> Value {
+/// `/port open`, then the buttons up to the question that asks for the bill, which it returns.
+pub async fn up_to_the_bill(h: &mut Harness, zoe: &User) -> Value {
     let menu = h.open(zoe).await;
     h.fake.press(zoe, &menu, &button(&menu, "Port numbers in"));
     let checklist = h.next_question().await;
@@ -255,6 +275,27 @@ pub async fn up_to_the_pin(h: &mut Harness, zoe: &User) -> Value {
         .press(zoe, &checklist, &button(&checklist, "Yes, both"));
     let bill = h.next_question().await;
     assert_eq!(step(&bill), "bill_copy");
+    bill
+}
+
+/// The steps of the questions posted in `channel` from call `since` on, in order.
+pub fn questions_in(h: &Harness, channel: u64, since: usize) -> Vec<String> {
+    let path = format!("/api/v10/channels/{channel}/messages");
+    h.fake.calls()[since..]
+        .iter()
+        .filter(|c| c.method == "POST" && c.path == path)
+        .filter(|c| {
+            c.response["components"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        })
+        .map(|c| step(&c.response))
+        .collect()
+}
+
+/// From the menu to the PIN question, uploading the bill on the way.
+pub async fn up_to_the_pin(h: &mut Harness, zoe: &User) -> Value {
+    up_to_the_bill(h, zoe).await;
     let attachment = h.fake.attachment("bill.pdf", BILL.to_vec());
     h.fake.message(zoe, h.thread, "", vec![attachment]);
     assert_eq!(step(&h.next_question().await), "bill_date");
