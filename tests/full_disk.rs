@@ -16,7 +16,7 @@ struct Tmpfs(PathBuf);
 impl Tmpfs {
     fn mount(dir: &Path) -> Option<Tmpfs> {
         let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs"])
+            .args(["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs"])
             .arg(dir)
             .status()
             .is_ok_and(|s| s.success());
@@ -52,7 +52,8 @@ fn a_full_disk_is_reported_clearly_and_loses_nothing_acknowledged() {
         return;
     };
     let outside = tempfile::tempdir().unwrap();
-    // A 400 KB "PDF" that does not compress: a few of these fill 1 MiB.
+    // A 400 KB "PDF" that does not compress: a few of these fill 2 MiB (the schema and its
+    // write-ahead log take some of it; with 1 MiB the first upload may not fit).
     let big = outside.path().join("big-bill.pdf");
     let mut bytes = b"%PDF-1.4\n".to_vec();
     let mut noise = vec![0u8; 400 * 1024];

@@ -70,6 +70,16 @@ pub enum Command {
         /// Skip the comparison with Python's reportlab (installed in a virtual environment).
         #[arg(long)]
         skip_reportlab: bool,
+        /// Conversations (and about as many tickets) the growth table's store is grown to, in
+        /// steps; 10000,100000,1000000 when not given.
+        #[arg(long, value_delimiter = ',')]
+        growth_sizes: Option<Vec<usize>>,
+        /// Only the growth table.
+        #[arg(long, conflicts_with = "skip_growth")]
+        growth_only: bool,
+        /// Everything but the growth table.
+        #[arg(long)]
+        skip_growth: bool,
     },
     /// Used by `bench`: opens conversations mid-flow and prints this process's memory.
     #[command(hide = true)]

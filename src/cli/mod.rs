@@ -35,6 +35,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             memory_conversations,
             loa_renders,
             skip_reportlab,
+            growth_sizes,
+            growth_only,
+            skip_growth,
         } => {
             let options = crate::bench::BenchOptions {
                 postgres_url: postgres,
@@ -44,6 +47,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 memory_conversations,
                 loa_renders: loa_renders.max(1),
                 skip_reportlab,
+                growth_sizes: match (skip_growth, growth_sizes) {
+                    (true, _) => Vec::new(),
+                    (false, Some(sizes)) => sizes,
+                    (false, None) => crate::bench::DEFAULT_GROWTH_SIZES.to_vec(),
+                },
+                growth_only,
             };
             print!("{}", crate::bench::run(&options).await?);
             Ok(())

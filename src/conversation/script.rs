@@ -68,6 +68,7 @@ pub struct Messages {
     pub status_progress: String,
     pub status_no_tickets: String,
     pub status_ticket: String,
+    pub status_older_tickets: String,
     pub finished: String,
     pub submitted: String,
     pub submitted_ticket: String,

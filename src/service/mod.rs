@@ -169,6 +169,9 @@ pub struct Service {
     cache: cache::ConversationCache,
 }
 
+/// Tickets `/port status` (and "status" in a chat) lists: the customer's newest.
+pub const STATUS_TICKETS: u32 = 10;
+
 impl Service {
     /// Opens the key and the database, applying migrations; speaks with `prompts`, the words
     /// [`crate::prompts`] loaded.
@@ -361,7 +364,16 @@ impl Service {
     /// Deletes bill and CSR uploads of tickets finished before [`Self::retention_cutoff`].
     pub async fn apply_retention(&self) -> Result<Vec<(String, i64)>, ServiceError> {
         let cutoff = self.retention_cutoff();
-        Ok(self.store.purge_uploads(cutoff, self.now()).await?)
+        let now = self.now();
+        // The store deletes a batch a call (the worker takes one a pass); here, all of them.
+        let mut purged = Vec::new();
+        loop {
+            let batch = self.store.purge_uploads(cutoff, now).await?;
+            if batch.is_empty() {
+                return Ok(purged);
+            }
+            purged.extend(batch);
+        }
     }
 
     /// The start of the retention period: personal data from before it goes.
@@ -390,14 +402,36 @@ impl Service {
             .await?)
     }
 
+    /// The customer's newest [`STATUS_TICKETS`] tickets, and a line saying older ones are not
+    /// shown when there are.
     pub async fn status_replies(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
-        let tickets = self.customer_tickets(customer).await?;
+        let mut tickets = self
+            .store
+            .list_tickets(&TicketFilter {
+                customer: Some((customer.platform.clone(), customer.id.clone())),
+                // One more than shown, to know whether there are older ones.
+                limit: Some(STATUS_TICKETS + 1),
+                ..TicketFilter::default()
+            })
+            .await?;
         if tickets.is_empty() {
             return Ok(vec![Reply::say(
                 &self.prompts.script.common.messages.status_no_tickets,
             )]);
         }
-        let lines: Vec<String> = tickets.iter().map(|t| self.ticket_line(t)).collect();
+        let older = tickets.len() > STATUS_TICKETS as usize;
+        tickets.truncate(STATUS_TICKETS as usize);
+        let mut lines: Vec<String> = tickets.iter().map(|t| self.ticket_line(t)).collect();
+        if older {
+            lines.push(
+                self.prompts
+                    .script
+                    .common
+                    .messages
+                    .status_older_tickets
+                    .clone(),
+            );
+        }
         Ok(vec![Reply::say(lines.join("\n"))])
     }
 

@@ -185,9 +185,15 @@ pub(super) async fn delete_ticketless_uploads(
     Ok(deleted)
 }
 
+/// Conversations whose uploads one retention pass deletes; the rest wait for the next pass.
+/// Both look-ups go from the uploads (an index of bill and CSR rows only), never from all
+/// tickets or all cancelled conversations.
+const PURGE_BATCH: i64 = 200;
+
 impl Store {
     /// Deletes the bill and CSR uploads of conversations whose tickets are all completed or
-    /// cancelled since before `cutoff`; the LOAs and tickets stay. Each deletion is written to
+    /// cancelled since before `cutoff` (at most [`PURGE_BATCH`] conversations a call); the
+    /// LOAs and tickets stay. Each deletion is written to
     /// every affected ticket's audit log in the same transaction. Returns the ticket numbers
     /// and how many files each lost.
     pub async fn purge_uploads(
@@ -202,18 +208,21 @@ impl Store {
              AND EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = d.conversation_id) \
              AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = d.conversation_id \
                  AND (t.status NOT IN ('completed', 'cancelled') OR t.updated_at >= $1)) \
-             GROUP BY d.conversation_id",
+             GROUP BY d.conversation_id ORDER BY d.conversation_id LIMIT $2",
         )
         .bind(super::to_millis(cutoff))
+        .bind(PURGE_BATCH)
         .fetch_all(&mut *tx)
         .await?;
         // Uploads of cancelled conversations that made no ticket went when they were cancelled;
         // any left (from before that rule) go now.
         let cancelled: Vec<i64> = sqlx::query_scalar(
             "SELECT DISTINCT d.conversation_id FROM documents d \
-             JOIN conversations c ON c.id = d.conversation_id \
-             WHERE c.status = 'cancelled' AND d.kind IN ('bill', 'csr')",
+             WHERE d.kind IN ('bill', 'csr') AND EXISTS (SELECT 1 FROM conversations c \
+                 WHERE c.id = d.conversation_id AND c.status = 'cancelled') \
+             ORDER BY d.conversation_id LIMIT $1",
         )
+        .bind(PURGE_BATCH)
         .fetch_all(&mut *tx)
         .await?;
         for conversation in cancelled {

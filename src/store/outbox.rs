@@ -16,6 +16,10 @@ use super::{Store, StoreError, read_enum, read_time, to_millis};
 /// Failed attempts after which a delivery is given up (and shown to agents).
 pub const MAX_ATTEMPTS: i64 = 8;
 
+/// An item a deliverer may still take: not delivered, not given up. Written out, not bound, so
+/// the planner can use the partial index `outbox_claimable`, whose condition this is.
+const CLAIMABLE: &str = "delivered_at IS NULL AND attempts < 8";
+
 /// Where an outbox item goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutboxChannel {
@@ -181,7 +185,7 @@ impl Store {
     }
 
     /// Undelivered items of `channel` that are due (`next_attempt_at <= now`) and not given up,
-    /// oldest first. A read only: a deliverer that may run in several processes at once uses
+    /// the longest due first. A read only: a deliverer that may run in several processes at once uses
     /// [`Store::claim_outbox`].
     pub async fn due_outbox(
         &self,
@@ -190,13 +194,12 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM outbox WHERE channel = $1 AND delivered_at IS NULL \
-             AND next_attempt_at <= $2 AND attempts < $3 ORDER BY id LIMIT $4"
+            "SELECT {COLUMNS} FROM outbox WHERE channel = $1 AND {CLAIMABLE} \
+             AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(channel.as_str())
             .bind(to_millis(now))
-            .bind(MAX_ATTEMPTS)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
@@ -219,22 +222,23 @@ impl Store {
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         // The conditions are repeated outside the subquery: on PostgreSQL a concurrent claimer
         // that waited for our row lock re-checks them against our committed row and skips it.
+        // The outer conditions' columns carry a unary plus, which keeps SQLite from searching an
+        // index on them (every due row) instead of taking the claimed ids one by one.
         let only_platform = if platform.is_some() {
-            "AND customer_platform = $6 "
+            "AND customer_platform = $5 "
         } else {
             ""
         };
         let sql = format!(
             "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox \
-             WHERE channel = $2 AND delivered_at IS NULL AND next_attempt_at <= $3 \
-             AND attempts < $4 {only_platform}ORDER BY id LIMIT $5) \
-             AND delivered_at IS NULL AND next_attempt_at <= $3 RETURNING {COLUMNS}"
+             WHERE channel = $2 AND {CLAIMABLE} AND next_attempt_at <= $3 \
+             {only_platform}ORDER BY next_attempt_at, id LIMIT $4) \
+             AND +delivered_at IS NULL AND +next_attempt_at <= $3 RETURNING {COLUMNS}"
         );
         let mut query = sqlx::query(AssertSqlSafe(sql))
             .bind(to_millis(claimed_until))
             .bind(channel.as_str())
             .bind(to_millis(now))
-            .bind(MAX_ATTEMPTS)
             .bind(limit);
         if let Some(platform) = platform {
             query = query.bind(platform);
@@ -373,5 +377,18 @@ mod tests {
             assert_eq!(OutboxChannel::parse(channel.as_str()), Some(*channel));
         }
         assert_eq!(OutboxChannel::parse("Email"), None);
+    }
+
+    #[test]
+    fn the_claimable_condition_gives_up_where_the_worker_does() {
+        assert!(CLAIMABLE.ends_with(&format!("attempts < {MAX_ATTEMPTS}")));
+        for dir in ["sqlite", "postgres"] {
+            let path = format!(
+                "{}/migrations/{dir}/20260106000000_growth_indexes.sql",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let migration = std::fs::read_to_string(&path).unwrap();
+            assert!(migration.contains(&format!("WHERE {CLAIMABLE};")), "{path}");
+        }
     }
 }

@@ -162,6 +162,9 @@ pub(super) async fn write_secrets(
     Ok(())
 }
 
+/// The PIN and account number are counted (one row at most per ticket and kind), not looked up
+/// with EXISTS: PostgreSQL may answer an EXISTS for every row at once by hashing all the secrets
+/// of that kind, the whole table, to show a page of twenty tickets.
 const SELECT_TICKETS: &str = "SELECT t.id, t.number, t.conversation_id, c.platform, \
      c.customer_id, t.kind, t.status, t.carrier, t.number_type, t.customer_type, \
      t.customer_name, t.address_street, t.address_unit, t.address_city, t.address_state, \
@@ -170,10 +173,9 @@ const SELECT_TICKETS: &str = "SELECT t.id, t.number, t.conversation_id, c.platfo
      t.carrier_status, t.signer_name, \
      t.signer_id, t.signed_at, t.signature_request_id, t.content_sha256, t.loa_version, \
      t.created_at, t.updated_at, \
-     CASE WHEN EXISTS (SELECT 1 FROM secrets s WHERE s.ticket_id = t.id AND s.kind = 'pin') \
-     THEN 1 ELSE 0 END AS has_pin, \
-     CASE WHEN EXISTS (SELECT 1 FROM secrets s WHERE s.ticket_id = t.id \
-     AND s.kind = 'account_number') THEN 1 ELSE 0 END AS has_account_number \
+     (SELECT COUNT(*) FROM secrets s WHERE s.ticket_id = t.id AND s.kind = 'pin') AS has_pin, \
+     (SELECT COUNT(*) FROM secrets s WHERE s.ticket_id = t.id \
+     AND s.kind = 'account_number') AS has_account_number \
      FROM tickets t JOIN conversations c ON c.id = t.conversation_id";
 
 /// Parses a text column through the type's serde form (E.164 numbers, emails, snake_case

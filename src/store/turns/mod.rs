@@ -358,13 +358,15 @@ fn is_plain(turn: &TurnWrite) -> bool {
 }
 
 /// Whether chat notices for the customer of the `conversations` row in scope are due at
-/// `now` (a parameter or column), as [`Store::pending_chat_notices`] counts them.
+/// `now` (a parameter or column), as [`Store::pending_chat_notices`] counts them. The unary plus
+/// keeps SQLite from searching `outbox_pending` by time (every due notice of every customer)
+/// instead of the customer's own.
 fn chat_notices_due(now: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM outbox o WHERE o.channel = 'chat' \
          AND o.customer_platform = conversations.platform \
          AND o.customer_id = conversations.customer_id AND o.delivered_at IS NULL \
-         AND o.next_attempt_at <= {now})"
+         AND +o.next_attempt_at <= {now})"
     )
 }
 

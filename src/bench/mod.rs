@@ -9,7 +9,9 @@
 //! 3. the same two on PostgreSQL when a URL is given;
 //! 4. LOA renders per second, against the same content rendered by Python's reportlab;
 //! 5. resident memory of a process holding 10,000 conversations mid-flow;
-//! 6. start-up time, from process start to the first message, on that database.
+//! 6. start-up time, from process start to the first message, on that database;
+//! 7. the growth table ([`growth`]): the paths that run all day, as the store grows to a
+//!    million conversations and tickets.
 //!
 //! The method is written down in `BENCHMARKS.md`.
 
@@ -25,6 +27,9 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use crate::config::Config;
 use crate::conversation::Input;
 use crate::service::{Customer, Service};
+
+pub mod growth;
+pub use growth::DEFAULT_SIZES as DEFAULT_GROWTH_SIZES;
 
 /// Answers from the menu to the summary: every question of a business landline request, so a
 /// conversation stays mid-flow (no ticket is signed) and each answer is one full turn.
@@ -64,6 +69,10 @@ pub struct BenchOptions {
     pub loa_renders: usize,
     /// Skip the reportlab comparison (it installs reportlab in a virtual environment).
     pub skip_reportlab: bool,
+    /// Conversations the growth table's store is grown to, step by step; empty: no growth table.
+    pub growth_sizes: Vec<usize>,
+    /// Only the growth table.
+    pub growth_only: bool,
 }
 
 /// One benchmark line.
@@ -78,31 +87,37 @@ struct Row {
 pub async fn run(options: &BenchOptions) -> anyhow::Result<String> {
     let mut rows = Vec::new();
 
-    let dir = tempfile::tempdir()?;
-    let sqlite = turn_benchmark("SQLite (WAL)", dir.path(), None, options).await?;
-    rows.extend(sqlite);
-
-    if let Some(admin) = &options.postgres_url {
-        let name = format!("portbot_bench_{}", std::process::id());
-        let mut conn = PgConnection::connect(admin)
-            .await
-            .context("connecting to PostgreSQL")?;
-        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await?;
-        let url = with_database(admin, &name);
-        let pg_dir = tempfile::tempdir()?;
-        let result = turn_benchmark("PostgreSQL", pg_dir.path(), Some(&url), options).await;
-        sqlx::query(AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut conn)
-        .await?;
-        rows.extend(result?);
+    if !options.growth_only {
+        let dir = tempfile::tempdir()?;
+        rows.extend(turn_benchmark("SQLite (WAL)", dir.path(), None, options).await?);
+        if let Some(admin) = &options.postgres_url {
+            let pg_dir = tempfile::tempdir()?;
+            let scratch = Scratch::create(admin, "turns").await?;
+            let result = turn_benchmark("PostgreSQL", pg_dir.path(), Some(&scratch.url), options);
+            let result = result.await;
+            scratch.drop().await?;
+            rows.extend(result?);
+        }
     }
 
-    rows.extend(loa_benchmark(options)?);
-    rows.extend(memory_and_startup(options).await?);
+    if !options.growth_sizes.is_empty() {
+        let sizes = &options.growth_sizes;
+        let dir = tempfile::tempdir()?;
+        rows.extend(growth::rows("SQLite (WAL)", dir.path(), None, sizes).await?);
+        if let Some(admin) = &options.postgres_url {
+            let pg_dir = tempfile::tempdir()?;
+            let scratch = Scratch::create(admin, "growth").await?;
+            let result = growth::rows("PostgreSQL", pg_dir.path(), Some(&scratch.url), sizes);
+            let result = result.await;
+            scratch.drop().await?;
+            rows.extend(result?);
+        }
+    }
+
+    if !options.growth_only {
+        rows.extend(loa_benchmark(options)?);
+        rows.extend(memory_and_startup(options).await?);
+    }
 
     let mut table =
         String::from("| figure | measured | limit / target | verdict |\n|---|---|---|---|\n");
@@ -728,6 +743,37 @@ pub async fn memory_child(conversations: usize) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A scratch PostgreSQL database, created under an administrative URL and dropped after.
+struct Scratch {
+    admin: PgConnection,
+    name: String,
+    url: String,
+}
+
+impl Scratch {
+    async fn create(admin_url: &str, what: &str) -> anyhow::Result<Scratch> {
+        let name = format!("portbot_bench_{what}_{}", std::process::id());
+        let mut admin = PgConnection::connect(admin_url)
+            .await
+            .context("connecting to PostgreSQL")?;
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await?;
+        let url = with_database(admin_url, &name);
+        Ok(Scratch { admin, name, url })
+    }
+
+    async fn drop(mut self) -> anyhow::Result<()> {
+        sqlx::query(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut self.admin)
+        .await?;
+        Ok(())
+    }
 }
 
 /// `postgres://user@host:port/db?x` with the database replaced by `name`.
