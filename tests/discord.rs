@@ -338,10 +338,7 @@ async fn a_role_the_guild_does_not_have_stops_start_up_naming_the_setting() {
 async fn a_dm_runs_the_conversation_right_there_with_typed_answers() {
     let mut h = Harness::start().await;
     let dm = 800_000_000_000_000_001;
-    let customer = User {
-        roles: None,
-        ..zoe()
-    };
+    let customer = zoe_in_a_dm();
     h.thread = dm;
     let menu = h.say(&customer, "hello").await;
     assert_eq!(
@@ -715,10 +712,7 @@ async fn port_status_lists_only_the_callers_own_tickets() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pin_typed_in_a_dm_is_stored_and_the_customer_is_asked_to_delete_it() {
     let mut h = Harness::start().await;
-    let customer = User {
-        roles: None,
-        ..zoe()
-    };
+    let customer = zoe_in_a_dm();
     h.thread = 800_000_000_000_000_002;
     let mut question = h.say(&customer, "hello").await;
     for answer in ["port numbers in", "yes", "skip", "yes"] {
@@ -940,10 +934,7 @@ async fn a_command_registration_refused_once_is_retried_and_the_bot_answers_mean
     let fake = FakeDiscord::start().await;
     fake.refuse("PUT", "/commands", "500 Internal Server Error", 1);
     let mut h = Harness::start_on(fake, &[], |_| {}).await;
-    let customer = User {
-        roles: None,
-        ..zoe()
-    };
+    let customer = zoe_in_a_dm();
     h.thread = 800_000_000_000_000_003;
     let menu = h.say(&customer, "hello").await;
     button(&menu, "Port numbers in");
@@ -961,10 +952,7 @@ async fn a_command_registration_refused_for_good_leaves_the_bot_serving_typed_me
     let fake = FakeDiscord::start().await;
     fake.refuse("PUT", "/commands", "403 Forbidden", usize::MAX);
     let mut h = Harness::start_on(fake, &[], |_| {}).await;
-    let customer = User {
-        roles: None,
-        ..zoe()
-    };
+    let customer = zoe_in_a_dm();
     h.thread = 800_000_000_000_000_004;
     let menu = h.say(&customer, "hello").await;
     button(&menu, "Port numbers in");
@@ -1305,10 +1293,7 @@ async fn a_permission_the_bot_lacks_in_the_intake_channel_stops_start_up_naming_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticket_made_in_a_dm_is_announced_as_in_a_dm_not_with_a_link_agents_cannot_open() {
     let mut h = Harness::start().await;
-    let customer = User {
-        roles: None,
-        ..zoe()
-    };
+    let customer = zoe_in_a_dm();
     h.thread = 800_000_000_000_000_005;
     for answer in ["hello", "port numbers in", "yes"] {
         h.say(&customer, answer).await;
@@ -1476,10 +1461,7 @@ async fn a_file_and_answers_sent_while_the_gateway_reconnects_are_taken_in_order
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_sent_in_a_dm_while_the_bot_was_down_are_answered_there_when_it_is_back() {
     let mut h = Harness::start().await;
-    let customer = User {
-        roles: None,
-        ..zoe()
-    };
+    let customer = zoe_in_a_dm();
     h.thread = 800_000_000_000_000_003;
     h.say(&customer, "hello").await;
     h.stop().await;

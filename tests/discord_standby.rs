@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use binary::{PgDatabase, Sandbox, psql_query};
-use fake::{AGENT_CHANNEL, AGENT_ROLE, FakeDiscord, GUILD, INTAKE, TOKEN};
+use fake::{AGENT_ROLE, FakeDiscord};
 use harness::*;
 
 /// A `portbot discord` process, killed when the test ends however it ends.
@@ -50,18 +50,12 @@ fn sandbox(db: &PgDatabase, fake: &FakeDiscord) -> Sandbox {
             "PORTBOT_SECRET_KEY",
             base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
         ),
-        ("DISCORD_TOKEN", TOKEN.to_string()),
-        ("PORTBOT_DISCORD_GUILD_ID", GUILD.to_string()),
-        ("PORTBOT_DISCORD_INTAKE_CHANNEL_ID", INTAKE.to_string()),
-        ("PORTBOT_DISCORD_AGENT_ROLE_ID", AGENT_ROLE.to_string()),
-        (
-            "PORTBOT_DISCORD_AGENT_CHANNEL_ID",
-            AGENT_CHANNEL.to_string(),
-        ),
-        ("PORTBOT_DISCORD_API_URL", fake.api_url.clone()),
         ("PORTBOT_WORKER_INTERVAL_SECS", "1".to_string()),
         ("RUST_LOG", "portbot=info".to_string()),
-    ] {
+    ]
+    .into_iter()
+    .chain(discord_settings(fake, AGENT_ROLE))
+    {
         sandbox.set(name, &value);
     }
     sandbox.run(&["migrate"]);

@@ -179,13 +179,13 @@ async fn turn_benchmark(
     options: &BenchOptions,
 ) -> anyhow::Result<Vec<Row>> {
     let config = config_for(data_dir, database_url)?;
-    // The yardstick writes through a store of its own on the same database, set up as the
-    // service's is (same pool and settings), in rounds that never overlap the turns.
+    // The yardstick writes through the service's own store (the same pool, writer and
+    // checkpointer), in rounds that never overlap the turns.
     let (cipher, _) =
         crate::secrets::Cipher::load_or_create(config.secret_key.as_ref(), &config.data_dir)?;
-    let url = config.database_url.clone();
-    let service = Arc::new(crate::app::start_service(config).await?);
-    let store = Arc::new(crate::store::Store::connect(&url, cipher).await?);
+    let store = Arc::new(crate::store::Store::connect(&config.database_url, cipher).await?);
+    let (words, _) = crate::prompts::Prompts::load(None)?.split();
+    let service = Arc::new(Service::on_store(config, words, (*store).clone()));
     let conversations = options.conversations;
     let concurrency = options.concurrency;
 

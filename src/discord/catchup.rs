@@ -121,6 +121,8 @@ async fn catch_up_channel(
     let read = async {
         let id = ChannelId::new(channel.channel_id.parse()?);
         let dm = matches!(id.to_channel(ctx).await?, Channel::Private(_));
+        // Who holds the agent role, asked once per person in this channel.
+        let mut agents = std::collections::HashMap::new();
         for _ in 0..MAX_PAGES {
             let mut page = id
                 .messages(ctx, GetMessages::new().after(after).limit(PAGE))
@@ -134,7 +136,14 @@ async fn catch_up_channel(
                 }
                 let agent = !dm
                     && msg.author.id.to_string() != channel.customer_id
-                    && is_agent(bot, ctx, msg.author.id).await;
+                    && match agents.get(&msg.author.id) {
+                        Some(&agent) => agent,
+                        None => {
+                            let agent = is_agent(bot, ctx, msg.author.id).await;
+                            agents.insert(msg.author.id, agent);
+                            agent
+                        }
+                    };
                 handle_message(bot, ctx, msg, Sent { dm, agent }).await?;
                 caught.messages += 1;
             }

@@ -104,8 +104,6 @@ pub struct TurnResult {
     pub tickets: Vec<CreatedTicket>,
     /// The conversation the replies belong to, while it stays open.
     pub conversation: Option<i64>,
-    /// The question the conversation now waits on takes a secret (a PIN, an account number).
-    pub awaits_secret: bool,
     /// When the replies show the summary: the answers the customer can change from it, as
     /// (step, label) in flow order.
     pub editable: Vec<(String, String)>,
@@ -219,16 +217,22 @@ impl Service {
                 key_file.display()
             );
         }
+        Ok(Service::on_store(config, prompts, store))
+    }
+
+    /// The service on a store already connected (`start` connects it; the bench keeps a clone
+    /// of it for its yardstick, so both write through the same pool).
+    pub fn on_store(config: Config, prompts: Words, store: Store) -> Service {
         let calendar = config.calendar();
         let limiter = limits::MessageLimiter::new(config.max_messages_per_minute);
-        Ok(Service {
+        Service {
             config,
             prompts,
             store,
             calendar,
             limiter,
             cache: cache::ConversationCache::default(),
-        })
+        }
     }
 
     /// The notification loops on this service's store, words and settings (`portbot worker`,

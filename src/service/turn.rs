@@ -385,7 +385,6 @@ impl Service {
         };
         TurnResult {
             conversation: conversation.filter(|_| status_of(state).is_open()),
-            awaits_secret: self.engine().awaits_secret(state),
             editable,
             replies,
             ..TurnResult::default()

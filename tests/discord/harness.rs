@@ -70,9 +70,9 @@ pub fn config_with(dir: &std::path::Path, overrides: &[(String, String)]) -> Con
     .unwrap()
 }
 
-/// The Discord settings for the fake server, with `role` as the agent role.
-pub fn discord_config(fake: &FakeDiscord, role: u64) -> DiscordConfig {
-    let vars = [
+/// The Discord settings (variable, value) for the fake server, with `role` as the agent role.
+pub fn discord_settings(fake: &FakeDiscord, role: u64) -> [(&'static str, String); 6] {
+    [
         ("DISCORD_TOKEN", TOKEN.to_string()),
         ("PORTBOT_DISCORD_GUILD_ID", GUILD.to_string()),
         ("PORTBOT_DISCORD_INTAKE_CHANNEL_ID", INTAKE.to_string()),
@@ -82,7 +82,12 @@ pub fn discord_config(fake: &FakeDiscord, role: u64) -> DiscordConfig {
             AGENT_CHANNEL.to_string(),
         ),
         ("PORTBOT_DISCORD_API_URL", fake.api_url.clone()),
-    ];
+    ]
+}
+
+/// The Discord settings for the fake server, with `role` as the agent role.
+pub fn discord_config(fake: &FakeDiscord, role: u64) -> DiscordConfig {
+    let vars = discord_settings(fake, role);
     DiscordConfig::from_lookup(|name| {
         vars.iter()
             .find(|(n, _)| *n == name)
@@ -261,6 +266,14 @@ pub fn step(message: &Value) -> String {
 
 pub fn zoe() -> User {
     User::customer(700_000_000_000_000_001, "zoe")
+}
+
+/// Zoe writing to the bot in a DM (no guild, no roles).
+pub fn zoe_in_a_dm() -> User {
+    User {
+        roles: None,
+        ..zoe()
+    }
 }
 
 pub const BILL: &[u8] = include_bytes!("../fixtures/bill.pdf");
