@@ -44,7 +44,8 @@ pub enum Answer {
 }
 
 impl Service {
-    /// A message typed in a chat, in one call that reads the conversation once.
+    /// A message typed in a chat, in one call that reads the conversation once (only a question
+    /// asked again, for a customer who missed it, reads it again through [`Service::open`]).
     ///
     /// `take_out` runs as soon as that read shows the pending question asks for a secret (PIN,
     /// account number) and the message has text: before the turn, so the secret leaves the chat
