@@ -7,7 +7,7 @@
 //! through turns. Between steps a fresh [`Service`] times, one call at a time:
 //!
 //! - a customer's answer mid-flow ([`Service::turn`]);
-//! - a guild message in a channel that holds no conversation ([`Service::customer_in_channel`]);
+//! - a guild message in a channel that holds no conversation ([`Service::chat_message`]);
 //! - `/port status` ([`Service::status_replies`]);
 //! - an agent's `/ticket list` first page and `tickets show` ([`Service::open_tickets`] and
 //!   [`Service::ticket_or_draft`], what `discord/agents.rs` and `cli/tickets.rs` call);
@@ -30,7 +30,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Connection};
 
 use super::{Row, SCRIPT, config_for, ms, percentile, verdict};
 use crate::conversation::Input;
-use crate::service::{Customer, Service};
+use crate::service::{ChatMessage, Customer, Service};
 use crate::store::OutboxChannel;
 
 /// Sizes grown to when `--growth-sizes` is not given.
@@ -195,11 +195,26 @@ pub async fn time_paths(
 
     let mut channel = Vec::new();
     for n in 0..samples {
+        let message = ChatMessage {
+            author: Customer {
+                platform: "discord".into(),
+                id: format!("member-{n}"),
+                channel_id: Some(format!("no-conversation-{n}")),
+            },
+            shared: true,
+            agent: None,
+            id: format!("growth-{size}-message-{n}"),
+            text: "hello".into(),
+            with_files: false,
+            missed: false,
+        };
         let started = Instant::now();
-        service
-            .customer_in_channel("discord", &format!("no-conversation-{n}"))
-            .await?;
+        let answer = service.chat_message(message, || async {}).await?;
         channel.push(started.elapsed());
+        anyhow::ensure!(
+            answer.is_none(),
+            "a channel with no conversation took a message"
+        );
     }
     figures.push(summary(channel));
 
