@@ -1154,7 +1154,11 @@ fn a_bill_date_with_more_said_after_it_is_read_and_two_dates_are_not_guessed_bet
         "bill-then-more",
         with(&[("bill", &["/attach tests/fixtures/bill.pdf", said])]),
     );
-    assert!(o.reply_to(said).contains("port-out PIN"), "{}", o.reply_to(said));
+    assert!(
+        o.reply_to(said).contains("port-out PIN"),
+        "{}",
+        o.reply_to(said)
+    );
     assert_eq!(o.ticket()["status"], "submitted");
 
     let two = "it came 11/10 and i paid it 11/20";

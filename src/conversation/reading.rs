@@ -175,7 +175,11 @@ fn date_in(text: &str, today: NaiveDate, hint: dates::YearHint) -> Option<(Strin
     // A date inside a longer one ("3, 2026" in "December 3, 2026") is the same date's tail.
     let widest: Vec<_> = found
         .iter()
-        .filter(|(i, j, _)| !found.iter().any(|(a, b, _)| a <= i && j <= b && b - a > j - i))
+        .filter(|(i, j, _)| {
+            !found
+                .iter()
+                .any(|(a, b, _)| a <= i && j <= b && b - a > j - i)
+        })
         .collect();
     let &&(i, j, date) = widest.first()?;
     if widest.iter().any(|(_, _, other)| *other != date) {
