@@ -1,5 +1,6 @@
 //! The command line's words: what `portbot` accepts (clap), and who each agent command acts as.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -49,43 +50,13 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
-    /// Measure turns, raw writes, LOA renders, memory and start-up in one run (BENCHMARKS.md).
+    /// Measure turns, raw writes, LOA renders, memory and start-up in one run (BENCHMARKS.md):
+    /// runs `portbot-bench`, built beside `portbot`; `portbot bench --help` lists its options.
+    #[command(disable_help_flag = true)]
     Bench {
-        /// An administrative PostgreSQL URL, to measure PostgreSQL too (a scratch database is
-        /// created and dropped).
-        #[arg(long)]
-        postgres: Option<String>,
-        #[arg(long, default_value_t = 400)]
-        conversations: usize,
-        #[arg(long, default_value_t = 32)]
-        concurrency: usize,
-        /// Messages a second arriving for the latency figure. The default is 20 times what one
-        /// Discord bot may post (50 requests a second, Discord's global limit).
-        #[arg(long, default_value_t = 1_000.0)]
-        arrival_rate: f64,
-        #[arg(long, default_value_t = 10_000)]
-        memory_conversations: usize,
-        #[arg(long, default_value_t = 2_000)]
-        loa_renders: usize,
-        /// Skip the comparison with Python's reportlab (installed in a virtual environment).
-        #[arg(long)]
-        skip_reportlab: bool,
-        /// Conversations (and about as many tickets) the growth table's store is grown to, in
-        /// steps; 10000,100000,1000000 when not given.
-        #[arg(long, value_delimiter = ',')]
-        growth_sizes: Option<Vec<usize>>,
-        /// Only the growth table.
-        #[arg(long, conflicts_with = "skip_growth")]
-        growth_only: bool,
-        /// Everything but the growth table.
-        #[arg(long)]
-        skip_growth: bool,
-    },
-    /// Used by `bench`: opens conversations mid-flow and prints this process's memory.
-    #[command(hide = true)]
-    BenchMemory {
-        #[arg(long)]
-        conversations: usize,
+        /// Passed to `portbot-bench` as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
     },
     /// Delete bill and CSR uploads of tickets finished more than PORTBOT_RETENTION_DAYS ago
     /// (the worker does this too).

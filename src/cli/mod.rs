@@ -2,10 +2,11 @@
 //!
 //! [`args`] is what the command line accepts; [`run`] sends each command to its one function
 //! (by area: `chat`, `tickets`, `conversations`, `loa`, `admin`), which calls the service and
-//! hands what it returns to [`print`].
+//! hands what it returns to [`print`]. `bench` runs the bench's own binary.
 
 mod admin;
 mod args;
+mod bench;
 mod chat;
 mod conversations;
 mod loa;
@@ -27,37 +28,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             message_ids,
         } => chat::chat(config, user, json, message_ids).await,
-        Command::Bench {
-            postgres,
-            conversations,
-            concurrency,
-            arrival_rate,
-            memory_conversations,
-            loa_renders,
-            skip_reportlab,
-            growth_sizes,
-            growth_only,
-            skip_growth,
-        } => {
-            let options = crate::bench::BenchOptions {
-                postgres_url: postgres,
-                conversations,
-                concurrency: concurrency.max(1),
-                arrival_rate: arrival_rate.max(1.0),
-                memory_conversations,
-                loa_renders: loa_renders.max(1),
-                skip_reportlab,
-                growth_sizes: match (skip_growth, growth_sizes) {
-                    (true, _) => Vec::new(),
-                    (false, Some(sizes)) => sizes,
-                    (false, None) => crate::bench::DEFAULT_GROWTH_SIZES.to_vec(),
-                },
-                growth_only,
-            };
-            print!("{}", crate::bench::run(&options).await?);
-            Ok(())
-        }
-        Command::BenchMemory { conversations } => crate::bench::memory_child(conversations).await,
+        Command::Bench { args } => bench::bench(args),
         Command::Retention => admin::retention(&start_service(config).await?).await,
         Command::Migrate => admin::migrate(config).await,
         Command::Loa {
