@@ -103,6 +103,55 @@ async fn a_customers_notices_go_to_their_open_conversations_channel_else_their_n
     );
 }
 
+async fn a_channels_lookup_is_for_whose_conversation_it_holds(db: TestDb) {
+    use portbot::store::{ConversationStatus, TurnOutcome, TurnWrite};
+    let store = &db.store;
+    let since = now() - chrono::Duration::days(1);
+    let look = |message| store.lookup_in_channel("discord", "900", Some(message), since);
+    let nobody = look("m1").await.unwrap();
+    assert_eq!(nobody.owner, None);
+    assert!(nobody.lookup.open.is_none() && nobody.lookup.started_since == 0);
+
+    let zoe = start_conversation(store, "discord", "111", now()).await;
+    start_conversation(store, "discord", "222", now()).await;
+    store.set_conversation_channel(zoe.id, "900").await.unwrap();
+    let hers = look("m1").await.unwrap();
+    assert_eq!(hers.owner.as_deref(), Some("111"));
+    assert_eq!(
+        hers.lookup.open.as_ref(),
+        store.conversation(zoe.id).await.unwrap().as_ref(),
+        "her open conversation, as stored"
+    );
+    assert!(!hers.lookup.message_seen && !hers.lookup.created);
+    assert_eq!(hers.lookup.started_since, 1);
+
+    // Her message "m1" finishes it: the thread is still hers, with nothing open, and "m1" is
+    // seen.
+    let write = TurnWrite {
+        status: ConversationStatus::Finished,
+        incoming_message_id: Some("m1".into()),
+        ..TurnWrite::new(&zoe, now())
+    };
+    let outcome = store.apply_turn(write).await.unwrap();
+    assert!(matches!(outcome, TurnOutcome::Applied { .. }));
+    let finished = look("m1").await.unwrap();
+    assert_eq!(finished.owner.as_deref(), Some("111"));
+    assert!(finished.lookup.open.is_none() && finished.lookup.message_seen);
+
+    // Someone else's open conversation there wins, and the lookup is for them.
+    let other = start_conversation(store, "discord", "333", now()).await;
+    store
+        .set_conversation_channel(other.id, "900")
+        .await
+        .unwrap();
+    let theirs = look("m2").await.unwrap();
+    assert_eq!(theirs.owner.as_deref(), Some("333"));
+    assert_eq!(theirs.lookup.open.map(|c| c.id), Some(other.id));
+    // Another platform's channel with the same id is not Discord's.
+    let elsewhere = store.lookup_in_channel("console", "900", None, since);
+    assert_eq!(elsewhere.await.unwrap().owner, None);
+}
+
 async fn finish(store: &portbot::store::Store, conversation: &portbot::store::Conversation) {
     use portbot::store::{ConversationStatus, TurnOutcome, TurnWrite};
     let current = store.conversation(conversation.id).await.unwrap().unwrap();
@@ -158,4 +207,5 @@ contract_tests!(
     finding_whose_conversation_a_channel_holds_uses_an_index,
     a_channel_leads_to_the_customer_whose_open_conversation_runs_there,
     a_customers_notices_go_to_their_open_conversations_channel_else_their_newest,
+    a_channels_lookup_is_for_whose_conversation_it_holds,
 );

@@ -1148,6 +1148,26 @@ fn a_bill_date_in_a_sentence_is_read() {
 }
 
 #[test]
+fn a_bill_date_with_more_said_after_it_is_read_and_two_dates_are_not_guessed_between() {
+    let said = "nov 10, and yeah i have the csr too";
+    let o = replay(
+        "bill-then-more",
+        with(&[("bill", &["/attach tests/fixtures/bill.pdf", said])]),
+    );
+    assert!(o.reply_to(said).contains("port-out PIN"), "{}", o.reply_to(said));
+    assert_eq!(o.ticket()["status"], "submitted");
+
+    let two = "it came 11/10 and i paid it 11/20";
+    let o = replay(
+        "bill-two-dates",
+        with(&[("bill", &["/attach tests/fixtures/bill.pdf", two, "11/10"])]),
+    );
+    assert!(o.reply_to(two).contains("as a date"), "{}", o.reply_to(two));
+    assert!(o.reply_to("11/10").contains("port-out PIN"));
+    assert_eq!(o.ticket()["status"], "submitted");
+}
+
+#[test]
 fn generic_or_hedged_carrier_answers() {
     let o = replay(
         "hedged",

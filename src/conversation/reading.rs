@@ -150,12 +150,39 @@ fn read_email(text: &str) -> Read {
 }
 
 /// "the bill is from november 2nd": the date at the end of the sentence.
-fn read_bill_date(text: &str, today: NaiveDate) -> Read {
+/// Tokens a written date takes at most ("Thursday, December 3rd, 2026" takes four).
+const DATE_TOKENS: usize = 5;
+
+/// The one date a message names, where it is ("nov 10, and I have the CSR too", "it's dated
+/// 11/10/2026"): the date as written and the rest of the message. None when no date is there,
+/// or when the message names two different dates (which one is meant is not guessed).
+fn date_in(text: &str, today: NaiveDate, hint: dates::YearHint) -> Option<(String, String)> {
     let tokens: Vec<&str> = text.split_whitespace().collect();
-    (0..tokens.len())
-        .map(|i| tokens[i..].join(" "))
-        .find(|tail| dates::parse_date(tail, today, dates::YearHint::Recent).is_ok())
-        .map_or_else(|| value(text), value)
+    let trim = |t: &str| {
+        t.trim_matches(|c: char| matches!(c, ',' | ';' | '!' | '?' | '(' | ')' | '"'))
+            .trim_end_matches('.')
+            .to_string()
+    };
+    let mut found: Vec<(usize, usize, NaiveDate)> = Vec::new();
+    for i in 0..tokens.len() {
+        for j in (i + 1..=tokens.len().min(i + DATE_TOKENS)).rev() {
+            if let Ok(date) = dates::parse_date(&trim(&tokens[i..j].join(" ")), today, hint) {
+                found.push((i, j, date));
+                break;
+            }
+        }
+    }
+    // A date inside a longer one ("3, 2026" in "December 3, 2026") is the same date's tail.
+    let widest: Vec<_> = found
+        .iter()
+        .filter(|(i, j, _)| !found.iter().any(|(a, b, _)| a <= i && j <= b && b - a > j - i))
+        .collect();
+    let &&(i, j, date) = widest.first()?;
+    if widest.iter().any(|(_, _, other)| *other != date) {
+        return None;
+    }
+    let rest = [&tokens[..i], &tokens[j..]].concat().join(" ");
+    Some((trim(&tokens[i..j].join(" ")), rest))
 }
 
 /// The value after a label ("pin is 7731", "account number: 8472 1193 0045"), up to the end
@@ -271,7 +298,7 @@ impl Engine<'_> {
             Validator::Email => read_email(text),
             Validator::PortDate => self.read_port_date(state, text, &words, today),
             Validator::Summary => self.read_summary(state, step, text, &words),
-            Validator::BillDate => read_bill_date(text, today),
+            Validator::BillDate => self.read_bill_date(state, id, text, today),
             Validator::Address | Validator::Signature => value(text),
         }
     }
@@ -282,6 +309,15 @@ impl Engine<'_> {
             text,
             extras: self.extras(state, id, rest),
             note: None,
+        }
+    }
+
+    /// The bill's issue date, wherever the message says it, and the other fields the rest of it
+    /// gives.
+    fn read_bill_date(&self, state: &State, id: &str, text: &str, today: NaiveDate) -> Read {
+        match date_in(text, today, dates::YearHint::Recent) {
+            Some((date, rest)) => self.with_extras(state, id, date, &rest),
+            None => value(text),
         }
     }
 

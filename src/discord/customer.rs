@@ -11,12 +11,13 @@ use serenity::all::{
     CreateMessage, Message, ModalInteraction, Nonce, UserId,
 };
 
+use super::lanes::lock;
 use super::render::{self, Action, ComponentId};
 use super::words::Messages;
 use super::{Bot, Error};
 use crate::conversation::script::Choice;
 use crate::conversation::{Command, Input, Reply};
-use crate::service::{Customer, ServiceError, TurnResult, UploadCheck};
+use crate::service::{Answer, ChatMessage, Customer, ServiceError, TurnResult, UploadCheck};
 use crate::template::fill;
 
 /// A message in a DM, or in a channel that holds a customer's conversation.
@@ -54,89 +55,57 @@ pub async fn handle_message(
     msg: &Message,
     sent: Sent,
 ) -> Result<(), Error> {
-    let channel = msg.channel_id.to_string();
     let dm = sent.dm;
-    let customer = if dm {
-        bot.customer(msg.author.id, Some(channel))
-    } else {
-        match bot
-            .service
-            .customer_in_channel(super::PLATFORM, &channel)
-            .await?
-        {
-            Some(customer) if customer.id == msg.author.id.to_string() => customer,
-            Some(customer) => {
-                if sent.agent && !msg.content.trim().is_empty() {
-                    bot.service
-                        .record_agent_line(
-                            &customer,
-                            &agent_name(msg.author.id),
-                            &msg.content,
-                            Some(msg.id.to_string()),
-                        )
-                        .await?;
-                }
-                return Ok(());
-            }
-            None => return Ok(()),
-        }
-    };
-
-    // Asked before the turn, not taken from the last turn's result: the question may have moved
-    // since (an agent's hand-back or draft, another process), and a typed secret must leave the
-    // chat even when the turn then fails.
-    let typed_secret =
-        !msg.content.trim().is_empty() && bot.service.awaits_secret(&customer).await?;
-    let missed = bot
-        .missed
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&customer.id);
-    if missed && !typed_secret {
-        // They never saw the question, so this cannot be its answer: ask it again.
-        let replies = bot.service.open(&customer).await?;
-        return post_replies(bot, ctx, msg.channel_id, &customer, &replies).await;
-    }
-    if !msg.content.trim().is_empty() {
-        // Out of the chat first, whatever becomes of the turn: a secret must not stay there
-        // because saving it failed.
-        let deleted = if typed_secret {
-            Some(take_out_of_chat(ctx, msg, dm).await)
-        } else {
-            None
-        };
+    let customer = bot.customer(msg.author.id, Some(msg.channel_id.to_string()));
+    let missed = lock(&bot.missed).contains(&customer.id);
+    let message = ChatMessage {
+        author: customer.clone(),
+        shared: !dm,
+        agent: sent.agent.then(|| agent_name(msg.author.id)),
+        id: msg.id.to_string(),
+        text: msg.content.clone(),
         // Typed with a file, the text is what was said with it ("here's my bill").
-        let input = if msg.attachments.is_empty() {
-            Input::Text(msg.content.clone())
-        } else {
-            Input::Caption(msg.content.clone())
-        };
-        let result = bot
-            .service
-            .turn(&customer, Some(msg.id.to_string()), input)
-            .await;
-        // A secret where none was asked (a PIN typed at "do you have a PIN?"): the turn found
-        // it, so it comes out of the chat now.
-        let deleted = match deleted {
-            None if result.as_ref().is_ok_and(|turn| turn.redacted) => {
-                Some(take_out_of_chat(ctx, msg, dm).await)
-            }
-            deleted => deleted,
-        };
-        let saved = match &result {
-            Ok(turn) if turn.duplicate => None,
-            Ok(turn) => Some(!turn.limited),
-            Err(_) => Some(false),
-        };
-        if let (Some(deleted), Some(saved)) = (deleted, saved) {
-            say(
-                ctx,
-                msg.channel_id,
-                deleted.note(saved, &bot.words.messages),
-            )
-            .await?;
+        with_files: !msg.attachments.is_empty(),
+        missed,
+    };
+    // Out of the chat as soon as the service knows the question asks for a secret, whatever
+    // becomes of the turn: a secret must not stay there because saving it failed.
+    let mut deleted = None;
+    let taken = &mut deleted;
+    let take_out = move || async move { *taken = Some(take_out_of_chat(ctx, msg, dm).await) };
+    let Some(answer) = bot.service.chat_message(message, take_out).await? else {
+        return Ok(());
+    };
+    lock(&bot.missed).remove(&customer.id);
+    match answer {
+        Answer::AskedAgain(replies) => {
+            return post_replies(bot, ctx, msg.channel_id, &customer, &replies?).await;
         }
-        post_turn(bot, ctx, msg.channel_id, dm, &customer, result).await?;
+        Answer::Turn(result) => {
+            // A secret where none was asked (a PIN typed at "do you have a PIN?"): the turn
+            // found it, so it comes out of the chat now.
+            let deleted = match deleted {
+                None if result.as_ref().is_ok_and(|turn| turn.redacted) => {
+                    Some(take_out_of_chat(ctx, msg, dm).await)
+                }
+                deleted => deleted,
+            };
+            let saved = match &result {
+                Ok(turn) if turn.duplicate => None,
+                Ok(turn) => Some(!turn.limited),
+                Err(_) => Some(false),
+            };
+            if let (Some(deleted), Some(saved)) = (deleted, saved) {
+                say(
+                    ctx,
+                    msg.channel_id,
+                    deleted.note(saved, &bot.words.messages),
+                )
+                .await?;
+            }
+            post_turn(bot, ctx, msg.channel_id, dm, &customer, result).await?;
+        }
+        Answer::Files => {}
     }
     for (n, attachment) in msg.attachments.iter().enumerate() {
         // Each file is looked at when its turn comes: the answer before it may change the
@@ -589,10 +558,7 @@ async fn post_shown(
     for message in messages {
         let message = message.allowed_mentions(render::customer_pings(&customer.id));
         if let Err(error) = send(ctx, channel, message).await {
-            bot.missed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(customer.id.clone());
+            lock(&bot.missed).insert(customer.id.clone());
             return Err(error.into());
         }
     }

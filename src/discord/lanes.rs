@@ -141,8 +141,9 @@ impl Drop for Place<'_> {
     }
 }
 
-/// The lanes' bookkeeping stays whole if a holder panicked: every change is one statement.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// The lanes' bookkeeping (and any state like it) stays whole if a holder panicked: every
+/// change is one statement.
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -112,33 +112,23 @@ impl Service {
             .collect()
     }
 
-    /// Whether the customer's pending question takes a secret (PIN, account number), so a
-    /// platform can keep a typed answer out of the chat.
-    pub async fn awaits_secret(&self, customer: &Customer) -> Result<bool, ServiceError> {
-        Ok(self.conversation_of(customer).await?.is_some_and(|c| {
-            c.flow == "port_in"
-                && c.step
-                    .as_deref()
-                    .and_then(|s| self.prompts.script.step(s))
-                    .is_some_and(|s| s.secret)
-        }))
-    }
-
-    /// Records an agent's message in the customer's conversation, as the agent: the state and
-    /// the pending question stay as they are. `message_id` makes a redelivered message count
-    /// once. Returns false when the customer has no open conversation.
-    pub async fn record_agent_line(
+    /// Records an agent's message in the customer's conversation (`open`, as read), as the
+    /// agent: the state and the pending question stay as they are. `message_id` makes a
+    /// redelivered message count once. Returns false when the customer has no open
+    /// conversation.
+    pub(super) async fn record_agent_line(
         &self,
         customer: &Customer,
+        open: Option<Conversation>,
         agent: &str,
         text: &str,
-        message_id: Option<String>,
+        message_id: String,
     ) -> Result<bool, ServiceError> {
         let text = format!("{agent}: {text}");
-        self.change_open(customer, |conversation| {
-            let line = agent_line(text.clone(), message_id.clone());
+        self.change_from(customer, open, |conversation| {
+            let line = agent_line(text.clone(), Some(message_id.clone()));
             let mut write = turn_write(conversation, None, line, self.now());
-            write.incoming_message_id = message_id.clone();
+            write.incoming_message_id = Some(message_id.clone());
             Ok(Some(write))
         })
         .await
@@ -174,8 +164,22 @@ impl Service {
         customer: &Customer,
         change: impl Fn(&Conversation) -> Result<Option<TurnWrite>, ServiceError>,
     ) -> Result<bool, ServiceError> {
-        for _ in 0..5 {
-            let Some(conversation) = self.conversation_of(customer).await? else {
+        let open = self.conversation_of(customer).await?;
+        self.change_from(customer, open, change).await
+    }
+
+    /// [`Self::change_open`] from `open`, the customer's open conversation as read already.
+    async fn change_from(
+        &self,
+        customer: &Customer,
+        mut open: Option<Conversation>,
+        change: impl Fn(&Conversation) -> Result<Option<TurnWrite>, ServiceError>,
+    ) -> Result<bool, ServiceError> {
+        for attempt in 0..5 {
+            if attempt > 0 {
+                open = self.conversation_of(customer).await?;
+            }
+            let Some(conversation) = open.take() else {
                 return Ok(false);
             };
             let Some(write) = change(&conversation)? else {

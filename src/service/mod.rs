@@ -2,15 +2,19 @@
 //!
 //! [`Service::turn`] (in `turn`) is a customer message: load the conversation, run the engine,
 //! carry out its effects (secrets, documents, tickets with their LOA) and save it all in one
-//! transaction, with optimistic locking and the incoming message id as idempotency key. The
-//! adapters only turn platform events into [`Input`](crate::conversation::Input)s and show the
-//! [`TurnResult`]; the service writes no files.
+//! transaction, with optimistic locking and the incoming message id as idempotency key.
+//! [`Service::chat_message`] (in `message`) is a message typed in a chat others may write in
+//! too, as one call from one read: whose conversation it belongs to, a typed secret out of the
+//! chat before the turn, then the turn. The adapters only turn platform events into
+//! [`Input`](crate::conversation::Input)s and show the [`TurnResult`]; the service writes no
+//! files.
 
 mod access;
 mod cache;
 mod discord_support;
 mod handoff;
 mod limits;
+mod message;
 mod tickets;
 mod turn;
 mod views;
@@ -18,6 +22,7 @@ mod views;
 pub use access::Caller;
 pub use discord_support::UploadCheck;
 pub use handoff::{Started, Waiting};
+pub use message::{Answer, ChatMessage};
 pub use tickets::{AgentAction, WorkflowError};
 pub use views::{Export, TicketList, TicketPage, TicketView};
 

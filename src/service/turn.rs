@@ -1,8 +1,8 @@
-//! A customer message, as a pipeline: [`Service::turn`] loads the conversation (this process's
-//! cached copy, or the database's, which a new customer's lookup also creates), steps the
-//! engine, carries out its effects into one [`TurnWrite`], writes that in one transaction with
-//! the message id as idempotency key, and tries again from the database when the conversation
-//! moved under it (optimistic locking).
+//! A customer message, as a pipeline: [`Service::turn`] loads the conversation (the read a chat
+//! message made before its turn, this process's cached copy, or the database's, which a new
+//! customer's lookup also creates), steps the engine, carries out its effects into one
+//! [`TurnWrite`], writes that in one transaction with the message id as idempotency key, and
+//! tries again from the database when the conversation moved under it (optimistic locking).
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -17,8 +17,8 @@ use crate::notify::{Notice, NoticeKind};
 use crate::porting::{PortRequest, SignatureRecord, dates};
 use crate::store::{
     Conversation, CreateIfNone, DocumentKind, NewDocument, NewTicket, NewTranscriptLine,
-    Resubmission, SecretKind, Speaker, Ticket, TicketChange, TicketStatus, TurnOutcome, TurnWrite,
-    Visibility,
+    Resubmission, SecretKind, Speaker, Ticket, TicketChange, TicketStatus, TurnLookup, TurnOutcome,
+    TurnWrite, Visibility,
 };
 use crate::template::fill;
 
@@ -34,6 +34,17 @@ struct Loaded {
     greeting: Vec<Reply>,
     /// The cached copy: the store checks that no chat notice is due.
     from_cache: bool,
+}
+
+/// Where a try's conversation comes from.
+enum Source {
+    /// This process's cached copy.
+    Cached(cache::Cached),
+    /// The message's own read, made before the turn ([`Service::chat_message`]): fresher than
+    /// any cached copy, and enough when it found the conversation open.
+    Read(TurnLookup),
+    /// The database, which starts a new customer's conversation.
+    Database,
 }
 
 /// What loading found: a conversation to step, or the answer already. Matched at once, so its
@@ -72,15 +83,17 @@ impl Service {
         message_id: Option<String>,
         input: Input,
     ) -> Result<TurnResult, ServiceError> {
-        self.within(self.turn_unlimited(customer, message_id, input))
+        self.within(self.turn_unlimited(customer, message_id, input, None))
             .await
     }
 
-    async fn turn_unlimited(
+    /// The turn, its first try on `read` when the message's own read came before it.
+    pub(super) async fn turn_unlimited(
         &self,
         customer: &Customer,
         message_id: Option<String>,
         input: Input,
+        read: Option<TurnLookup>,
     ) -> Result<TurnResult, ServiceError> {
         if let Some(refusal) = self.message_limit(customer) {
             return Ok(TurnResult {
@@ -89,13 +102,19 @@ impl Service {
                 ..TurnResult::default()
             });
         }
-        // The first try trusts the cached conversation, if any; a conflict means it was stale,
-        // and every later try reads the database.
-        let mut cached = self.cache.take(&customer.platform, &customer.id);
+        // The first try trusts the message's own read (which the cached copy, dropped, may be
+        // older than), else the cached conversation, if any; a conflict means it was stale, and
+        // every later try reads the database.
+        let cached = self.cache.take(&customer.platform, &customer.id);
+        let mut first = match read {
+            Some(read) => Some(Source::Read(read)),
+            None => cached.map(Source::Cached),
+        };
         for _ in 0..MAX_TRIES {
             let now = self.now();
             let id = message_id.as_deref();
-            let loaded = match self.load(customer, id, cached.take(), now).await? {
+            let source = first.take().unwrap_or(Source::Database);
+            let loaded = match self.load(customer, id, source, now).await? {
                 Load::Ready(loaded) => loaded,
                 Load::Answered(result) => return Ok(result),
             };
@@ -109,51 +128,54 @@ impl Service {
         Err(ServiceError::TooManyConflicts(MAX_TRIES))
     }
 
-    /// The customer's open conversation: the cached copy, else the database's. A new customer's
+    /// The customer's open conversation from `source`. From the database, a new customer's
     /// conversation is started by the lookup itself, when the message is new and under the
     /// day's limit.
     async fn load(
         &self,
         customer: &Customer,
         message_id: Option<&str>,
-        cached: Option<cache::Cached>,
+        source: Source,
         now: DateTime<Utc>,
     ) -> Result<Load, ServiceError> {
-        if let Some(cached) = cached {
-            return Ok(Load::Ready(Loaded {
-                conversation: cached.conversation,
-                state: cached.state,
-                has_notices: false,
-                greeting: Vec::new(),
-                from_cache: true,
-            }));
-        }
-        let (state, mut greeting) = self.engine().start();
-        // The engine answers with the menu itself; only the hello goes first.
-        greeting.truncate(1);
-        let create = CreateIfNone {
-            new: new_conversation(customer, &state, now),
-            max_per_day: self.config.max_conversations_per_day,
+        let (lookup, start) = match source {
+            Source::Cached(cached) => {
+                return Ok(Load::Ready(Loaded {
+                    conversation: cached.conversation,
+                    state: cached.state,
+                    has_notices: false,
+                    greeting: Vec::new(),
+                    from_cache: true,
+                }));
+            }
+            Source::Read(read) if read.open.is_some() => (read, None),
+            // Nothing was open when the message was read: the lookup that may start one.
+            Source::Read(_) | Source::Database => {
+                let (state, mut greeting) = self.engine().start();
+                // The engine answers with the menu itself; only the hello goes first.
+                greeting.truncate(1);
+                let create = CreateIfNone {
+                    new: new_conversation(customer, &state, now),
+                    max_per_day: self.config.max_conversations_per_day,
+                };
+                let since = now - limits::DAY;
+                let (platform, id) = (&customer.platform, &customer.id);
+                let lookup = self
+                    .store
+                    .lookup_for_turn(platform, id, message_id, since, Some(create))
+                    .await?;
+                (lookup, Some((state, greeting)))
+            }
         };
-        let lookup = self
-            .store
-            .lookup_for_turn(
-                &customer.platform,
-                &customer.id,
-                message_id,
-                now - limits::DAY,
-                Some(create),
-            )
-            .await?;
-        let (conversation, state, greeting) = match lookup.open {
-            Some(c) if lookup.created => (c, state, greeting),
-            Some(c) => {
+        let (conversation, state, greeting) = match (lookup.open, start) {
+            (Some(c), Some((state, greeting))) if lookup.created => (c, state, greeting),
+            (Some(c), _) => {
                 let parsed = parse_state(c.id, &c.state)?;
                 (c, parsed, Vec::new())
             }
             // A replay of a message that finished the last conversation must not start an
             // empty new one (the key is only checked when the turn is written).
-            None if lookup.message_seen => {
+            (None, _) if lookup.message_seen => {
                 return Ok(Load::Answered(TurnResult {
                     duplicate: true,
                     ..TurnResult::default()
@@ -161,7 +183,7 @@ impl Service {
             }
             // The lookup starts a conversation unless the message was seen or the day's limit
             // is reached.
-            None => {
+            (None, _) => {
                 let refusal = self.too_many_conversations(customer, lookup.oldest_since, now);
                 return Ok(Load::Answered(TurnResult {
                     replies: vec![refusal],

@@ -4,7 +4,26 @@
 
 use sqlx::Row;
 
-use super::{ConversationStatus, Store, StoreError};
+use super::conversations::{TurnLookup, lookup_sql, turn_lookup};
+use super::{ConversationStatus, Store, StoreError, to_millis};
+
+/// The customer whose conversation runs in channel `$2` on platform `$1` (`$3`, `$4`: the open
+/// statuses), as [`Store::customer_in_channel`] finds them.
+const CHANNEL_OWNER: &str = "SELECT customer_id FROM conversations \
+                             WHERE platform = $1 AND channel_id = $2 \
+                             ORDER BY CASE WHEN status IN ($3, $4) THEN 0 ELSE 1 END, id DESC \
+                             LIMIT 1";
+
+/// What [`Store::lookup_in_channel`] found.
+#[derive(Debug)]
+pub struct ChannelLookup {
+    /// Whose conversation the channel holds, as [`Store::customer_in_channel`] says; `None` when
+    /// none ever ran there.
+    pub owner: Option<String>,
+    /// What [`Store::lookup_for_turn`] finds for `owner`, without creating anything (nothing
+    /// open when there is no owner).
+    pub lookup: TurnLookup,
+}
 
 impl Store {
     /// The customer whose conversation on `platform` runs in `channel_id`: the newest open one
@@ -15,21 +34,49 @@ impl Store {
         platform: &str,
         channel_id: &str,
     ) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query(
-            "SELECT customer_id FROM conversations WHERE platform = $1 AND channel_id = $2 \
-             ORDER BY CASE WHEN status IN ($3, $4) THEN 0 ELSE 1 END, id DESC LIMIT 1",
-        )
-        .bind(platform)
-        .bind(channel_id)
-        .bind(ConversationStatus::Active.as_str())
-        .bind(ConversationStatus::PausedForAgent.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(CHANNEL_OWNER)
+            .bind(platform)
+            .bind(channel_id)
+            .bind(ConversationStatus::Active.as_str())
+            .bind(ConversationStatus::PausedForAgent.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|r| r.try_get("customer_id")).transpose()?)
     }
 }
 
 impl Store {
+    /// What a message in a channel that others may write in too needs to know before it is
+    /// taken, in one query: whose conversation the channel holds, and for them what a turn's
+    /// lookup finds (their open conversation, waiting notices, whether `message_id` was handled
+    /// before, the conversations they started at or after `since`).
+    pub async fn lookup_in_channel(
+        &self,
+        platform: &str,
+        channel_id: &str,
+        message_id: Option<&str>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ChannelLookup, StoreError> {
+        let lookup = lookup_sql("(SELECT customer_id FROM w)");
+        let sql = format!(
+            "WITH w AS ({CHANNEL_OWNER}) \
+             SELECT (SELECT customer_id FROM w) AS owner, l.* FROM ({lookup}) AS l"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(platform)
+            .bind(channel_id)
+            .bind(ConversationStatus::Active.as_str())
+            .bind(ConversationStatus::PausedForAgent.as_str())
+            .bind(message_id)
+            .bind(to_millis(since))
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(ChannelLookup {
+            owner: row.try_get("owner")?,
+            lookup: turn_lookup(&row)?,
+        })
+    }
+
     /// Moves a conversation to another channel (a customer's new private thread).
     pub async fn set_conversation_channel(
         &self,

@@ -58,6 +58,44 @@ fn created(id: i64, new: NewConversation) -> Result<Conversation, StoreError> {
     })
 }
 
+/// The query of a turn's lookup ([`Store::lookup_for_turn`]) for the customer whose id the SQL
+/// expression `customer` gives (`$2`, or a subquery): one row whether or not they have an open
+/// conversation. Binds `$1` platform, `$3` and `$4` the open statuses, `$5` the message id and
+/// `$6` the start of the day's count.
+pub(super) fn lookup_sql(customer: &str) -> String {
+    format!(
+        "SELECT c.*, CASE WHEN EXISTS (SELECT 1 FROM outbox o \
+         WHERE o.customer_platform = $1 AND o.customer_id = {customer} AND o.channel = 'chat' \
+         AND o.delivered_at IS NULL) THEN 1 ELSE 0 END AS has_notices, \
+         CASE WHEN EXISTS (SELECT 1 FROM processed_messages p \
+         WHERE p.platform = $1 AND p.message_id = CAST($5 AS TEXT)) THEN 1 ELSE 0 END AS seen, \
+         s.started, s.oldest \
+         FROM (SELECT COUNT(*) AS started, MIN(created_at) AS oldest FROM conversations \
+         WHERE platform = $1 AND customer_id = {customer} AND created_at >= $6) AS s \
+         LEFT JOIN (SELECT {COLUMNS} FROM conversations \
+         WHERE platform = $1 AND customer_id = {customer} AND status IN ($3, $4) \
+         ORDER BY id DESC LIMIT 1) AS c ON 1 = 1"
+    )
+}
+
+/// What a row of [`lookup_sql`] says, before anything is created.
+pub(super) fn turn_lookup(row: &AnyRow) -> Result<TurnLookup, StoreError> {
+    let started: i64 = row.try_get("started")?;
+    Ok(TurnLookup {
+        open: match row.try_get::<Option<i64>, _>("id")? {
+            Some(_) => Some(from_row(row)?),
+            None => None,
+        },
+        created: false,
+        has_notices: row.try_get::<i64, _>("has_notices")? != 0,
+        message_seen: row.try_get::<i64, _>("seen")? != 0,
+        started_since: started.max(0) as u64,
+        oldest_since: row
+            .try_get::<Option<i64>, _>("oldest")?
+            .and_then(chrono::DateTime::from_timestamp_millis),
+    })
+}
+
 fn from_row(row: &AnyRow) -> Result<Conversation, StoreError> {
     Ok(Conversation {
         id: row.try_get("id")?,
@@ -130,20 +168,7 @@ impl Store {
         since: chrono::DateTime<chrono::Utc>,
         create: Option<CreateIfNone>,
     ) -> Result<TurnLookup, StoreError> {
-        // One row whether or not the customer has an open conversation.
-        let lookup = format!(
-            "SELECT c.*, CASE WHEN EXISTS (SELECT 1 FROM outbox o \
-             WHERE o.customer_platform = $1 AND o.customer_id = $2 AND o.channel = 'chat' \
-             AND o.delivered_at IS NULL) THEN 1 ELSE 0 END AS has_notices, \
-             CASE WHEN EXISTS (SELECT 1 FROM processed_messages p \
-             WHERE p.platform = $1 AND p.message_id = CAST($5 AS TEXT)) THEN 1 ELSE 0 END AS seen, \
-             s.started, s.oldest \
-             FROM (SELECT COUNT(*) AS started, MIN(created_at) AS oldest FROM conversations \
-             WHERE platform = $1 AND customer_id = $2 AND created_at >= $6) AS s \
-             LEFT JOIN (SELECT {COLUMNS} FROM conversations \
-             WHERE platform = $1 AND customer_id = $2 AND status IN ($3, $4) \
-             ORDER BY id DESC LIMIT 1) AS c ON 1 = 1"
-        );
+        let lookup = lookup_sql("$2");
         let create_here = create
             .as_ref()
             .filter(|_| self.backend == Backend::Postgres);
@@ -179,20 +204,7 @@ impl Store {
             None => &self.reader,
         };
         let row = query.fetch_one(executor).await?;
-        let started: i64 = row.try_get("started")?;
-        let mut lookup = TurnLookup {
-            open: match row.try_get::<Option<i64>, _>("id")? {
-                Some(_) => Some(from_row(&row)?),
-                None => None,
-            },
-            created: false,
-            has_notices: row.try_get::<i64, _>("has_notices")? != 0,
-            message_seen: row.try_get::<i64, _>("seen")? != 0,
-            started_since: started.max(0) as u64,
-            oldest_since: row
-                .try_get::<Option<i64>, _>("oldest")?
-                .and_then(chrono::DateTime::from_timestamp_millis),
-        };
+        let mut lookup = turn_lookup(&row)?;
         match create {
             Some(create) if create_here.is_some() => {
                 if let Some(id) = row.try_get::<Option<i64>, _>("created_id")? {

@@ -42,7 +42,7 @@ use sqlx::{Connection, Executor, Row};
 
 use crate::secrets::Cipher;
 
-pub use channels::OpenChannel;
+pub use channels::{ChannelLookup, OpenChannel};
 pub use conversations::{CreateIfNone, TurnLookup};
 pub use drafts::{Draft, NewDraft};
 pub use idle::IdleConversation;

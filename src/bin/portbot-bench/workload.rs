@@ -7,7 +7,7 @@
 //! [`Service`] times, one call at a time ([`time_paths`]):
 //!
 //! - a customer's answer mid-flow ([`Service::turn`]);
-//! - a guild message in a channel that holds no conversation ([`Service::customer_in_channel`]);
+//! - a guild message in a channel that holds no conversation ([`Service::chat_message`]);
 //! - `/port status` ([`Service::status_replies`]);
 //! - an agent's `/ticket list` first page and `tickets show` ([`Service::open_tickets`] and
 //!   [`Service::ticket_or_draft`], what `discord/agents.rs` and `cli/tickets.rs` call);
@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use portbot::conversation::Input;
-use portbot::service::{Customer, Service};
+use portbot::service::{ChatMessage, Customer, Service};
 use portbot::store::{OutboxChannel, OutboxEntry};
 use sqlx::{AnyConnection, AssertSqlSafe, Connection};
 
@@ -134,11 +134,26 @@ pub async fn time_paths(
 
     let mut channel = Vec::new();
     for n in 0..samples {
+        let message = ChatMessage {
+            author: Customer {
+                platform: "discord".into(),
+                id: format!("member-{n}"),
+                channel_id: Some(format!("no-conversation-{n}")),
+            },
+            shared: true,
+            agent: None,
+            id: format!("growth-{size}-message-{n}"),
+            text: "hello".into(),
+            with_files: false,
+            missed: false,
+        };
         let started = Instant::now();
-        service
-            .customer_in_channel("discord", &format!("no-conversation-{n}"))
-            .await?;
+        let answer = service.chat_message(message, || async {}).await?;
         channel.push(started.elapsed());
+        anyhow::ensure!(
+            answer.is_none(),
+            "a channel with no conversation took a message"
+        );
     }
     figures.push(summary(channel));
 

@@ -359,7 +359,7 @@ fn is_plain(turn: &TurnWrite) -> bool {
 
 /// Whether chat notices for the customer of the `conversations` row in scope are due at
 /// `now` (a parameter or column), as [`Store::pending_chat_notices`] counts them. The unary plus
-/// keeps SQLite from searching `outbox_pending` by time (every due notice of every customer)
+/// keeps SQLite from searching `outbox_claimable` by time (every due notice of every customer)
 /// instead of the customer's own.
 fn chat_notices_due(now: &str) -> String {
     format!(
