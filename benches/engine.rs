@@ -6,10 +6,13 @@
 
 use chrono::{TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, criterion_main};
-use portbot::bench::SCRIPT;
 use portbot::conversation::{Engine, Input, State};
 use portbot::porting::{PortCalendar, PortDateRules};
 use portbot::prompts::Prompts;
+
+#[path = "../src/bin/portbot-bench/script.rs"]
+mod script;
+use script::SCRIPT;
 
 fn bench(c: &mut Criterion) {
     let prompts = Prompts::builtin().expect("built-in prompts load");

@@ -9,8 +9,9 @@
 //! Data flows down the list, never back up.
 //!
 //! - [`cli`]: the `portbot` command line: its arguments (clap), one function per command, and
-//!   the printing of what the service returns. It calls the service only.
-//! - [`bench`]: `portbot bench`, the headline performance figures beside their limits.
+//!   the printing of what the service returns, in its own words (`cli.toml`, which it reads
+//!   through the loader). It calls the service only. `portbot bench` runs `portbot-bench`
+//!   (`src/bin/portbot-bench/`), the bench's own binary on this library's public API.
 //! - [`app`]: the composition root: starts the long-running processes (`portbot discord`,
 //!   `portbot worker`) from the configuration, and stops them on the shutdown signal.
 //! - [`prompts`]: the loader: reads `prompts/*.toml` (built in, or from `PORTBOT_PROMPTS_DIR`),
@@ -41,7 +42,6 @@
 //!   the secrets in them) out of the log.
 
 pub mod app;
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod console;

@@ -6,9 +6,10 @@
 //! `understanding.toml`), the LOA ([`crate::loa::LoaWording`]: `loa.toml`), notifications
 //! ([`crate::notify::NotificationWording`]: `notifications.toml`) and the Discord adapter
 //! ([`crate::discord::words::Words`]: `discord.toml`). The owners import only
-//! [`crate::template`]; this module sits above them all and imports them. The copy built into
-//! the binary is used unless `PORTBOT_PROMPTS_DIR` names a folder, so editing wording never needs
-//! a recompile.
+//! [`crate::template`]; this module sits above them all and imports them. The command line,
+//! which sits above this module, reads its own (`cli.toml`, [`crate::cli::Words`]) with
+//! [`read_file`]. The copy built into the binary is used unless `PORTBOT_PROMPTS_DIR` names a
+//! folder, so editing wording never needs a recompile.
 //!
 //! Every error names the file and the key: a missing or unknown key, a placeholder that does not
 //! belong, a step that names an unknown validator or condition, a refusal code without wording.
@@ -23,7 +24,7 @@ use crate::notify::NotificationWording;
 use crate::service;
 use crate::template::{Invalid, from_toml};
 
-const BUILTIN: [(&str, &str); 8] = [
+const BUILTIN: [(&str, &str); 9] = [
     ("common.toml", include_str!("../prompts/common.toml")),
     ("port_in.toml", include_str!("../prompts/port_in.toml")),
     ("port_out.toml", include_str!("../prompts/port_out.toml")),
@@ -38,11 +39,12 @@ const BUILTIN: [(&str, &str); 8] = [
         include_str!("../prompts/notifications.toml"),
     ),
     ("discord.toml", include_str!("../prompts/discord.toml")),
+    ("cli.toml", include_str!("../prompts/cli.toml")),
 ];
 
-/// Read from the built-in copy when `PORTBOT_PROMPTS_DIR` does not hold it, as the Discord
-/// adapter did when it loaded its words itself: a folder made before it existed still works.
-const OPTIONAL_IN_DIR: &[&str] = &["discord.toml"];
+/// Read from the built-in copy when `PORTBOT_PROMPTS_DIR` does not hold them, as the Discord
+/// adapter did when it loaded its words itself: a folder made before they existed still works.
+const OPTIONAL_IN_DIR: &[&str] = &["discord.toml", "cli.toml"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromptsError {
@@ -92,16 +94,7 @@ impl Prompts {
 
     /// The words in `dir`, which must hold every file (but `discord.toml`).
     pub fn from_dir(dir: &Path) -> Result<Prompts, PromptsError> {
-        Prompts::from_sources(|file| {
-            let path = dir.join(file);
-            if OPTIONAL_IN_DIR.contains(&file) && !path.exists() {
-                return builtin_text(file);
-            }
-            std::fs::read_to_string(path).map_err(|source| PromptsError::Read {
-                file: file.into(),
-                source,
-            })
-        })
+        Prompts::from_sources(|file| read_file(Some(dir), file))
     }
 
     /// Loads `PORTBOT_PROMPTS_DIR` when given, otherwise the built-in copy.
@@ -148,6 +141,22 @@ impl Prompts {
             discord: DiscordWords::parse(&read("discord.toml")?)?,
         })
     }
+}
+
+/// The text of wording file `file`: from `dir` (`PORTBOT_PROMPTS_DIR`) when given, otherwise
+/// the copy built into the binary. For the owners that read their words themselves.
+pub fn read_file(dir: Option<&Path>, file: &str) -> Result<String, PromptsError> {
+    let Some(dir) = dir else {
+        return builtin_text(file);
+    };
+    let path = dir.join(file);
+    if OPTIONAL_IN_DIR.contains(&file) && !path.exists() {
+        return builtin_text(file);
+    }
+    std::fs::read_to_string(path).map_err(|source| PromptsError::Read {
+        file: file.into(),
+        source,
+    })
 }
 
 fn invalid(file: &str, message: String) -> PromptsError {

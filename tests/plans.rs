@@ -7,13 +7,15 @@
 //! joins discouraged, as on a large table).
 
 mod common;
+/// The growth table's workload, as `portbot bench` runs it.
+#[path = "../src/bin/portbot-bench/workload.rs"]
+mod workload;
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::TestDb;
-use portbot::bench::growth;
 use portbot::config::Config;
 use sqlx::{AnyConnection, AssertSqlSafe, Connection, Row};
 use tracing::field::{Field, Visit};
@@ -139,13 +141,13 @@ async fn statements_of_the_paths(db: &TestDb) -> (Vec<String>, AnyConnection, bo
     let config = config(db, dir.path());
     let postgres = !db.url.starts_with("sqlite:");
     let service = portbot::app::start_service(config.clone()).await.unwrap();
-    growth::prepare(&service).await.unwrap();
+    workload::prepare(&service).await.unwrap();
     let mut conn = AnyConnection::connect(&db.url).await.unwrap();
     let now = config.now().timestamp_millis();
-    growth::generate(&mut conn, postgres, 0, 300, now)
+    workload::generate(&mut conn, postgres, 0, 300, now)
         .await
         .unwrap();
-    let numbers = growth::ticket_numbers(&mut conn).await.unwrap();
+    let numbers = workload::ticket_numbers(&mut conn).await.unwrap();
     assert!(!numbers.is_empty());
 
     RECORDED.lock().unwrap().clear();
@@ -155,7 +157,7 @@ async fn statements_of_the_paths(db: &TestDb) -> (Vec<String>, AnyConnection, bo
     let service = std::sync::Arc::new(service);
     let runner = service.clone();
     tokio::task::spawn_blocking(move || {
-        tokio::runtime::Handle::current().block_on(growth::time_paths(&runner, 300, numbers, 12))
+        tokio::runtime::Handle::current().block_on(workload::time_paths(&runner, 300, numbers, 12))
     })
     .await
     .unwrap()

@@ -1,14 +1,18 @@
-//! The command line's words: what `portbot` accepts (clap), and who each agent command acts as.
+//! What `portbot` accepts (clap), who each agent command acts as, and the options that are read
+//! into typed values (a status, an action, rejection codes).
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+use super::Words;
 use crate::porting::RejectionCode;
 use crate::service::AgentAction;
 use crate::store::TicketStatus;
+use crate::template::fill;
 
 #[derive(Debug, Parser)]
 #[command(name = "portbot", version, about = "A guided number-porting assistant")]
@@ -49,43 +53,13 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
-    /// Measure turns, raw writes, LOA renders, memory and start-up in one run (BENCHMARKS.md).
+    /// Measure turns, raw writes, LOA renders, memory and start-up in one run (BENCHMARKS.md):
+    /// runs `portbot-bench`, built beside `portbot`; `portbot bench --help` lists its options.
+    #[command(disable_help_flag = true)]
     Bench {
-        /// An administrative PostgreSQL URL, to measure PostgreSQL too (a scratch database is
-        /// created and dropped).
-        #[arg(long)]
-        postgres: Option<String>,
-        #[arg(long, default_value_t = 400)]
-        conversations: usize,
-        #[arg(long, default_value_t = 32)]
-        concurrency: usize,
-        /// Messages a second arriving for the latency figure. The default is 20 times what one
-        /// Discord bot may post (50 requests a second, Discord's global limit).
-        #[arg(long, default_value_t = 1_000.0)]
-        arrival_rate: f64,
-        #[arg(long, default_value_t = 10_000)]
-        memory_conversations: usize,
-        #[arg(long, default_value_t = 2_000)]
-        loa_renders: usize,
-        /// Skip the comparison with Python's reportlab (installed in a virtual environment).
-        #[arg(long)]
-        skip_reportlab: bool,
-        /// Conversations (and about as many tickets) the growth table's store is grown to, in
-        /// steps; 10000,100000,1000000 when not given.
-        #[arg(long, value_delimiter = ',')]
-        growth_sizes: Option<Vec<usize>>,
-        /// Only the growth table.
-        #[arg(long, conflicts_with = "skip_growth")]
-        growth_only: bool,
-        /// Everything but the growth table.
-        #[arg(long)]
-        skip_growth: bool,
-    },
-    /// Used by `bench`: opens conversations mid-flow and prints this process's memory.
-    #[command(hide = true)]
-    BenchMemory {
-        #[arg(long)]
-        conversations: usize,
+        /// Passed to `portbot-bench` as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
     },
     /// Delete bill and CSR uploads of tickets finished more than PORTBOT_RETENTION_DAYS ago
     /// (the worker does this too).
@@ -331,11 +305,13 @@ impl ConversationsCommand {
 }
 
 /// `--status`, as a ticket status.
-pub fn parse_status(status: Option<String>) -> anyhow::Result<Option<TicketStatus>> {
+pub fn parse_status(words: &Words, status: Option<String>) -> anyhow::Result<Option<TicketStatus>> {
     status
         .map(|s| {
             TicketStatus::parse(&s).with_context(|| {
-                format!("unknown status {s:?}; use one of: draft, submitted, in_review, sent_to_carrier, foc_confirmed, completed, needs_info, cancelled")
+                let all: Vec<&str> = TicketStatus::ALL.iter().map(|s| s.as_str()).collect();
+                let values = [("status", format!("{s:?}")), ("statuses", all.join(", "))];
+                fill(&words.errors.unknown_status, &values)
             })
         })
         .transpose()
@@ -343,18 +319,20 @@ pub fn parse_status(status: Option<String>) -> anyhow::Result<Option<TicketStatu
 
 /// What `tickets status NUMBER STATUS` asks for, with the options that status needs.
 pub fn status_action(
+    words: &Words,
     status: &str,
     date: Option<String>,
     reason: Option<String>,
     carrier_status: Option<String>,
 ) -> anyhow::Result<AgentAction> {
+    let e = &words.errors;
     Ok(match TicketStatus::parse(status) {
         Some(TicketStatus::InReview) => AgentAction::Claim,
         Some(TicketStatus::SentToCarrier) => AgentAction::SendToCarrier { carrier_status },
         Some(TicketStatus::FocConfirmed) => {
-            let date = date.context("foc_confirmed needs --date YYYY-MM-DD")?;
+            let date = date.with_context(|| e.needs_date.clone())?;
             let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-                .with_context(|| format!("--date {date:?} is not YYYY-MM-DD"))?;
+                .with_context(|| fill(&e.bad_date, &[("date", format!("{date:?}"))]))?;
             AgentAction::ConfirmFoc {
                 date,
                 carrier_status,
@@ -362,29 +340,26 @@ pub fn status_action(
         }
         Some(TicketStatus::Completed) => AgentAction::Complete,
         Some(TicketStatus::Cancelled) => AgentAction::Cancel {
-            reason: reason.context("cancelled needs --reason")?,
+            reason: reason.with_context(|| e.needs_reason.clone())?,
         },
-        Some(TicketStatus::NeedsInfo) => {
-            bail!("use `portbot tickets reject NUMBER --code CODE` to ask the customer for a fix")
-        }
-        Some(other) => bail!("an agent cannot set {other}; tickets get there by themselves"),
-        None => bail!(
-            "unknown status {status:?}; use sent_to_carrier, foc_confirmed, completed or cancelled"
-        ),
+        Some(TicketStatus::NeedsInfo) => bail!(e.use_reject.clone()),
+        Some(other) => bail!(fill(&e.not_settable, &[("status", other.as_str())])),
+        None => bail!(fill(
+            &e.unknown_next_status,
+            &[("status", format!("{status:?}"))]
+        )),
     })
 }
 
 /// The `--code` options, as rejection codes.
-pub fn rejection_codes(codes: &[String]) -> anyhow::Result<Vec<RejectionCode>> {
+pub fn rejection_codes(words: &Words, codes: &[String]) -> anyhow::Result<Vec<RejectionCode>> {
     codes
         .iter()
         .map(|code| {
             RejectionCode::parse(code).with_context(|| {
                 let all: Vec<&str> = RejectionCode::ALL.iter().map(|c| c.as_str()).collect();
-                format!(
-                    "unknown rejection code {code:?}; use one of: {}",
-                    all.join(", ")
-                )
+                let values = [("code", format!("{code:?}")), ("codes", all.join(", "))];
+                fill(&words.errors.unknown_code, &values)
             })
         })
         .collect()

@@ -2,64 +2,57 @@
 //!
 //! [`args`] is what the command line accepts; [`run`] sends each command to its one function
 //! (by area: `chat`, `tickets`, `conversations`, `loa`, `admin`), which calls the service and
-//! hands what it returns to [`print`].
+//! hands what it returns to [`print`]. `bench` runs the bench's own binary.
 
 mod admin;
 mod args;
+mod bench;
 mod chat;
 mod conversations;
 mod loa;
 mod print;
 mod tickets;
+mod words;
 
 pub use args::{Cli, Command, ConversationsCommand, LoaCommand, TicketsCommand};
+pub use words::Words;
 
 use crate::app::start_service;
 use crate::config::Config;
-use crate::service::Caller;
+use crate::service::{Caller, WorkflowError};
+use crate::template::fill;
 
-/// Runs a parsed command line.
+/// Runs a parsed command line, in the words of `prompts/cli.toml` (read first, so a broken file
+/// stops every command before it starts).
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    match cli.command {
+    let words = Words::load(config.prompts_dir.as_deref())?;
+    command(cli.command, config, &words)
+        .await
+        .map_err(|error| told(error, &words))
+}
+
+/// What a failed command tells the person who ran it: a ticket number no ticket has, in the
+/// command line's words; anything else as it is (the service words its refusals itself).
+fn told(error: anyhow::Error, words: &Words) -> anyhow::Error {
+    match error.downcast_ref::<WorkflowError>() {
+        Some(WorkflowError::NotFound(number)) => {
+            anyhow::anyhow!(fill(&words.errors.no_ticket, &[("number", number)]))
+        }
+        _ => error,
+    }
+}
+
+async fn command(command: Command, config: Config, words: &Words) -> anyhow::Result<()> {
+    match command {
         Command::Chat {
             user,
             json,
             message_ids,
         } => chat::chat(config, user, json, message_ids).await,
-        Command::Bench {
-            postgres,
-            conversations,
-            concurrency,
-            arrival_rate,
-            memory_conversations,
-            loa_renders,
-            skip_reportlab,
-            growth_sizes,
-            growth_only,
-            skip_growth,
-        } => {
-            let options = crate::bench::BenchOptions {
-                postgres_url: postgres,
-                conversations,
-                concurrency: concurrency.max(1),
-                arrival_rate: arrival_rate.max(1.0),
-                memory_conversations,
-                loa_renders: loa_renders.max(1),
-                skip_reportlab,
-                growth_sizes: match (skip_growth, growth_sizes) {
-                    (true, _) => Vec::new(),
-                    (false, Some(sizes)) => sizes,
-                    (false, None) => crate::bench::DEFAULT_GROWTH_SIZES.to_vec(),
-                },
-                growth_only,
-            };
-            print!("{}", crate::bench::run(&options).await?);
-            Ok(())
-        }
-        Command::BenchMemory { conversations } => crate::bench::memory_child(conversations).await,
-        Command::Retention => admin::retention(&start_service(config).await?).await,
-        Command::Migrate => admin::migrate(config).await,
+        Command::Bench { args } => bench::bench(args, words),
+        Command::Retention => admin::retention(&start_service(config).await?, words).await,
+        Command::Migrate => admin::migrate(config, words).await,
         Command::Loa {
             command:
                 LoaCommand::Preview {
@@ -67,28 +60,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     toll_free,
                     numbers,
                 },
-        } => loa::preview(&config, &out, toll_free, numbers),
+        } => loa::preview(&config, words, &out, toll_free, numbers),
         Command::Tickets { command } => {
             let service = start_service(config).await?;
             let (agent, number, action) = command.access();
             let caller = Caller::Terminal(agent);
             service.authorize_agent(caller, number, action).await?;
-            tickets::run(&service, command).await
+            tickets::run(&service, words, command).await
         }
         Command::Conversations { command } => {
             let service = start_service(config).await?;
             let (agent, action) = command.access();
             let caller = Caller::Terminal(agent);
             service.authorize_agent(caller, None, action).await?;
-            conversations::run(&service, command).await
+            conversations::run(&service, words, command).await
         }
         Command::Worker { once } => {
             if let Some(report) = crate::app::worker(config, once).await? {
-                print::pass_report(&report);
+                print::pass_report(&words.operator, &report);
             }
             Ok(())
         }
-        Command::Rekey => admin::rekey(config).await,
+        Command::Rekey => admin::rekey(config, words).await,
         Command::Discord => crate::app::discord(config).await,
     }
 }

@@ -4,8 +4,10 @@
 use serde::Serialize;
 use serde_json::json;
 
+use super::words::{Operator, Outbox, TicketText, Tickets};
 use crate::service::TicketList;
 use crate::store::{Draft, OutboxEntry, Ticket, TicketEvent, TranscriptLine};
+use crate::template::fill;
 
 /// Prints `value` as indented JSON.
 pub fn json(value: &impl Serialize) -> anyhow::Result<()> {
@@ -14,39 +16,38 @@ pub fn json(value: &impl Serialize) -> anyhow::Result<()> {
 }
 
 /// A ticket after an agent's action: its status, and who has it.
-pub fn report(ticket: &Ticket) -> String {
-    format!(
-        "{}: {}{}",
-        ticket.number,
-        ticket.status.as_str(),
-        ticket
-            .claimed_by
-            .as_deref()
-            .map(|a| format!(", claimed by {a}"))
-            .unwrap_or_default()
-    )
+pub fn report(words: &Tickets, ticket: &Ticket) -> String {
+    let number = ("number", ticket.number.clone());
+    let status = ("status", ticket.status.as_str().to_string());
+    match &ticket.claimed_by {
+        Some(agent) => fill(
+            &words.report_claimed,
+            &[number, status, ("agent", agent.clone())],
+        ),
+        None => fill(&words.report, &[number, status]),
+    }
 }
 
 /// The drafts, one line each, then the tickets as a table.
-pub fn ticket_list(list: &TicketList) {
+pub fn ticket_list(words: &Tickets, list: &TicketList) {
     let TicketList { drafts, tickets } = list;
     if tickets.is_empty() && drafts.is_empty() {
-        println!("No tickets.");
+        println!("{}", words.none);
         return;
     }
     for d in drafts {
-        println!(
-            "{:<10} draft: {}:{} is missing {}",
-            d.number,
-            d.customer_platform,
-            d.customer_id,
-            d.missing.join(", ")
-        );
+        let values = [
+            ("number", format!("{:<10}", d.number)),
+            (
+                "customer",
+                format!("{}:{}", d.customer_platform, d.customer_id),
+            ),
+            ("missing", d.missing.join(", ")),
+        ];
+        println!("{}", fill(&words.draft_line, &values));
     }
-    println!(
-        "{:<10} {:<9} {:<15} {:<12} {:>7}  customer",
-        "number", "kind", "status", "port date", "numbers"
-    );
+    let [number, kind, status, port_date, numbers, customer] = &words.columns;
+    println!("{number:<10} {kind:<9} {status:<15} {port_date:<12} {numbers:>7}  {customer}");
     for t in tickets {
         println!(
             "{:<10} {:<9} {:<15} {:<12} {:>7}  {}",
@@ -66,21 +67,23 @@ pub fn ticket_list_json(list: &TicketList) -> Vec<serde_json::Value> {
     drafts.chain(list.tickets.iter().map(ticket_json)).collect()
 }
 
-pub fn draft_text(draft: &Draft) -> String {
-    format!(
-        "Draft {} ({}) for {}:{}, saved by {}\nMissing: {}\n{}",
-        draft.number,
-        draft.status,
-        draft.customer_platform,
-        draft.customer_id,
-        draft.created_by,
-        draft.missing.join(", "),
-        printable(&draft.summary)
-    )
+pub fn draft_text(words: &Tickets, draft: &Draft) -> String {
+    let values = [
+        ("number", draft.number.clone()),
+        ("status", draft.status.clone()),
+        (
+            "customer",
+            format!("{}:{}", draft.customer_platform, draft.customer_id),
+        ),
+        ("agent", draft.created_by.clone()),
+        ("missing", draft.missing.join(", ")),
+        ("summary", printable(&draft.summary)),
+    ];
+    fill(&words.draft, &values)
 }
 
 /// One audit event: when, who, what, the status it moved and its note.
-pub fn history_line(e: &TicketEvent) -> String {
+pub fn history_line(words: &Tickets, e: &TicketEvent) -> String {
     let moved = match (e.from_status, e.to_status) {
         (Some(a), Some(b)) if a != b => format!(" [{a} -> {b}]"),
         (None, Some(b)) => format!(" [-> {b}]"),
@@ -89,7 +92,7 @@ pub fn history_line(e: &TicketEvent) -> String {
     let note = e
         .note
         .as_deref()
-        .map(|n| format!(" ({}: {n})", e.visibility.as_deref().unwrap_or("note")))
+        .map(|n| format!(" ({}: {n})", e.visibility.as_deref().unwrap_or(&words.note)))
         .unwrap_or_default();
     format!(
         "{}  {:<22} {}{}{}",
@@ -248,103 +251,128 @@ pub fn ticket_json(t: &Ticket) -> serde_json::Value {
     })
 }
 
-pub fn ticket_text(t: &Ticket) -> String {
+/// A ticket for `tickets show`, a line each, every line ending in a line break.
+pub fn ticket_text(words: &TicketText, t: &Ticket) -> String {
+    let mut lines = request_lines(words, t);
+    lines.extend(progress_lines(words, t));
+    lines.iter().map(|line| format!("{line}\n")).collect()
+}
+
+fn yes_no(words: &TicketText, b: bool) -> String {
+    if b { &words.yes } else { &words.no }.clone()
+}
+
+fn date(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// The ticket's heading and what the customer asked for.
+fn request_lines(words: &TicketText, t: &Ticket) -> Vec<String> {
     let r = &t.request;
-    let yes_no = |b: bool| if b { "yes" } else { "no" };
-    let mut s = String::new();
-    s.push_str(&format!(
-        "Ticket {} ({}), status {}\n",
-        t.number,
-        r.kind.as_str(),
-        t.status.as_str()
+    let mut lines = vec![
+        fill(
+            &words.heading,
+            &[
+                ("number", t.number.clone()),
+                ("kind", r.kind.as_str().to_string()),
+                ("status", t.status.as_str().to_string()),
+            ],
+        ),
+        fill(&words.numbers, &[("count", r.numbers.len().to_string())]),
+    ];
+    lines.extend(r.numbers.iter().map(|n| format!("  {}", n.national())));
+    lines.push(fill(
+        &words.carrier,
+        &[
+            ("carrier", r.carrier.clone()),
+            ("number_type", r.number_type.as_str().to_string()),
+        ],
     ));
-    s.push_str(&format!("Numbers ({}):\n", r.numbers.len()));
-    for n in &r.numbers {
-        s.push_str(&format!("  {}\n", n.national()));
-    }
-    s.push_str(&format!(
-        "Carrier: {} ({})\n",
-        r.carrier,
-        r.number_type.as_str()
+    lines.push(fill(
+        &words.customer,
+        &[
+            ("name", r.customer_name.clone()),
+            ("customer_type", r.customer_type.as_str().to_string()),
+        ],
     ));
-    s.push_str(&format!(
-        "Customer: {} ({})\n",
-        r.customer_name,
-        r.customer_type.as_str()
-    ));
-    s.push_str(&format!(
-        "Service address: {}\n",
-        r.service_address.one_line()
-    ));
-    s.push_str(&format!(
-        "Authorized person: {}{}\n",
-        r.authorized_name,
-        r.authorized_title
-            .as_deref()
-            .map(|t| format!(", {t}"))
-            .unwrap_or_default()
-    ));
+    let address = [("address", r.service_address.one_line())];
+    lines.push(fill(&words.service_address, &address));
+    let name = ("name", r.authorized_name.clone());
+    lines.push(match &r.authorized_title {
+        Some(title) => fill(
+            &words.authorized_with_title,
+            &[name, ("title", title.clone())],
+        ),
+        None => fill(&words.authorized, &[name]),
+    });
     if let Some(btn) = &r.btn {
-        s.push_str(&format!("BTN: {}\n", btn.national()));
+        lines.push(fill(&words.btn, &[("btn", btn.national())]));
     }
-    s.push_str(&format!("Partial port: {}", yes_no(r.partial_port)));
-    if let Some(new_btn) = &r.new_btn {
-        s.push_str(&format!(" (new BTN {})", new_btn.national()));
+    let answer = ("answer", yes_no(words, r.partial_port));
+    lines.push(match &r.new_btn {
+        Some(btn) => fill(
+            &words.partial_port_new_btn,
+            &[answer, ("btn", btn.national())],
+        ),
+        None => fill(&words.partial_port, &[answer]),
+    });
+    let port_date = [("date", date(r.requested_port_date))];
+    lines.push(fill(&words.port_date, &port_date));
+    lines
+}
+
+/// Where the ticket stands: who has it, what the carrier said, what is on file, the signature.
+fn progress_lines(words: &TicketText, t: &Ticket) -> Vec<String> {
+    let mut lines = Vec::new();
+    let optional = [
+        (&words.claimed_by, "agent", t.claimed_by.clone()),
+        (&words.rejected, "codes", t.rejection_code.clone()),
+        (&words.carrier_status, "status", t.carrier_status.clone()),
+        (&words.confirmed_foc, "date", t.confirmed_foc.map(date)),
+    ];
+    for (template, name, value) in optional {
+        if let Some(value) = value {
+            lines.push(fill(template, &[(name, value)]));
+        }
     }
-    s.push('\n');
-    s.push_str(&format!(
-        "Requested port date: {}\n",
-        r.requested_port_date.format("%Y-%m-%d")
+    let email = [("email", t.request.email.as_str().to_string())];
+    lines.push(fill(&words.email, &email));
+    lines.push(fill(
+        &words.on_file,
+        &[
+            ("pin", yes_no(words, t.has_pin)),
+            ("account_number", yes_no(words, t.has_account_number)),
+        ],
     ));
-    if let Some(agent) = &t.claimed_by {
-        s.push_str(&format!("Claimed by: {agent}\n"));
-    }
-    if let Some(codes) = &t.rejection_code {
-        s.push_str(&format!("Rejected: {codes}\n"));
-    }
-    if let Some(status) = &t.carrier_status {
-        s.push_str(&format!("Carrier status: {status}\n"));
-    }
-    if let Some(foc) = t.confirmed_foc {
-        s.push_str(&format!("Confirmed FOC: {}\n", foc.format("%Y-%m-%d")));
-    }
-    s.push_str(&format!("Email: {}\n", r.email.as_str()));
-    s.push_str(&format!(
-        "PIN on file: {} · Account number on file: {}\n",
-        yes_no(t.has_pin),
-        yes_no(t.has_account_number)
+    lines.push(fill(
+        &words.signed,
+        &[
+            ("name", t.signature.signer_name.clone()),
+            ("id", t.signature.signer_id.clone()),
+            ("at", t.signature.signed_at.to_rfc3339()),
+            ("version", t.loa_version.to_string()),
+            ("sha256", t.signature.content_sha256.clone()),
+        ],
     ));
-    s.push_str(&format!(
-        "Signed by {} ({}) at {} · LOA v{} · sha256 {}\n",
-        t.signature.signer_name,
-        t.signature.signer_id,
-        t.signature.signed_at.to_rfc3339(),
-        t.loa_version,
-        t.signature.content_sha256
-    ));
-    s
+    lines
 }
 
 /// The undelivered notifications as a table (a line when there are none).
-pub fn outbox(entries: &[OutboxEntry], failed_only: bool) {
+pub fn outbox(words: &Outbox, entries: &[OutboxEntry], failed_only: bool) {
     if entries.is_empty() {
-        println!(
-            "{}",
-            if failed_only {
-                "No failed notifications."
-            } else {
-                "No notifications waiting."
-            }
-        );
+        let none = if failed_only {
+            &words.none_failed
+        } else {
+            &words.none
+        };
+        println!("{none}");
         return;
     }
-    println!(
-        "{:>6} {:<7} {:<10} {:>8}  {:<25} {:<30} last error",
-        "id", "channel", "ticket", "attempts", "next attempt", "to"
-    );
+    let [id, channel, ticket, attempts, next, to, last_error] = &words.columns;
+    println!("{id:>6} {channel:<7} {ticket:<10} {attempts:>8}  {next:<25} {to:<30} {last_error}");
     for e in entries {
         let next = if e.given_up() {
-            "given up".to_string()
+            words.given_up.clone()
         } else {
             e.next_attempt_at.to_rfc3339()
         };
@@ -393,15 +421,18 @@ fn outbox_entry_json(e: &OutboxEntry) -> serde_json::Value {
 }
 
 /// What one `portbot worker --once` pass did.
-pub fn pass_report(report: &crate::notify::worker::PassReport) {
-    println!(
-        "Sent {} email(s), {} failed ({} given up); reminded {}, closed {} conversation(s).",
-        report.sent, report.failed, report.given_up, report.reminded, report.expired
-    );
+pub fn pass_report(words: &Operator, report: &crate::notify::worker::PassReport) {
+    let counts = [
+        ("sent", report.sent),
+        ("failed", report.failed),
+        ("given_up", report.given_up),
+        ("reminded", report.reminded),
+        ("expired", report.expired),
+        ("purged", report.purged),
+    ]
+    .map(|(name, count)| (name, count.to_string()));
+    println!("{}", fill(&words.pass, &counts));
     if report.purged > 0 {
-        println!(
-            "Deleted the bill and CSR uploads of {} finished ticket(s).",
-            report.purged
-        );
+        println!("{}", fill(&words.purged, &counts));
     }
 }

@@ -225,9 +225,8 @@ impl Service {
         Ok(Service::on_store(config, prompts, store))
     }
 
-    /// The service on a store already connected (`start` connects it; the bench keeps a clone
-    /// of it for its yardstick, so both write through the same pool).
-    pub fn on_store(config: Config, prompts: Words, store: Store) -> Service {
+    /// The service on a store already connected (`start` connects it).
+    fn on_store(config: Config, prompts: Words, store: Store) -> Service {
         let calendar = config.calendar();
         let limiter = limits::MessageLimiter::new(config.max_messages_per_minute);
         Service {

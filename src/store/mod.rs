@@ -173,44 +173,12 @@ impl Store {
     /// connection runs in WAL mode with `busy_timeout` 5 s, `foreign_keys=ON` and
     /// `synchronous=NORMAL`.
     pub async fn connect(url: &str, cipher: Cipher) -> Result<Store, StoreError> {
-        sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)?;
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
         let migrator = match backend {
-            Backend::Sqlite => {
-                prepare_sqlite_file(url)?;
-                // SQLite commits one writer at a time. Every turn writes, so one connection
-                // makes turns queue fairly in the pool (woken in order) instead of sleeping in
-                // SQLite's busy handler, which ruins tail latency under load.
-                // The connection is a file in this process, not a socket that can drop: testing
-                // it before each use is a needless round trip to its thread on every query.
-                options = options
-                    .max_connections(1)
-                    .test_before_acquire(false)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            // WAL lets readers run beside the one writer; busy_timeout makes writers
-                            // queue instead of failing at once. Both are per connection (WAL is also
-                            // remembered by the file).
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA busy_timeout = 5000").await?;
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
-                            // Checkpoints run beside the writer instead (`checkpoint_in_background`):
-                            // inline, the commit that fills the log pays for copying it and its
-                            // fsync, milliseconds on one turn in a few hundred.
-                            conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
-                            // The group writer's scratch table, kept in memory.
-                            conn.execute("PRAGMA temp_store = MEMORY").await?;
-                            conn.execute(turns::SQLITE_GROUP_TABLE).await?;
-                            Ok(())
-                        })
-                    });
-                &SQLITE_MIGRATIONS
-            }
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        let pool = options.connect(url).await?;
+        let pool = Store::writer_pool(url).await?;
         // Set by the checkpointer, read by the writer ([`checkpoint_in_background`]).
         let log_too_long = Arc::new(AtomicBool::new(false));
         let writer = turns::Writer::start(pool.clone(), backend, Arc::clone(&log_too_long));
@@ -254,30 +222,46 @@ impl Store {
         Ok(store)
     }
 
-    /// One single-row upsert transaction, the smallest write the database commits: the
-    /// benchmark's yardstick for a customer turn (`portbot bench`). With
-    /// `explicit_transaction`, BEGIN, upsert, COMMIT; without, the statement commits on its
-    /// own (one round trip).
-    pub async fn upsert_probe(
-        &self,
-        key: &str,
-        value: &[u8],
-        explicit_transaction: bool,
-    ) -> Result<(), StoreError> {
-        let upsert = sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ($1, $2) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(value);
-        if explicit_transaction {
-            let mut tx = self.pool.begin().await?;
-            upsert.execute(&mut *tx).await?;
-            tx.commit().await?;
-        } else {
-            upsert.execute(&self.pool).await?;
-        }
-        Ok(())
+    /// A pool on `url` set up as the store's own writer pool ([`Store::connect`] opens its own
+    /// with it; a tool writing beside the store, such as the bench's yardstick, measures the
+    /// same connections). On SQLite the file is created when missing.
+    pub async fn writer_pool(url: &str) -> Result<AnyPool, StoreError> {
+        sqlx::any::install_default_drivers();
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+        let options = match Backend::of_url(url)? {
+            Backend::Sqlite => {
+                prepare_sqlite_file(url)?;
+                // SQLite commits one writer at a time. Every turn writes, so one connection
+                // makes turns queue fairly in the pool (woken in order) instead of sleeping in
+                // SQLite's busy handler, which ruins tail latency under load.
+                // The connection is a file in this process, not a socket that can drop: testing
+                // it before each use is a needless round trip to its thread on every query.
+                options
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the one writer; busy_timeout makes writers
+                            // queue instead of failing at once. Both are per connection (WAL is also
+                            // remembered by the file).
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            // Checkpoints run beside the writer instead (`checkpoint_in_background`):
+                            // inline, the commit that fills the log pays for copying it and its
+                            // fsync, milliseconds on one turn in a few hundred.
+                            conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                            // The group writer's scratch table, kept in memory.
+                            conn.execute("PRAGMA temp_store = MEMORY").await?;
+                            conn.execute(turns::SQLITE_GROUP_TABLE).await?;
+                            Ok(())
+                        })
+                    })
+            }
+            Backend::Postgres => options,
+        };
+        Ok(options.connect(url).await?)
     }
 
     pub fn backend(&self) -> Backend {

@@ -1,10 +1,10 @@
-//! The growth table of `portbot bench`: what the paths that run all day cost as years of
-//! conversations and tickets pile up.
+//! The workload `portbot bench`'s growth table times, shared with `tests/plans.rs` (which
+//! includes this file to ask the database for the plans of the same statements): the scripted
+//! customer, a store grown with generated rows, and the paths that run all day.
 //!
-//! One database per backend is grown in steps (10,000, then 100,000, then 1,000,000
-//! conversations and about as many tickets, by default): each step adds rows in bulk with SQL
-//! (a series of numbers, one set-based `INSERT ... SELECT` per table, in one transaction), never
-//! through turns. Between steps a fresh [`Service`] times, one call at a time:
+//! Rows are added in bulk with SQL ([`generate`]: a series of numbers, one set-based
+//! `INSERT ... SELECT` per table, in one transaction), never through turns. Then a fresh
+//! [`Service`] times, one call at a time ([`time_paths`]):
 //!
 //! - a customer's answer mid-flow ([`Service::turn`]);
 //! - a guild message in a channel that holds no conversation ([`Service::chat_message`]);
@@ -20,36 +20,34 @@
 //! delivered and pending notifications, small documents, drafts, a PIN (and most an account
 //! number) per ticket. Secret and document bytes are zeros, not sealed values: no timed path
 //! opens them.
+//!
+//! It uses the library's public API only, and nothing else of the bench but [`script`]:
+//! `tests/plans.rs` includes it as a module of its own.
 
-use std::path::Path;
-use std::sync::Arc;
+// Beside this file, wherever it is included from.
+#[path = "script.rs"]
+pub mod script;
+
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use portbot::conversation::Input;
+use portbot::service::{ChatMessage, Customer, Service};
+use portbot::store::{OutboxChannel, OutboxEntry};
 use sqlx::{AnyConnection, AssertSqlSafe, Connection};
 
-use super::{Row, SCRIPT, config_for, ms, percentile, verdict};
-use crate::conversation::Input;
-use crate::service::{ChatMessage, Customer, Service};
-use crate::store::OutboxChannel;
-
-/// Sizes grown to when `--growth-sizes` is not given.
-pub const DEFAULT_SIZES: &[usize] = &[10_000, 100_000, 1_000_000];
+use script::SCRIPT;
 
 /// Live (active or paused) conversations each step leaves; the previous step's are finished.
 const LIVE: usize = 1_000;
 /// Customers whose answers are timed at each size, each from the menu to the summary.
 const TURN_CUSTOMERS: usize = 40;
 /// Calls timed per read-only path at each size.
-const SAMPLES: usize = 500;
+pub const SAMPLES: usize = 500;
 /// Worker passes timed at each size.
 const PASSES: usize = 50;
 /// Tickets on a page of `/ticket list` (`TICKETS_PER_PAGE` in `discord/agents.rs`).
 const LIST_PAGE: u32 = 20;
-/// The target: each figure at the largest size within this factor of the smallest.
-const MAX_GROWTH: f64 = 1.5;
-/// The target: p99 on SQLite at every size.
-const MAX_SQLITE_P99: Duration = Duration::from_millis(5);
 /// Minutes in three years: how far back history goes.
 const HISTORY_MINUTES: i64 = 3 * 365 * 24 * 60;
 /// Tickets younger than this (minutes) are still open.
@@ -64,65 +62,6 @@ const PATHS: &[&str] = &[
     "tickets show",
     "worker pass (expiry, reminders, retention, outbox)",
 ];
-
-/// p50 and p99 of every path at one size.
-struct Timings {
-    size: usize,
-    generated_in: Duration,
-    figures: Vec<(Duration, Duration)>,
-}
-
-/// The growth rows for SQLite and, with `postgres_url` (a scratch database's), PostgreSQL.
-pub(super) async fn rows(
-    label: &str,
-    data_dir: &Path,
-    database_url: Option<&str>,
-    sizes: &[usize],
-) -> anyhow::Result<Vec<Row>> {
-    let timings = grow(data_dir, database_url, sizes).await?;
-    Ok(table(label, database_url.is_none(), &timings))
-}
-
-async fn grow(
-    data_dir: &Path,
-    database_url: Option<&str>,
-    sizes: &[usize],
-) -> anyhow::Result<Vec<Timings>> {
-    let config = config_for(data_dir, database_url)?;
-    let url = config.database_url.clone();
-    let postgres = !url.starts_with("sqlite:");
-    prepare(&crate::app::start_service(config.clone()).await?).await?;
-    let mut sizes = sizes.to_vec();
-    sizes.sort_unstable();
-    sizes.dedup();
-    let mut timings = Vec::new();
-    let mut from = 0;
-    for size in sizes {
-        let started = Instant::now();
-        let mut conn = AnyConnection::connect(&url).await?;
-        generate(
-            &mut conn,
-            postgres,
-            from,
-            size,
-            config.now().timestamp_millis(),
-        )
-        .await
-        .with_context(|| format!("generating {size} conversations"))?;
-        let generated_in = started.elapsed();
-        let numbers = ticket_numbers(&mut conn).await?;
-        conn.close().await?;
-        from = size;
-        let service = Arc::new(crate::app::start_service(config.clone()).await?);
-        let figures = time_paths(&service, size, numbers, SAMPLES).await?;
-        timings.push(Timings {
-            size,
-            generated_in,
-            figures,
-        });
-    }
-    Ok(timings)
-}
 
 /// Starts the conversation the generated live ones copy their state from: a real conversation
 /// mid-flow. Once, before the first [`generate`].
@@ -175,7 +114,7 @@ pub async fn ticket_numbers(conn: &mut AnyConnection) -> anyhow::Result<Vec<Stri
     .await?)
 }
 
-/// Times every path of [`PATHS`] once the store holds `size` generated conversations, each
+/// Times every path of [`PATHS`], each named, once the store holds `size` generated conversations, each
 /// read-only path `samples` times (customers whose answers are timed and worker passes in
 /// proportion).
 pub async fn time_paths(
@@ -183,7 +122,7 @@ pub async fn time_paths(
     size: usize,
     numbers: Vec<String>,
     samples: usize,
-) -> anyhow::Result<Vec<(Duration, Duration)>> {
+) -> anyhow::Result<Vec<(&'static str, (Duration, Duration))>> {
     let mut figures = Vec::new();
 
     let mut turns = Vec::new();
@@ -259,7 +198,7 @@ pub async fn time_paths(
     for _ in 0..(PASSES * samples / SAMPLES).max(1) {
         let started = Instant::now();
         worker.run_once().await?;
-        let delivered = async |_: &crate::store::OutboxEntry| Ok(());
+        let delivered = async |_: &OutboxEntry| Ok(());
         worker
             .deliver(OutboxChannel::Agents, None, delivered)
             .await?;
@@ -269,7 +208,7 @@ pub async fn time_paths(
         passes.push(started.elapsed());
     }
     figures.push(summary(passes));
-    Ok(figures)
+    Ok(PATHS.iter().copied().zip(figures).collect())
 }
 
 fn summary(mut latencies: Vec<Duration>) -> (Duration, Duration) {
@@ -277,74 +216,13 @@ fn summary(mut latencies: Vec<Duration>) -> (Duration, Duration) {
     (percentile(&latencies, 0.50), percentile(&latencies, 0.99))
 }
 
-fn table(label: &str, sqlite: bool, timings: &[Timings]) -> Vec<Row> {
-    let mut rows = Vec::new();
-    let (Some(first), Some(last)) = (timings.first(), timings.last()) else {
-        return rows;
-    };
-    let sizes: Vec<String> = timings.iter().map(|t| count(t.size)).collect();
-    rows.push(Row {
-        what: format!(
-            "{label}: growth, rows generated in bulk (conversations {})",
-            sizes.join(" / ")
-        ),
-        value: timings
-            .iter()
-            .map(|t| format!("{:.1} s", t.generated_in.as_secs_f64()))
-            .collect::<Vec<_>>()
-            .join(" / "),
-        limit: String::new(),
-        verdict: String::new(),
-    });
-    for (index, path) in PATHS.iter().enumerate() {
-        let at = |t: &Timings| t.figures[index];
-        let (p50_first, _) = at(first);
-        let (p50_last, p99_last) = at(last);
-        let ratio = p50_last.as_secs_f64() / p50_first.as_secs_f64().max(1e-9);
-        let worst_p99 = timings.iter().map(|t| at(t).1).max().unwrap_or_default();
-        let mut met = ratio <= MAX_GROWTH;
-        let mut limit = format!(
-            "p50 at {} within {MAX_GROWTH}x of {}",
-            count(last.size),
-            count(first.size)
-        );
-        if sqlite {
-            met &= worst_p99 <= MAX_SQLITE_P99;
-            limit.push_str(&format!("; p99 under {}", ms(MAX_SQLITE_P99)));
-        }
-        let figures: Vec<String> = timings
-            .iter()
-            .map(|t| {
-                let (p50, p99) = at(t);
-                format!("{} / {}", ms(p50), ms(p99))
-            })
-            .collect();
-        rows.push(Row {
-            what: format!(
-                "{label}: {path}, p50 / p99 at {} conversations",
-                sizes.join(" / ")
-            ),
-            value: format!(
-                "{}; {}/{}: {ratio:.2}x (p99 {:.2}x)",
-                figures.join("; "),
-                count(last.size),
-                count(first.size),
-                p99_last.as_secs_f64() / at(first).1.as_secs_f64().max(1e-9)
-            ),
-            limit,
-            verdict: verdict(met),
-        });
+/// The `p` quantile (0 to 1) of `sorted`, by the nearest rank; zero when empty.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
     }
-    rows
-}
-
-/// 10,000 -> "10k", 1,000,000 -> "1M".
-fn count(n: usize) -> String {
-    match n {
-        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
-        n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
-        n => n.to_string(),
-    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
 }
 
 /// Adds generated conversations `from + 1 ..= to` (global numbers g) with their tickets and
