@@ -157,7 +157,8 @@ async fn statements_of_the_paths(db: &TestDb) -> (Vec<String>, AnyConnection, bo
     let service = std::sync::Arc::new(service);
     let runner = service.clone();
     tokio::task::spawn_blocking(move || {
-        tokio::runtime::Handle::current().block_on(workload::time_paths(&runner, 300, numbers, 12))
+        tokio::runtime::Handle::current()
+            .block_on(workload::time_paths(&runner, 300, 0, &numbers, 12))
     })
     .await
     .unwrap()

@@ -1,19 +1,21 @@
 //! The growth table of `portbot bench`: what the paths that run all day cost as years of
 //! conversations and tickets pile up.
 //!
-//! One database per backend is grown in steps (10,000, then 100,000, then 1,000,000
-//! conversations and about as many tickets, by default) with the rows of
-//! [`workload::generate`]; between steps a fresh service times [`workload::time_paths`]. Each
-//! figure at the largest size is judged against the same figure at the smallest.
+//! One store per size and backend (10,000, 100,000 and 1,000,000 conversations and about as many
+//! tickets, by default) is filled with the rows of [`workload::generate`]. Then every store is
+//! timed with [`workload::time_paths`] in [`ROUNDS`] rounds, each store in turn within a round
+//! (smallest first, then largest first in the next), so the sizes are timed side by side, under
+//! the same load of the machine, rather than one after another minutes apart. Each figure at the
+//! largest size is judged against the same figure at the smallest.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use portbot::service::Service;
 use sqlx::{AnyConnection, Connection};
 
-use crate::workload::{SAMPLES, generate, prepare, ticket_numbers, time_paths};
+use crate::workload::{SAMPLES, generate, prepare, summary, ticket_numbers, time_paths};
 use crate::{Row, config_for, ms, verdict};
 
 /// Sizes grown to when `--growth-sizes` is not given.
@@ -23,6 +25,8 @@ pub const DEFAULT_SIZES: &[usize] = &[10_000, 100_000, 1_000_000];
 const MAX_GROWTH: f64 = 1.5;
 /// The target: p99 on SQLite at every size.
 const MAX_SQLITE_P99: Duration = Duration::from_millis(5);
+/// Rounds the samples of every path are split into, the sizes taking turns.
+const ROUNDS: usize = 5;
 
 /// p50 and p99 of every path, by name, at one size.
 struct Timings {
@@ -31,56 +35,99 @@ struct Timings {
     figures: Vec<(&'static str, (Duration, Duration))>,
 }
 
-/// The growth rows for SQLite and, with `postgres_url` (a scratch database's), PostgreSQL.
+/// One size's store, filled and ready to time.
+struct Filled {
+    size: usize,
+    generated_in: Duration,
+    service: Service,
+    numbers: Vec<String>,
+    latencies: Vec<(&'static str, Vec<Duration>)>,
+}
+
+/// The growth rows for SQLite (`database_urls` None: a SQLite file per size under `data_dir`)
+/// or PostgreSQL (`database_urls`: a scratch database per size, in the order of `sizes`).
 pub async fn rows(
     label: &str,
     data_dir: &Path,
-    database_url: Option<&str>,
+    database_urls: Option<&[String]>,
     sizes: &[usize],
 ) -> anyhow::Result<Vec<Row>> {
-    let timings = grow(data_dir, database_url, sizes).await?;
-    Ok(table(label, database_url.is_none(), &timings))
+    let mut filled = Vec::new();
+    for (index, &size) in sizes.iter().enumerate() {
+        let url = database_urls
+            .and_then(|urls| urls.get(index))
+            .map(String::as_str);
+        let dir = data_dir.join(size.to_string());
+        std::fs::create_dir_all(&dir)?;
+        filled.push(fill(&dir, url, size).await?);
+    }
+    for round in 0..ROUNDS {
+        let order: Vec<usize> = if round % 2 == 0 {
+            (0..filled.len()).collect()
+        } else {
+            (0..filled.len()).rev().collect()
+        };
+        for index in order {
+            let store = &mut filled[index];
+            let figures = time_paths(
+                &store.service,
+                store.size,
+                round,
+                &store.numbers,
+                SAMPLES / ROUNDS,
+            )
+            .await?;
+            if store.latencies.is_empty() {
+                store.latencies = figures;
+            } else {
+                for ((_, all), (_, more)) in store.latencies.iter_mut().zip(figures) {
+                    all.extend(more);
+                }
+            }
+        }
+    }
+    let timings: Vec<Timings> = filled
+        .into_iter()
+        .map(|store| Timings {
+            size: store.size,
+            generated_in: store.generated_in,
+            figures: store
+                .latencies
+                .into_iter()
+                .map(|(path, latencies)| (path, summary(latencies)))
+                .collect(),
+        })
+        .collect();
+    Ok(table(label, database_urls.is_none(), &timings))
 }
 
-async fn grow(
-    data_dir: &Path,
-    database_url: Option<&str>,
-    sizes: &[usize],
-) -> anyhow::Result<Vec<Timings>> {
+/// A new store of `size` generated conversations, with the service that times it.
+async fn fill(data_dir: &Path, database_url: Option<&str>, size: usize) -> anyhow::Result<Filled> {
     let config = config_for(data_dir, database_url)?;
     let url = config.database_url.clone();
     let postgres = !url.starts_with("sqlite:");
     prepare(&portbot::app::start_service(config.clone()).await?).await?;
-    let mut sizes = sizes.to_vec();
-    sizes.sort_unstable();
-    sizes.dedup();
-    let mut timings = Vec::new();
-    let mut from = 0;
-    for size in sizes {
-        let started = Instant::now();
-        let mut conn = AnyConnection::connect(&url).await?;
-        generate(
-            &mut conn,
-            postgres,
-            from,
-            size,
-            config.now().timestamp_millis(),
-        )
-        .await
-        .with_context(|| format!("generating {size} conversations"))?;
-        let generated_in = started.elapsed();
-        let numbers = ticket_numbers(&mut conn).await?;
-        conn.close().await?;
-        from = size;
-        let service = Arc::new(portbot::app::start_service(config.clone()).await?);
-        let figures = time_paths(&service, size, numbers, SAMPLES).await?;
-        timings.push(Timings {
-            size,
-            generated_in,
-            figures,
-        });
-    }
-    Ok(timings)
+    let started = Instant::now();
+    let mut conn = AnyConnection::connect(&url).await?;
+    generate(
+        &mut conn,
+        postgres,
+        0,
+        size,
+        config.now().timestamp_millis(),
+    )
+    .await
+    .with_context(|| format!("generating {size} conversations"))?;
+    let generated_in = started.elapsed();
+    let numbers = ticket_numbers(&mut conn).await?;
+    conn.close().await?;
+    Ok(Filled {
+        size,
+        generated_in,
+        service: portbot::app::start_service(config).await?,
+        numbers,
+        latencies: Vec::new(),
+    })
 }
 
 fn table(label: &str, sqlite: bool, timings: &[Timings]) -> Vec<Row> {

@@ -79,11 +79,14 @@ struct Options {
 impl Options {
     /// The sizes the growth table's store is grown to; none: no growth table.
     fn growth_sizes(&self) -> Vec<usize> {
-        match (self.skip_growth, &self.growth_sizes) {
+        let mut sizes = match (self.skip_growth, &self.growth_sizes) {
             (true, _) => Vec::new(),
             (false, Some(sizes)) => sizes.clone(),
             (false, None) => growth::DEFAULT_SIZES.to_vec(),
-        }
+        };
+        sizes.sort_unstable();
+        sizes.dedup();
+        sizes
     }
 }
 
@@ -132,10 +135,15 @@ async fn run(options: &Options) -> anyhow::Result<String> {
         rows.extend(growth::rows("SQLite (WAL)", dir.path(), None, sizes).await?);
         if let Some(admin) = &options.postgres {
             let pg_dir = tempfile::tempdir()?;
-            let scratch = Scratch::create(admin, "growth").await?;
-            let result = growth::rows("PostgreSQL", pg_dir.path(), Some(&scratch.url), sizes);
-            let result = result.await;
-            scratch.drop().await?;
+            let mut scratches = Vec::new();
+            for size in sizes {
+                scratches.push(Scratch::create(admin, &format!("growth_{size}")).await?);
+            }
+            let urls: Vec<String> = scratches.iter().map(|s| s.url.clone()).collect();
+            let result = growth::rows("PostgreSQL", pg_dir.path(), Some(&urls), sizes).await;
+            for scratch in scratches {
+                scratch.drop().await?;
+            }
             rows.extend(result?);
         }
     }

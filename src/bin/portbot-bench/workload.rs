@@ -120,17 +120,18 @@ pub async fn ticket_numbers(conn: &mut AnyConnection) -> anyhow::Result<Vec<Stri
 pub async fn time_paths(
     service: &Service,
     size: usize,
-    numbers: Vec<String>,
+    round: usize,
+    numbers: &[String],
     samples: usize,
-) -> anyhow::Result<Vec<(&'static str, (Duration, Duration))>> {
+) -> anyhow::Result<Vec<(&'static str, Vec<Duration>)>> {
     let mut figures = Vec::new();
 
     let mut turns = Vec::new();
     for n in 0..(TURN_CUSTOMERS * samples / SAMPLES).max(1) {
-        let customer = format!("growth-{size}-{n}");
+        let customer = format!("growth-{size}-{round}-{n}");
         turns.extend(answer_script(service, &customer, SCRIPT.len(), true).await?);
     }
-    figures.push(summary(turns));
+    figures.push(turns);
 
     let mut channel = Vec::new();
     for n in 0..samples {
@@ -142,7 +143,7 @@ pub async fn time_paths(
             },
             shared: true,
             agent: None,
-            id: format!("growth-{size}-message-{n}"),
+            id: format!("growth-{size}-{round}-message-{n}"),
             text: "hello".into(),
             with_files: false,
             missed: false,
@@ -155,11 +156,11 @@ pub async fn time_paths(
             "a channel with no conversation took a message"
         );
     }
-    figures.push(summary(channel));
+    figures.push(channel);
 
     // Ordinary customers (three conversations each), spread over the history.
     let mut status = Vec::new();
-    for n in 0..samples {
+    for n in round * samples..(round + 1) * samples {
         let customer = Customer {
             platform: "discord".into(),
             id: format!("cust-{}", (n * 7919 + n) % (size / 3).max(1)),
@@ -169,7 +170,7 @@ pub async fn time_paths(
         service.status_replies(&customer).await?;
         status.push(started.elapsed());
     }
-    figures.push(summary(status));
+    figures.push(status);
 
     let mut list = Vec::new();
     for _ in 0..samples {
@@ -177,12 +178,13 @@ pub async fn time_paths(
         service.open_tickets(1, LIST_PAGE).await?;
         list.push(started.elapsed());
     }
-    figures.push(summary(list));
+    figures.push(list);
 
     let mut show = Vec::new();
     for number in numbers
         .iter()
         .cycle()
+        .skip(round * samples)
         .take(samples)
         .cloned()
         .collect::<Vec<_>>()
@@ -191,7 +193,7 @@ pub async fn time_paths(
         service.ticket_or_draft(&number).await?;
         show.push(started.elapsed());
     }
-    figures.push(summary(show));
+    figures.push(show);
 
     let worker = service.worker().map_err(anyhow::Error::msg)?;
     let mut passes = Vec::new();
@@ -207,11 +209,12 @@ pub async fn time_paths(
             .await?;
         passes.push(started.elapsed());
     }
-    figures.push(summary(passes));
+    figures.push(passes);
     Ok(PATHS.iter().copied().zip(figures).collect())
 }
 
-fn summary(mut latencies: Vec<Duration>) -> (Duration, Duration) {
+/// The p50 and p99 of `latencies`.
+pub fn summary(mut latencies: Vec<Duration>) -> (Duration, Duration) {
     latencies.sort();
     (percentile(&latencies, 0.50), percentile(&latencies, 0.99))
 }
