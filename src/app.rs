@@ -18,7 +18,7 @@ pub async fn start_service(config: Config) -> anyhow::Result<Service> {
 /// until the shutdown signal (and None).
 pub async fn worker(config: Config, once: bool) -> anyhow::Result<Option<PassReport>> {
     let service = start_service(config).await?;
-    let worker = service.worker().map_err(anyhow::Error::msg)?;
+    let worker = service.worker()?;
     if once {
         let report = worker.run_once().await?;
         tracing::info!(?report, "notification pass");

@@ -905,7 +905,9 @@ async fn the_worker_retries_with_backoff_then_gives_up_and_tells_the_agents(db: 
         // Nothing more until the backoff has passed.
         let early = Worker::new(store, &wording, &config.worker_settings()).unwrap();
         let report = early
-            .deliver(OutboxChannel::Email, None, async |_| Ok(()))
+            .deliver(OutboxChannel::Email, None, async |_| {
+                Ok::<(), std::convert::Infallible>(())
+            })
             .await
             .unwrap();
         assert_eq!(

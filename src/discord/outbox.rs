@@ -10,6 +10,7 @@ use serenity::all::{ChannelId, CreateAllowedMentions, CreateMessage, Http};
 
 use super::render::{self, MAX_CONTENT, split};
 use super::{Bot, PLATFORM};
+use crate::service::ServiceError;
 use crate::store::{OutboxChannel, OutboxEntry};
 
 /// Delivers due notices every worker interval, for as long as the bot runs.
@@ -45,18 +46,26 @@ pub async fn run(bot: Arc<Bot>, http: Arc<Http>) {
     }
 }
 
+/// Why a notice was not posted. Its text is kept on the outbox row as the last error, which the
+/// agents' outbox list shows.
+#[derive(Debug, thiserror::Error)]
+enum PostError {
+    #[error("no Discord channel is known for this customer")]
+    NoChannel,
+    #[error("looking up the customer's channel: {0}")]
+    Lookup(#[from] ServiceError),
+    #[error("{0}")]
+    Discord(#[from] serenity::Error),
+}
+
 /// The thread or DM where the customer talks to the bot now.
-async fn customer_channel(bot: &Bot, customer_id: &str) -> Result<ChannelId, String> {
-    let channel = bot
-        .service
-        .customer_channel(PLATFORM, customer_id)
-        .await
-        .map_err(|e| e.to_string())?;
+async fn customer_channel(bot: &Bot, customer_id: &str) -> Result<ChannelId, PostError> {
+    let channel = bot.service.customer_channel(PLATFORM, customer_id).await?;
     channel
         .and_then(|id| id.parse::<u64>().ok())
         .filter(|&id| id != 0)
         .map(ChannelId::new)
-        .ok_or_else(|| "no Discord channel is known for this customer".to_string())
+        .ok_or(PostError::NoChannel)
 }
 
 /// Posts a notice. Its words hold no Discord syntax, so any there came from a customer's answers
@@ -66,15 +75,12 @@ async fn post(
     channel: ChannelId,
     text: &str,
     pings: CreateAllowedMentions,
-) -> Result<(), String> {
+) -> Result<(), PostError> {
     for piece in split(&render::inert(text), MAX_CONTENT) {
         let message = CreateMessage::new()
             .content(piece)
             .allowed_mentions(pings.clone());
-        channel
-            .send_message(http, message)
-            .await
-            .map_err(|e| e.to_string())?;
+        channel.send_message(http, message).await?;
     }
     Ok(())
 }

@@ -13,6 +13,30 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::store::OutboxEntry;
 
+/// Why the mail settings cannot be used. Neither error repeats the SMTP URL (it may hold a
+/// password).
+#[derive(Debug, thiserror::Error)]
+pub enum MailSetupError {
+    #[error("PORTBOT_SMTP_URL: {0}")]
+    Url(#[source] lettre::transport::smtp::Error),
+    #[error("PORTBOT_EMAIL_FROM: {0}")]
+    From(#[source] lettre::address::AddressError),
+}
+
+/// Why one email was not sent. Its text is kept on the outbox row as the last error, which the
+/// agents' outbox list shows.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("no recipient address")]
+    NoRecipient,
+    #[error("bad recipient address: {0}")]
+    Recipient(#[source] lettre::address::AddressError),
+    #[error("cannot build the message: {0}")]
+    Message(#[source] lettre::error::Error),
+    #[error("{0}")]
+    Smtp(#[source] lettre::transport::smtp::Error),
+}
+
 /// How long one SMTP conversation may take before it counts as a failed attempt.
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -34,10 +58,8 @@ impl std::fmt::Debug for Mailer {
 
 /// Checks an SMTP URL without connecting. The error never repeats the URL (it may hold a
 /// password).
-pub fn check_url(url: &str) -> Result<(), String> {
-    AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-        .map(drop)
-        .map_err(|e| e.to_string())
+pub fn check_url(url: &str) -> Result<(), lettre::transport::smtp::Error> {
+    AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map(drop)
 }
 
 /// Why `url` (already checked) would send its password where others can read it: a user and
@@ -59,33 +81,33 @@ pub fn url_warning(url: &str) -> Option<&'static str> {
 }
 
 /// Checks a From address such as `portbot@example.com` or `Porting <porting@example.com>`.
-pub fn parse_from(from: &str) -> Result<Mailbox, String> {
-    from.parse::<Mailbox>().map_err(|e| e.to_string())
+pub fn parse_from(from: &str) -> Result<Mailbox, lettre::address::AddressError> {
+    from.parse::<Mailbox>()
 }
 
 impl Mailer {
     /// A mailer for `url` (see the module doc), sending as `from`. Connects lazily.
-    pub fn new(url: &str, from: &str) -> Result<Mailer, String> {
+    pub fn new(url: &str, from: &str) -> Result<Mailer, MailSetupError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| e.to_string())?
+            .map_err(MailSetupError::Url)?
             .timeout(Some(SMTP_TIMEOUT))
             .build();
         Ok(Mailer {
             transport,
-            from: parse_from(from)?,
+            from: parse_from(from).map_err(MailSetupError::From)?,
         })
     }
 
     /// Sends one outbox email. The Message-ID is derived from the outbox row, so a resend after
     /// a crash carries the same id and mail clients can tell it is the same message.
-    pub async fn send(&self, entry: &OutboxEntry) -> Result<(), String> {
+    pub async fn send(&self, entry: &OutboxEntry) -> Result<(), MailError> {
         let item = &entry.item;
         let to: Mailbox = item
             .recipient
             .as_deref()
-            .ok_or("no recipient address")?
+            .ok_or(MailError::NoRecipient)?
             .parse()
-            .map_err(|e| format!("bad recipient address: {e}"))?;
+            .map_err(MailError::Recipient)?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -98,12 +120,12 @@ impl Mailer {
             )))
             .header(ContentType::TEXT_PLAIN)
             .body(item.body.clone())
-            .map_err(|e| format!("cannot build the message: {e}"))?;
+            .map_err(MailError::Message)?;
         self.transport
             .send(message)
             .await
             .map(drop)
-            .map_err(|e| e.to_string())
+            .map_err(MailError::Smtp)
     }
 }
 

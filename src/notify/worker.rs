@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 
-use super::mail::Mailer;
+use super::mail::{MailSetupError, Mailer};
 use super::{Notice, NoticeKind, NotificationWording, compose, delivery_failed};
 use crate::store::{
     IdleConversation, MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, OutboxEntry, Store, StoreError,
@@ -89,12 +89,9 @@ impl<'a> Worker<'a> {
         store: &'a Store,
         wording: &'a NotificationWording,
         config: &Settings,
-    ) -> Result<Worker<'a>, String> {
+    ) -> Result<Worker<'a>, MailSetupError> {
         let mailer = match &config.smtp_url {
-            Some(url) => Some(
-                Mailer::new(url.expose_secret(), &config.email_from)
-                    .map_err(|e| format!("PORTBOT_SMTP_URL: {e}"))?,
-            ),
+            Some(url) => Some(Mailer::new(url.expose_secret(), &config.email_from)?),
             None => {
                 tracing::warn!(
                     "PORTBOT_SMTP_URL is not set: notification emails stay queued until it is"
@@ -175,14 +172,15 @@ impl<'a> Worker<'a> {
     }
 
     /// Sends every due item of `channel` (for customers on `platform`, when given) with `send`,
-    /// marking each delivered or failed (with backoff). Items are claimed first, so several
+    /// marking each delivered or failed (with backoff). A failure's text is kept on the row as
+    /// its last error. Items are claimed first, so several
     /// processes can run this at once. A delivery given up on a customer channel is reported
     /// to the agents.
-    pub async fn deliver(
+    pub async fn deliver<E: std::fmt::Display>(
         &self,
         channel: OutboxChannel,
         platform: Option<&str>,
-        send: impl AsyncFn(&OutboxEntry) -> Result<(), String>,
+        send: impl AsyncFn(&OutboxEntry) -> Result<(), E>,
     ) -> Result<PassReport, StoreError> {
         let mut report = PassReport::default();
         loop {
@@ -202,6 +200,7 @@ impl<'a> Worker<'a> {
                         tracing::info!(id = entry.id, %channel, ticket, "notification delivered");
                     }
                     Err(error) => {
+                        let error = error.to_string();
                         let failures = entry.attempts + 1;
                         let retry_at = self.now() + backoff(failures);
                         self.store

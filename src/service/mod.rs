@@ -241,7 +241,9 @@ impl Service {
 
     /// The notification loops on this service's store, words and settings (`portbot worker`,
     /// and the Discord bot's own notices).
-    pub fn worker(&self) -> Result<crate::notify::worker::Worker<'_>, String> {
+    pub fn worker(
+        &self,
+    ) -> Result<crate::notify::worker::Worker<'_>, crate::notify::mail::MailSetupError> {
         let settings = self.config.worker_settings();
         crate::notify::worker::Worker::new(&self.store, &self.prompts.notifications, &settings)
     }

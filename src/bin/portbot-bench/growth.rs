@@ -15,8 +15,8 @@ use anyhow::Context;
 use portbot::service::Service;
 use sqlx::{AnyConnection, Connection};
 
-use crate::workload::{SAMPLES, generate, prepare, summary, ticket_numbers, time_paths};
-use crate::{Row, config_for, ms, verdict};
+use crate::workload::{SAMPLES, generate, prepare, ticket_numbers, time_paths};
+use crate::{Row, config_for, ms, summary, verdict};
 
 /// Sizes grown to when `--growth-sizes` is not given.
 pub const DEFAULT_SIZES: &[usize] = &[10_000, 100_000, 1_000_000];

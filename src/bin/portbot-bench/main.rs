@@ -250,3 +250,18 @@ fn with_database(url: &str, name: &str) -> String {
         None => format!("{base}/{name}"),
     }
 }
+
+/// The p50 and p99 of `latencies`.
+pub fn summary(mut latencies: Vec<Duration>) -> (Duration, Duration) {
+    latencies.sort();
+    (percentile(&latencies, 0.50), percentile(&latencies, 0.99))
+}
+
+/// The `p` quantile (0 to 1) of `sorted`, by the nearest rank; zero when empty.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}

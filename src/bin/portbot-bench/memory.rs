@@ -11,7 +11,7 @@ use portbot::config::Config;
 use portbot::conversation::Input;
 use portbot::service::Customer;
 
-use crate::workload::percentile;
+use crate::percentile;
 use crate::workload::script::SCRIPT;
 use crate::{Options, Row, ms, verdict};
 

@@ -10,7 +10,7 @@ use portbot::conversation::Input;
 use portbot::service::{Customer, Service};
 use sqlx::AnyPool;
 
-use crate::workload::percentile;
+use crate::percentile;
 use crate::workload::script::SCRIPT;
 use crate::{Options, Row, config_for, ms, verdict};
 

@@ -195,12 +195,12 @@ pub async fn time_paths(
     }
     figures.push(show);
 
-    let worker = service.worker().map_err(anyhow::Error::msg)?;
+    let worker = service.worker()?;
     let mut passes = Vec::new();
     for _ in 0..(PASSES * samples / SAMPLES).max(1) {
         let started = Instant::now();
         worker.run_once().await?;
-        let delivered = async |_: &OutboxEntry| Ok(());
+        let delivered = async |_: &OutboxEntry| Ok::<(), std::convert::Infallible>(());
         worker
             .deliver(OutboxChannel::Agents, None, delivered)
             .await?;
@@ -211,21 +211,6 @@ pub async fn time_paths(
     }
     figures.push(passes);
     Ok(PATHS.iter().copied().zip(figures).collect())
-}
-
-/// The p50 and p99 of `latencies`.
-pub fn summary(mut latencies: Vec<Duration>) -> (Duration, Duration) {
-    latencies.sort();
-    (percentile(&latencies, 0.50), percentile(&latencies, 0.99))
-}
-
-/// The `p` quantile (0 to 1) of `sorted`, by the nearest rank; zero when empty.
-pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
 }
 
 /// Adds generated conversations `from + 1 ..= to` (global numbers g) with their tickets and
