@@ -275,11 +275,13 @@ struct Setup {
     stale_secrets: Conversation,
     twice: Conversation,
     paused: Conversation,
+    one_key_first: Conversation,
+    one_key_second: Conversation,
 }
 
 impl Setup {
     /// How many conversations [`Setup::on`] starts (ids 1 to this on a fresh database).
-    const CONVERSATIONS: i64 = 10;
+    const CONVERSATIONS: i64 = 12;
 
     async fn on(store: &Store) -> Setup {
         // Started in this order, so their ids are the same whichever way the scenarios are
@@ -295,6 +297,8 @@ impl Setup {
             stale_secrets: start(store, "stale-secrets").await,
             twice: start(store, "twice").await,
             paused: start(store, "paused").await,
+            one_key_first: start(store, "one-key-first").await,
+            one_key_second: start(store, "one-key-second").await,
         };
         // Earlier turns and notices, the same too.
         let pin = [(SecretKind::Pin, "pin-before")];
@@ -374,6 +378,13 @@ fn scenarios(setup: &Setup) -> Vec<(&'static str, Vec<TurnWrite>)> {
             ],
         ),
         ("missing conversation", vec![missing]),
+        (
+            "one message id on two conversations",
+            vec![
+                turn(&setup.one_key_first, "m-one-key"),
+                turn(&setup.one_key_second, "m-one-key"),
+            ],
+        ),
     ]
 }
 

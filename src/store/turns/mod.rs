@@ -34,10 +34,8 @@
 //!   PostgreSQL's statement takes the one its join meets first, which the contract test finds
 //!   is the first too, though the statement does not promise it.
 //!
-//! One difference is known and left as it is: two turns of *different* conversations with the
-//! same message id in one SQLite group fail the whole group on the key's unique index (every
-//! caller of that group gets the error and may retry), where the transaction and PostgreSQL's
-//! group apply the first and call the second a duplicate.
+//! Two turns of *different* conversations with the same message id in one group: the first
+//! applies and the second is a duplicate, in every writer.
 //!
 //! The contract test (`contract.rs`) drives the same turns through the transaction and the
 //! backend's group writer and asserts they leave the same rows and outcomes.

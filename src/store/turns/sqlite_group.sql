@@ -16,6 +16,13 @@ WHERE conversations.version = t.version
 AND (t.mid IS NULL OR NOT EXISTS (SELECT 1 FROM processed_messages p
 WHERE p.platform = conversations.platform AND p.message_id = t.mid))
 AND (t.no_notices = 0 OR NOT {chat_notices_due}) GROUP BY t.id);
+-- Of turns of different conversations with one message id, the first: the others are
+-- duplicates, as they would be one after the other.
+UPDATE temp.group_turns SET applied = 0 WHERE applied AND mid IS NOT NULL
+AND EXISTS (SELECT 1 FROM temp.group_turns e
+WHERE e.applied AND e.mid = temp.group_turns.mid AND e.place < temp.group_turns.place
+AND (SELECT platform FROM conversations WHERE id = e.id)
+= (SELECT platform FROM conversations WHERE id = temp.group_turns.id));
 INSERT INTO secrets (conversation_id, kind, nonce, ciphertext, updated_at)
 SELECT t.id, s.value ->> 'kind', unhex(s.value ->> 'nonce'),
 unhex(s.value ->> 'sealed'), t.now FROM temp.group_turns t, jsonb_each(t.secrets) s
