@@ -66,9 +66,10 @@ impl Service {
         let typed = !message.text.trim().is_empty();
         // Read from the database, never from this process's cached copy: the question may have
         // moved since this process last wrote it (an agent's hand-back or draft, another
-        // process), and what it asks decides whether the text leaves the chat.
+        // process), and what it asks decides whether the text leaves the chat. Under the
+        // database time limit, as the turn is.
         let read = if message.shared {
-            match self.whose(&message, typed).await? {
+            match self.within(self.whose(&message, typed)).await? {
                 Some(read) => Some(read),
                 None => return Ok(None),
             }
@@ -76,11 +77,13 @@ impl Service {
             let author = &message.author;
             let since = self.now() - limits::DAY;
             let id = Some(message.id.as_str());
-            let read = self
-                .store
-                .lookup_for_turn(&author.platform, &author.id, id, since, None)
-                .await?;
-            Some(read)
+            let read = self.within(async {
+                let lookup =
+                    self.store
+                        .lookup_for_turn(&author.platform, &author.id, id, since, None);
+                Ok(lookup.await?)
+            });
+            Some(read.await?)
         } else {
             None
         };
