@@ -41,6 +41,7 @@ contract_tests!(
     a_customer_who_answers_first_keeps_the_conversation,
     paused_and_finished_conversations_are_never_reminded_or_expired,
     the_worker_retries_with_backoff_then_gives_up_and_tells_the_agents,
+    a_customers_notices_go_in_order_while_other_customers_go_at_once,
 );
 
 fn at(minutes: i64) -> DateTime<Utc> {
@@ -192,7 +193,7 @@ async fn a_delivered_item_is_no_longer_due_or_pending(db: TestDb) {
         .await
         .unwrap();
     store
-        .mark_outbox_delivered(email[0].id, at(1))
+        .mark_outbox_delivered(&[email[0].id], at(1))
         .await
         .unwrap();
     let chat = store
@@ -200,7 +201,7 @@ async fn a_delivered_item_is_no_longer_due_or_pending(db: TestDb) {
         .await
         .unwrap();
     store
-        .mark_outbox_delivered(chat[0].id, at(1))
+        .mark_outbox_delivered(&[chat[0].id], at(1))
         .await
         .unwrap();
     assert!(
@@ -332,7 +333,7 @@ async fn a_retried_item_is_due_again_from_scratch(db: TestDb) {
         .await
         .unwrap();
     assert_eq!((due[0].id, due[0].attempts), (id, 0));
-    store.mark_outbox_delivered(id, at(101)).await.unwrap();
+    store.mark_outbox_delivered(&[id], at(101)).await.unwrap();
     assert!(
         !store.retry_outbox(id, at(102)).await.unwrap(),
         "delivered: nothing to retry"
@@ -371,7 +372,7 @@ async fn pending_chat_notices_are_the_customers_undelivered_chat_items_oldest_fi
             .is_empty()
     );
     store
-        .mark_outbox_delivered(pending[0].id, at(2))
+        .mark_outbox_delivered(&[pending[0].id], at(2))
         .await
         .unwrap();
     let pending = store
@@ -436,7 +437,7 @@ async fn a_claimed_item_is_not_handed_out_again_until_its_claim_runs_out(db: Tes
     );
     // The sender died without marking: both come back once the claim runs out.
     store
-        .mark_outbox_delivered(claimed[0].id, at(1))
+        .mark_outbox_delivered(&[claimed[0].id], at(1))
         .await
         .unwrap();
     let again = store
@@ -562,7 +563,7 @@ async fn a_chat_notice_a_deliverer_holds_is_neither_pending_nor_taken_by_a_turn(
 
     // The bot posted it; a turn without it goes through.
     store
-        .mark_outbox_delivered(pending[0].id, at(3))
+        .mark_outbox_delivered(&[pending[0].id], at(3))
         .await
         .unwrap();
     let turn = customer_turn(&conversation, ConversationStatus::Active, at(4));
@@ -948,6 +949,100 @@ async fn the_worker_retries_with_backoff_then_gives_up_and_tells_the_agents(db: 
     ] {
         assert!(told.body.contains(part), "{part}: {}", told.body);
     }
+}
+
+async fn a_customers_notices_go_in_order_while_other_customers_go_at_once(db: TestDb) {
+    let chat = |customer: &str, body: &str| item(OutboxChannel::Chat, customer, body);
+    let agents = |body: &str| item(OutboxChannel::Agents, "-", body);
+    db.store
+        .enqueue_outbox(
+            &[
+                chat("a", "a1"),
+                chat("b", "b1"),
+                chat("a", "a2"),
+                chat("c", "c1"),
+                agents("x1"),
+                agents("x2"),
+            ],
+            at(0),
+        )
+        .await
+        .unwrap();
+    // On a thread of its own: the compiler cannot yet prove Send a future that holds a
+    // borrowing sender in a stream of sends, which the test task must be.
+    let store = db.store.clone();
+    let (chat_sent, agents_sent) = tokio::task::spawn_blocking(move || {
+        tokio::runtime::Handle::current().block_on(deliver_recording(&store))
+    })
+    .await
+    .unwrap();
+
+    let (report, lines) = chat_sent;
+    assert_eq!((report.sent, report.failed), (3, 1));
+    let position = |line: &str| {
+        lines
+            .iter()
+            .position(|l| l == line)
+            .unwrap_or_else(|| panic!("{line} not in {lines:?}"))
+    };
+    assert!(!lines.iter().any(|l| l.contains("in vain")), "{lines:?}");
+    assert!(position("start b1") < position("end a1"), "{lines:?}");
+    assert!(position("end a1") < position("start a2"), "{lines:?}");
+    let undelivered = db.store.undelivered_outbox().await.unwrap();
+    let mut left: Vec<&str> = undelivered.iter().map(|e| e.item.body.as_str()).collect();
+    left.sort_unstable();
+    assert_eq!(left, ["c1"], "the delivered are marked, the failed not");
+
+    // The agents' channel is one lane: never two of its notices at once.
+    let (report, lines) = agents_sent;
+    assert_eq!(report.sent, 2);
+    assert_eq!(lines, ["start x1", "end x1", "start x2", "end x2"]);
+}
+
+/// Delivers the chat notices, then the agents', with a sender that records when each send
+/// starts and ends, and makes a1 wait for b1 to start.
+async fn deliver_recording(
+    store: &Store,
+) -> ((PassReport, Vec<String>), (PassReport, Vec<String>)) {
+    let wording = wording();
+    let config = config(at(0), &[]);
+    let worker = Worker::new(store, &wording, &config.worker_settings()).unwrap();
+    let log = std::sync::Mutex::new(Vec::<String>::new());
+    let b_started = tokio::sync::Notify::new();
+    let note = |line: String| log.lock().unwrap().push(line);
+    let send = async |entry: &portbot::store::OutboxEntry| {
+        let body = entry.item.body.as_str();
+        note(format!("start {body}"));
+        match body {
+            "b1" => b_started.notify_one(),
+            // Sent one after another, a1 would wait here for b1 in vain.
+            "a1" if tokio::time::timeout(Duration::from_secs(10), b_started.notified())
+                .await
+                .is_err() =>
+            {
+                note("a1 waited for b1 in vain".into());
+            }
+            _ => {}
+        }
+        tokio::task::yield_now().await;
+        note(format!("end {body}"));
+        if body == "c1" {
+            Err("channel gone")
+        } else {
+            Ok(())
+        }
+    };
+    let chat = worker
+        .deliver(OutboxChannel::Chat, None, &send)
+        .await
+        .unwrap();
+    let chat_lines = std::mem::take(&mut *log.lock().unwrap());
+    let agents = worker
+        .deliver(OutboxChannel::Agents, None, &send)
+        .await
+        .unwrap();
+    let agents_lines = std::mem::take(&mut *log.lock().unwrap());
+    ((chat, chat_lines), (agents, agents_lines))
 }
 
 // ---- configuration ----

@@ -532,7 +532,7 @@ async fn a_turn_that_saw_no_notices_waits_for_them_to_be_read(db: TestDb) {
         .unwrap();
     assert_eq!(pending.len(), 1);
     db.store
-        .mark_outbox_delivered(pending[0].id, at(2))
+        .mark_outbox_delivered(&[pending[0].id], at(2))
         .await
         .unwrap();
     assert!(matches!(

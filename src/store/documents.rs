@@ -190,6 +190,38 @@ pub(super) async fn delete_ticketless_uploads(
 /// tickets or all cancelled conversations.
 const PURGE_BATCH: i64 = 200;
 
+/// What [`Store::purge_uploads`] deletes: the conversations whose tickets are all closed since
+/// before `cutoff`, and cancelled conversations with uploads left.
+async fn purge_candidates(
+    conn: &mut AnyConnection,
+    cutoff: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<i64>, Vec<i64>), StoreError> {
+    let closed: Vec<i64> = sqlx::query_scalar(
+        "SELECT d.conversation_id FROM documents d \
+         WHERE d.conversation_id IS NOT NULL AND d.kind IN ('bill', 'csr') \
+         AND EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = d.conversation_id) \
+         AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = d.conversation_id \
+             AND (t.status NOT IN ('completed', 'cancelled') OR t.updated_at >= $1)) \
+         GROUP BY d.conversation_id ORDER BY d.conversation_id LIMIT $2",
+    )
+    .bind(super::to_millis(cutoff))
+    .bind(PURGE_BATCH)
+    .fetch_all(&mut *conn)
+    .await?;
+    // Uploads of cancelled conversations that made no ticket went when they were cancelled;
+    // any left (from before that rule) go now.
+    let cancelled: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT d.conversation_id FROM documents d \
+         WHERE d.kind IN ('bill', 'csr') AND EXISTS (SELECT 1 FROM conversations c \
+             WHERE c.id = d.conversation_id AND c.status = 'cancelled') \
+         ORDER BY d.conversation_id LIMIT $1",
+    )
+    .bind(PURGE_BATCH)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok((closed, cancelled))
+}
+
 impl Store {
     /// Deletes the bill and CSR uploads of conversations whose tickets are all completed or
     /// cancelled since before `cutoff` (at most [`PURGE_BATCH`] conversations a call); the
@@ -201,30 +233,17 @@ impl Store {
         cutoff: chrono::DateTime<chrono::Utc>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<(String, i64)>, StoreError> {
+        // Most passes find nothing: they look on a reader, without opening a write transaction.
+        let mut reader = self.reader.acquire().await?;
+        let (conversations, cancelled) = purge_candidates(&mut reader, cutoff).await?;
+        drop(reader);
+        if conversations.is_empty() && cancelled.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.pool.begin().await?;
-        let conversations: Vec<i64> = sqlx::query_scalar(
-            "SELECT d.conversation_id FROM documents d \
-             WHERE d.conversation_id IS NOT NULL AND d.kind IN ('bill', 'csr') \
-             AND EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = d.conversation_id) \
-             AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = d.conversation_id \
-                 AND (t.status NOT IN ('completed', 'cancelled') OR t.updated_at >= $1)) \
-             GROUP BY d.conversation_id ORDER BY d.conversation_id LIMIT $2",
-        )
-        .bind(super::to_millis(cutoff))
-        .bind(PURGE_BATCH)
-        .fetch_all(&mut *tx)
-        .await?;
-        // Uploads of cancelled conversations that made no ticket went when they were cancelled;
-        // any left (from before that rule) go now.
-        let cancelled: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT d.conversation_id FROM documents d \
-             WHERE d.kind IN ('bill', 'csr') AND EXISTS (SELECT 1 FROM conversations c \
-                 WHERE c.id = d.conversation_id AND c.status = 'cancelled') \
-             ORDER BY d.conversation_id LIMIT $1",
-        )
-        .bind(PURGE_BATCH)
-        .fetch_all(&mut *tx)
-        .await?;
+        // Looked up again where the deletions are written, so that a ticket reopened meanwhile
+        // keeps its files.
+        let (conversations, cancelled) = purge_candidates(&mut tx, cutoff).await?;
         for conversation in cancelled {
             delete_ticketless_uploads(&mut tx, conversation, "cancelled").await?;
         }

@@ -63,7 +63,7 @@ impl Store {
             .bind(ConversationStatus::Active.as_str())
             .bind(to_millis(idle_since))
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await?;
         rows.iter()
             .map(|row| {

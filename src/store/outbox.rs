@@ -2,7 +2,8 @@
 //! transaction as the change they announce, then delivered and retried until they go through.
 //!
 //! Delivery is at least once: a process that dies between sending and [`Store::mark_outbox_delivered`]
-//! sends again after its claim runs out. A row is never deleted; after [`MAX_ATTEMPTS`] failures it
+//! sends again after its claim runs out (the notices it had sent but not yet marked: those in
+//! flight at once, at most one claim). A row is never deleted; after [`MAX_ATTEMPTS`] failures it
 //! is given up and listed by [`Store::failed_outbox`] for agents.
 
 use chrono::{DateTime, Utc};
@@ -258,16 +259,25 @@ impl Store {
         take(&mut conn, id, now).await
     }
 
+    /// Marks `ids` delivered, in one write (nothing is written for none).
     pub async fn mark_outbox_delivered(
         &self,
-        id: i64,
+        ids: &[i64],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL")
-            .bind(to_millis(now))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let placeholders: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "UPDATE outbox SET delivered_at = $1 WHERE id IN ({}) AND delivered_at IS NULL",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(to_millis(now));
+        for &id in ids {
+            query = query.bind(id);
+        }
+        query.execute(&self.pool).await?;
         Ok(())
     }
 
