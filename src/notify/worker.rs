@@ -17,7 +17,8 @@ use secrecy::ExposeSecret;
 use super::mail::{MailSetupError, Mailer};
 use super::{Notice, NoticeKind, NotificationWording, compose, delivery_failed};
 use crate::store::{
-    IdleConversation, MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, OutboxEntry, Store, StoreError,
+    IdleConversation, Leftovers, MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, OutboxEntry, Store,
+    StoreError,
 };
 
 /// Items taken per claim: one claim (and one write marking them delivered) serves a whole
@@ -158,7 +159,7 @@ impl<'a> Worker<'a> {
             reminded: self.remind_idle().await?,
             purged: self
                 .store
-                .purge_uploads(now - self.retention, now)
+                .purge_uploads(now - self.retention, now, Leftovers::PastRetention)
                 .await?
                 .len(),
             ..PassReport::default()

@@ -40,7 +40,7 @@ use crate::notify::{self, Notice};
 use crate::porting::{PortCalendar, PortRequest, dates};
 use crate::secrets::{Cipher, KeySource};
 use crate::store::{
-    Conversation, ConversationStatus, NewConversation, NewOutboxItem, NewTranscriptLine,
+    Conversation, ConversationStatus, Leftovers, NewConversation, NewOutboxItem, NewTranscriptLine,
     OutboxChannel, Rekeyed, Speaker, Store, StoreError, Ticket, TicketFilter, TicketStatus,
     TurnWrite,
 };
@@ -371,14 +371,18 @@ impl Service {
             .collect()
     }
 
-    /// Deletes bill and CSR uploads of tickets finished before [`Self::retention_cutoff`].
+    /// Deletes bill and CSR uploads of tickets finished before [`Self::retention_cutoff`], and
+    /// every upload left on a cancelled conversation.
     pub async fn apply_retention(&self) -> Result<Vec<(String, i64)>, ServiceError> {
         let cutoff = self.retention_cutoff();
         let now = self.now();
         // The store deletes a batch a call (the worker takes one a pass); here, all of them.
         let mut purged = Vec::new();
         loop {
-            let batch = self.store.purge_uploads(cutoff, now).await?;
+            let batch = self
+                .store
+                .purge_uploads(cutoff, now, Leftovers::All)
+                .await?;
             if batch.is_empty() {
                 return Ok(purged);
             }

@@ -186,56 +186,83 @@ pub(super) async fn delete_ticketless_uploads(
 }
 
 /// Conversations whose uploads one retention pass deletes; the rest wait for the next pass.
-/// Both look-ups go from the uploads (an index of bill and CSR rows only), never from all
-/// tickets or all cancelled conversations.
+/// Both look-ups go from the uploads older than the retention period (an index of bill and CSR
+/// rows by age), never from all uploads, all tickets or all cancelled conversations.
 const PURGE_BATCH: i64 = 200;
+
+/// `ids` without repeats (a conversation's bill and CSR are two rows), in their order.
+fn distinct(mut ids: Vec<i64>) -> Vec<i64> {
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    ids
+}
+
+/// Which uploads left on cancelled conversations (by versions before uploads were deleted on
+/// cancelling) a retention call deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leftovers {
+    /// Those older than the retention period: what a worker pass looks for, among the few
+    /// uploads that old, every few seconds.
+    PastRetention,
+    /// Every one: `portbot retention`, which reads every upload.
+    All,
+}
 
 /// What [`Store::purge_uploads`] deletes: the conversations whose tickets are all closed since
 /// before `cutoff`, and cancelled conversations with uploads left.
 async fn purge_candidates(
     conn: &mut AnyConnection,
     cutoff: chrono::DateTime<chrono::Utc>,
+    leftovers: Leftovers,
 ) -> Result<(Vec<i64>, Vec<i64>), StoreError> {
     let closed: Vec<i64> = sqlx::query_scalar(
         "SELECT d.conversation_id FROM documents d \
-         WHERE d.conversation_id IS NOT NULL AND d.kind IN ('bill', 'csr') \
+         WHERE d.kind IN ('bill', 'csr') AND d.created_at < $1 AND d.conversation_id IS NOT NULL \
          AND EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = d.conversation_id) \
          AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = d.conversation_id \
              AND (t.status NOT IN ('completed', 'cancelled') OR t.updated_at >= $1)) \
-         GROUP BY d.conversation_id ORDER BY d.conversation_id LIMIT $2",
+         ORDER BY d.created_at, d.conversation_id LIMIT $2",
     )
     .bind(super::to_millis(cutoff))
     .bind(PURGE_BATCH)
     .fetch_all(&mut *conn)
     .await?;
     // Uploads of cancelled conversations that made no ticket went when they were cancelled;
-    // any left (from before that rule) go now.
+    // any left (from before that rule) go too. Each upload's conversation is looked up by its
+    // key: with the status as a join condition, PostgreSQL may read every cancelled
+    // conversation instead.
+    let left_before = match leftovers {
+        Leftovers::PastRetention => super::to_millis(cutoff),
+        Leftovers::All => i64::MAX,
+    };
     let cancelled: Vec<i64> = sqlx::query_scalar(
-        "SELECT DISTINCT d.conversation_id FROM documents d \
-         WHERE d.kind IN ('bill', 'csr') AND EXISTS (SELECT 1 FROM conversations c \
-             WHERE c.id = d.conversation_id AND c.status = 'cancelled') \
-         ORDER BY d.conversation_id LIMIT $1",
+        "SELECT d.conversation_id FROM documents d \
+         WHERE d.kind IN ('bill', 'csr') AND d.created_at < $1 \
+         AND (SELECT c.status FROM conversations c WHERE c.id = d.conversation_id) = 'cancelled' \
+         ORDER BY d.created_at, d.conversation_id LIMIT $2",
     )
+    .bind(left_before)
     .bind(PURGE_BATCH)
     .fetch_all(&mut *conn)
     .await?;
-    Ok((closed, cancelled))
+    Ok((distinct(closed), distinct(cancelled)))
 }
 
 impl Store {
     /// Deletes the bill and CSR uploads of conversations whose tickets are all completed or
-    /// cancelled since before `cutoff` (at most [`PURGE_BATCH`] conversations a call); the
-    /// LOAs and tickets stay. Each deletion is written to
+    /// cancelled since before `cutoff` (at most [`PURGE_BATCH`] conversations a call), and the
+    /// uploads `leftovers` names; the LOAs and tickets stay. Each deletion is written to
     /// every affected ticket's audit log in the same transaction. Returns the ticket numbers
     /// and how many files each lost.
     pub async fn purge_uploads(
         &self,
         cutoff: chrono::DateTime<chrono::Utc>,
         now: chrono::DateTime<chrono::Utc>,
+        leftovers: Leftovers,
     ) -> Result<Vec<(String, i64)>, StoreError> {
         // Most passes find nothing: they look on a reader, without opening a write transaction.
         let mut reader = self.reader.acquire().await?;
-        let (conversations, cancelled) = purge_candidates(&mut reader, cutoff).await?;
+        let (conversations, cancelled) = purge_candidates(&mut reader, cutoff, leftovers).await?;
         drop(reader);
         if conversations.is_empty() && cancelled.is_empty() {
             return Ok(Vec::new());
@@ -243,7 +270,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // Looked up again where the deletions are written, so that a ticket reopened meanwhile
         // keeps its files.
-        let (conversations, cancelled) = purge_candidates(&mut tx, cutoff).await?;
+        let (conversations, cancelled) = purge_candidates(&mut tx, cutoff, leftovers).await?;
         for conversation in cancelled {
             delete_ticketless_uploads(&mut tx, conversation, "cancelled").await?;
         }

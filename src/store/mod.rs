@@ -44,6 +44,7 @@ use crate::secrets::Cipher;
 
 pub use channels::{ChannelLookup, OpenChannel};
 pub use conversations::{CreateIfNone, TurnLookup};
+pub use documents::Leftovers;
 pub use drafts::{Draft, NewDraft};
 pub use idle::IdleConversation;
 pub use lease::Lease;

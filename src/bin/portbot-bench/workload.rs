@@ -52,6 +52,9 @@ const LIST_PAGE: u32 = 20;
 const HISTORY_MINUTES: i64 = 3 * 365 * 24 * 60;
 /// Tickets younger than this (minutes) are still open.
 const OPEN_MINUTES: i64 = 30 * 24 * 60;
+/// Tickets younger than this many days keep their bill, as within the retention period (90
+/// days after a ticket closes) every ticket does.
+const KEPT_UPLOAD_DAYS: i64 = 80;
 
 /// The paths timed, in table order.
 const PATHS: &[&str] = &[
@@ -259,6 +262,7 @@ pub async fn generate(
     let open_status = "CASE g % 5 WHEN 0 THEN 'submitted' WHEN 1 THEN 'in_review' \
                        WHEN 2 THEN 'sent_to_carrier' WHEN 3 THEN 'foc_confirmed' \
                        ELSE 'needs_info' END";
+    let kept_since = now - KEPT_UPLOAD_DAYS * 86_400_000;
     let sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     let payload = r#"'{"ticket_number":null,"recipient":"customer@example.com","subject":"Your port request","body":"Your port request moved on."}'"#;
 
@@ -370,7 +374,11 @@ pub async fn generate(
              UNION ALL \
              SELECT NULL, id, 'bill', NULL, 'bill.pdf', 'application/pdf', 12, '{sha}', {blob}, \
              {blob}, created_at FROM conversations WHERE id > {bc} \
-             AND status IN ('active', 'paused_for_agent') AND id % 10 = 0"
+             AND status IN ('active', 'paused_for_agent') AND id % 10 = 0 \
+             UNION ALL \
+             SELECT NULL, conversation_id, 'bill', NULL, 'bill.pdf', 'application/pdf', 12, \
+             '{sha}', {blob}, {blob}, created_at FROM tickets WHERE id > {bt} \
+             AND created_at >= {kept_since}"
         ),
         format!(
             "INSERT INTO drafts (number, conversation_id, missing, summary, created_by, status, \
