@@ -485,6 +485,40 @@ fn uploads_are_deleted_after_the_retention_period_and_the_loa_stays() {
     sandbox.run(&["tickets", "loa", &number, "--out", loa.to_str().unwrap()]);
 }
 
+/// The worker's pass deletes them too, once the period is over, and not before: it looks only
+/// at uploads older than the period, the one `portbot retention` above also finds.
+#[test]
+fn a_worker_pass_deletes_uploads_once_the_retention_period_is_over() {
+    let mut sandbox = Sandbox::new();
+    let number = submitted(&sandbox);
+    sandbox.run(&[
+        "tickets",
+        "status",
+        &number,
+        "cancelled",
+        "--agent",
+        "ana",
+        "--reason",
+        "duplicate",
+    ]);
+    let uploads = "SELECT COUNT(*) FROM documents WHERE kind IN ('bill', 'csr')";
+    sandbox.set("PORTBOT_NOW", "2027-02-10T15:00:00Z");
+    sandbox.run(&["worker", "--once"]);
+    assert_eq!(
+        binary::count(&sandbox, uploads),
+        1,
+        "kept within the period"
+    );
+    sandbox.set("PORTBOT_NOW", "2027-03-01T15:00:00Z");
+    sandbox.run(&["worker", "--once"]);
+    assert_eq!(binary::count(&sandbox, uploads), 0, "deleted after it");
+    assert!(
+        sandbox
+            .run(&["tickets", "history", &number])
+            .contains("uploads_deleted")
+    );
+}
+
 /// The scripted run: the customer submits, an agent claims and rejects with
 /// ADDRESS_MISMATCH, the customer fixes only the address in chat and signs again (LOA v2), the
 /// agent confirms the port date and completes; the customer hears of each step in the chat and
