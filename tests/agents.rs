@@ -455,10 +455,9 @@ fn an_agent_starts_the_flow_for_a_customer_with_the_numbers_from_their_message()
     );
 }
 
-#[test]
-fn uploads_are_deleted_after_the_retention_period_and_the_loa_stays() {
-    let mut sandbox = Sandbox::new();
-    let number = submitted(&sandbox);
+/// A submitted ticket (with its bill) that an agent cancelled.
+fn cancelled(sandbox: &Sandbox) -> String {
+    let number = submitted(sandbox);
     sandbox.run(&[
         "tickets",
         "status",
@@ -469,6 +468,13 @@ fn uploads_are_deleted_after_the_retention_period_and_the_loa_stays() {
         "--reason",
         "duplicate",
     ]);
+    number
+}
+
+#[test]
+fn uploads_are_deleted_after_the_retention_period_and_the_loa_stays() {
+    let mut sandbox = Sandbox::new();
+    let number = cancelled(&sandbox);
     assert_eq!(sandbox.run(&["retention"]).trim(), "Nothing to delete.");
     sandbox.set("PORTBOT_NOW", "2027-03-01T15:00:00Z");
     let out = sandbox.run(&["retention"]);
@@ -490,17 +496,7 @@ fn uploads_are_deleted_after_the_retention_period_and_the_loa_stays() {
 #[test]
 fn a_worker_pass_deletes_uploads_once_the_retention_period_is_over() {
     let mut sandbox = Sandbox::new();
-    let number = submitted(&sandbox);
-    sandbox.run(&[
-        "tickets",
-        "status",
-        &number,
-        "cancelled",
-        "--agent",
-        "ana",
-        "--reason",
-        "duplicate",
-    ]);
+    let number = cancelled(&sandbox);
     let uploads = "SELECT COUNT(*) FROM documents WHERE kind IN ('bill', 'csr')";
     sandbox.set("PORTBOT_NOW", "2027-02-10T15:00:00Z");
     sandbox.run(&["worker", "--once"]);
