@@ -260,31 +260,18 @@ impl Store {
                         })
                     })
             }
-            // A connection back from a statement less than a second ago was tested then (sqlx
-            // pings every connection returned to the pool): testing it again before its next
-            // statement, sqlx's default, doubles the round trips of a busy store.
-            Backend::Postgres => options
-                // Every statement here reads or writes a few rows by index. Where the planner's
-                // estimate is large (on a 1M store, retention's look-up of old uploads, which
-                // finds none: 322,000), PostgreSQL would compile it to machine code (JIT, 30 to
-                // 120 ms measured) or start parallel workers (40 ms) on every run.
-                .after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        conn.execute("SET jit = off").await?;
-                        conn.execute("SET max_parallel_workers_per_gather = 0")
-                            .await?;
-                        Ok(())
-                    })
+            // Every statement here reads or writes a few rows by index. Where the planner's
+            // estimate is large (on a 1M store, retention's look-up of old uploads, which finds
+            // none: 322,000), PostgreSQL would compile it to machine code (JIT, 30 to 120 ms
+            // measured) or start parallel workers (40 ms) on every run.
+            Backend::Postgres => options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("SET jit = off").await?;
+                    conn.execute("SET max_parallel_workers_per_gather = 0")
+                        .await?;
+                    Ok(())
                 })
-                .test_before_acquire(false)
-                .before_acquire(|conn, meta| {
-                    Box::pin(async move {
-                        if meta.idle_for > TESTED_RECENTLY {
-                            conn.ping().await?;
-                        }
-                        Ok(true)
-                    })
-                }),
+            }),
         };
         Ok(options.connect(url).await?)
     }
@@ -316,9 +303,6 @@ impl Store {
         }
     }
 }
-
-/// A PostgreSQL connection idle for longer is tested before it is handed out.
-const TESTED_RECENTLY: Duration = Duration::from_secs(1);
 
 /// How often the write-ahead log is copied back into the SQLite file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
