@@ -205,9 +205,9 @@ impl<'a> Worker<'a> {
             for lane in lanes(channel, &batch) {
                 sending.push(send_lane(&send, lane));
             }
-            let mut lanes = stream::iter(sending).buffer_unordered(IN_FLIGHT);
-            while let Some(mut done) = lanes.next().await {
-                while let Some(Some(more)) = lanes.next().now_or_never() {
+            let mut sends = stream::iter(sending).buffer_unordered(IN_FLIGHT);
+            while let Some(mut done) = sends.next().await {
+                while let Some(Some(more)) = sends.next().now_or_never() {
                     done.extend(more);
                 }
                 self.record(channel, done, &mut report).await?;
