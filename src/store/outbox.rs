@@ -225,6 +225,26 @@ impl Store {
         // that waited for our row lock re-checks them against our committed row and skips it.
         // The outer conditions' columns carry a unary plus, which keeps SQLite from searching an
         // index on them (every due row) instead of taking the claimed ids one by one.
+        // Most passes find nothing due: asked of a reader first, they leave the writer (on
+        // SQLite, the one connection every customer's turn waits for) alone.
+        let probe = format!(
+            "SELECT id FROM outbox WHERE channel = $1 AND {CLAIMABLE} AND next_attempt_at <= $2 \
+             {} LIMIT 1",
+            if platform.is_some() {
+                "AND customer_platform = $3"
+            } else {
+                ""
+            }
+        );
+        let mut probe = sqlx::query_scalar::<_, i64>(AssertSqlSafe(probe))
+            .bind(channel.as_str())
+            .bind(to_millis(now));
+        if let Some(platform) = platform {
+            probe = probe.bind(platform);
+        }
+        if probe.fetch_optional(&self.reader).await?.is_none() {
+            return Ok(Vec::new());
+        }
         let only_platform = if platform.is_some() {
             "AND customer_platform = $5 "
         } else {
