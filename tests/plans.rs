@@ -149,6 +149,8 @@ async fn statements_of_the_paths(db: &TestDb) -> (Vec<String>, AnyConnection, bo
         .unwrap();
     let numbers = workload::ticket_numbers(&mut conn).await.unwrap();
     assert!(!numbers.is_empty());
+    // Notices due, so the worker pass claims some (with none due it only looks).
+    assert!(workload::notices_due(&mut conn, now).await.unwrap() > 0);
 
     RECORDED.lock().unwrap().clear();
     RECORDING.store(true, Ordering::SeqCst);

@@ -216,6 +216,21 @@ pub async fn time_paths(
     Ok(PATHS.iter().copied().zip(figures).collect())
 }
 
+/// Makes a backlog of chat notices due now, as a restart finds them: one for every 30th live
+/// conversation (about 33 at every size). The next worker pass claims and delivers them.
+pub async fn notices_due(conn: &mut AnyConnection, now: i64) -> anyhow::Result<u64> {
+    let payload = r#"'{"ticket_number":null,"recipient":null,"subject":"","body":"Your port request moved on."}'"#;
+    let done = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO outbox (ticket_id, conversation_id, channel, customer_platform, \
+         customer_id, payload, attempts, next_attempt_at, delivered_at, last_error, created_at) \
+         SELECT NULL, id, 'chat', 'discord', customer_id, {payload}, 0, {now}, NULL, NULL, {now} \
+         FROM conversations WHERE status IN ('active', 'paused_for_agent') AND id % 30 = 0"
+    )))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Adds generated conversations `from + 1 ..= to` (global numbers g) with their tickets and
 /// everything around them, in one transaction. `now` is the store's clock (unix ms).
 pub async fn generate(
