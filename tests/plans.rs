@@ -134,7 +134,8 @@ fn config(db: &TestDb, dir: &std::path::Path) -> Config {
 }
 
 /// Grows the store with generated rows, runs every path once over them, and returns the
-/// statements they ran (transaction control and session settings left out), with a connection to ask plans on.
+/// statements they ran (transaction control and session settings left out), with a connection
+/// to ask plans on.
 async fn statements_of_the_paths(db: &TestDb) -> (Vec<String>, AnyConnection, bool) {
     install_recorder();
     let dir = tempfile::tempdir().unwrap();

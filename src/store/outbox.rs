@@ -221,49 +221,51 @@ impl Store {
         claimed_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        // The conditions are repeated outside the subquery: on PostgreSQL a concurrent claimer
-        // that waited for our row lock re-checks them against our committed row and skips it.
-        // The outer conditions' columns carry a unary plus, which keeps SQLite from searching an
-        // index on them (every due row) instead of taking the claimed ids one by one.
+        // Due and claimable, with `$1` the channel, `$2` now and `$3` the platform when given:
+        // the same condition for the look-up and for the claim.
+        let (due, next) = match platform {
+            Some(_) => (
+                format!(
+                    "channel = $1 AND {CLAIMABLE} AND next_attempt_at <= $2 \
+                     AND customer_platform = $3"
+                ),
+                4,
+            ),
+            None => (
+                format!("channel = $1 AND {CLAIMABLE} AND next_attempt_at <= $2"),
+                3,
+            ),
+        };
         // Most passes find nothing due: asked of a reader first, they leave the writer (on
         // SQLite, the one connection every customer's turn waits for) alone.
-        let probe = format!(
-            "SELECT id FROM outbox WHERE channel = $1 AND {CLAIMABLE} AND next_attempt_at <= $2 \
-             {} LIMIT 1",
-            if platform.is_some() {
-                "AND customer_platform = $3"
-            } else {
-                ""
-            }
-        );
-        let mut probe = sqlx::query_scalar::<_, i64>(AssertSqlSafe(probe))
-            .bind(channel.as_str())
-            .bind(to_millis(now));
+        let mut probe = sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
+            "SELECT id FROM outbox WHERE {due} LIMIT 1"
+        )))
+        .bind(channel.as_str())
+        .bind(to_millis(now));
         if let Some(platform) = platform {
             probe = probe.bind(platform);
         }
         if probe.fetch_optional(&self.reader).await?.is_none() {
             return Ok(Vec::new());
         }
-        let only_platform = if platform.is_some() {
-            "AND customer_platform = $5 "
-        } else {
-            ""
-        };
+        // The conditions are repeated outside the subquery: on PostgreSQL a concurrent claimer
+        // that waited for our row lock re-checks them against our committed row and skips it.
+        // The outer conditions' columns carry a unary plus, which keeps SQLite from searching an
+        // index on them (every due row) instead of taking the claimed ids one by one.
         let sql = format!(
-            "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox \
-             WHERE channel = $2 AND {CLAIMABLE} AND next_attempt_at <= $3 \
-             {only_platform}ORDER BY next_attempt_at, id LIMIT $4) \
-             AND +delivered_at IS NULL AND +next_attempt_at <= $3 RETURNING {COLUMNS}"
+            "UPDATE outbox SET next_attempt_at = ${next} WHERE id IN (SELECT id FROM outbox \
+             WHERE {due} ORDER BY next_attempt_at, id LIMIT ${limit}) \
+             AND +delivered_at IS NULL AND +next_attempt_at <= $2 RETURNING {COLUMNS}",
+            limit = next + 1
         );
         let mut query = sqlx::query(AssertSqlSafe(sql))
-            .bind(to_millis(claimed_until))
             .bind(channel.as_str())
-            .bind(to_millis(now))
-            .bind(limit);
+            .bind(to_millis(now));
         if let Some(platform) = platform {
             query = query.bind(platform);
         }
+        let query = query.bind(to_millis(claimed_until)).bind(limit);
         let rows = query.fetch_all(&self.pool).await?;
         let mut entries = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
         entries.sort_by_key(|e| e.id);
