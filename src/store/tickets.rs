@@ -4,8 +4,6 @@
 //! owned by the ticket. The numbers are rows of `ticket_numbers`, so "which ticket has this
 //! number" is an indexed query.
 
-use std::collections::HashMap;
-
 use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
@@ -173,6 +171,8 @@ const SELECT_TICKETS: &str = "SELECT t.id, t.number, t.conversation_id, c.platfo
      t.carrier_status, t.signer_name, \
      t.signer_id, t.signed_at, t.signature_request_id, t.content_sha256, t.loa_version, \
      t.created_at, t.updated_at, \
+     (SELECT string_agg(n.e164, ',' ORDER BY n.position) FROM ticket_numbers n \
+     WHERE n.ticket_id = t.id) AS numbers, \
      (SELECT COUNT(*) FROM secrets s WHERE s.ticket_id = t.id AND s.kind = 'pin') AS has_pin, \
      (SELECT COUNT(*) FROM secrets s WHERE s.ticket_id = t.id \
      AND s.kind = 'account_number') AS has_account_number \
@@ -204,10 +204,14 @@ fn read_u32(row: &AnyRow, column: &str) -> Result<u32, StoreError> {
     u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} = {value}")))
 }
 
-fn from_row(row: &AnyRow, numbers: Vec<String>) -> Result<Ticket, StoreError> {
-    let numbers = numbers
-        .into_iter()
-        .map(|n| parse_serde("ticket_numbers.e164", n))
+fn from_row(row: &AnyRow) -> Result<Ticket, StoreError> {
+    // The numbers in their order, joined with commas (E.164 numbers hold none).
+    let numbers = row
+        .try_get::<Option<String>, _>("numbers")?
+        .unwrap_or_default()
+        .split(',')
+        .filter(|n| !n.is_empty())
+        .map(|n| parse_serde("ticket_numbers.e164", n.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
     let request = PortRequest {
         kind: read_serde(row, "kind")?,
@@ -341,73 +345,32 @@ impl Store {
     }
 
     /// Runs [`SELECT_TICKETS`] with `filter_sql` (a WHERE clause over `t` and `c` with text
-    /// parameters `$1..`, or empty), newest first, `page` (limit, offset) of them when given,
-    /// then loads the numbers of all those tickets in one more query.
+    /// parameters `$1..`, or empty), newest first, `page` (limit, offset) of them when given.
+    ///
+    /// One statement whose text depends only on the filter's shape: it is prepared once per
+    /// connection, and a page never pushes the turns' statements out of the connection's cache.
+    /// It runs on a reader, so on SQLite a customer's `/port status` never waits behind turns.
     async fn fetch_tickets(
         &self,
         filter_sql: &str,
         params: Vec<String>,
         page: Option<(u32, u32)>,
     ) -> Result<Vec<Ticket>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let paging = page
-            .map(|(limit, offset)| format!(" LIMIT {limit} OFFSET {offset}"))
-            .unwrap_or_default();
-        let mut query = sqlx::query(AssertSqlSafe(format!(
-            "{SELECT_TICKETS}{filter_sql} ORDER BY t.id DESC{paging}"
-        )));
-        for param in &params {
-            query = query.bind(param.clone());
-        }
-        let rows = query.fetch_all(&mut *conn).await?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-
-        // Same filter, joined to the numbers: one round trip however many tickets match. A page
-        // is a run of ids among the matching tickets, so its id range picks exactly its numbers.
-        let ids: Vec<i64> = rows
-            .iter()
-            .map(|row| row.try_get("id"))
-            .collect::<Result<_, _>>()?;
-        let range = match page {
-            Some(_) => {
-                let (low, high) = (ids.iter().min(), ids.iter().max());
-                let joiner = if filter_sql.is_empty() {
-                    " WHERE"
-                } else {
-                    " AND"
-                };
-                format!(
-                    "{joiner} t.id BETWEEN {} AND {}",
-                    low.unwrap_or(&0),
-                    high.unwrap_or(&0)
-                )
-            }
+        let paging = match page {
+            Some(_) => format!(" LIMIT ${} OFFSET ${}", params.len() + 1, params.len() + 2),
             None => String::new(),
         };
         let mut query = sqlx::query(AssertSqlSafe(format!(
-            "SELECT n.ticket_id, n.e164 FROM ticket_numbers n \
-             JOIN tickets t ON t.id = n.ticket_id \
-             JOIN conversations c ON c.id = t.conversation_id{filter_sql}{range} \
-             ORDER BY n.ticket_id, n.position"
+            "{SELECT_TICKETS}{filter_sql} ORDER BY t.id DESC{paging}"
         )));
         for param in params {
             query = query.bind(param);
         }
-        let mut numbers: HashMap<i64, Vec<String>> = HashMap::new();
-        for row in query.fetch_all(&mut *conn).await? {
-            numbers
-                .entry(row.try_get("ticket_id")?)
-                .or_default()
-                .push(row.try_get("e164")?);
+        if let Some((limit, offset)) = page {
+            query = query.bind(i64::from(limit)).bind(i64::from(offset));
         }
+        let rows = query.fetch_all(&self.reader).await?;
 
-        rows.iter()
-            .map(|row| {
-                let id: i64 = row.try_get("id")?;
-                from_row(row, numbers.remove(&id).unwrap_or_default())
-            })
-            .collect()
+        rows.iter().map(from_row).collect()
     }
 }
