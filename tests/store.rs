@@ -39,6 +39,7 @@ contract_tests!(
     a_ticket_without_pin_or_account_number_says_so,
     ticket_numbers_are_unique_and_increasing_even_when_taken_concurrently,
     tickets_list_newest_first_and_filter_by_status_and_customer,
+    a_customers_ticket_lines_are_their_newest_tickets_with_numbers_in_order,
     a_wrong_key_fails_at_connect,
     secrets_and_documents_never_reach_the_database_in_plaintext,
 );
@@ -1001,6 +1002,70 @@ async fn tickets_list_newest_first_and_filter_by_status_and_customer(db: TestDb)
     assert_eq!(
         numbers(store.list_tickets(&page(2)).await.unwrap()),
         vec![made[0].clone()]
+    );
+}
+
+async fn a_customers_ticket_lines_are_their_newest_tickets_with_numbers_in_order(db: TestDb) {
+    let store = &db.store;
+    let mut made = Vec::new();
+    for (customer, numbers) in [
+        ("alice", &["+13124482915", "+13124482916"][..]),
+        ("bob", &["+13124482917"][..]),
+        (
+            "alice",
+            &["+13124482919", "+13124482918", "+13124482920"][..],
+        ),
+        ("alice", &["+13124482921"][..]),
+    ] {
+        let conversation = start(store, "discord", customer).await;
+        let number = store.next_ticket_number().await.unwrap();
+        let mut write = turn(&conversation, "{}");
+        write.tickets = vec![new_ticket(&number, request(numbers, None), None)];
+        store.apply_turn(write).await.unwrap();
+        made.push(number);
+    }
+    let lines = store.ticket_lines("discord", "alice", 2).await.unwrap();
+    let shown: Vec<(&str, Vec<PhoneNumber>)> = lines
+        .iter()
+        .map(|l| (l.number.as_str(), l.numbers.clone()))
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            (made[3].as_str(), vec![phone("+13124482921")]),
+            (
+                made[2].as_str(),
+                vec![
+                    phone("+13124482919"),
+                    phone("+13124482918"),
+                    phone("+13124482920")
+                ]
+            ),
+        ]
+    );
+    // What the ticket itself says.
+    let full = store.ticket(&made[2]).await.unwrap().unwrap();
+    assert_eq!(lines[1].status, full.status);
+    assert_eq!(lines[1].kind, full.request.kind);
+    assert_eq!(
+        lines[1].requested_port_date,
+        full.request.requested_port_date
+    );
+    assert_eq!(lines[1].confirmed_foc, full.confirmed_foc);
+    assert_eq!(
+        store
+            .ticket_lines("discord", "alice", 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(
+        store
+            .ticket_lines("console", "alice", 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 

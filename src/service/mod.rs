@@ -41,8 +41,8 @@ use crate::porting::{PortCalendar, PortRequest, dates};
 use crate::secrets::{Cipher, KeySource};
 use crate::store::{
     Conversation, ConversationStatus, Leftovers, NewConversation, NewOutboxItem, NewTranscriptLine,
-    OutboxChannel, Rekeyed, Speaker, Store, StoreError, Ticket, TicketFilter, TicketStatus,
-    TurnWrite,
+    OutboxChannel, Rekeyed, Speaker, Store, StoreError, Ticket, TicketFilter, TicketLine,
+    TicketStatus, TurnWrite,
 };
 use crate::template::fill;
 
@@ -419,14 +419,10 @@ impl Service {
     /// The customer's newest [`STATUS_TICKETS`] tickets, and a line saying older ones are not
     /// shown when there are.
     pub async fn status_replies(&self, customer: &Customer) -> Result<Vec<Reply>, ServiceError> {
+        // One more than shown, to know whether there are older ones.
         let mut tickets = self
             .store
-            .list_tickets(&TicketFilter {
-                customer: Some((customer.platform.clone(), customer.id.clone())),
-                // One more than shown, to know whether there are older ones.
-                limit: Some(STATUS_TICKETS + 1),
-                ..TicketFilter::default()
-            })
+            .ticket_lines(&customer.platform, &customer.id, STATUS_TICKETS + 1)
             .await?;
         if tickets.is_empty() {
             return Ok(vec![Reply::say(
@@ -449,24 +445,20 @@ impl Service {
         Ok(vec![Reply::say(lines.join("\n"))])
     }
 
-    fn ticket_line(&self, ticket: &Ticket) -> String {
+    fn ticket_line(&self, ticket: &TicketLine) -> String {
         fill(
             &self.prompts.script.common.messages.status_ticket,
             &[
                 ("number", ticket.number.clone()),
-                ("kind", kind_label(ticket.request.kind.as_str()).into()),
+                ("kind", kind_label(ticket.kind.as_str()).into()),
                 ("status", ticket.status.as_str().replace('_', " ")),
                 (
                     "numbers",
-                    conversation::validators::join_national(&ticket.request.numbers),
+                    conversation::validators::join_national(&ticket.numbers),
                 ),
                 (
                     "date",
-                    dates::format_long(
-                        ticket
-                            .confirmed_foc
-                            .unwrap_or(ticket.request.requested_port_date),
-                    ),
+                    dates::format_long(ticket.confirmed_foc.unwrap_or(ticket.requested_port_date)),
                 ),
             ],
         )

@@ -52,8 +52,8 @@ pub use outbox::{MAX_ATTEMPTS, NewOutboxItem, OutboxChannel, OutboxEntry};
 pub use rekey::Rekeyed;
 pub use types::{
     Conversation, ConversationStatus, Document, DocumentKind, NewConversation, NewDocument,
-    NewTicket, NewTranscriptLine, SecretKind, Speaker, Ticket, TicketFilter, TicketStatus,
-    TranscriptLine, TurnOutcome, TurnWrite,
+    NewTicket, NewTranscriptLine, SecretKind, Speaker, Ticket, TicketFilter, TicketLine,
+    TicketStatus, TranscriptLine, TurnOutcome, TurnWrite,
 };
 pub use workflow::{ChangeOutcome, Reopen, Resubmission, TicketChange, TicketEvent, Visibility};
 

@@ -11,10 +11,12 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use super::sealed::{self, Owner};
 use super::{
     DocumentKind, NewDocument, NewTicket, SecretKind, Store, StoreError, Ticket, TicketFilter,
-    TicketStatus, documents, normalize_number, read_date, read_enum, read_time, to_millis,
-    write_date,
+    TicketLine, TicketStatus, documents, normalize_number, read_date, read_enum, read_time,
+    to_millis, write_date,
 };
-use crate::porting::{PortRequest, SignatureRecord, UsAddress};
+use chrono::NaiveDate;
+
+use crate::porting::{PhoneNumber, PortRequest, SignatureRecord, UsAddress};
 use crate::secrets::Cipher;
 
 /// Inserts one ticket with its numbers, secrets, LOA document and first event.
@@ -160,9 +162,10 @@ pub(super) async fn write_secrets(
     Ok(())
 }
 
-/// The PIN and account number are counted (one row at most per ticket and kind), not looked up
-/// with EXISTS: PostgreSQL may answer an EXISTS for every row at once by hashing all the secrets
-/// of that kind, the whole table, to show a page of twenty tickets.
+/// Every column of a ticket but its numbers ([`NUMBERS`] follows), over `tickets t` joined to
+/// `conversations c`. The PIN and account number are counted (one row at most per ticket and
+/// kind), not looked up with EXISTS: PostgreSQL may answer an EXISTS for every row at once by
+/// hashing all the secrets of that kind, the whole table, to show a page of twenty tickets.
 const SELECT_TICKETS: &str = "SELECT t.id, t.number, t.conversation_id, c.platform, \
      c.customer_id, t.kind, t.status, t.carrier, t.number_type, t.customer_type, \
      t.customer_name, t.address_street, t.address_unit, t.address_city, t.address_state, \
@@ -171,12 +174,14 @@ const SELECT_TICKETS: &str = "SELECT t.id, t.number, t.conversation_id, c.platfo
      t.carrier_status, t.signer_name, \
      t.signer_id, t.signed_at, t.signature_request_id, t.content_sha256, t.loa_version, \
      t.created_at, t.updated_at, \
-     (SELECT string_agg(n.e164, ',' ORDER BY n.position) FROM ticket_numbers n \
-     WHERE n.ticket_id = t.id) AS numbers, \
      (SELECT COUNT(*) FROM secrets s WHERE s.ticket_id = t.id AND s.kind = 'pin') AS has_pin, \
      (SELECT COUNT(*) FROM secrets s WHERE s.ticket_id = t.id \
-     AND s.kind = 'account_number') AS has_account_number \
-     FROM tickets t JOIN conversations c ON c.id = t.conversation_id";
+     AND s.kind = 'account_number') AS has_account_number, ";
+
+/// A ticket's numbers in their order, joined with commas (E.164 numbers hold none), as the
+/// column `numbers`: [`read_numbers`] reads it.
+const NUMBERS: &str = "(SELECT string_agg(n.e164, ',' ORDER BY n.position) \
+     FROM ticket_numbers n WHERE n.ticket_id = t.id) AS numbers";
 
 /// Parses a text column through the type's serde form (E.164 numbers, emails, snake_case
 /// enums), so the store never bypasses the porting types' own checks.
@@ -204,18 +209,26 @@ fn read_u32(row: &AnyRow, column: &str) -> Result<u32, StoreError> {
     u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} = {value}")))
 }
 
-fn from_row(row: &AnyRow) -> Result<Ticket, StoreError> {
-    // The numbers in their order, joined with commas (E.164 numbers hold none).
-    let numbers = row
-        .try_get::<Option<String>, _>("numbers")?
+/// The [`NUMBERS`] column.
+fn read_numbers(row: &AnyRow) -> Result<Vec<PhoneNumber>, StoreError> {
+    row.try_get::<Option<String>, _>("numbers")?
         .unwrap_or_default()
         .split(',')
         .filter(|n| !n.is_empty())
         .map(|n| parse_serde("ticket_numbers.e164", n.to_string()))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect()
+}
+
+fn read_foc(row: &AnyRow) -> Result<Option<NaiveDate>, StoreError> {
+    row.try_get::<Option<String>, _>("confirmed_foc")?
+        .map(|text| read_date("confirmed_foc", &text))
+        .transpose()
+}
+
+fn from_row(row: &AnyRow) -> Result<Ticket, StoreError> {
     let request = PortRequest {
         kind: read_serde(row, "kind")?,
-        numbers,
+        numbers: read_numbers(row)?,
         carrier: row.try_get("carrier")?,
         number_type: read_serde(row, "number_type")?,
         customer_type: read_serde(row, "customer_type")?,
@@ -247,10 +260,7 @@ fn from_row(row: &AnyRow) -> Result<Ticket, StoreError> {
         loa_version: read_u32(row, "loa_version")?,
         content_sha256: row.try_get("content_sha256")?,
     };
-    let confirmed_foc = row
-        .try_get::<Option<String>, _>("confirmed_foc")?
-        .map(|text| read_date("confirmed_foc", &text))
-        .transpose()?;
+    let confirmed_foc = read_foc(row)?;
     Ok(Ticket {
         number: row.try_get("number")?,
         conversation_id: row.try_get("conversation_id")?,
@@ -310,6 +320,42 @@ impl Store {
         self.fetch_tickets(&filter_sql, params, page).await
     }
 
+    /// The customer's newest `limit` tickets as `/port status` shows them, from the customer's
+    /// conversations, the tickets' `tickets_by_conversation` index (which holds the columns
+    /// shown) and the numbers' key: no ticket row, no secret.
+    pub async fn ticket_lines(
+        &self,
+        platform: &str,
+        customer_id: &str,
+        limit: u32,
+    ) -> Result<Vec<TicketLine>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT t.number, t.kind, t.status, t.requested_port_date, t.confirmed_foc, {NUMBERS} \
+             FROM conversations c JOIN tickets t ON t.conversation_id = c.id \
+             WHERE c.platform = $1 AND c.customer_id = $2 ORDER BY t.id DESC LIMIT $3"
+        )))
+        .bind(platform)
+        .bind(customer_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TicketLine {
+                    number: row.try_get("number")?,
+                    kind: read_serde(row, "kind")?,
+                    status: read_enum(row, "status", TicketStatus::parse)?,
+                    numbers: read_numbers(row)?,
+                    requested_port_date: read_date(
+                        "requested_port_date",
+                        &row.try_get::<String, _>("requested_port_date")?,
+                    )?,
+                    confirmed_foc: read_foc(row)?,
+                })
+            })
+            .collect()
+    }
+
     /// The ticket with this number, in any letter case.
     pub async fn ticket(&self, number: &str) -> Result<Option<Ticket>, StoreError> {
         Ok(self
@@ -361,7 +407,8 @@ impl Store {
             None => String::new(),
         };
         let mut query = sqlx::query(AssertSqlSafe(format!(
-            "{SELECT_TICKETS}{filter_sql} ORDER BY t.id DESC{paging}"
+            "{SELECT_TICKETS}{NUMBERS} FROM tickets t JOIN conversations c \
+             ON c.id = t.conversation_id{filter_sql} ORDER BY t.id DESC{paging}"
         )));
         for param in params {
             query = query.bind(param);

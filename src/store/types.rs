@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use secrecy::SecretString;
 
 pub use crate::porting::TicketStatus;
-use crate::porting::{PortRequest, SignatureRecord};
+use crate::porting::{NumberKind, PhoneNumber, PortRequest, SignatureRecord};
 
 /// Declares a fieldless enum stored as snake_case text, with `as_str`, `parse` and `ALL`.
 macro_rules! text_enum {
@@ -284,6 +284,17 @@ impl fmt::Debug for NewTicket {
             .field("loa_pdf_size", &self.loa_pdf.len())
             .finish_non_exhaustive()
     }
+}
+
+/// What a customer's `/port status` shows of a ticket ([`crate::store::Store::ticket_lines`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketLine {
+    pub number: String,
+    pub kind: NumberKind,
+    pub status: TicketStatus,
+    pub numbers: Vec<PhoneNumber>,
+    pub requested_port_date: NaiveDate,
+    pub confirmed_foc: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
