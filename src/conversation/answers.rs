@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use secrecy::SecretString;
 
 use super::flow::fix_changes_loa;
-use super::reading::Read;
+use super::reading::{ExtrasKept, Read};
 use super::script::Step;
 use super::state::{Answer, Flow, Pending, State};
 use super::validators::{self, Given, Note, Outcome, Validator};
@@ -349,17 +349,15 @@ impl<'a> Engine<'a> {
             return;
         }
         let state = &mut turn.state;
-        let (noted, had_secret) = self.apply_extras(state, extras, &mut turn.effects, today);
+        let kept = self.apply_extras(state, extras, &mut turn.effects, today);
         // Optional fields this question offered and the answer left out: skipped.
         for offered in &asked.step.offers {
             if !state.answers.contains_key(offered) && self.applies(state, offered) {
                 state.answers.insert(offered.clone(), Answer::Skipped);
             }
         }
-        turn.redact_input |= had_secret;
-        if !noted.is_empty() {
-            turn.replies.push(self.noted_reply(&noted));
-        }
+        turn.redact_input |= kept.secret;
+        turn.replies.extend(self.extras_replies(&kept));
         turn.replies
             .extend(self.advance(&mut turn.state, today, &mut turn.effects));
     }
@@ -398,21 +396,21 @@ impl<'a> Engine<'a> {
         refusal: Refusal,
         today: NaiveDate,
     ) {
-        let (noted, had_secret) = match text {
+        let kept = match text {
             Some(text)
                 if !asked.step.choices.is_empty() && !matches!(input, Input::File { .. }) =>
             {
                 let found = self.extras(&turn.state, asked.id, text);
                 self.apply_extras(&mut turn.state, found, &mut turn.effects, today)
             }
-            _ => (Vec::new(), false),
+            _ => ExtrasKept::default(),
         };
-        if noted.is_empty() {
+        if kept.noted.is_empty() {
             self.refuse_value(turn, asked, refusal, today);
             return;
         }
-        turn.redact_input |= had_secret;
-        turn.replies.push(self.noted_reply(&noted));
+        turn.redact_input |= kept.secret;
+        turn.replies.extend(self.extras_replies(&kept));
         if self.applies(&turn.state, asked.id) && !turn.state.answers.contains_key(asked.id) {
             let question = self.question(&turn.state, asked.id, asked.step, today);
             turn.replies.push(question);
@@ -474,14 +472,6 @@ impl<'a> Engine<'a> {
             out.extend(question);
         }
         turn.replies.extend(out);
-    }
-
-    /// "Noted: ..." with the other fields' answers a message gave.
-    fn noted_reply(&self, noted: &[String]) -> Reply {
-        Reply::say(fill(
-            &self.prompts.common.messages.noted,
-            &[("answers", noted.join(" · "))],
-        ))
     }
 
     pub(super) fn summary_answer(
@@ -583,16 +573,7 @@ impl<'a> Engine<'a> {
         state.failures = state.failures.saturating_add(1);
         let mut lines = Vec::new();
         for refusal in refusals {
-            // Every code of a step's validator has its words (checked at start-up by
-            // `Script::check`); a code never shows as itself.
-            let template = self
-                .prompts
-                .error_text(step, refusal.code)
-                .unwrap_or(&self.prompts.common.messages.internal_error);
-            let mut args = refusal.args.clone();
-            args.push(("label", step.label.clone()));
-            args.extend(self.question_args(state, today));
-            let text = fill(template, &args);
+            let text = self.refusal_text(state, step, refusal, today);
             if refusals.len() > 1 {
                 lines.push(format!("• {text}"));
             } else {
@@ -607,6 +588,26 @@ impl<'a> Engine<'a> {
             text.push_str(&self.prompts.common.messages.offer_agent);
         }
         vec![Reply::say(text), self.question(state, id, step, today)]
+    }
+
+    /// Why `step` refused a value, in the customer's words.
+    pub(super) fn refusal_text(
+        &self,
+        state: &State,
+        step: &Step,
+        refusal: &Refusal,
+        today: NaiveDate,
+    ) -> String {
+        // Every code of a step's validator has its words (checked at start-up by
+        // `Script::check`); a code never shows as itself.
+        let template = self
+            .prompts
+            .error_text(step, refusal.code)
+            .unwrap_or(&self.prompts.common.messages.internal_error);
+        let mut args = refusal.args.clone();
+        args.push(("label", step.label.clone()));
+        args.extend(self.question_args(state, today));
+        fill(template, &args)
     }
 
     pub(super) fn examples(&self, state: &State, step: &Step, today: NaiveDate) -> String {

@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 use super::state::{Flow, State};
 use super::understand::Opener;
 use super::{Effect, Engine, Input, Intent, Reply, Turn};
-use crate::template::fill;
 
 impl Engine<'_> {
     /// A button or menu option: the choice's value, for the step it was shown with.
@@ -144,15 +143,9 @@ impl Engine<'_> {
                 state.failures = 0;
                 if let Some(text) = words {
                     let extras = self.extras(&state, "", text);
-                    let (noted, had_secret) =
-                        self.apply_extras(&mut state, extras, &mut effects, today);
-                    secret = had_secret;
-                    if !noted.is_empty() {
-                        replies.push(Reply::say(fill(
-                            &self.prompts.common.messages.noted,
-                            &[("answers", noted.join(" · "))],
-                        )));
-                    }
+                    let kept = self.apply_extras(&mut state, extras, &mut effects, today);
+                    secret = kept.secret;
+                    replies.extend(self.extras_replies(&kept));
                 }
                 if state.step.is_none()
                     || state

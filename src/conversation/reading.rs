@@ -10,10 +10,21 @@ use super::script::{Choice, Phrases, Step};
 use super::state::{Answer, Pending, State};
 use super::understand::{YesNo, after_first_clause, contains, first_clause, is_one_of, longest};
 use super::validators::{self, Context, Given, Outcome, Validator};
-use super::{Effect, Engine};
+use super::{Effect, Engine, Reply};
 use crate::porting::text::{match_words, names_match, parse_pin};
 use crate::porting::{Refusal, dates};
 use crate::template::fill;
+
+/// What [`Engine::apply_extras`] did with the other fields' values a message gave.
+#[derive(Debug, Default)]
+pub(super) struct ExtrasKept {
+    /// What was kept, as the customer reads it.
+    pub noted: Vec<String>,
+    /// A secret was among them (the message is not kept as typed).
+    pub secret: bool,
+    /// Why the others were left out, in the customer's words.
+    pub refused: Vec<String>,
+}
 
 /// What a message gives for the pending step.
 pub(super) enum Read {
@@ -335,6 +346,11 @@ impl Engine<'_> {
         text: &str,
         words: &[String],
     ) -> Read {
+        if id == "checklist"
+            && let Some(read) = self.one_checklist_point(state, text, words, &step.choices)
+        {
+            return read;
+        }
         if let Some((value, rest)) = self.choice_in(&step.choices, text) {
             return self.with_extras(state, id, value, &rest);
         }
@@ -374,6 +390,46 @@ impl Engine<'_> {
             }
             _ => value(text),
         }
+    }
+
+    /// "Yes, it's still active" at the checklist's "can you do both?": a yes to one of its two
+    /// points, not to both. That one is kept and the other is asked on its own ("ask me one at a
+    /// time"). None when the message says both or all, names both points or picks another
+    /// choice.
+    fn one_checklist_point(
+        &self,
+        state: &State,
+        text: &str,
+        words: &[String],
+        choices: &[Choice],
+    ) -> Option<Read> {
+        if let Some((value, _)) = self.choice_in(choices, text)
+            && value != "yes"
+        {
+            return None;
+        }
+        // "yes, we're all set", "all good": everything, as "both" is.
+        if words.iter().any(|w| w == "both" || w == "all") {
+            return None;
+        }
+        let named = |id: &str| {
+            self.prompts
+                .step(id)
+                .and_then(|step| step.choices.iter().find(|c| c.value == "yes"))
+                .is_some_and(|yes| contains(words, &yes.phrases))
+        };
+        let point = match (named("keep_active"), named("ready")) {
+            (true, false) => "keep_active",
+            (false, true) => "ready",
+            _ => return None,
+        };
+        let mut extras = vec![(point.to_string(), "yes".to_string())];
+        extras.extend(self.extras(state, "checklist", text));
+        Some(Read::Value {
+            text: "no".into(),
+            extras,
+            note: None,
+        })
     }
 
     /// A yes or a no (or a choice named in words); at the consent, the signature typed early.
@@ -1015,7 +1071,7 @@ impl Engine<'_> {
                 .any(|t| t.chars().filter(char::is_ascii_digit).count() >= 6)
         };
         if open("numbers")
-            && let Some((region, without)) = self.phone_region(&rest)
+            && let Some((region, without)) = self.number_region(&rest, true)
             && !unclear(&without)
         {
             found.push(("numbers".into(), region));
@@ -1162,17 +1218,15 @@ impl Engine<'_> {
     }
 
     /// Validates and keeps the other fields' values; a value its validator refuses is left out
-    /// (never stored). Returns what was kept, as the customer reads it, and whether a secret
-    /// was among them.
+    /// (never stored), and the customer is told why.
     pub(super) fn apply_extras(
         &self,
         state: &mut State,
         extras: Vec<(String, String)>,
         effects: &mut Vec<Effect>,
         today: NaiveDate,
-    ) -> (Vec<String>, bool) {
-        let mut noted = Vec::new();
-        let mut secret = false;
+    ) -> ExtrasKept {
+        let mut kept = ExtrasKept::default();
         for (id, text) in extras {
             // A PIN given before "do you have one?" was asked answers that too, if it is one.
             let pin_first = id == "pin" && state.choice("pin_required") != Some("yes");
@@ -1188,19 +1242,58 @@ impl Engine<'_> {
             if !self.applies(state, &id) {
                 continue;
             }
-            if let Some(Outcome::Accept {
-                answer,
-                secret: plain,
-                ..
-            }) = self.check_text(state, &id, &text, today)
-            {
-                secret |= plain.is_some();
-                if let Some(step) = self.prompts.step(&id) {
-                    noted.push(format!("{}: {}", step.label, self.display(&id, &answer)));
+            let Some(step) = self.prompts.step(&id) else {
+                continue;
+            };
+            let refusals = match self.check_text(state, &id, &text, today) {
+                Some(Outcome::Accept {
+                    answer,
+                    secret: plain,
+                    ..
+                }) => {
+                    kept.secret |= plain.is_some();
+                    kept.noted
+                        .push(format!("{}: {}", step.label, self.display(&id, &answer)));
+                    self.keep(state, &id, answer, plain, effects);
+                    continue;
                 }
-                self.keep(state, &id, answer, plain, effects);
+                Some(Outcome::Refuse(refusal)) => vec![(text.clone(), refusal)],
+                Some(Outcome::NumbersRefused { refused, .. }) => refused,
+                None => continue,
+            };
+            // A refused PIN or account number is not repeated back.
+            if matches!(id.as_str(), "pin" | "account_number") {
+                continue;
+            }
+            for (typed, refusal) in refusals {
+                let refusal = match refusal.arg("input") {
+                    Some(_) => refusal,
+                    None => refusal.with("input", validators::short(&typed)),
+                };
+                kept.refused.push(fill(
+                    &self.prompts.common.messages.extra_refused,
+                    &[
+                        ("label", step.label.clone()),
+                        ("reason", self.refusal_text(state, step, &refusal, today)),
+                    ],
+                ));
             }
         }
-        (noted, secret)
+        kept
+    }
+
+    /// "Noted: ..." with what [`Engine::apply_extras`] kept, and why it left the rest out.
+    pub(super) fn extras_replies(&self, kept: &ExtrasKept) -> Vec<Reply> {
+        let mut replies = Vec::new();
+        if !kept.noted.is_empty() {
+            replies.push(Reply::say(fill(
+                &self.prompts.common.messages.noted,
+                &[("answers", kept.noted.join(" · "))],
+            )));
+        }
+        if !kept.refused.is_empty() {
+            replies.push(Reply::say(kept.refused.join("\n")));
+        }
+        replies
     }
 }

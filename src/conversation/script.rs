@@ -109,6 +109,8 @@ pub struct Messages {
     pub me_taken: String,
     pub date_taken: String,
     pub noted: String,
+    /// A value given beside an answer that its own question refuses: `{label}`, `{reason}`.
+    pub extra_refused: String,
     pub updated: String,
     pub fix_field: String,
     pub stale_choice: String,

@@ -577,3 +577,111 @@ fn what_is_typed_with_a_file_is_said_with_it_at_the_file_question_and_read_elsew
     let turn = caption(carrier, "AT&T");
     assert_ne!(turn.state.step.as_deref(), Some("carrier"));
 }
+
+/// The replies of a turn, one string.
+fn said(turn: &Turn) -> String {
+    turn.replies
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_yes_to_one_point_of_the_checklist_keeps_that_one_and_asks_the_other() {
+    let fixture = Fixture::new();
+    let engine = fixture.engine();
+    // The other point is asked in its place in the flow: the readiness after the documents.
+    for (typed, kept, other, next) in [
+        ("yes its still active", "keep_active", "ready", "bill_copy"),
+        (
+            "yeah it's still active",
+            "keep_active",
+            "ready",
+            "bill_copy",
+        ),
+        ("its still active", "keep_active", "ready", "bill_copy"),
+        (
+            "yes, our phone system is set up",
+            "ready",
+            "keep_active",
+            "keep_active",
+        ),
+        ("we're ready to go", "ready", "keep_active", "keep_active"),
+    ] {
+        let turn = run(&engine, &["1", typed]);
+        let text = said(&turn);
+        assert_eq!(turn.state.bool(kept), Some(true), "{typed}");
+        assert!(!turn.state.answers.contains_key(other), "{typed}");
+        assert_eq!(turn.state.step.as_deref(), Some(next), "{typed}: {text}");
+        assert!(text.starts_with("Noted: "), "{typed}: {text}");
+    }
+    let to_ready = ["1", "yes its still active", "skip", "no", "skip"];
+    assert_eq!(run(&engine, &to_ready).state.step.as_deref(), Some("ready"));
+}
+
+#[test]
+fn a_yes_to_both_or_to_all_of_the_checklist_answers_both() {
+    let fixture = Fixture::new();
+    let engine = fixture.engine();
+    for typed in [
+        "yes",
+        "yes to both",
+        "yes both are fine",
+        "yep we're all set",
+        "sure",
+    ] {
+        let turn = run(&engine, &["1", typed]);
+        assert_eq!(turn.state.bool("keep_active"), Some(true), "{typed}");
+        assert_eq!(turn.state.bool("ready"), Some(true), "{typed}");
+    }
+}
+
+#[test]
+fn not_set_up_yet_at_the_ready_question_is_a_no() {
+    let fixture = Fixture::new();
+    let engine = fixture.engine();
+    let to_ready = ["1", "yes its still active", "skip", "no", "skip"];
+    for typed in ["not set up yet", "we're not all set up", "no not ready"] {
+        let turn = run(&engine, &[&to_ready[..], &[typed]].concat());
+        assert_eq!(turn.state.bool("ready"), None, "{typed}");
+        assert_eq!(turn.state.step.as_deref(), Some("ready"), "{typed}");
+    }
+    for typed in ["yes all set up", "we're good to go"] {
+        let turn = run(&engine, &[&to_ready[..], &[typed]].concat());
+        assert_eq!(turn.state.bool("ready"), Some(true), "{typed}");
+    }
+}
+
+#[test]
+fn a_value_given_early_that_its_question_refuses_is_left_out_and_said_why() {
+    let fixture = Fixture::new();
+    let engine = fixture.engine();
+    let turn = run(
+        &engine,
+        &["i want to port 312 555 0142, a cell with verizon"],
+    );
+    let text = said(&turn);
+    assert!(!turn.state.answers.contains_key("numbers"), "{text}");
+    assert_eq!(turn.state.choice("number_type"), Some("mobile"), "{text}");
+    assert!(text.contains("Phone numbers"), "{text}");
+    assert!(text.contains("555-0100 to 555-0199"), "{text}");
+}
+
+#[test]
+fn a_yes_to_one_point_of_the_checklist_keeps_what_else_the_message_gives() {
+    let fixture = Fixture::new();
+    let engine = fixture.engine();
+    let turn = run(
+        &engine,
+        &["1", "yes it's still active, it's a verizon cell"],
+    );
+    assert_eq!(turn.state.bool("keep_active"), Some(true));
+    assert_eq!(
+        turn.state.choice("number_type"),
+        Some("mobile"),
+        "{}",
+        said(&turn)
+    );
+    assert_eq!(turn.state.step.as_deref(), Some("bill_copy"));
+}

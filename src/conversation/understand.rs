@@ -18,6 +18,16 @@ use super::{Engine, FINAL_STEPS};
 use crate::porting::phone;
 use crate::porting::text::match_words;
 
+/// Refusals of a number that is a real, complete phone number, only not one that can be ported
+/// to us.
+const UNPORTABLE: &[&str] = &[
+    "phone.fictional",
+    "phone.premium",
+    "phone.non_geographic",
+    "phone.not_us",
+    "phone.not_us_unnamed",
+];
+
 /// What a message means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {
@@ -604,6 +614,13 @@ impl Engine<'_> {
     /// wait no 617-720-3300") is left out. Digits after "pin", "account" or "zip" are not phone
     /// numbers, nor is a run of digits that holds none (an account number).
     pub(super) fn phone_region(&self, text: &str) -> Option<(String, String)> {
+        self.number_region(text, false)
+    }
+
+    /// [`Engine::phone_region`], with `unportable`: also the runs that hold only numbers that
+    /// cannot be ported (a 555-01XX number, a Canadian one), so a message that gives one
+    /// beside its answer can be told why it was not kept.
+    pub(super) fn number_region(&self, text: &str, unportable: bool) -> Option<(String, String)> {
         let tokens: Vec<(usize, &str)> = text
             .split_whitespace()
             .map(|t| (t.as_ptr() as usize - text.as_ptr() as usize, t))
@@ -623,7 +640,14 @@ impl Engine<'_> {
             let to = tokens[end].0 + tokens[end].1.len();
             let from = after_account_digits(text, tokens[i].0, to);
             let region = text[from..to].trim_end_matches([',', '.']);
-            if !phone::parse_number_list(region).numbers.is_empty() {
+            let list = phone::parse_number_list(region);
+            let shown = !list.numbers.is_empty()
+                || unportable
+                    && list
+                        .refused
+                        .iter()
+                        .any(|(_, refusal)| UNPORTABLE.contains(&refusal.code));
+            if shown {
                 // Taken back: "wait no", "sorry", "I mean" between the last run and this one.
                 if let Some(&(_, last_end)) = runs.last() {
                     let between = plain_words(&match_words(&text[last_end..from]));
