@@ -578,15 +578,6 @@ fn what_is_typed_with_a_file_is_said_with_it_at_the_file_question_and_read_elsew
     assert_ne!(turn.state.step.as_deref(), Some("carrier"));
 }
 
-/// The replies of a turn, one string.
-fn said(turn: &Turn) -> String {
-    turn.replies
-        .iter()
-        .map(|r| r.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn a_yes_to_one_point_of_the_checklist_keeps_that_one_and_asks_the_other() {
     let fixture = Fixture::new();
@@ -610,7 +601,7 @@ fn a_yes_to_one_point_of_the_checklist_keeps_that_one_and_asks_the_other() {
         ("we're ready to go", "ready", "keep_active", "keep_active"),
     ] {
         let turn = run(&engine, &["1", typed]);
-        let text = said(&turn);
+        let text = all_text(&turn);
         assert_eq!(turn.state.bool(kept), Some(true), "{typed}");
         assert!(!turn.state.answers.contains_key(other), "{typed}");
         assert_eq!(turn.state.step.as_deref(), Some(next), "{typed}: {text}");
@@ -661,7 +652,7 @@ fn a_value_given_early_that_its_question_refuses_is_left_out_and_said_why() {
         &engine,
         &["i want to port 312 555 0142, a cell with verizon"],
     );
-    let text = said(&turn);
+    let text = all_text(&turn);
     assert!(!turn.state.answers.contains_key("numbers"), "{text}");
     assert_eq!(turn.state.choice("number_type"), Some("mobile"), "{text}");
     assert!(text.contains("Phone numbers"), "{text}");
@@ -681,7 +672,7 @@ fn a_yes_to_one_point_of_the_checklist_keeps_what_else_the_message_gives() {
         turn.state.choice("number_type"),
         Some("mobile"),
         "{}",
-        said(&turn)
+        all_text(&turn)
     );
     assert_eq!(turn.state.step.as_deref(), Some("bill_copy"));
 }

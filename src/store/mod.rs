@@ -146,9 +146,9 @@ impl StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
-    /// Where a turn's lookups run. On a SQLite file, read-only connections of their own, so
-    /// they never wait for the one writing connection (WAL lets them read beside it);
-    /// elsewhere the same pool.
+    /// Where a turn's lookups and the ticket reads (`/port status`, lists, `tickets show`)
+    /// run. On a SQLite file, read-only connections of their own, so they never wait for the
+    /// one writing connection (WAL lets them read beside it); elsewhere the same pool.
     reader: AnyPool,
     backend: Backend,
     cipher: Arc<Cipher>,
