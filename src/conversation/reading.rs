@@ -1245,7 +1245,18 @@ impl Engine<'_> {
             let Some(step) = self.prompts.step(&id) else {
                 continue;
             };
-            let refusals = match self.check_text(state, &id, &text, today) {
+            // "312 448 2915 and 312 555 0142": the good numbers are kept, the others explained.
+            let (outcome, mut refusals) = match self.check_text(state, &id, &text, today) {
+                Some(Outcome::NumbersRefused {
+                    kept: good,
+                    refused,
+                }) if !good.is_empty() => {
+                    let good = validators::join_national(&good);
+                    (self.check_text(state, &id, &good, today), refused)
+                }
+                outcome => (outcome, Vec::new()),
+            };
+            match outcome {
                 Some(Outcome::Accept {
                     answer,
                     secret: plain,
@@ -1255,12 +1266,11 @@ impl Engine<'_> {
                     kept.noted
                         .push(format!("{}: {}", step.label, self.display(&id, &answer)));
                     self.keep(state, &id, answer, plain, effects);
-                    continue;
                 }
-                Some(Outcome::Refuse(refusal)) => vec![(text.clone(), refusal)],
-                Some(Outcome::NumbersRefused { refused, .. }) => refused,
+                Some(Outcome::Refuse(refusal)) => refusals.push((text.clone(), refusal)),
+                Some(Outcome::NumbersRefused { refused, .. }) => refusals.extend(refused),
                 None => continue,
-            };
+            }
             // A refused PIN or account number is not repeated back.
             if matches!(id.as_str(), "pin" | "account_number") {
                 continue;

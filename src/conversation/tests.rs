@@ -1,7 +1,7 @@
 //! The engine alone, without a store or an adapter.
 
 use super::*;
-use crate::porting::NumberKind;
+use crate::porting::{NumberKind, PhoneNumber};
 
 struct Fixture {
     prompts: Script,
@@ -675,4 +675,25 @@ fn a_yes_to_one_point_of_the_checklist_keeps_what_else_the_message_gives() {
         all_text(&turn)
     );
     assert_eq!(turn.state.step.as_deref(), Some("bill_copy"));
+}
+
+#[test]
+fn the_good_numbers_given_early_are_kept_and_the_refused_ones_said() {
+    let fixture = Fixture::new();
+    let engine = fixture.engine();
+    let turn = run(&engine, &["i want to port 312 448 2915 and 312 555 0142"]);
+    let text = all_text(&turn);
+    assert_eq!(
+        turn.state.numbers(),
+        vec![PhoneNumber::parse("312-448-2915").unwrap()],
+        "{text}"
+    );
+    assert!(
+        text.contains("Noted: Phone numbers: (312) 448-2915"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"312 555 0142\" is in the 555-0100"),
+        "{text}"
+    );
 }
