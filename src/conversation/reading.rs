@@ -346,12 +346,14 @@ impl Engine<'_> {
         text: &str,
         words: &[String],
     ) -> Read {
+        let chosen = self.choice_in(&step.choices, text);
         if id == "checklist"
-            && let Some(read) = self.one_checklist_point(state, text, words, &step.choices)
+            && chosen.as_ref().is_none_or(|(value, _)| value == "yes")
+            && let Some(read) = self.one_checklist_point(state, text, words)
         {
             return read;
         }
-        if let Some((value, rest)) = self.choice_in(&step.choices, text) {
+        if let Some((value, rest)) = chosen {
             return self.with_extras(state, id, value, &rest);
         }
         // The PIN typed at "do you have a PIN?": a yes, and the PIN.
@@ -394,20 +396,9 @@ impl Engine<'_> {
 
     /// "Yes, it's still active" at the checklist's "can you do both?": a yes to one of its two
     /// points, not to both. That one is kept and the other is asked on its own ("ask me one at a
-    /// time"). None when the message says both or all, names both points or picks another
-    /// choice.
-    fn one_checklist_point(
-        &self,
-        state: &State,
-        text: &str,
-        words: &[String],
-        choices: &[Choice],
-    ) -> Option<Read> {
-        if let Some((value, _)) = self.choice_in(choices, text)
-            && value != "yes"
-        {
-            return None;
-        }
+    /// time"). For a message that picks no choice or the yes; None when it says both or all,
+    /// or names both points or neither.
+    fn one_checklist_point(&self, state: &State, text: &str, words: &[String]) -> Option<Read> {
         // "yes, we're all set", "all good": everything, as "both" is.
         if words.iter().any(|w| w == "both" || w == "all") {
             return None;

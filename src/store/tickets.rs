@@ -4,6 +4,7 @@
 //! owned by the ticket. The numbers are rows of `ticket_numbers`, so "which ticket has this
 //! number" is an indexed query.
 
+use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
@@ -14,8 +15,6 @@ use super::{
     TicketLine, TicketStatus, documents, normalize_number, read_date, read_enum, read_time,
     to_millis, write_date,
 };
-use chrono::NaiveDate;
-
 use crate::porting::{PhoneNumber, PortRequest, SignatureRecord, UsAddress};
 use crate::secrets::Cipher;
 
@@ -219,6 +218,13 @@ fn read_numbers(row: &AnyRow) -> Result<Vec<PhoneNumber>, StoreError> {
         .collect()
 }
 
+fn read_port_date(row: &AnyRow) -> Result<NaiveDate, StoreError> {
+    read_date(
+        "requested_port_date",
+        &row.try_get::<String, _>("requested_port_date")?,
+    )
+}
+
 fn read_foc(row: &AnyRow) -> Result<Option<NaiveDate>, StoreError> {
     row.try_get::<Option<String>, _>("confirmed_foc")?
         .map(|text| read_date("confirmed_foc", &text))
@@ -246,10 +252,7 @@ fn from_row(row: &AnyRow) -> Result<Ticket, StoreError> {
         account_number: None,
         partial_port: row.try_get::<i64, _>("partial_port")? != 0,
         new_btn: read_serde_opt(row, "new_btn")?,
-        requested_port_date: read_date(
-            "requested_port_date",
-            &row.try_get::<String, _>("requested_port_date")?,
-        )?,
+        requested_port_date: read_port_date(row)?,
         email: read_serde(row, "email")?,
     };
     let signature = SignatureRecord {
@@ -346,10 +349,7 @@ impl Store {
                     kind: read_serde(row, "kind")?,
                     status: read_enum(row, "status", TicketStatus::parse)?,
                     numbers: read_numbers(row)?,
-                    requested_port_date: read_date(
-                        "requested_port_date",
-                        &row.try_get::<String, _>("requested_port_date")?,
-                    )?,
+                    requested_port_date: read_port_date(row)?,
                     confirmed_foc: read_foc(row)?,
                 })
             })
@@ -395,7 +395,8 @@ impl Store {
     ///
     /// One statement whose text depends only on the filter's shape: it is prepared once per
     /// connection, and a page never pushes the turns' statements out of the connection's cache.
-    /// It runs on a reader, so on SQLite a customer's `/port status` never waits behind turns.
+    /// It runs on a reader, so on SQLite an agent's list or `tickets show` never waits behind
+    /// turns.
     async fn fetch_tickets(
         &self,
         filter_sql: &str,
